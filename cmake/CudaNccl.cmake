@@ -1,0 +1,28 @@
+# Optional CUDA + NCCL detection. Never fails the configure step: when nvcc or
+# NCCL is missing, the CUDA parts are skipped and the CPU build is unaffected.
+include(CheckLanguage)
+if(NOT CMAKE_CUDA_COMPILER AND EXISTS /usr/local/cuda/bin/nvcc)
+  set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+endif()
+check_language(CUDA)
+find_package(CUDAToolkit QUIET)
+if(CMAKE_CUDA_COMPILER AND CUDAToolkit_FOUND)
+  if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 90)  # Hopper (H100 / H200)
+  endif()
+  enable_language(CUDA)
+  set(DCOMP_HAVE_CUDA ON)
+  find_library(NCCL_LIBRARY nccl HINTS ${CUDAToolkit_LIBRARY_DIR} /usr/local/cuda/lib /usr/local/cuda/lib64)
+  find_path(NCCL_INCLUDE_DIR nccl.h HINTS ${CUDAToolkit_INCLUDE_DIRS} /usr/local/cuda/include)
+  if(NCCL_LIBRARY AND NCCL_INCLUDE_DIR)
+    add_library(NCCL::nccl UNKNOWN IMPORTED)
+    set_target_properties(NCCL::nccl PROPERTIES
+      IMPORTED_LOCATION "${NCCL_LIBRARY}"
+      INTERFACE_INCLUDE_DIRECTORIES "${NCCL_INCLUDE_DIR}")
+    set(DCOMP_HAVE_NCCL ON)
+  else()
+    message(STATUS "dcomp: NCCL not found; the NCCL communicator is not built")
+  endif()
+else()
+  message(STATUS "dcomp: CUDA compiler or toolkit not found; CUDA kernels are not built")
+endif()

@@ -1,0 +1,171 @@
+// reference: NCCL user guide, "Creating a communicator with options" and
+// "Using NCCL with MPI" (ncclGetUniqueId on rank 0, MPI_Bcast, ncclCommInitRank).
+#include "kernels/comm/nccl_communicator.hpp"
+
+#include <cuda_runtime.h>
+#include <nccl.h>
+
+#include <ATen/ATen.h>
+
+#include <cstdlib>
+#include <cstring>
+
+namespace dcomp::comm {
+namespace {
+
+void check_cuda(cudaError_t code, const char* what) {
+  if (code != cudaSuccess) throw CommError(std::string(what) + " failed: " + cudaGetErrorString(code));
+}
+
+ncclDataType_t nccl_type_of(at::ScalarType type) {
+  switch (type) {
+    case at::kFloat: return ncclFloat32;
+    case at::kDouble: return ncclFloat64;
+    case at::kHalf: return ncclFloat16;
+    case at::kBFloat16: return ncclBfloat16;
+    case at::kInt: return ncclInt32;
+    case at::kLong: return ncclInt64;
+    case at::kChar: return ncclInt8;
+    case at::kByte: return ncclUint8;
+    case at::kBool: return ncclUint8;
+    default: throw BackendUnsupported("nccl", std::string("dtype ") + at::toString(type));
+  }
+}
+
+ncclRedOp_t nccl_op_of(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::Sum: return ncclSum;
+    case ReduceOp::Max: return ncclMax;
+    case ReduceOp::Min: return ncclMin;
+  }
+  return ncclSum;
+}
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(Communicator& bootstrap, int device) : bootstrap_(bootstrap), device_(device) {
+    std::string reason;
+    if (!cuda_device_available(&reason)) throw BackendUnsupported("nccl", "this machine: " + reason);
+    check_cuda(cudaSetDevice(device_), "cudaSetDevice");
+    ncclUniqueId id;
+    std::string id_bytes;
+    if (bootstrap_.rank() == 0) {
+      check(ncclGetUniqueId(&id), "ncclGetUniqueId");
+      id_bytes.assign(reinterpret_cast<const char*>(&id), sizeof(id));
+    }
+    bootstrap_.broadcast_bytes(id_bytes, 0);
+    if (id_bytes.size() != sizeof(id)) throw CommError("nccl: the unique id broadcast from rank 0 is malformed");
+    std::memcpy(&id, id_bytes.data(), sizeof(id));
+    check(ncclCommInitRank(&comm_, bootstrap_.world_size(), id, bootstrap_.rank()), "ncclCommInitRank");
+    check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  }
+
+  ~NcclCommunicator() override {
+    if (stream_) cudaStreamDestroy(stream_);
+    if (staging_) cudaFree(staging_);
+    if (comm_) ncclCommDestroy(comm_);
+  }
+
+  int rank() const override { return bootstrap_.rank(); }
+  int world_size() const override { return bootstrap_.world_size(); }
+  std::string backend_name() const override { return "nccl"; }
+
+  void all_reduce(at::Tensor& tensor, ReduceOp op) override {
+    run_on_device(tensor, [&](void* data) {
+      check(ncclAllReduce(data, data, tensor.numel(), nccl_type_of(tensor.scalar_type()), nccl_op_of(op), comm_,
+                          stream_),
+            "ncclAllReduce");
+    });
+  }
+
+  void reduce(at::Tensor& tensor, ReduceOp op, int root) override {
+    run_on_device(tensor, [&](void* data) {
+      check(ncclReduce(data, data, tensor.numel(), nccl_type_of(tensor.scalar_type()), nccl_op_of(op), root, comm_,
+                       stream_),
+            "ncclReduce");
+    });
+  }
+
+  void broadcast(at::Tensor& tensor, int root) override {
+    run_on_device(tensor, [&](void* data) {
+      check(ncclBroadcast(data, data, tensor.numel(), nccl_type_of(tensor.scalar_type()), root, comm_, stream_),
+            "ncclBroadcast");
+    });
+  }
+
+  // Small control messages go over the bootstrap (host) communicator.
+  void broadcast_bytes(std::string& bytes, int root) override { bootstrap_.broadcast_bytes(bytes, root); }
+  std::vector<std::string> all_gather_bytes(const std::string& bytes) override {
+    return bootstrap_.all_gather_bytes(bytes);
+  }
+  void barrier() override { bootstrap_.barrier(); }
+  [[noreturn]] void abort_job(int exit_code) override {
+    if (comm_) ncclCommAbort(comm_);
+    comm_ = nullptr;
+    bootstrap_.abort_job(exit_code);
+    std::_Exit(exit_code);
+  }
+
+ private:
+  void check(ncclResult_t code, const char* what) {
+    if (code == ncclSuccess) return;
+    std::string message = std::string(what) + " failed on rank " + std::to_string(rank()) + ": " +
+                          ncclGetErrorString(code);
+    if (comm_) ncclCommAbort(comm_);
+    comm_ = nullptr;
+    throw CommError(message);
+  }
+
+  /// Runs `collective` on a device pointer holding the tensor's bytes, staging
+  /// CPU tensors through a reusable device buffer, and waits for the stream.
+  template <class Fn>
+  void run_on_device(at::Tensor& tensor, Fn&& collective) {
+    if (!tensor.is_contiguous()) throw CommError("nccl: tensor must be contiguous");
+    const size_t bytes = tensor.numel() * tensor.element_size();
+    if (tensor.is_cuda()) {
+      collective(tensor.data_ptr());
+      check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+      return;
+    }
+    if (bytes > staging_bytes_) {
+      if (staging_) cudaFree(staging_);
+      staging_ = nullptr;
+      check_cuda(cudaMalloc(&staging_, bytes), "cudaMalloc");
+      staging_bytes_ = bytes;
+    }
+    check_cuda(cudaMemcpyAsync(staging_, tensor.data_ptr(), bytes, cudaMemcpyHostToDevice, stream_), "cudaMemcpyAsync");
+    collective(staging_);
+    check_cuda(cudaMemcpyAsync(tensor.data_ptr(), staging_, bytes, cudaMemcpyDeviceToHost, stream_), "cudaMemcpyAsync");
+    check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+  }
+
+  Communicator& bootstrap_;
+  int device_ = 0;
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  void* staging_ = nullptr;
+  size_t staging_bytes_ = 0;
+};
+
+}  // namespace
+
+bool cuda_device_available(std::string* reason) {
+  int count = 0;
+  cudaError_t code = cudaGetDeviceCount(&count);
+  if (code != cudaSuccess) {
+    if (reason) *reason = std::string("cudaGetDeviceCount failed: ") + cudaGetErrorString(code);
+    cudaGetLastError();  // clear the sticky error
+    return false;
+  }
+  if (count == 0) {
+    if (reason) *reason = "no CUDA device is visible";
+    return false;
+  }
+  return true;
+}
+
+std::unique_ptr<Communicator> make_nccl_communicator(Communicator& bootstrap, int device) {
+  return std::make_unique<NcclCommunicator>(bootstrap, device);
+}
+
+}  // namespace dcomp::comm

@@ -1,0 +1,38 @@
+// Causal grouped-query self-attention of one decoder layer, with optional
+// per-head RMSNorm on queries and keys (Qwen3) and an optional sliding window
+// (Mistral).
+//
+// reference: Vaswani et al., "Attention Is All You Need" (2017) (scaled dot product);
+// Ainslie et al., "GQA" (2023) (query head h reads key/value head h / (heads/kv_heads));
+// transformers/models/{llama,qwen3}/modeling_*.py (LlamaAttention, Qwen3Attention, repeat_kv).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include <ATen/core/Tensor.h>
+
+#include "kernels/model/decoder_layer_weights.hpp"
+#include "kernels/model/kv_cache.hpp"
+#include "kernels/model/linear.hpp"
+#include "kernels/model/model_config.hpp"
+#include "kernels/model/rotary_embedding.hpp"
+
+namespace dcomp::model {
+
+/// normed [batch, seq, hidden] fp32 (the input_layernorm output) → o_proj output
+/// [batch, seq, hidden] fp32. The tokens sit at positions [p, p + seq) where
+/// p = cache->length() (0 without a cache); with a cache, this call's keys and
+/// values are appended to it and attention covers every cached position.
+/// The hook sees the q/k/v input and the o_proj input.
+at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& normed,
+                                  const RotaryEmbedding& rope, LayerKVCache* cache = nullptr,
+                                  const LinearInputHook* hook = nullptr);
+
+/// Additive attention mask [queries, keys] fp32 (0 where allowed, -inf elsewhere) for
+/// queries at positions [first_query, first_query + queries) over keys at [0, keys):
+/// causal, and limited to the last `sliding_window` positions when given.
+at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_query,
+                                 const std::optional<int64_t>& sliding_window);
+
+}  // namespace dcomp::model

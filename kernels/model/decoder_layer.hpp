@@ -1,0 +1,29 @@
+// One pre-norm decoder layer of the Llama family, runnable on its own (the
+// layer-by-layer compression pipeline feeds it one layer at a time):
+//   h = x + attention(input_layernorm(x));  y = h + mlp(post_attention_layernorm(h))
+//
+// reference: transformers/models/llama/modeling_llama.py (LlamaDecoderLayer.forward).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "kernels/model/decoder_layer_weights.hpp"
+#include "kernels/model/kv_cache.hpp"
+#include "kernels/model/linear.hpp"
+#include "kernels/model/model_config.hpp"
+#include "kernels/model/rotary_embedding.hpp"
+
+namespace dcomp::model {
+
+/// hidden [batch, seq, hidden] fp32 at positions [0, seq) → [batch, seq, hidden] fp32.
+/// `hook` (optional) is called once per distinct Linear input (see LinearInputHook).
+at::Tensor decoder_layer_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& hidden,
+                                 const RotaryEmbedding& rope, const LinearInputHook* hook = nullptr);
+
+/// As decoder_layer_forward, for tokens at positions [cache.length(), cache.length() + seq);
+/// appends their keys and values to `cache` (incremental decoding).
+at::Tensor decoder_layer_forward_cached(const ModelConfig& config, const DecoderLayerWeights& weights,
+                                        const at::Tensor& hidden, const RotaryEmbedding& rope, LayerKVCache& cache,
+                                        const LinearInputHook* hook = nullptr);
+
+}  // namespace dcomp::model

@@ -1,0 +1,28 @@
+// The ends of a causal language model around its decoder layers: token
+// embedding lookup at the input, final RMSNorm and LM head at the output.
+//
+// reference: transformers/models/llama/modeling_llama.py (LlamaModel.embed_tokens,
+// LlamaModel.norm, LlamaForCausalLM.lm_head).
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include "kernels/model/model_config.hpp"
+
+namespace dcomp::model {
+
+/// The weights outside the decoder layers.
+struct EmbeddingAndHeadWeights {
+  at::Tensor embed_tokens;  // [vocab, hidden] fp32
+  at::Tensor final_norm;    // [hidden] fp32
+  at::Tensor lm_head;       // [vocab, hidden] fp32; the embed_tokens tensor itself when tied
+};
+
+/// token_ids [batch, seq] int64 → hidden [batch, seq, hidden] fp32; an id outside
+/// [0, vocab) is an std::out_of_range naming it.
+at::Tensor embed_tokens(const EmbeddingAndHeadWeights& weights, const at::Tensor& token_ids);
+
+/// hidden [batch, seq, hidden] fp32 → logits [batch, seq, vocab] fp32 (final norm, then LM head).
+at::Tensor lm_head_logits(const ModelConfig& config, const EmbeddingAndHeadWeights& weights, const at::Tensor& hidden);
+
+}  // namespace dcomp::model

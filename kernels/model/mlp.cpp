@@ -1,0 +1,17 @@
+// reference: transformers/models/llama/modeling_llama.py (LlamaMLP.forward with ACT2FN["silu"]).
+#include "kernels/model/mlp.hpp"
+
+#include <ATen/ATen.h>
+
+namespace dcomp::model {
+
+at::Tensor swiglu_mlp_forward(const DecoderLayerWeights& weights, const at::Tensor& normed, const LinearInputHook* hook) {
+  notify_linear_input(hook, {"mlp.gate_proj", "mlp.up_proj"}, normed);
+  const at::Tensor gate = linear_forward(weights.gate_proj, normed);  // [B, S, I]
+  const at::Tensor up = linear_forward(weights.up_proj, normed);      // [B, S, I]
+  const at::Tensor activated = at::silu(gate).mul_(up);              // [B, S, I]
+  notify_linear_input(hook, {"mlp.down_proj"}, activated);
+  return linear_forward(weights.down_proj, activated);  // [B, S, hidden]
+}
+
+}  // namespace dcomp::model

@@ -1,0 +1,273 @@
+// reference: transformers/models/llama/configuration_llama.py, .../mistral/configuration_mistral.py,
+// .../qwen2/configuration_qwen2.py, .../qwen3/configuration_qwen3.py (fields, defaults),
+// transformers/modeling_rope_utils.py (_compute_llama3_parameters: the llama3 rope_scaling keys).
+#include "kernels/model/model_config.hpp"
+
+#include <fstream>
+#include <sstream>
+
+namespace dcomp::model {
+namespace {
+
+struct ArchitectureEntry {
+  Architecture architecture;
+  const char* class_name;
+  const char* model_type;
+};
+
+constexpr ArchitectureEntry kArchitectures[] = {
+    {Architecture::Llama, "LlamaForCausalLM", "llama"},
+    {Architecture::Mistral, "MistralForCausalLM", "mistral"},
+    {Architecture::Qwen2, "Qwen2ForCausalLM", "qwen2"},
+    {Architecture::Qwen3, "Qwen3ForCausalLM", "qwen3"},
+};
+
+// Reads typed fields of one JSON object and names `source` and the field in every error.
+class FieldReader {
+ public:
+  FieldReader(const nlohmann::json& object, std::string source) : object_(object), source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const std::string& problem) const { throw ModelConfigError(source_ + ": " + problem); }
+
+  bool has(const char* field) const { return object_.contains(field) && !object_.at(field).is_null(); }
+  const nlohmann::json& at(const char* field) const { return object_.at(field); }
+
+  int64_t required_int(const char* field) const {
+    if (!has(field)) fail(std::string("missing required field \"") + field + "\"");
+    return as_int(field);
+  }
+  int64_t int_or(const char* field, int64_t fallback) const { return has(field) ? as_int(field) : fallback; }
+  std::optional<int64_t> optional_int(const char* field) const {
+    if (!has(field)) return std::nullopt;
+    return as_int(field);
+  }
+
+  double required_number(const char* field) const {
+    if (!has(field)) fail(std::string("missing required field \"") + field + "\"");
+    return as_number(field);
+  }
+  double number_or(const char* field, double fallback) const { return has(field) ? as_number(field) : fallback; }
+
+  bool bool_or(const char* field, bool fallback) const {
+    if (!has(field)) return fallback;
+    if (!at(field).is_boolean()) fail(std::string("field \"") + field + "\" must be true or false, got " + at(field).dump());
+    return at(field).get<bool>();
+  }
+
+  std::string string_or(const char* field, const std::string& fallback) const {
+    if (!has(field)) return fallback;
+    if (!at(field).is_string()) fail(std::string("field \"") + field + "\" must be a string, got " + at(field).dump());
+    return at(field).get<std::string>();
+  }
+
+ private:
+  int64_t as_int(const char* field) const {
+    const auto& value = at(field);
+    if (!value.is_number_integer()) fail(std::string("field \"") + field + "\" must be an integer, got " + value.dump());
+    return value.get<int64_t>();
+  }
+  double as_number(const char* field) const {
+    const auto& value = at(field);
+    if (!value.is_number()) fail(std::string("field \"") + field + "\" must be a number, got " + value.dump());
+    return value.get<double>();
+  }
+
+  const nlohmann::json& object_;
+  std::string source_;
+};
+
+Architecture parse_architecture(const FieldReader& fields, const nlohmann::json& json) {
+  std::string name;
+  if (fields.has("architectures")) {
+    const auto& list = json.at("architectures");
+    if (!list.is_array() || list.empty() || !list.at(0).is_string()) {
+      fields.fail("field \"architectures\" must be a non-empty list of class names, got " + list.dump());
+    }
+    name = list.at(0).get<std::string>();
+    for (const auto& entry : kArchitectures) {
+      if (name == entry.class_name) return entry.architecture;
+    }
+  } else if (fields.has("model_type")) {
+    name = fields.string_or("model_type", "");
+    for (const auto& entry : kArchitectures) {
+      if (name == entry.model_type) return entry.architecture;
+    }
+  } else {
+    fields.fail("missing required field \"architectures\"");
+  }
+  fields.fail("unsupported architecture \"" + name + "\"; supported architectures: " + supported_architecture_names());
+}
+
+// rope_scaling (transformers <= 4.x) or rope_parameters (later releases): null, "default" or "llama3".
+RopeScaling parse_rope_scaling(const nlohmann::json& json, const std::string& source) {
+  const char* key = json.contains("rope_scaling") ? "rope_scaling" : "rope_parameters";
+  if (!json.contains(key) || json.at(key).is_null()) return {};
+  const auto& object = json.at(key);
+  if (!object.is_object()) throw ModelConfigError(source + ": field \"" + key + "\" must be an object or null, got " + object.dump());
+  FieldReader fields(object, source + " (" + key + ")");
+  const std::string type = fields.has("rope_type") ? fields.string_or("rope_type", "") : fields.string_or("type", "default");
+  RopeScaling scaling;
+  if (type == "default") return scaling;
+  if (type != "llama3") {
+    fields.fail("rope scaling type \"" + type + "\" is not supported; supported types: default (or null), llama3");
+  }
+  scaling.type = RopeScalingType::Llama3;
+  scaling.factor = fields.required_number("factor");
+  scaling.low_freq_factor = fields.required_number("low_freq_factor");
+  scaling.high_freq_factor = fields.required_number("high_freq_factor");
+  scaling.original_max_position_embeddings = fields.required_int("original_max_position_embeddings");
+  if (scaling.factor <= 0 || scaling.low_freq_factor <= 0 || scaling.original_max_position_embeddings <= 0) {
+    fields.fail("llama3 rope scaling needs positive factor, low_freq_factor and original_max_position_embeddings");
+  }
+  if (scaling.high_freq_factor <= scaling.low_freq_factor) {
+    fields.fail("llama3 rope scaling needs high_freq_factor > low_freq_factor, got " +
+                std::to_string(scaling.high_freq_factor) + " <= " + std::to_string(scaling.low_freq_factor));
+  }
+  return scaling;
+}
+
+std::vector<int64_t> parse_eos_ids(const FieldReader& fields, const nlohmann::json& json) {
+  if (!fields.has("eos_token_id")) return {};
+  const auto& value = json.at("eos_token_id");
+  if (value.is_number_integer()) return {value.get<int64_t>()};
+  std::vector<int64_t> ids;
+  if (value.is_array()) {
+    for (const auto& id : value) {
+      if (!id.is_number_integer()) fields.fail("field \"eos_token_id\" must be an integer or a list of integers, got " + value.dump());
+      ids.push_back(id.get<int64_t>());
+    }
+    return ids;
+  }
+  fields.fail("field \"eos_token_id\" must be an integer or a list of integers, got " + value.dump());
+}
+
+void require_positive(const FieldReader& fields, const char* name, int64_t value) {
+  if (value <= 0) fields.fail(std::string("field \"") + name + "\" must be positive, got " + std::to_string(value));
+}
+
+}  // namespace
+
+std::string architecture_name(Architecture architecture) {
+  for (const auto& entry : kArchitectures) {
+    if (entry.architecture == architecture) return entry.class_name;
+  }
+  return "unknown";
+}
+
+std::string supported_architecture_names() {
+  std::string names;
+  for (const auto& entry : kArchitectures) {
+    if (!names.empty()) names += ", ";
+    names += entry.class_name;
+  }
+  return names;
+}
+
+bool ModelConfig::has_quantization_config() const {
+  return raw.contains("quantization_config") && !raw.at("quantization_config").is_null();
+}
+
+ModelConfig ModelConfig::from_dir(const std::filesystem::path& model_dir) {
+  const auto path = model_dir / "config.json";
+  std::ifstream file(path);
+  if (!file) throw ModelConfigError(path.string() + ": cannot open (is " + model_dir.string() + " a model folder?)");
+  std::stringstream text;
+  text << file.rdbuf();
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& error) {
+    throw ModelConfigError(path.string() + ": not valid JSON: " + error.what());
+  }
+  return from_json(json, path);
+}
+
+ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesystem::path& source) {
+  const std::string where = source.string();
+  if (!json.is_object()) throw ModelConfigError(where + ": expected a JSON object at the top level");
+  const FieldReader fields(json, where);
+
+  ModelConfig config;
+  config.raw = json;
+  config.source = source;
+  config.architecture = parse_architecture(fields, json);
+
+  config.hidden_size = fields.required_int("hidden_size");
+  config.intermediate_size = fields.required_int("intermediate_size");
+  config.num_hidden_layers = fields.required_int("num_hidden_layers");
+  config.num_attention_heads = fields.required_int("num_attention_heads");
+  config.vocab_size = fields.required_int("vocab_size");
+  config.max_position_embeddings = fields.required_int("max_position_embeddings");
+  config.rms_norm_eps = fields.required_number("rms_norm_eps");
+  config.num_key_value_heads = fields.int_or("num_key_value_heads", config.num_attention_heads);
+  require_positive(fields, "hidden_size", config.hidden_size);
+  require_positive(fields, "intermediate_size", config.intermediate_size);
+  require_positive(fields, "num_hidden_layers", config.num_hidden_layers);
+  require_positive(fields, "num_attention_heads", config.num_attention_heads);
+  require_positive(fields, "num_key_value_heads", config.num_key_value_heads);
+  require_positive(fields, "vocab_size", config.vocab_size);
+  require_positive(fields, "max_position_embeddings", config.max_position_embeddings);
+  if (!(config.rms_norm_eps > 0)) fields.fail("field \"rms_norm_eps\" must be positive");
+
+  if (fields.has("head_dim")) {
+    config.head_dim = fields.required_int("head_dim");
+    require_positive(fields, "head_dim", config.head_dim);
+  } else {
+    if (config.hidden_size % config.num_attention_heads != 0) {
+      fields.fail("hidden_size " + std::to_string(config.hidden_size) + " is not divisible by num_attention_heads " +
+                  std::to_string(config.num_attention_heads) + " and no head_dim is given");
+    }
+    config.head_dim = config.hidden_size / config.num_attention_heads;
+  }
+  if (config.head_dim % 2 != 0) fields.fail("head_dim " + std::to_string(config.head_dim) + " must be even for rotary embeddings");
+  if (config.num_attention_heads % config.num_key_value_heads != 0) {
+    fields.fail("num_attention_heads " + std::to_string(config.num_attention_heads) +
+                " is not a multiple of num_key_value_heads " + std::to_string(config.num_key_value_heads));
+  }
+
+  const std::string activation = fields.string_or("hidden_act", "silu");
+  if (activation != "silu") fields.fail("hidden_act \"" + activation + "\" is not supported; only \"silu\" (SwiGLU MLP) is");
+
+  // rope_theta sits at the top level, or inside rope_parameters in later transformers releases.
+  if (fields.has("rope_theta")) {
+    config.rope_theta = fields.required_number("rope_theta");
+  } else if (json.contains("rope_parameters") && json.at("rope_parameters").is_object()) {
+    config.rope_theta = FieldReader(json.at("rope_parameters"), where + " (rope_parameters)").number_or("rope_theta", 10000.0);
+  }
+  if (!(config.rope_theta > 0)) fields.fail("field \"rope_theta\" must be positive");
+  config.rope_scaling = parse_rope_scaling(json, where);
+  if (fields.has("partial_rotary_factor") && fields.number_or("partial_rotary_factor", 1.0) != 1.0) {
+    fields.fail("partial_rotary_factor other than 1.0 is not supported");
+  }
+
+  config.tie_word_embeddings = fields.bool_or("tie_word_embeddings", false);
+  config.torch_dtype = fields.string_or("torch_dtype", fields.string_or("dtype", "float32"));
+  config.bos_token_id = fields.optional_int("bos_token_id");
+  config.eos_token_ids = parse_eos_ids(fields, json);
+
+  switch (config.architecture) {
+    case Architecture::Llama:
+      config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
+      config.mlp_bias = fields.bool_or("mlp_bias", false);
+      break;
+    case Architecture::Mistral:
+      if (fields.has("sliding_window")) {
+        config.sliding_window = fields.required_int("sliding_window");
+        require_positive(fields, "sliding_window", *config.sliding_window);
+      }
+      break;
+    case Architecture::Qwen2:
+    case Architecture::Qwen3:
+      if (fields.bool_or("use_sliding_window", false)) fields.fail("use_sliding_window true is not supported");
+      if (config.architecture == Architecture::Qwen2) {
+        config.qkv_bias = true;
+      } else {
+        config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
+        config.qk_norm = true;
+      }
+      break;
+  }
+  return config;
+}
+
+}  // namespace dcomp::model

@@ -1,0 +1,94 @@
+// ModelConfig: the decoder-only transformer described by a Hugging Face
+// config.json, for the Llama family of architectures this engine runs.
+//
+// reference: transformers/models/{llama,mistral,qwen2,qwen3}/configuration_*.py
+// (field names and defaults) and transformers/modeling_rope_utils.py (rope_scaling).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dcomp::model {
+
+/// Bad, incomplete or unsupported config.json, or weights that contradict it;
+/// the message names the file (and the field or tensor) and the problem.
+class ModelConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The architectures (config.json "architectures"[0]) this engine runs.
+enum class Architecture { Llama, Mistral, Qwen2, Qwen3 };
+
+/// "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM".
+std::string architecture_name(Architecture architecture);
+/// The supported names joined with ", " (for error messages and --help).
+std::string supported_architecture_names();
+
+/// How rotary frequencies are derived from rope_theta.
+enum class RopeScalingType {
+  Default,  // inv_freq = theta^(-2i/d), no scaling ("default" or rope_scaling null)
+  Llama3,   // Llama 3.1 band-wise frequency scaling
+};
+
+struct RopeScaling {
+  RopeScalingType type = RopeScalingType::Default;
+  // Llama3 only:
+  double factor = 1.0;
+  double low_freq_factor = 1.0;
+  double high_freq_factor = 4.0;
+  int64_t original_max_position_embeddings = 8192;
+};
+
+/// The fields of config.json that determine the forward pass, validated.
+struct ModelConfig {
+  Architecture architecture = Architecture::Llama;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;  // defaults to num_attention_heads
+  int64_t head_dim = 0;             // defaults to hidden_size / num_attention_heads
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
+  double rms_norm_eps = 1e-6;
+  bool tie_word_embeddings = false;
+  std::string torch_dtype = "float32";  // as written ("float32", "bfloat16", "float16")
+  /// Bias on q_proj/k_proj/v_proj (Qwen2: always; Llama/Qwen3: attention_bias).
+  bool qkv_bias = false;
+  /// Bias on o_proj (Llama/Qwen3: attention_bias; Qwen2, Mistral: never).
+  bool o_proj_bias = false;
+  /// Bias on gate/up/down_proj (Llama: mlp_bias).
+  bool mlp_bias = false;
+  /// Qwen3: RMSNorm over head_dim on every query and key head before RoPE.
+  bool qk_norm = false;
+  /// Mistral: a query attends only to the last `sliding_window` positions (itself included).
+  std::optional<int64_t> sliding_window;
+  std::optional<int64_t> bos_token_id;
+  std::vector<int64_t> eos_token_ids;  // config.json allows one id or a list
+
+  /// The whole config.json as read (to write it back with additions later).
+  nlohmann::json raw;
+  /// Where it was read from ("<memory>" for from_json without a path).
+  std::filesystem::path source;
+
+  /// Reads and validates <model_dir>/config.json.
+  static ModelConfig from_dir(const std::filesystem::path& model_dir);
+  /// Validates a parsed config.json; `source` names it in error messages.
+  static ModelConfig from_json(const nlohmann::json& json, const std::filesystem::path& source = "config.json");
+
+  /// num_attention_heads / num_key_value_heads (query heads per key/value head).
+  int64_t query_heads_per_kv_head() const { return num_attention_heads / num_key_value_heads; }
+  /// True when config.json carries a quantization_config (a compressed checkpoint).
+  bool has_quantization_config() const;
+};
+
+}  // namespace dcomp::model

@@ -1,0 +1,178 @@
+// reference: transformers/models/llama/modeling_llama.py (module names and parameter
+// shapes of LlamaForCausalLM), transformers/models/qwen3/modeling_qwen3.py (q_norm, k_norm).
+#include "kernels/model/weight_loading.hpp"
+
+#include <ATen/ATen.h>
+
+#include <map>
+#include <sstream>
+
+namespace dcomp::model {
+namespace {
+
+std::string shape_text(at::IntArrayRef shape) {
+  std::ostringstream text;
+  text << "[";
+  for (size_t i = 0; i < shape.size(); ++i) text << (i ? ", " : "") << shape[i];
+  text << "]";
+  return text.str();
+}
+
+void check_shape(const at::Tensor& tensor, at::IntArrayRef expected, const std::string& name, const ModelConfig& config) {
+  if (tensor.sizes() != expected) {
+    throw ModelConfigError("tensor \"" + name + "\" has shape " + shape_text(tensor.sizes()) + " but " +
+                           config.source.string() + " implies " + shape_text(expected));
+  }
+}
+
+// Checks one Linear from any loader: weight shape, and a bias exactly when the config has one.
+void check_linear(const LinearWeights& linear, const std::string& module, int64_t out_features, int64_t in_features,
+                  bool has_bias, const ModelConfig& config) {
+  if (!linear.weight.defined()) throw ModelConfigError("Linear \"" + module + "\" has no weight");
+  if (linear.weight.scalar_type() != at::kFloat) {
+    throw ModelConfigError("Linear \"" + module + "\" weight is not fp32 (the loader must convert it)");
+  }
+  check_shape(linear.weight, {out_features, in_features}, module + ".weight", config);
+  if (has_bias && !linear.bias.defined()) {
+    throw ModelConfigError("tensor \"" + module + ".bias\" is missing but " + config.source.string() + " (" +
+                           architecture_name(config.architecture) + ") implies a bias on this Linear");
+  }
+  if (!has_bias && linear.bias.defined()) {
+    throw ModelConfigError("tensor \"" + module + ".bias\" is present but " + config.source.string() +
+                           " implies no bias on this Linear (see attention_bias / mlp_bias)");
+  }
+  if (has_bias) check_shape(linear.bias, {out_features}, module + ".bias", config);
+}
+
+// Reads "<name>" from a map of one layer's tensors, naming the checkpoint when absent.
+class LayerTensors {
+ public:
+  LayerTensors(const io::CheckpointReader& reader, std::map<std::string, at::Tensor> tensors)
+      : reader_(reader), tensors_(std::move(tensors)) {}
+
+  bool contains(const std::string& name) const { return tensors_.count(name) != 0; }
+
+  at::Tensor fp32(const std::string& name) const {
+    const auto found = tensors_.find(name);
+    if (found == tensors_.end()) {
+      throw ModelConfigError(reader_.directory().string() + ": tensor \"" + name + "\" not found in the checkpoint");
+    }
+    return to_owned_fp32(found->second, name, reader_.file_of(name).string());
+  }
+
+  LinearWeights linear(const std::string& module) const {
+    LinearWeights weights;
+    weights.weight = fp32(module + ".weight");
+    if (contains(module + ".bias")) weights.bias = fp32(module + ".bias");
+    return weights;
+  }
+
+ private:
+  const io::CheckpointReader& reader_;
+  std::map<std::string, at::Tensor> tensors_;
+};
+
+}  // namespace
+
+at::Tensor to_owned_fp32(const at::Tensor& tensor, const std::string& name, const std::string& file) {
+  const auto type = tensor.scalar_type();
+  if (type != at::kFloat && type != at::kHalf && type != at::kBFloat16) {
+    throw ModelConfigError(file + ": tensor \"" + name + "\" has dtype " + std::string(c10::toString(type)) +
+                           "; expected F32, F16 or BF16 (a compressed checkpoint needs its own weight loader)");
+  }
+  // An owned copy: the checkpoint's views are read-only memory maps.
+  return tensor.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true).contiguous();
+}
+
+LinearLoader safetensors_linear_loader(const io::CheckpointReader& reader) {
+  return [&reader](const std::string& module) {
+    LinearWeights weights;
+    const std::string weight_name = module + ".weight";
+    if (!reader.contains(weight_name)) {
+      throw ModelConfigError(reader.directory().string() + ": tensor \"" + weight_name + "\" not found in the checkpoint");
+    }
+    weights.weight = to_owned_fp32(reader.load(weight_name), weight_name, reader.file_of(weight_name).string());
+    const std::string bias_name = module + ".bias";
+    if (reader.contains(bias_name)) {
+      weights.bias = to_owned_fp32(reader.load(bias_name), bias_name, reader.file_of(bias_name).string());
+    }
+    return weights;
+  };
+}
+
+DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const ModelConfig& config, int layer_index,
+                                       const LinearLoader& linear_loader) {
+  if (layer_index < 0 || layer_index >= config.num_hidden_layers) {
+    throw ModelConfigError("decoder layer " + std::to_string(layer_index) + " does not exist: " +
+                           config.source.string() + " has num_hidden_layers " + std::to_string(config.num_hidden_layers));
+  }
+  const std::string prefix = "model.layers." + std::to_string(layer_index) + ".";
+  const LayerTensors tensors(reader, reader.load_prefix(prefix));
+  const auto load_linear = [&](const std::string& name) {
+    return linear_loader ? linear_loader(prefix + name) : tensors.linear(prefix + name);
+  };
+
+  const int64_t hidden = config.hidden_size;
+  const int64_t query_width = config.num_attention_heads * config.head_dim;
+  const int64_t kv_width = config.num_key_value_heads * config.head_dim;
+  const int64_t intermediate = config.intermediate_size;
+
+  DecoderLayerWeights layer;
+  layer.input_layernorm = tensors.fp32(prefix + "input_layernorm.weight");
+  check_shape(layer.input_layernorm, {hidden}, prefix + "input_layernorm.weight", config);
+  layer.post_attention_layernorm = tensors.fp32(prefix + "post_attention_layernorm.weight");
+  check_shape(layer.post_attention_layernorm, {hidden}, prefix + "post_attention_layernorm.weight", config);
+
+  struct Expected {
+    const char* name;
+    int64_t out_features;
+    int64_t in_features;
+    bool has_bias;
+  };
+  const Expected expected[] = {
+      {"self_attn.q_proj", query_width, hidden, config.qkv_bias},
+      {"self_attn.k_proj", kv_width, hidden, config.qkv_bias},
+      {"self_attn.v_proj", kv_width, hidden, config.qkv_bias},
+      {"self_attn.o_proj", hidden, query_width, config.o_proj_bias},
+      {"mlp.gate_proj", intermediate, hidden, config.mlp_bias},
+      {"mlp.up_proj", intermediate, hidden, config.mlp_bias},
+      {"mlp.down_proj", hidden, intermediate, config.mlp_bias},
+  };
+  for (const auto& linear : expected) {
+    LinearWeights& target = layer.linear(linear.name);
+    target = load_linear(linear.name);
+    check_linear(target, prefix + linear.name, linear.out_features, linear.in_features, linear.has_bias, config);
+  }
+
+  if (config.qk_norm) {
+    layer.q_norm = tensors.fp32(prefix + "self_attn.q_norm.weight");
+    check_shape(layer.q_norm, {config.head_dim}, prefix + "self_attn.q_norm.weight", config);
+    layer.k_norm = tensors.fp32(prefix + "self_attn.k_norm.weight");
+    check_shape(layer.k_norm, {config.head_dim}, prefix + "self_attn.k_norm.weight", config);
+  }
+  return layer;
+}
+
+EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& reader, const ModelConfig& config) {
+  const auto load = [&](const std::string& name, at::IntArrayRef shape) {
+    if (!reader.contains(name)) {
+      throw ModelConfigError(reader.directory().string() + ": tensor \"" + name + "\" not found in the checkpoint");
+    }
+    at::Tensor tensor = to_owned_fp32(reader.load(name), name, reader.file_of(name).string());
+    check_shape(tensor, shape, name, config);
+    return tensor;
+  };
+  const std::string embedding_name = "model.embed_tokens.weight";
+  const std::string head_name = "lm_head.weight";
+  const bool tied = config.tie_word_embeddings || !reader.contains(head_name);
+  EmbeddingAndHeadWeights weights;
+  // A tied checkpoint may store the shared matrix under either name (writers keep one).
+  const bool embedding_stored_as_head = tied && !reader.contains(embedding_name) && reader.contains(head_name);
+  weights.embed_tokens =
+      load(embedding_stored_as_head ? head_name : embedding_name, {config.vocab_size, config.hidden_size});
+  weights.final_norm = load("model.norm.weight", {config.hidden_size});
+  weights.lm_head = tied ? weights.embed_tokens : load(head_name, {config.vocab_size, config.hidden_size});
+  return weights;
+}
+
+}  // namespace dcomp::model

@@ -1,0 +1,14 @@
+// The subcommands of the `dcomp` executable. Each add_*_command registers one
+// subcommand (its flags and its callback) on the application.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace dcomp::launch {
+
+void add_version_command(CLI::App& app);
+void add_lifecycle_demo_command(CLI::App& app);
+
+}  // namespace dcomp::launch

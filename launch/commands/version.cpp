@@ -1,0 +1,36 @@
+// `dcomp version` / `dcomp --version` and the CLI's error reporting.
+#include <CLI/CLI.hpp>
+
+#include <ATen/Parallel.h>
+
+#include <iostream>
+
+#include "dcomp/build_info.hpp"
+#include "launch/cli_errors.hpp"
+#include "launch/commands.hpp"
+
+namespace dcomp::launch {
+namespace {
+int g_exit_code = 0;
+}
+
+int report_fatal(const std::exception& error) {
+  std::cerr << "dcomp: error: " << error.what() << std::endl;
+  return 1;
+}
+
+int exit_code() { return g_exit_code; }
+void set_exit_code(int code) { g_exit_code = code; }
+
+void print_version(std::ostream& out) {
+  out << "dcomp " << build_info::version << "\n"
+      << "backends: single, MPI " << (build_info::has_mpi ? "yes" : "no") << ", NCCL "
+      << (build_info::has_nccl ? "yes" : "no") << ", CUDA " << (build_info::has_cuda ? "yes" : "no") << "\n";
+}
+
+void add_version_command(CLI::App& app) {
+  auto* command = app.add_subcommand("version", "Print the version and the backends compiled in");
+  command->callback([] { print_version(std::cout); });
+}
+
+}  // namespace dcomp::launch

@@ -1,0 +1,46 @@
+// dcomp: post-training compression of large language models, from one process
+// to many MPI ranks. This file only parses the command line; every subcommand
+// is a thin wrapper over a library call (launch/commands/).
+#include <CLI/CLI.hpp>
+
+#include <exception>
+#include <iostream>
+
+#include "launch/cli_errors.hpp"
+#include "launch/commands.hpp"
+#include "lifecycle/logging.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"dcomp: compresses large language models after training (GPTQ, RTN and FP8 quantization, "
+               "SparseGPT, SmoothQuant) on one process or many MPI ranks, and writes compressed-tensors "
+               "checkpoints."};
+  app.require_subcommand(0, 1);
+  app.fallthrough();
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->default_val("info");
+  bool show_version = false;
+  app.add_flag("--version", show_version, "Print the version and the backends compiled in");
+
+  dcomp::launch::add_version_command(app);
+  dcomp::launch::add_lifecycle_demo_command(app);
+
+  app.parse_complete_callback([&] { dcomp::logging::set_level(log_level); });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    return dcomp::launch::report_fatal(e);
+  }
+  if (show_version) {
+    dcomp::launch::print_version(std::cout);
+    return 0;
+  }
+  if (app.get_subcommands().empty()) {
+    std::cout << app.help();
+    return 0;
+  }
+  return dcomp::launch::exit_code();
+}

@@ -1,0 +1,72 @@
+// Typed, checked access to one modifier's recipe arguments. Every key a
+// modifier asks for becomes "known"; after construction, any other key in the
+// recipe is rejected with its file, line and column and the list of known keys.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <yaml-cpp/yaml.h>
+
+#include "lifecycle/errors.hpp"
+
+namespace dcomp::lifecycle {
+
+class ModifierArgs {
+ public:
+  /// `node` is the YAML mapping under the class name (null for "no arguments");
+  /// `source` names the recipe in messages ("recipe.yaml", "<string>").
+  ModifierArgs(YAML::Node node, std::string source, std::string class_name);
+  /// No arguments (modifiers built in code).
+  explicit ModifierArgs(std::string class_name);
+
+  const std::string& class_name() const { return class_name_; }
+  const std::string& source() const { return source_; }
+
+  bool has(const std::string& key);
+  /// The value converted to T, or nullopt when absent or null.
+  template <class T>
+  std::optional<T> optional(const std::string& key);
+  template <class T>
+  T get(const std::string& key, T default_value) {
+    auto value = optional<T>(key);
+    return value ? *value : default_value;
+  }
+  /// A string or a list of strings.
+  std::optional<std::vector<std::string>> string_list(const std::string& key);
+  /// The raw YAML node (undefined when absent); the key becomes known.
+  YAML::Node raw(const std::string& key);
+
+  /// "file:line:column" of the key's value, or of the modifier when key is empty.
+  std::string location(const std::string& key = "") const;
+  [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  /// Throws RecipeError for every key that was never asked for.
+  void reject_unknown() const;
+
+ private:
+  YAML::Node value_of(const std::string& key) const;
+
+  YAML::Node node_;
+  std::string source_;
+  std::string class_name_;
+  std::set<std::string> known_;
+};
+
+template <class T>
+std::optional<T> ModifierArgs::optional(const std::string& key) {
+  known_.insert(key);
+  YAML::Node value = value_of(key);
+  if (!value || value.IsNull()) return std::nullopt;
+  try {
+    return value.as<T>();
+  } catch (const YAML::Exception&) {
+    fail(key, "has a value of the wrong type");
+  }
+}
+
+/// "file:line:column" for any YAML node (1-based).
+std::string yaml_location(const std::string& source, const YAML::Node& node);
+
+}  // namespace dcomp::lifecycle

@@ -1,0 +1,181 @@
+// reference: llm-compressor src/llmcompressor/recipe/recipe.py
+#include "lifecycle/recipe.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <spdlog/spdlog.h>
+
+#include "lifecycle/errors.hpp"
+
+namespace dcomp::lifecycle {
+namespace {
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string strip_suffix(const std::string& text, const std::string& suffix) {
+  return text.substr(0, text.size() - suffix.size());
+}
+
+/// The YAML front matter of a Markdown recipe (between "---" or "+++" fences).
+std::string front_matter(const std::string& text, const std::string& source) {
+  std::istringstream in(text);
+  std::string line, fence, body;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside) {
+      if (line == "---" || line == "+++") {
+        fence = line;
+        inside = true;
+      } else if (!line.empty()) {
+        break;
+      }
+      continue;
+    }
+    if (line == fence) return body;
+    body += line + "\n";
+  }
+  throw RecipeError(source + ": no YAML front matter (between '---' lines) found in the Markdown recipe");
+}
+
+YAML::Node load_yaml(const std::string& text, const std::string& source) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    std::ostringstream out;
+    out << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": invalid YAML: " << e.msg;
+    throw RecipeError(out.str());
+  }
+}
+
+void json_to_yaml(YAML::Emitter& out, const nlohmann::json& value) {
+  if (value.is_object()) {
+    out << YAML::BeginMap;
+    for (auto& [key, item] : value.items()) {
+      out << YAML::Key << key << YAML::Value;
+      json_to_yaml(out, item);
+    }
+    out << YAML::EndMap;
+  } else if (value.is_array()) {
+    out << YAML::BeginSeq;
+    for (const auto& item : value) json_to_yaml(out, item);
+    out << YAML::EndSeq;
+  } else if (value.is_string()) {
+    out << value.get<std::string>();
+  } else if (value.is_boolean()) {
+    out << value.get<bool>();
+  } else if (value.is_number_integer()) {
+    out << value.get<int64_t>();
+  } else if (value.is_number()) {
+    out << value.get<double>();
+  } else {
+    out << YAML::Null;
+  }
+}
+
+}  // namespace
+
+Recipe::Recipe() = default;
+
+Recipe Recipe::from_text(const std::string& text, const std::string& source, const ModifierRegistry& registry,
+                         const std::optional<std::string>& target_stage) {
+  YAML::Node root = load_yaml(text, source);
+  Recipe recipe;
+  if (!root || root.IsNull()) return recipe;  // an empty document is an empty recipe
+  if (!root.IsMap()) {
+    throw RecipeError(yaml_location(source, root) + ": a recipe must be a mapping of '<name>_stage' keys");
+  }
+  if (root["args"]) recipe.args_ = root["args"];
+  for (auto stage_it = root.begin(); stage_it != root.end(); ++stage_it) {
+    const std::string stage_key = stage_it->first.as<std::string>();
+    if (target_stage && stage_key.rfind(*target_stage, 0) != 0) continue;
+    if (!ends_with(stage_key, "_stage")) {
+      if (stage_key != "args") {
+        spdlog::warn("{}: ignoring top-level key '{}' (recipe stages end in '_stage')",
+                     yaml_location(source, stage_it->first), stage_key);
+      }
+      continue;
+    }
+    if (!stage_it->second.IsMap()) {
+      throw RecipeError(yaml_location(source, stage_it->second) + ": stage '" + stage_key +
+                        "' must be a mapping of '<group>_modifiers' keys");
+    }
+    recipe.stage_ = strip_suffix(stage_key, "_stage");
+    for (auto group_it = stage_it->second.begin(); group_it != stage_it->second.end(); ++group_it) {
+      const std::string group_key = group_it->first.as<std::string>();
+      if (!ends_with(group_key, "_modifiers")) {
+        spdlog::warn("{}: ignoring key '{}' in stage '{}' (modifier groups end in '_modifiers')",
+                     yaml_location(source, group_it->first), group_key, stage_key);
+        continue;
+      }
+      if (!group_it->second.IsMap()) {
+        throw RecipeError(yaml_location(source, group_it->second) + ": '" + group_key +
+                          "' must be a mapping of modifier class names to their arguments");
+      }
+      const std::string inferred_group = strip_suffix(group_key, "_modifiers");
+      for (auto mod_it = group_it->second.begin(); mod_it != group_it->second.end(); ++mod_it) {
+        const std::string class_name = mod_it->first.as<std::string>();
+        registry.require_known(class_name, yaml_location(source, mod_it->first));
+        ModifierArgs args(mod_it->second, source, class_name);
+        ModifierPtr modifier = registry.create(class_name, args);
+        if (modifier->group.empty()) modifier->group = inferred_group;
+        recipe.modifiers_.push_back(std::move(modifier));
+      }
+    }
+  }
+  return recipe;
+}
+
+Recipe Recipe::from_file(const std::filesystem::path& path, const ModifierRegistry& registry,
+                         const std::optional<std::string>& target_stage) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw RecipeError(path.string() + ": cannot open the recipe file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  if (path.extension() == ".md") text = front_matter(text, path.string());
+  return from_text(text, path.string(), registry, target_stage);
+}
+
+Recipe Recipe::create_instance(const std::string& path_or_text, const ModifierRegistry& registry,
+                               const std::optional<std::string>& target_stage) {
+  std::error_code error;
+  if (path_or_text.find('\n') == std::string::npos && std::filesystem::is_regular_file(path_or_text, error)) {
+    return from_file(path_or_text, registry, target_stage);
+  }
+  return from_text(path_or_text, "<recipe string>", registry, target_stage);
+}
+
+Recipe Recipe::from_modifiers(std::vector<ModifierPtr> modifiers) {
+  Recipe recipe;
+  for (auto& modifier : modifiers) {
+    if (!modifier) throw RecipeError("recipe: a modifier in the list is null");
+  }
+  recipe.modifiers_ = std::move(modifiers);
+  return recipe;
+}
+
+std::string Recipe::to_yaml() const {
+  // Groups keep their order of first appearance.
+  nlohmann::ordered_json stage = nlohmann::ordered_json::object();
+  for (const auto& modifier : modifiers_) {
+    const std::string group_key = (modifier->group.empty() ? stage_ : modifier->group) + "_modifiers";
+    stage[group_key][modifier->class_name()] = modifier->serialize_args();
+  }
+  YAML::Emitter out;
+  out << YAML::BeginMap << YAML::Key << (stage_ + "_stage") << YAML::Value << YAML::BeginMap;
+  for (auto& [group_key, group] : stage.items()) {
+    out << YAML::Key << group_key << YAML::Value << YAML::BeginMap;
+    for (auto& [class_name, args] : group.items()) {
+      out << YAML::Key << class_name << YAML::Value;
+      json_to_yaml(out, nlohmann::json(args));
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndMap << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace dcomp::lifecycle
