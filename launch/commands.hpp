@@ -9,6 +9,9 @@ class App;
 namespace dcomp::launch {
 
 void add_version_command(CLI::App& app);
-void add_lifecycle_demo_command(CLI::App& app);
+void add_oneshot_command(CLI::App& app);
+void add_create_model_command(CLI::App& app);
+void add_generate_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
 
 }  // namespace dcomp::launch

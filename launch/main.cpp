@@ -24,7 +24,10 @@ int main(int argc, char** argv) {
   app.add_flag("--version", show_version, "Print the version and the backends compiled in");
 
   dcomp::launch::add_version_command(app);
-  dcomp::launch::add_lifecycle_demo_command(app);
+  dcomp::launch::add_create_model_command(app);
+  dcomp::launch::add_oneshot_command(app);
+  dcomp::launch::add_generate_command(app);
+  dcomp::launch::add_eval_command(app);
 
   app.parse_complete_callback([&] { dcomp::logging::set_level(log_level); });
   try {

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lifecycle/errors.hpp"
+#include "lifecycle/yaml_json.hpp"
 
 namespace dcomp::lifecycle {
 namespace {
@@ -47,31 +48,6 @@ YAML::Node load_yaml(const std::string& text, const std::string& source) {
     std::ostringstream out;
     out << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": invalid YAML: " << e.msg;
     throw RecipeError(out.str());
-  }
-}
-
-void json_to_yaml(YAML::Emitter& out, const nlohmann::json& value) {
-  if (value.is_object()) {
-    out << YAML::BeginMap;
-    for (auto& [key, item] : value.items()) {
-      out << YAML::Key << key << YAML::Value;
-      json_to_yaml(out, item);
-    }
-    out << YAML::EndMap;
-  } else if (value.is_array()) {
-    out << YAML::BeginSeq;
-    for (const auto& item : value) json_to_yaml(out, item);
-    out << YAML::EndSeq;
-  } else if (value.is_string()) {
-    out << value.get<std::string>();
-  } else if (value.is_boolean()) {
-    out << value.get<bool>();
-  } else if (value.is_number_integer()) {
-    out << value.get<int64_t>();
-  } else if (value.is_number()) {
-    out << value.get<double>();
-  } else {
-    out << YAML::Null;
   }
 }
 
@@ -170,7 +146,7 @@ std::string Recipe::to_yaml() const {
     out << YAML::Key << group_key << YAML::Value << YAML::BeginMap;
     for (auto& [class_name, args] : group.items()) {
       out << YAML::Key << class_name << YAML::Value;
-      json_to_yaml(out, nlohmann::json(args));
+      emit_json_as_yaml(out, nlohmann::json(args));
     }
     out << YAML::EndMap;
   }

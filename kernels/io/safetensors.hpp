@@ -51,6 +51,8 @@ struct TensorInfo {
 /// are zero-copy views of the mapping that keep it alive; treat them as read-only.
 class SafetensorsFile {
  public:
+  /// Maps and validates `path` (rules in safetensors_header.hpp; the tensor ranges
+  /// must cover the data area exactly, as the reference library requires).
   static std::shared_ptr<SafetensorsFile> open(const std::filesystem::path& path);
   ~SafetensorsFile();
 
@@ -59,7 +61,8 @@ class SafetensorsFile {
   std::vector<std::string> names() const;  // in file order
   bool contains(const std::string& name) const;
   const TensorInfo& info(const std::string& name) const;
-  /// Zero-copy view (dtype per dtype_to_scalar_type).
+  /// Zero-copy view (dtype per dtype_to_scalar_type); data whose address is not a
+  /// multiple of its element size is returned as an aligned copy instead.
   at::Tensor tensor(const std::string& name) const;
 
   struct Impl;
@@ -71,7 +74,8 @@ class SafetensorsFile {
 
 /// A Hugging Face model folder: model.safetensors, or shards listed by
 /// model.safetensors.index.json. Shards are opened lazily, only when one of
-/// their tensors is requested.
+/// their tensors is requested; the constructor only checks that each listed shard
+/// exists. Safe to call from several threads.
 class CheckpointReader {
  public:
   explicit CheckpointReader(const std::filesystem::path& model_dir);

@@ -56,7 +56,7 @@ const TensorInfo& SafetensorsFile::info(const std::string& name) const {
 // A view of the mapped bytes whose deleter keeps the mapping alive. Data whose
 // address is not a multiple of the element size (possible when a writer did not
 // order tensors by alignment) is copied into an aligned tensor instead, since
-// vectorized ATen kernels may assume natural alignment.
+// typed access through a misaligned pointer is undefined behaviour in C++.
 at::Tensor SafetensorsFile::tensor(const std::string& name) const {
   const TensorInfo& info = this->info(name);
   const auto options = at::TensorOptions().dtype(dtype_to_scalar_type(info.dtype)).device(at::kCPU);

@@ -100,7 +100,8 @@ Architecture parse_architecture(const FieldReader& fields, const nlohmann::json&
 
 // rope_scaling (transformers <= 4.x) or rope_parameters (later releases): null, "default" or "llama3".
 RopeScaling parse_rope_scaling(const nlohmann::json& json, const std::string& source) {
-  const char* key = json.contains("rope_scaling") ? "rope_scaling" : "rope_parameters";
+  const bool has_scaling = json.contains("rope_scaling") && !json.at("rope_scaling").is_null();
+  const char* key = has_scaling ? "rope_scaling" : "rope_parameters";
   if (!json.contains(key) || json.at(key).is_null()) return {};
   const auto& object = json.at(key);
   if (!object.is_object()) throw ModelConfigError(source + ": field \"" + key + "\" must be an object or null, got " + object.dump());

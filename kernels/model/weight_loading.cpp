@@ -44,6 +44,18 @@ void check_linear(const LinearWeights& linear, const std::string& module, int64_
   if (has_bias) check_shape(linear.bias, {out_features}, module + ".bias", config);
 }
 
+// Loads one checkpoint tensor as owned fp32; another stored dtype is an error in
+// the file's own terms (e.g. "F8_E4M3", "I32").
+at::Tensor read_fp32(const io::CheckpointReader& reader, const std::string& name, const at::Tensor& view) {
+  const io::DType stored = reader.info(name).dtype;
+  const std::string file = reader.file_of(name).string();
+  if (stored != io::DType::F32 && stored != io::DType::F16 && stored != io::DType::BF16) {
+    throw ModelConfigError(file + ": tensor \"" + name + "\" is stored as " + io::dtype_name(stored) +
+                           "; expected F32, F16 or BF16 (a compressed checkpoint needs its own weight loader)");
+  }
+  return to_owned_fp32(view, name, file);
+}
+
 // Reads "<name>" from a map of one layer's tensors, naming the checkpoint when absent.
 class LayerTensors {
  public:
@@ -57,7 +69,7 @@ class LayerTensors {
     if (found == tensors_.end()) {
       throw ModelConfigError(reader_.directory().string() + ": tensor \"" + name + "\" not found in the checkpoint");
     }
-    return to_owned_fp32(found->second, name, reader_.file_of(name).string());
+    return read_fp32(reader_, name, found->second);
   }
 
   LinearWeights linear(const std::string& module) const {
@@ -91,10 +103,10 @@ LinearLoader safetensors_linear_loader(const io::CheckpointReader& reader) {
     if (!reader.contains(weight_name)) {
       throw ModelConfigError(reader.directory().string() + ": tensor \"" + weight_name + "\" not found in the checkpoint");
     }
-    weights.weight = to_owned_fp32(reader.load(weight_name), weight_name, reader.file_of(weight_name).string());
+    weights.weight = read_fp32(reader, weight_name, reader.load(weight_name));
     const std::string bias_name = module + ".bias";
     if (reader.contains(bias_name)) {
-      weights.bias = to_owned_fp32(reader.load(bias_name), bias_name, reader.file_of(bias_name).string());
+      weights.bias = read_fp32(reader, bias_name, reader.load(bias_name));
     }
     return weights;
   };
@@ -158,7 +170,7 @@ EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& read
     if (!reader.contains(name)) {
       throw ModelConfigError(reader.directory().string() + ": tensor \"" + name + "\" not found in the checkpoint");
     }
-    at::Tensor tensor = to_owned_fp32(reader.load(name), name, reader.file_of(name).string());
+    at::Tensor tensor = read_fp32(reader, name, reader.load(name));
     check_shape(tensor, shape, name, config);
     return tensor;
   };

@@ -62,6 +62,7 @@ AddedVocabulary AddedVocabulary::from_json(const nlohmann::json* added_tokens, c
     vocabulary.id_limit_ = std::max(vocabulary.id_limit_, static_cast<size_t>(token.id) + 1);
     if (token.normalized) {
       std::string pattern = normalizer != nullptr ? normalizer->apply(token.content) : token.content;
+      if (pattern.empty()) throw_tokenizer_error(item, "\"" + token.content + "\" normalizes to an empty string");
       add_pattern(vocabulary.normalized_matcher_, std::move(pattern), token_index);
     } else {
       add_pattern(vocabulary.raw_matcher_, token.content, token_index);

@@ -24,7 +24,8 @@ struct AddedToken {
   bool normalized = false;   // matched in the normalized text (against the normalized content)
   bool lstrip = false;       // absorbs white space on its left
   bool rstrip = false;       // absorbs white space on its right
-  bool single_word = false;  // only matched when not inside a word
+  bool single_word = false;  // only matched with no word character (letter, number, '_') on either side;
+                             // combining marks, which a regex \w also counts, are not word characters here
 };
 
 /// A piece of text: either an added token (`id` set) or text still to be tokenized.

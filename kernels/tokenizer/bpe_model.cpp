@@ -94,6 +94,10 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, const JsonContext& fil
                                          ", expected a non-negative 32-bit integer");
     }
     const auto id = static_cast<int32_t>(it.value().get<int64_t>());
+    if (static_cast<size_t>(id) >= 4 * vocab.size() + 65536) {  // guards the id -> token table against absurd ids
+      throw_tokenizer_error(context, "vocab entry \"" + it.key() + "\" has id " + std::to_string(id) +
+                                         ", far beyond the " + std::to_string(vocab.size()) + " vocab entries");
+    }
     if (static_cast<size_t>(id) >= bpe.id_to_token_.size()) {
       bpe.id_to_token_.resize(id + 1);
       bpe.id_present_.resize(id + 1, false);

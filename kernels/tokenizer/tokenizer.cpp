@@ -3,8 +3,8 @@
 // it serializes; transformers' tokenizer_config.json for bos_token / eos_token.
 #include "kernels/tokenizer/tokenizer.hpp"
 
+#include <algorithm>
 #include <fstream>
-#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>

@@ -148,6 +148,19 @@ TEST(WeightLoading, MissingTensorAndCompressedCheckpointAreNamed) {
   EXPECT_THAT(load_error(dir2.path()), HasSubstr("quantization_config"));
 }
 
+TEST(WeightLoading, NonFloatTensorIsRejectedInTheFilesTerms) {
+  at::manual_seed(10);
+  const ModelConfig config = testing::tiny_config("LlamaForCausalLM");
+  auto tensors = testing::random_state_dict(config, true);
+  auto& packed = find(tensors, "model.layers.0.self_attn.q_proj.weight");
+  packed.tensor = packed.tensor.to(at::kChar);  // e.g. int8 codes of a quantized checkpoint
+  testing::TemporaryDirectory dir("int8");
+  testing::write_model_folder(dir.path(), config.raw, tensors);
+  const std::string message = load_error(dir.path());
+  EXPECT_THAT(message, HasSubstr("model.layers.0.self_attn.q_proj.weight\" is stored as I8"));
+  EXPECT_THAT(message, HasSubstr("model.safetensors"));
+}
+
 TEST(WeightLoading, LinearLoaderReplacesThePlainReader) {
   at::manual_seed(9);
   const ModelConfig config = testing::tiny_config("LlamaForCausalLM");

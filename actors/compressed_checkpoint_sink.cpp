@@ -1,0 +1,67 @@
+#include "actors/compressed_checkpoint_sink.hpp"
+
+#include <fstream>
+
+#include "actors/llama_model_handle.hpp"
+#include "kernels/ct/quantization_config.hpp"
+
+namespace dcomp::actors {
+
+CompressedCheckpointSink::CompressedCheckpointSink(const std::filesystem::path& source,
+                                                   const std::filesystem::path& output,
+                                                   const model::ModelConfig& config, bool overwrite,
+                                                   std::string recipe_text)
+    : tied_embeddings_(config.tie_word_embeddings), recipe_text_(std::move(recipe_text)) {
+  ct::CheckpointWriterOptions options;
+  options.overwrite = overwrite;
+  writer_ = std::make_unique<ct::CheckpointWriter>(output, source, options);
+}
+
+void CompressedCheckpointSink::write_linear(const lifecycle::LinearModule& module) {
+  if (module.compressed && module.compressed->weight_args) {
+    writer_->add_compressed_linear(module.name, *module.compressed, module.bias);
+    return;
+  }
+  // Not quantized (possibly pruned or smoothed): the dense weight as it now is.
+  writer_->add_tensor(module.name + ".weight", module.weight);
+  if (module.bias.defined()) writer_->add_tensor(module.name + ".bias", module.bias);
+}
+
+void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
+                                           const model::DecoderLayerWeights& weights) {
+  for (const auto& module : layer.linears) write_linear(module);
+  for (const auto& [name, weight] : layer.norm_weights) writer_->add_tensor(name + ".weight", weight);
+  if (weights.q_norm.defined()) {
+    writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.q_norm.weight"), weights.q_norm);
+    writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.k_norm.weight"), weights.k_norm);
+  }
+}
+
+void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
+                                                        const lifecycle::LinearModule* compressed_head) {
+  writer_->add_tensor("model.embed_tokens.weight", weights.embed_tokens);
+  writer_->add_tensor("model.norm.weight", weights.final_norm);
+  if (compressed_head) {
+    write_linear(*compressed_head);
+  } else if (!tied_embeddings_) {
+    writer_->add_tensor("lm_head.weight", weights.lm_head);
+  }
+}
+
+void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan) {
+  nlohmann::json sparsity = plan.sparsity_config.empty() ? nlohmann::json(nullptr) : plan.sparsity_config;
+  nlohmann::json quantization = nullptr;
+  if (!plan.quantization_groups.empty()) {
+    ct::QuantizationConfigOptions options;
+    if (!sparsity.is_null()) options.sparsity_config = sparsity;
+    quantization = ct::build_quantization_config(plan.quantization_groups, plan.quantization_ignore, options);
+  }
+  {
+    std::ofstream recipe(writer_->temporary_dir() / "recipe.yaml");
+    recipe << recipe_text_;
+    if (!recipe) throw ct::CheckpointWriteError((writer_->temporary_dir() / "recipe.yaml").string() + ": cannot write");
+  }
+  writer_->finish(quantization, sparsity);
+}
+
+}  // namespace dcomp::actors

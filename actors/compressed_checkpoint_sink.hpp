@@ -1,0 +1,34 @@
+// The sink that writes the compressed-tensors checkpoint (on the writing rank).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "actors/checkpoint_sink.hpp"
+#include "kernels/ct/checkpoint_writer.hpp"
+#include "kernels/model/model_config.hpp"
+
+namespace dcomp::actors {
+
+class CompressedCheckpointSink final : public CheckpointSink {
+ public:
+  /// Starts writing `output` (in a temporary sibling folder) for the model in `source`;
+  /// `recipe_text` is saved as recipe.yaml next to the weights.
+  CompressedCheckpointSink(const std::filesystem::path& source, const std::filesystem::path& output,
+                           const model::ModelConfig& config, bool overwrite, std::string recipe_text);
+
+  void write_layer(const lifecycle::LayerWork& layer, const model::DecoderLayerWeights& weights) override;
+  void write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
+                                const lifecycle::LinearModule* compressed_head) override;
+  void finish(const lifecycle::CompressionPlan& plan) override;
+
+ private:
+  void write_linear(const lifecycle::LinearModule& module);
+
+  std::unique_ptr<ct::CheckpointWriter> writer_;
+  bool tied_embeddings_ = false;
+  std::string recipe_text_;
+};
+
+}  // namespace dcomp::actors

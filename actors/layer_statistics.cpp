@@ -1,0 +1,107 @@
+// reference: llm-compressor modifiers/gptq/gptq_quantize.py (accumulate_hessian)
+#include "actors/layer_statistics.hpp"
+
+#include <ATen/ATen.h>
+
+#include <limits>
+
+#include "actors/llama_model_handle.hpp"
+
+namespace dcomp::actors {
+
+std::string input_key(int layer_index, const std::string& first_relative_linear) {
+  if (first_relative_linear == "self_attn.q_proj" || first_relative_linear == "self_attn.k_proj" ||
+      first_relative_linear == "self_attn.v_proj") {
+    return layer_module_name(layer_index, "input_layernorm");
+  }
+  if (first_relative_linear == "mlp.gate_proj" || first_relative_linear == "mlp.up_proj") {
+    return layer_module_name(layer_index, "post_attention_layernorm");
+  }
+  return layer_module_name(layer_index, first_relative_linear);
+}
+
+LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians,
+                                 bool channel_ranges)
+    : layer_index_(layer_index), hessians_(hessians), channel_ranges_(channel_ranges) {
+  const int64_t attention_width = config.num_attention_heads * config.head_dim;
+  const std::vector<std::pair<std::vector<std::string>, int64_t>> groups = {
+      {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, config.hidden_size},
+      {{"self_attn.o_proj"}, attention_width},
+      {{"mlp.gate_proj", "mlp.up_proj"}, config.hidden_size},
+      {{"mlp.down_proj"}, config.intermediate_size}};
+  for (const auto& [names, in_features] : groups) {
+    auto& acc = inputs_[input_key(layer_index_, names.front())];
+    for (const auto& name : names) acc.consumers.push_back(layer_module_name(layer_index_, name));
+    if (hessians_) acc.hessian_sum = at::zeros({in_features, in_features}, at::kDouble);
+    if (channel_ranges_) {
+      acc.channel_min = at::full({in_features}, std::numeric_limits<float>::infinity(), at::kFloat);
+      acc.channel_max = at::full({in_features}, -std::numeric_limits<float>::infinity(), at::kFloat);
+    }
+  }
+  hook_ = [this](const std::vector<std::string>& names, const at::Tensor& x) { observe(names, x); };
+}
+
+void LayerStatistics::observe(const std::vector<std::string>& linear_names, const at::Tensor& x) {
+  // x: [tokens, in] fp32 contiguous
+  auto it = inputs_.find(input_key(layer_index_, linear_names.front()));
+  if (it == inputs_.end()) return;  // not a Linear input of this layer
+  auto& acc = it->second;
+  acc.num_tokens += x.size(0);
+  if (hessians_) acc.pending.push_back(x);
+  if (channel_ranges_) {
+    at::Tensor lo = std::get<0>(x.min(0));
+    at::Tensor hi = std::get<0>(x.max(0));
+    acc.channel_min = at::minimum(acc.channel_min, lo);
+    acc.channel_max = at::maximum(acc.channel_max, hi);
+  }
+}
+
+void LayerStatistics::end_chunk(int64_t samples_in_chunk) {
+  for (auto& [key, acc] : inputs_) {
+    acc.num_samples += samples_in_chunk;
+    if (acc.pending.empty()) continue;
+    // tokens: [chunk tokens, in] fp32; one GEMM gives Σ xᵀx over the chunk.
+    at::Tensor tokens = acc.pending.size() == 1 ? acc.pending.front() : at::cat(acc.pending, 0);
+    acc.pending.clear();
+    at::Tensor gram = at::mm(tokens.t(), tokens);  // [in, in] fp32
+    acc.hessian_sum.add_(gram.to(at::kDouble), 2.0);
+  }
+}
+
+void LayerStatistics::all_reduce(comm::Communicator& comm) {
+  reduced_bytes_ = 0;
+  if (comm.world_size() <= 1) return;
+  // std::map iterates in key order: every rank issues the same collectives in the same order.
+  for (auto& [key, acc] : inputs_) {
+    at::Tensor counts = at::tensor({acc.num_samples, acc.num_tokens}, at::kLong);
+    comm.all_reduce(counts, comm::ReduceOp::Sum);
+    acc.num_samples = counts[0].item<int64_t>();
+    acc.num_tokens = counts[1].item<int64_t>();
+    reduced_bytes_ += 16;
+    if (hessians_) {
+      comm.all_reduce(acc.hessian_sum, comm::ReduceOp::Sum);
+      reduced_bytes_ += acc.hessian_sum.numel() * 8;
+    }
+    if (channel_ranges_) {
+      comm.all_reduce(acc.channel_min, comm::ReduceOp::Min);
+      comm.all_reduce(acc.channel_max, comm::ReduceOp::Max);
+      reduced_bytes_ += acc.channel_min.numel() * 8;
+    }
+  }
+}
+
+void LayerStatistics::fill(lifecycle::LayerWork& layer) {
+  for (auto& [key, acc] : inputs_) {
+    lifecycle::InputStatistics stats;
+    stats.consumers = acc.consumers;
+    stats.num_samples = acc.num_samples;
+    stats.num_tokens = acc.num_tokens;
+    if (acc.hessian_sum.defined()) stats.hessian_sum = acc.hessian_sum.to(at::kFloat);
+    stats.channel_min = acc.channel_min;
+    stats.channel_max = acc.channel_max;
+    layer.inputs[key] = std::move(stats);
+    acc.hessian_sum = at::Tensor();
+  }
+}
+
+}  // namespace dcomp::actors

@@ -1,0 +1,66 @@
+// Statistics of a decoder layer's distinct Linear inputs gathered during its
+// calibration pass: Σ 2·xᵀx (Hessian sums) and per-channel min/max.
+//
+// Hessians are computed with one fp32 GEMM per sample chunk and accumulated in
+// fp64; the cross-rank sum is done in fp64 in rank order and only then cast to
+// fp32. Rounding therefore does not depend on how chunks are spread over ranks.
+// reference: llm-compressor modifiers/gptq/gptq_quantize.py (accumulate_hessian,
+//            "sum, then divide once"); smoothquant/base.py (per-channel ranges)
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "kernels/comm/communicator.hpp"
+#include "kernels/model/linear.hpp"
+#include "kernels/model/model_config.hpp"
+#include "lifecycle/layer_work.hpp"
+
+namespace dcomp::actors {
+
+/// The input key of a group of Linears of one layer (their shared input):
+/// q/k/v → "model.layers.<i>.input_layernorm", gate/up →
+/// "model.layers.<i>.post_attention_layernorm", o_proj / down_proj → their own name.
+std::string input_key(int layer_index, const std::string& first_relative_linear);
+
+class LayerStatistics {
+ public:
+  /// Every input of the layer gets zeroed statistics up front, so that a rank
+  /// without samples still takes part in every collective.
+  LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians, bool channel_ranges);
+
+  /// The hook to pass to decoder_layer_forward during calibration.
+  const model::LinearInputHook& hook() const { return hook_; }
+  /// Ends one sample chunk: one GEMM per input over the chunk's buffered tokens.
+  void end_chunk(int64_t samples_in_chunk);
+  /// Sums (Hessians, counts) and min/max (ranges) over ranks, in key order.
+  void all_reduce(comm::Communicator& comm);
+  /// Moves the statistics into the layer's InputStatistics (Hessians as fp32).
+  void fill(lifecycle::LayerWork& layer);
+  /// Bytes this layer's reduction sends per rank (for reports).
+  int64_t reduced_bytes() const { return reduced_bytes_; }
+
+ private:
+  struct Accumulator {
+    std::vector<std::string> consumers;  // full Linear names
+    std::vector<at::Tensor> pending;     // [tokens, in] fp32 of the current chunk
+    at::Tensor hessian_sum;              // [in, in] fp64
+    at::Tensor channel_min, channel_max; // [in] fp32
+    int64_t num_samples = 0;
+    int64_t num_tokens = 0;
+  };
+
+  void observe(const std::vector<std::string>& linear_names, const at::Tensor& x);
+
+  int layer_index_;
+  bool hessians_;
+  bool channel_ranges_;
+  std::map<std::string, Accumulator> inputs_;
+  model::LinearInputHook hook_;
+  int64_t reduced_bytes_ = 0;
+};
+
+}  // namespace dcomp::actors

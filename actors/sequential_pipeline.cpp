@@ -1,0 +1,183 @@
+// reference: llm-compressor src/llmcompressor/pipelines/sequential/pipeline.py
+#include "actors/sequential_pipeline.hpp"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "actors/layer_statistics.hpp"
+#include "actors/llama_model_handle.hpp"
+#include "kernels/model/decoder_layer.hpp"
+#include "kernels/model/rotary_embedding.hpp"
+#include "lifecycle/modifiers/weight_quantization.hpp"
+
+namespace dcomp::actors {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// This rank's hidden states: per chunk, batches of equal-length samples,
+/// each [batch, seq, hidden] fp32.
+struct HiddenStates {
+  std::vector<std::vector<at::Tensor>> chunks;
+  std::vector<int64_t> samples_per_chunk;
+};
+
+HiddenStates embed_samples(const CalibrationShard& data, const model::EmbeddingAndHeadWeights& weights) {
+  HiddenStates hidden;
+  for (const auto& chunk : data.chunks()) {
+    std::vector<at::Tensor> batches;
+    size_t start = 0;
+    while (start < chunk.samples.size()) {
+      size_t stop = start + 1;
+      while (stop < chunk.samples.size() && chunk.samples[stop].size() == chunk.samples[start].size()) ++stop;
+      const int64_t batch = static_cast<int64_t>(stop - start);
+      const int64_t length = static_cast<int64_t>(chunk.samples[start].size());
+      at::Tensor ids = at::empty({batch, length}, at::kLong);  // [batch, seq] int64
+      auto accessor = ids.accessor<int64_t, 2>();
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t t = 0; t < length; ++t) accessor[b][t] = chunk.samples[start + static_cast<size_t>(b)][t];
+      }
+      batches.push_back(model::embed_tokens(weights, ids));
+      start = stop;
+    }
+    hidden.chunks.push_back(std::move(batches));
+    hidden.samples_per_chunk.push_back(static_cast<int64_t>(chunk.samples.size()));
+  }
+  return hidden;
+}
+
+std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const model::DecoderLayerWeights& weights,
+                                                      comm::Communicator* comm) {
+  auto work = std::make_shared<lifecycle::LayerWork>();
+  work->layer_index = layer_index;
+  work->comm = comm;
+  for (const auto& relative : model::DecoderLayerWeights::linear_names()) {
+    lifecycle::LinearModule module;
+    module.name = layer_module_name(layer_index, relative);
+    module.weight = weights.linear(relative).weight;
+    module.bias = weights.linear(relative).bias;
+    module.input = input_key(layer_index, relative);
+    work->linears.push_back(std::move(module));
+  }
+  work->norm_weights[layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
+  work->norm_weights[layer_module_name(layer_index, "post_attention_layernorm")] = weights.post_attention_layernorm;
+  return work;
+}
+
+/// Writes the modifiers' results back into the layer weights used for propagation.
+void apply_layer_work(const lifecycle::LayerWork& work, model::DecoderLayerWeights& weights) {
+  for (const auto& relative : model::DecoderLayerWeights::linear_names()) {
+    const auto* module = const_cast<lifecycle::LayerWork&>(work).find(layer_module_name(work.layer_index, relative));
+    weights.linear(relative).weight = module->weight;
+  }
+  weights.input_layernorm = work.norm_weights.at(layer_module_name(work.layer_index, "input_layernorm"));
+  weights.post_attention_layernorm =
+      work.norm_weights.at(layer_module_name(work.layer_index, "post_attention_layernorm"));
+}
+
+/// ‖(W − Ŵ)X‖²_F = ½·Σ((W − Ŵ)·H_sum ⊙ (W − Ŵ)) with H_sum = Σ 2·xᵀx.
+double output_error(const at::Tensor& original, const at::Tensor& compressed, const at::Tensor& hessian_sum) {
+  at::Tensor delta = (original - compressed).to(at::kDouble);
+  return 0.5 * (at::mm(delta, hessian_sum.to(at::kDouble)) * delta).sum().item<double>();
+}
+
+struct OriginalModule {
+  at::Tensor weight;
+  at::Tensor hessian_sum;
+};
+
+}  // namespace
+
+std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
+  const auto& config = *in.config;
+  const auto& plan = *in.plan;
+  const bool forward = in.data != nullptr && (plan.needs_hessians || plan.needs_channel_ranges);
+  model::RotaryEmbedding rope(config);
+  model::EmbeddingAndHeadWeights ends = model::load_embedding_and_head(*in.reader, config);
+  HiddenStates hidden;
+  if (forward) hidden = embed_samples(*in.data, ends);
+  spdlog::info("calibration: {} of {} sample(s) on this rank, {} layer(s){}", in.data ? in.data->local_samples() : 0,
+               in.data ? in.data->total_samples() : 0, config.num_hidden_layers,
+               forward ? "" : " (data-free: no forward passes needed)");
+
+  in.lifecycle->event(lifecycle::EventType::CALIBRATION_START);
+  std::vector<LayerReport> reports;
+  for (int layer = 0; layer < static_cast<int>(config.num_hidden_layers); ++layer) {
+    LayerReport report;
+    report.layer = layer;
+    auto started = Clock::now();
+    model::DecoderLayerWeights weights = model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
+    auto work = make_layer_work(layer, weights, in.comm);
+    report.load_seconds = seconds_since(started);
+
+    started = Clock::now();
+    LayerStatistics statistics(layer, config, plan.needs_hessians, plan.needs_channel_ranges);
+    if (forward) {
+      for (size_t c = 0; c < hidden.chunks.size(); ++c) {
+        for (const auto& batch : hidden.chunks[c]) {
+          model::decoder_layer_forward(config, weights, batch, rope, &statistics.hook());
+        }
+        statistics.end_chunk(hidden.samples_per_chunk[c]);
+      }
+    }
+    report.calibrate_seconds = seconds_since(started);
+    started = Clock::now();
+    if (forward) statistics.all_reduce(*in.comm);
+    report.reduced_bytes = statistics.reduced_bytes();
+    statistics.fill(*work);
+    report.reduce_seconds = seconds_since(started);
+
+    std::map<std::string, OriginalModule> originals;
+    if (in.options.compare_round_to_nearest) {
+      for (const auto& module : work->linears) {
+        const auto& stats = work->inputs[module.input];
+        if (stats.hessian_sum.defined()) originals[module.name] = {module.weight.clone(), stats.hessian_sum.clone()};
+      }
+    }
+
+    started = Clock::now();
+    in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
+    apply_layer_work(*work, weights);
+    report.compress_seconds = seconds_since(started);
+
+    for (const auto& module : work->linears) {
+      auto original = originals.find(module.name);
+      if (original == originals.end() || !module.compressed || !module.compressed->weight_args) continue;
+      ModuleError error;
+      error.name = module.name;
+      error.compressed = output_error(original->second.weight, module.weight, original->second.hessian_sum);
+      auto rtn = lifecycle::quantize_round_to_nearest(original->second.weight, *module.compressed->weight_args);
+      error.round_to_nearest =
+          output_error(original->second.weight, rtn.effective_weight, original->second.hessian_sum);
+      report.errors.push_back(error);
+    }
+
+    started = Clock::now();
+    if (forward && layer + 1 < static_cast<int>(config.num_hidden_layers)) {
+      for (auto& chunk : hidden.chunks) {
+        for (auto& batch : chunk) batch = model::decoder_layer_forward(config, weights, batch, rope);
+      }
+    }
+    report.propagate_seconds = seconds_since(started);
+
+    started = Clock::now();
+    in.sink->write_layer(*work, weights);
+    report.write_seconds = seconds_since(started);
+    spdlog::info("layer {}/{} done: load {:.2f}s, calibrate {:.2f}s, reduce {:.2f}s, compress {:.2f}s, "
+                 "propagate {:.2f}s, write {:.2f}s",
+                 layer + 1, config.num_hidden_layers, report.load_seconds, report.calibrate_seconds,
+                 report.reduce_seconds, report.compress_seconds, report.propagate_seconds, report.write_seconds);
+    reports.push_back(std::move(report));
+  }
+  in.sink->write_embedding_and_head(ends, nullptr);
+  in.lifecycle->event(lifecycle::EventType::CALIBRATION_END);
+  return reports;
+}
+
+}  // namespace dcomp::actors

@@ -1,0 +1,67 @@
+// The sequential (layer-by-layer) pipeline of a one-shot run, per rank:
+//   CALIBRATION_START
+//   for each decoder layer: load only its weights → calibration pass over this
+//     rank's samples (statistics hooks) → reduce statistics over ranks →
+//     SEQUENTIAL_EPOCH_END (modifiers compress, solves spread over ranks) →
+//     propagation pass with the compressed weights → hand the layer to the sink
+//   CALIBRATION_END
+// Every lifecycle event goes through the coordinator actor. Memory stays at one
+// layer's weights and statistics plus this rank's hidden states.
+// reference: llm-compressor src/llmcompressor/pipelines/sequential/pipeline.py
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "actors/calibration_data.hpp"
+#include "actors/checkpoint_sink.hpp"
+#include "actors/lifecycle_client.hpp"
+#include "kernels/comm/communicator.hpp"
+#include "kernels/io/safetensors.hpp"
+#include "kernels/model/model_config.hpp"
+#include "kernels/model/weight_loading.hpp"
+
+namespace dcomp::actors {
+
+/// Output error of one module on the calibration inputs, ‖(W − Ŵ)X‖²_F, for the
+/// compressed weight and for round-to-nearest with the same arguments.
+struct ModuleError {
+  std::string name;
+  double compressed = 0;
+  double round_to_nearest = 0;
+};
+
+struct LayerReport {
+  int layer = 0;
+  double load_seconds = 0;
+  double calibrate_seconds = 0;
+  double reduce_seconds = 0;
+  double compress_seconds = 0;
+  double propagate_seconds = 0;
+  double write_seconds = 0;
+  int64_t reduced_bytes = 0;
+  std::vector<ModuleError> errors;
+};
+
+struct PipelineOptions {
+  /// Samples per chunk (one Hessian GEMM per chunk; chunks are never split across ranks).
+  size_t chunk_size = 4;
+  /// Also quantize with round-to-nearest and report both output errors.
+  bool compare_round_to_nearest = false;
+};
+
+struct PipelineInputs {
+  const model::ModelConfig* config = nullptr;
+  const io::CheckpointReader* reader = nullptr;
+  model::LinearLoader linear_loader;             // empty: plain safetensors
+  LifecycleClient* lifecycle = nullptr;
+  comm::Communicator* comm = nullptr;
+  const CalibrationShard* data = nullptr;        // null: data-free (no forward passes)
+  const lifecycle::CompressionPlan* plan = nullptr;
+  CheckpointSink* sink = nullptr;
+  PipelineOptions options;
+};
+
+std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& inputs);
+
+}  // namespace dcomp::actors

@@ -1,0 +1,123 @@
+// Writes a compressed-tensors checkpoint folder that transformers, vLLM and
+// compressed-tensors load: safetensors shards (+ index), config.json with the
+// quantization_config, and the source model's tokenizer and generation files.
+//
+// Everything is written into a temporary sibling folder "<output>.tmp-<random>" and
+// renamed into place by finish() after every file is flushed to disk, so the output
+// folder either does not exist or is complete. On an exception, abort() or destruction
+// before finish(), the temporary folder is removed.
+//
+// Tensors are buffered in memory until a shard is full (max_shard_bytes, 5 GB by
+// default, as transformers' save_pretrained), then written; a tensor larger than the
+// limit gets a shard of its own. One shard is named model.safetensors; several are
+// model-0000i-of-0000N.safetensors with model.safetensors.index.json.
+//
+// reference: transformers modeling_utils.py save_pretrained (shard naming, index
+// layout, {"format": "pt"} metadata); compressed-tensors model_compressor.py
+// update_config (quantization_config in config.json, sort_keys, indent 2).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "kernels/io/safetensors.hpp"
+#include "kernels/quant/compressed_weight.hpp"
+
+namespace dcomp::ct {
+
+/// A checkpoint that cannot be written; the message names the folder or tensor.
+class CheckpointWriteError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct CheckpointWriterOptions {
+  /// Shard size limit in bytes of tensor data (5 GB = 5e9, transformers' default).
+  uint64_t max_shard_bytes = 5'000'000'000ULL;
+  /// Replace an existing output folder (otherwise an existing one is an error).
+  bool overwrite = false;
+  /// The dtype of untouched floating tensors, scales and biases; default: the source
+  /// config.json "torch_dtype" / "dtype", else the source embedding's dtype, else F32.
+  std::optional<at::ScalarType> model_dtype;
+  /// Store pruned-only 2:4 weights in the legacy sparse-24-bitmask layout (removed in
+  /// compressed-tensors 0.15; current loaders expect dense weights).
+  bool legacy_sparse_24_bitmask = false;
+};
+
+/// Files copied from the source model folder when present.
+const std::vector<std::string>& copied_model_files();
+
+class CheckpointWriter {
+ public:
+  /// Prepares writing `output_dir` for the model in `source_model_dir` (whose config.json
+  /// must exist). Throws CheckpointWriteError when the output exists and overwrite is
+  /// off, when it is the source folder, or when the temporary folder cannot be created.
+  CheckpointWriter(std::filesystem::path output_dir, std::filesystem::path source_model_dir,
+                   CheckpointWriterOptions options = {});
+  /// Removes the temporary folder unless finish() completed.
+  ~CheckpointWriter();
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+
+  const std::filesystem::path& output_dir() const { return output_dir_; }
+  const std::filesystem::path& temporary_dir() const { return temporary_dir_; }
+  /// kFloat, kHalf or kBFloat16.
+  at::ScalarType model_dtype() const { return model_dtype_; }
+
+  /// Adds an untouched tensor (embedding, norm, lm_head, ...). Without `dtype`, floating
+  /// tensors are stored in the model dtype and others as they are; with it, the tensor is
+  /// converted (F8_E4M3 expects uint8 bit patterns). A repeated name is an error.
+  void add_tensor(const std::string& name, const at::Tensor& tensor, std::optional<io::DType> dtype = std::nullopt);
+
+  /// Adds the tensors of compressed Linear `module_name` (see linear_encoding.hpp) and
+  /// its bias (model dtype) when defined. `format` defaults to the one compressed-tensors
+  /// infers from weight.weight_args / weight.input_args; it must match the format its
+  /// config group declares.
+  void add_compressed_linear(const std::string& module_name, const quant::CompressedWeight& weight,
+                             const at::Tensor& bias = {}, const std::optional<std::string>& format = std::nullopt);
+
+  /// Writes the last shard, config.json (the source config with "quantization_config"
+  /// set to `quantization_config` and, when non-null, its "sparsity_config" set to
+  /// `sparsity_config`), copies copied_model_files(), syncs everything and renames the
+  /// temporary folder to the output folder. A null quantization_config with a null
+  /// sparsity_config writes the source config unchanged (an uncompressed model).
+  void finish(const nlohmann::json& quantization_config, const nlohmann::json& sparsity_config = nullptr);
+
+  /// Discards everything written so far (also done by the destructor).
+  void abort() noexcept;
+
+  bool finished() const { return finished_; }
+  /// Tensor names added so far, sorted.
+  std::vector<std::string> tensor_names() const;
+
+ private:
+  void append(io::NamedTensor tensor);
+  void flush_shard();
+  void write_config(const nlohmann::json& quantization_config, const nlohmann::json& sparsity_config) const;
+  void move_into_place();
+
+  std::filesystem::path output_dir_;
+  std::filesystem::path source_dir_;
+  std::filesystem::path temporary_dir_;
+  CheckpointWriterOptions options_;
+  nlohmann::json source_config_;
+  at::ScalarType model_dtype_ = at::kFloat;
+
+  std::vector<io::NamedTensor> pending_;
+  uint64_t pending_bytes_ = 0;
+  uint64_t total_bytes_ = 0;
+  std::vector<std::filesystem::path> shard_files_;
+  std::map<std::string, size_t> shard_of_tensor_;
+  std::set<std::string> names_;
+  bool finished_ = false;
+};
+
+}  // namespace dcomp::ct

@@ -1,0 +1,78 @@
+// reference: compressed-tensors compressors/model_compressors/model_compressor.py
+// (from_compression_config / decompress_model) and quantization/lifecycle/apply.py
+// (which scheme applies to a module).
+#include "kernels/ct/compressed_checkpoint.hpp"
+
+#include <ATen/ATen.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "kernels/ct/compression_format.hpp"
+#include "kernels/ct/linear_decoding.hpp"
+
+namespace dcomp::ct {
+namespace {
+
+nlohmann::json read_config(const std::filesystem::path& model_dir) {
+  const std::filesystem::path path = model_dir / "config.json";
+  std::ifstream stream(path);
+  if (!stream) throw DecodingError(path.string() + ": cannot open: " + std::strerror(errno));
+  try {
+    return nlohmann::json::parse(stream);
+  } catch (const nlohmann::json::exception& error) {
+    throw DecodingError(path.string() + ": invalid JSON: " + error.what());
+  }
+}
+
+bool config_has_quantization(const nlohmann::json& config) {
+  return config.is_object() && config.contains("quantization_config") && !config.at("quantization_config").is_null();
+}
+
+}  // namespace
+
+CompressedCheckpoint::CompressedCheckpoint(const std::filesystem::path& model_dir)
+    : directory_(model_dir), reader_(model_dir) {
+  const nlohmann::json config = read_config(model_dir);
+  has_quantization_config_ = config_has_quantization(config);
+  if (has_quantization_config_) {
+    config_ = QuantizationConfig::from_json(config.at("quantization_config"),
+                                            (model_dir / "config.json").string() + ": quantization_config");
+  }
+}
+
+std::string CompressedCheckpoint::format_of(const std::string& module_name) const {
+  return config_.format_for(module_name);
+}
+
+model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module_name) const {
+  const std::string format = format_of(module_name);
+  if (!is_supported_format(format) && format != format::kSparse24Bitmask) {
+    throw DecodingError((directory_ / "config.json").string() + ": Linear \"" + module_name + "\" is stored as \"" +
+                        format + "\", which is not supported (supported: dense, pack-quantized, int-quantized, "
+                        "float-quantized, naive-quantized, and the legacy sparse-24-bitmask)");
+  }
+  const auto* group = config_.group_for(module_name);
+  const quant::QuantizationArgs* weight_args = group && group->second.weights ? &*group->second.weights : nullptr;
+
+  model::LinearWeights weights;
+  weights.weight = decode_linear_weight(reader_, module_name, weight_args);
+  const std::string bias_name = module_name + ".bias";
+  if (reader_.contains(bias_name)) {
+    weights.bias = model::to_owned_fp32(reader_.load(bias_name), bias_name, reader_.file_of(bias_name).string());
+  }
+  return weights;
+}
+
+model::LinearLoader linear_loader_for(const std::filesystem::path& model_dir) {
+  auto checkpoint = std::make_shared<const CompressedCheckpoint>(model_dir);
+  return [checkpoint](const std::string& module_name) { return checkpoint->load_linear(module_name); };
+}
+
+model::LinearLoader make_linear_loader(const std::filesystem::path& model_dir) {
+  if (!config_has_quantization(read_config(model_dir))) return {};
+  return linear_loader_for(model_dir);
+}
+
+}  // namespace dcomp::ct

@@ -1,0 +1,251 @@
+// reference: compressed-tensors src/compressed_tensors/compressors/pack_quantized/base.py
+// (weight_packed, weight_shape, zero point packed along dim 0 for group/channel) and
+// compressors/naive_quantized/base.py (weight in the quantized dtype, symmetric zero
+// points removed), quantization/lifecycle/initialize.py (scale shapes).
+#include "kernels/ct/linear_encoding.hpp"
+
+#include <ATen/ATen.h>
+
+#include <sstream>
+
+#include "kernels/ct/compression_format.hpp"
+#include "kernels/ct/sparse_24_bitmask.hpp"
+#include "kernels/quant/packing.hpp"
+
+namespace dcomp::ct {
+namespace {
+
+std::string shape_text(at::IntArrayRef shape) {
+  std::ostringstream text;
+  text << "[";
+  for (size_t i = 0; i < shape.size(); ++i) text << (i ? ", " : "") << shape[i];
+  text << "]";
+  return text.str();
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+class Encoder {
+ public:
+  Encoder(const std::string& module, const quant::CompressedWeight& weight, const std::string& format,
+          at::ScalarType model_dtype)
+      : module_(module), weight_(weight), format_(format), model_dtype_(model_dtype) {}
+
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw EncodingError("compressed Linear \"" + module_ + "\" (" + format_ + "): " + problem);
+  }
+
+  std::vector<io::NamedTensor> dense(bool legacy_sparse_24_bitmask) {
+    if (weight_.weight_args) fail("quantized weights cannot be stored in the dense format");
+    const at::Tensor& effective = weight_.effective_weight;
+    if (!effective.defined() || effective.dim() != 2 || !at::isFloatingType(effective.scalar_type())) {
+      fail("a pruned-only weight needs effective_weight, a floating [out, in] tensor");
+    }
+    at::Tensor stored = effective.to(at::kCPU).to(model_dtype_).contiguous();
+    if (legacy_sparse_24_bitmask && weight_.sparsity_structure == "2:4") {
+      Sparse24Bitmask sparse;
+      try {
+        sparse = compress_sparse_24(stored);
+      } catch (const std::invalid_argument& error) {
+        fail(error.what());
+      }
+      add("compressed", sparse.compressed);
+      add("bitmask", sparse.bitmask);
+      add("shape", sparse.shape);
+    } else {
+      add("weight", stored);
+    }
+    add_input_quantization();
+    return std::move(tensors_);
+  }
+
+  std::vector<io::NamedTensor> quantized() {
+    if (!weight_.weight_args) fail("the weight is not quantized; a pruned-only weight is stored as dense");
+    const quant::QuantizationArgs& args = *weight_.weight_args;
+    try {
+      args.validate();
+    } catch (const quant::QuantConfigError& error) {
+      fail(error.what());
+    }
+    if (args.dynamic) fail("weights cannot be quantized dynamically");
+    const bool is_int = args.type == quant::QuantType::Int;
+    if ((format_ == format::kPackQuantized || format_ == format::kIntQuantized) && !is_int) {
+      fail("the format stores integer weights, but the weights are FP8");
+    }
+    if (format_ == format::kFloatQuantized && is_int) fail("the format stores FP8 weights, but the weights are integer");
+
+    const at::Tensor& codes = weight_.codes;
+    if (!codes.defined() || codes.dim() != 2) fail("codes must be a 2-D [out, in] tensor");
+    out_ = codes.size(0);
+    in_ = codes.size(1);
+    if (is_int && !at::isIntegralType(codes.scalar_type(), false)) fail("integer codes must have an integer dtype");
+    if (!is_int && codes.scalar_type() != at::kByte) fail("FP8 codes must be uint8 E4M3 bit patterns");
+
+    const at::Tensor scale = checked_scale(args);
+    const at::Tensor zero_point = checked_zero_point(args, scale);
+
+    if (format_ == format::kPackQuantized) {
+      try {
+        add("weight_packed", quant::pack_to_int32(codes, args.num_bits));
+      } catch (const std::invalid_argument& error) {
+        fail(error.what());
+      }
+      add("weight_scale", scale);
+      add("weight_shape", at::tensor(std::vector<int64_t>{out_, in_}, at::kLong));
+      if (zero_point.defined()) {
+        const auto strategy = args.resolved_strategy();
+        if (strategy == quant::Strategy::Group || strategy == quant::Strategy::Channel) {
+          add("weight_zero_point", quant::pack_rows_to_int32(zero_point, args.num_bits));
+        } else {
+          add("weight_zero_point", zero_point.to(at::kChar));
+        }
+      }
+    } else {
+      if (is_int) {
+        check_int_range(codes, args, "codes");
+        add("weight", codes.to(at::kCPU).to(at::kChar).contiguous());
+      } else {
+        if (codes.numel() > 0 && codes.bitwise_and(0x7F).eq(0x7F).any().item<bool>()) {
+          fail("FP8 codes contain the NaN pattern 0x7F / 0xFF");
+        }
+        tensors_.push_back({module_ + ".weight", codes.to(at::kCPU).contiguous(), io::DType::F8_E4M3});
+      }
+      add("weight_scale", scale);
+      if (zero_point.defined()) add("weight_zero_point", zero_point.to(at::kChar));
+    }
+    add_g_idx(args, scale);
+    add_input_quantization();
+    return std::move(tensors_);
+  }
+
+ private:
+  void add(const std::string& suffix, const at::Tensor& tensor) {
+    tensors_.push_back({module_ + "." + suffix, tensor.to(at::kCPU).contiguous(), std::nullopt});
+  }
+
+  void check_int_range(const at::Tensor& values, const quant::QuantizationArgs& args, const std::string& what) const {
+    if (values.numel() == 0) return;
+    const int64_t low = static_cast<int64_t>(args.q_min()), high = static_cast<int64_t>(args.q_max());
+    const int64_t smallest = values.min().item<int64_t>(), largest = values.max().item<int64_t>();
+    if (smallest < low || largest > high) {
+      fail(what + " span [" + std::to_string(smallest) + ", " + std::to_string(largest) + "], outside the " +
+           std::to_string(args.num_bits) + "-bit range [" + std::to_string(low) + ", " + std::to_string(high) + "]");
+    }
+  }
+
+  at::Tensor checked_scale(const quant::QuantizationArgs& args) const {
+    const at::Tensor& scale = weight_.scale;
+    if (!scale.defined() || !at::isFloatingType(scale.scalar_type())) fail("scale must be a floating tensor");
+    const std::vector<int64_t> expected = expected_scale_shape(args, out_, in_);
+    at::Tensor shaped = scale;
+    if (scale.numel() == c10::multiply_integers(expected)) shaped = scale.reshape(expected);
+    if (shaped.sizes() != at::IntArrayRef(expected)) {
+      fail("scale has shape " + shape_text(scale.sizes()) + " but " + quant::to_string(args.resolved_strategy()) +
+           " quantization of a " + shape_text({out_, in_}) + " weight needs " + shape_text(expected));
+    }
+    return shaped.to(at::kCPU).to(model_dtype_).contiguous();
+  }
+
+  at::Tensor checked_zero_point(const quant::QuantizationArgs& args, const at::Tensor& scale) const {
+    const at::Tensor& zero_point = weight_.zero_point;
+    if (args.symmetric) {
+      if (zero_point.defined() && zero_point.numel() > 0 && zero_point.ne(0).any().item<bool>()) {
+        fail("symmetric quantization has a non-zero zero point");
+      }
+      return {};
+    }
+    if (args.type == quant::QuantType::Float) fail("asymmetric FP8 quantization cannot be stored");
+    if (!zero_point.defined() || !at::isIntegralType(zero_point.scalar_type(), false)) {
+      fail("asymmetric quantization needs an integer zero_point");
+    }
+    if (zero_point.numel() != scale.numel()) {
+      fail("zero_point has shape " + shape_text(zero_point.sizes()) + " but the scale has " +
+           shape_text(scale.sizes()));
+    }
+    const at::Tensor shaped = zero_point.reshape(scale.sizes()).to(at::kCPU).contiguous();
+    check_int_range(shaped, args, "zero points");
+    return shaped;
+  }
+
+  void add_g_idx(const quant::QuantizationArgs& args, const at::Tensor& scale) {
+    const at::Tensor& g_idx = weight_.g_idx;
+    if (args.actorder != quant::ActOrder::Group) {
+      if (g_idx.defined()) fail("g_idx is given but the activation ordering is not \"group\"");
+      return;
+    }
+    if (!g_idx.defined() || g_idx.dim() != 1 || g_idx.size(0) != in_ ||
+        !at::isIntegralType(g_idx.scalar_type(), false)) {
+      fail("group activation ordering needs g_idx, an integer [" + std::to_string(in_) + "] tensor");
+    }
+    if (in_ > 0) {
+      const int64_t groups = scale.size(1);
+      const int64_t smallest = g_idx.min().item<int64_t>(), largest = g_idx.max().item<int64_t>();
+      if (smallest < 0 || largest >= groups) {
+        fail("g_idx spans [" + std::to_string(smallest) + ", " + std::to_string(largest) + "] but there are " +
+             std::to_string(groups) + " groups");
+      }
+    }
+    add("weight_g_idx", g_idx.to(at::kInt));
+  }
+
+  void add_input_quantization() {
+    if (!weight_.input_args || weight_.input_args->dynamic) return;
+    const quant::QuantizationArgs& args = *weight_.input_args;
+    const at::Tensor& scale = weight_.input_scale;
+    if (!scale.defined() || scale.numel() != 1 || !at::isFloatingType(scale.scalar_type())) {
+      fail("static input activation quantization needs input_scale, one floating value");
+    }
+    add("input_scale", scale.reshape({1}).to(model_dtype_));
+    if (!args.symmetric) {
+      const at::Tensor& zero_point = weight_.input_zero_point;
+      if (!zero_point.defined() || zero_point.numel() != 1) {
+        fail("asymmetric static input activations need input_zero_point, one integer");
+      }
+      check_int_range(zero_point, args, "input zero point");
+      add("input_zero_point", zero_point.reshape({1}).to(at::kChar));
+    }
+  }
+
+  const std::string& module_;
+  const quant::CompressedWeight& weight_;
+  const std::string& format_;
+  at::ScalarType model_dtype_;
+  int64_t out_ = 0;
+  int64_t in_ = 0;
+  std::vector<io::NamedTensor> tensors_;
+};
+
+}  // namespace
+
+std::vector<int64_t> expected_scale_shape(const quant::QuantizationArgs& args, int64_t out_features,
+                                          int64_t in_features) {
+  switch (args.resolved_strategy()) {
+    case quant::Strategy::Tensor: return {1};
+    case quant::Strategy::Channel: return {out_features, 1};
+    case quant::Strategy::Group: return {out_features, ceil_div(in_features, *args.group_size)};
+    case quant::Strategy::Block: {
+      const auto& block = *args.block_structure;
+      return {ceil_div(out_features, block[0]), ceil_div(in_features, block[1])};
+    }
+    case quant::Strategy::Token: break;
+  }
+  throw quant::QuantConfigError("weights cannot use the token strategy (it is dynamic, for activations)");
+}
+
+std::vector<io::NamedTensor> encode_compressed_linear(const std::string& module_name,
+                                                      const quant::CompressedWeight& weight, const std::string& format,
+                                                      at::ScalarType model_dtype, bool legacy_sparse_24_bitmask) {
+  if (model_dtype != at::kFloat && model_dtype != at::kHalf && model_dtype != at::kBFloat16) {
+    throw EncodingError("compressed Linear \"" + module_name + "\": the model dtype must be F32, F16 or BF16, not " +
+                        c10::toString(model_dtype));
+  }
+  if (!is_supported_format(format)) {
+    throw EncodingError("compressed Linear \"" + module_name + "\": format \"" + format +
+                        "\" cannot be written (supported: dense, pack-quantized, int-quantized, float-quantized, "
+                        "naive-quantized)");
+  }
+  Encoder encoder(module_name, weight, format, model_dtype);
+  return format == format::kDense ? encoder.dense(legacy_sparse_24_bitmask) : encoder.quantized();
+}
+
+}  // namespace dcomp::ct

@@ -1,0 +1,145 @@
+#include "kernels/model/synthetic_model.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "kernels/io/safetensors.hpp"
+
+namespace dcomp::model {
+namespace {
+
+/// GPT-2's reversible byte → printable code point table (bytes_to_unicode).
+// reference: openai/gpt-2 src/encoder.py bytes_to_unicode
+std::string byte_symbol(int byte) {
+  int code_point = byte;
+  const bool printable = (byte >= '!' && byte <= '~') || (byte >= 0xA1 && byte <= 0xAC) || (byte >= 0xAE);
+  if (!printable) {
+    int shifted = 0;
+    for (int b = 0; b < byte; ++b) {
+      const bool p = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE);
+      if (!p) ++shifted;
+    }
+    code_point = 256 + shifted;
+  }
+  std::string out;
+  if (code_point < 0x80) {
+    out += static_cast<char>(code_point);
+  } else {
+    out += static_cast<char>(0xC0 | (code_point >> 6));
+    out += static_cast<char>(0x80 | (code_point & 0x3F));
+  }
+  return out;
+}
+
+nlohmann::json tokenizer_json() {
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) vocab[byte_symbol(b)] = b;
+  auto special = [](int id, const char* content) {
+    return nlohmann::json{{"id", id},          {"content", content}, {"single_word", false}, {"lstrip", false},
+                          {"rstrip", false},   {"normalized", false}, {"special", true}};
+  };
+  nlohmann::json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+                               {"use_regex", true}};
+  return {{"version", "1.0"},
+          {"truncation", nullptr},
+          {"padding", nullptr},
+          {"added_tokens", {special(256, "<s>"), special(257, "</s>")}},
+          {"normalizer", nullptr},
+          {"pre_tokenizer", byte_level},
+          {"post_processor", nullptr},
+          {"decoder", byte_level},
+          {"model",
+           {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
+            {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false},
+            {"ignore_merges", false}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}};
+}
+
+void write_json(const std::filesystem::path& path, const nlohmann::json& value) {
+  std::ofstream out(path);
+  if (!out) throw std::runtime_error(path.string() + ": cannot write");
+  out << value.dump(2) << "\n";
+}
+
+}  // namespace
+
+void create_synthetic_model(const std::filesystem::path& directory, const SyntheticModelOptions& o) {
+  if (std::filesystem::exists(directory) && !std::filesystem::is_empty(directory)) {
+    throw std::runtime_error(directory.string() + ": the folder exists and is not empty");
+  }
+  if (o.hidden_size % o.num_attention_heads != 0 || o.num_attention_heads % o.num_key_value_heads != 0) {
+    throw std::invalid_argument("synthetic model: hidden size, heads and KV heads are not compatible");
+  }
+  if (o.dtype != "float32" && o.dtype != "bfloat16") {
+    throw std::invalid_argument("synthetic model: dtype must be float32 or bfloat16, not " + o.dtype);
+  }
+  std::filesystem::create_directories(directory);
+  const int64_t vocab = 258;
+  const int64_t head_dim = o.hidden_size / o.num_attention_heads;
+  auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
+  const at::ScalarType stored = o.dtype == "bfloat16" ? at::kBFloat16 : at::kFloat;
+  std::vector<io::NamedTensor> tensors;
+  auto add = [&](const std::string& name, at::Tensor value) {
+    tensors.push_back({name, value.to(stored).contiguous(), std::nullopt});
+  };
+  // Weights ~ N(0, 1/fan_in) keep activations of order one through the layers.
+  auto linear = [&](int64_t out, int64_t in) {
+    return at::randn({out, in}, generator, at::kFloat) / std::sqrt(static_cast<double>(in));
+  };
+  auto norm = [&]() {
+    at::Tensor weight = at::ones({o.hidden_size}, at::kFloat) + 0.1 * at::randn({o.hidden_size}, generator, at::kFloat);
+    if (o.outlier_channels) weight.slice(0, 0, std::max<int64_t>(1, o.hidden_size / 64)).mul_(8.0);
+    return weight;
+  };
+  add("model.embed_tokens.weight", at::randn({vocab, o.hidden_size}, generator, at::kFloat));
+  for (int64_t i = 0; i < o.num_layers; ++i) {
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    add(p + "input_layernorm.weight", norm());
+    add(p + "self_attn.q_proj.weight", linear(o.num_attention_heads * head_dim, o.hidden_size));
+    add(p + "self_attn.k_proj.weight", linear(o.num_key_value_heads * head_dim, o.hidden_size));
+    add(p + "self_attn.v_proj.weight", linear(o.num_key_value_heads * head_dim, o.hidden_size));
+    add(p + "self_attn.o_proj.weight", linear(o.hidden_size, o.num_attention_heads * head_dim));
+    add(p + "post_attention_layernorm.weight", norm());
+    add(p + "mlp.gate_proj.weight", linear(o.intermediate_size, o.hidden_size));
+    add(p + "mlp.up_proj.weight", linear(o.intermediate_size, o.hidden_size));
+    add(p + "mlp.down_proj.weight", linear(o.hidden_size, o.intermediate_size));
+  }
+  add("model.norm.weight", at::ones({o.hidden_size}, at::kFloat));
+  add("lm_head.weight", linear(vocab, o.hidden_size));
+  io::write_safetensors(directory / "model.safetensors", tensors, {{"format", "pt"}});
+
+  write_json(directory / "config.json",
+             {{"architectures", {"LlamaForCausalLM"}},
+              {"model_type", "llama"},
+              {"hidden_size", o.hidden_size},
+              {"intermediate_size", o.intermediate_size},
+              {"num_hidden_layers", o.num_layers},
+              {"num_attention_heads", o.num_attention_heads},
+              {"num_key_value_heads", o.num_key_value_heads},
+              {"head_dim", head_dim},
+              {"hidden_act", "silu"},
+              {"max_position_embeddings", o.max_position_embeddings},
+              {"rms_norm_eps", 1e-5},
+              {"rope_theta", 10000.0},
+              {"rope_scaling", nullptr},
+              {"attention_bias", false},
+              {"mlp_bias", false},
+              {"tie_word_embeddings", false},
+              {"torch_dtype", o.dtype},
+              {"vocab_size", vocab},
+              {"bos_token_id", 256},
+              {"eos_token_id", 257},
+              {"initializer_range", 0.02},
+              {"use_cache", true}});
+  write_json(directory / "generation_config.json", {{"bos_token_id", 256}, {"eos_token_id", 257}});
+  write_json(directory / "tokenizer.json", tokenizer_json());
+  write_json(directory / "tokenizer_config.json",
+             {{"bos_token", "<s>"}, {"eos_token", "</s>"}, {"model_max_length", o.max_position_embeddings},
+              {"tokenizer_class", "PreTrainedTokenizerFast"}, {"add_bos_token", true}, {"add_eos_token", false}});
+  write_json(directory / "special_tokens_map.json", {{"bos_token", "<s>"}, {"eos_token", "</s>"}});
+}
+
+}  // namespace dcomp::model

@@ -1,0 +1,35 @@
+// A small Llama-architecture model that dcomp creates deterministically (for
+// the quick start, benchmarks and tests that need a model of a given size):
+// config.json, model.safetensors, a byte-level BPE tokenizer.json and the
+// generation files, all in Hugging Face layout.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace dcomp::model {
+
+struct SyntheticModelOptions {
+  int64_t num_layers = 4;
+  int64_t hidden_size = 256;
+  int64_t intermediate_size = 768;
+  int64_t num_attention_heads = 4;
+  int64_t num_key_value_heads = 2;
+  int64_t max_position_embeddings = 2048;
+  uint64_t seed = 0;
+  std::string dtype = "float32";  // "float32" or "bfloat16"
+  /// Scale a few hidden channels of every norm up, as trained LLMs have
+  /// activation outliers (what SmoothQuant and GPTQ are for).
+  bool outlier_channels = true;
+};
+
+/// Writes the model into `directory` (created; must not exist or be empty).
+/// The vocabulary is the 256 bytes plus <s> (256) and </s> (257).
+void create_synthetic_model(const std::filesystem::path& directory, const SyntheticModelOptions& options);
+
+/// English text for calibrating and evaluating the synthetic model (built in,
+/// so the quick start needs no download).
+const std::string& builtin_calibration_text();
+
+}  // namespace dcomp::model

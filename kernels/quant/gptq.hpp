@@ -1,0 +1,54 @@
+// GPTQ: quantize an [out, in] weight column by column, pushing each column's rounding
+// error onto the columns not yet quantized through the inverse Hessian of the layer's
+// inputs, with activation ordering, dead-input masking, damping and lazy block updates.
+//
+// reference: Frantar et al., "GPTQ: Accurate Post-Training Quantization for Generative
+// Pre-trained Transformers" (arXiv 2210.17323), Algorithm 1; llm-compressor
+// src/llmcompressor/modifiers/gptq/gptq_quantize.py (quantize_weight), whose
+// semantics (scales fixed from the original weight before the loop, actorder
+// static/group, g_idx) this follows.
+#pragma once
+
+#include <cstdint>
+
+#include <ATen/core/Tensor.h>
+
+#include "kernels/quant/qparams.hpp"
+#include "kernels/quant/quant_args.hpp"
+
+namespace dcomp::quant {
+
+struct GptqOptions {
+  int64_t block_size = 128;       // columns per lazy-update block
+  double dampening_frac = 0.01;   // damping = frac · mean(diag H)
+  int max_damping_retries = 6;    // on a failed Cholesky the damping is multiplied by 10, this many times at most
+};
+
+struct GptqResult {
+  at::Tensor codes;        // [out, in] original column order: int8 integers (Int) or uint8 E4M3 bits (Float)
+  QParams qparams;         // scale fp32 / zero_point int32 in the strategy's shape (see QParams)
+  at::Tensor g_idx;        // int32 [in]: original column → group; only for actorder Group, else undefined
+  at::Tensor dequantized;  // [out, in] fp32: (code − zp)·scale, the weight the model continues with
+  double loss = 0;         // Σ (w − q)² / Hinv[i,i]² / 2, as upstream logs it
+  double damping = 0;      // absolute damping added to diag(H)
+  int retries = 0;         // damping increases after failed Cholesky factorizations
+  bool fell_back_to_rtn = false;  // no factorization succeeded: Hinv = I (round to nearest)
+};
+
+/// weight [out, in] fp32; hessian [in, in] fp32, symmetric, already divided by the
+/// sample count (see HessianAccumulator). Supports Int (1–8 bits, symmetric or
+/// asymmetric) and Float (FP8 E4M3, symmetric) with the Tensor, Channel, Group and
+/// Block strategies. Scales come from the observer args.observer names (min/max or
+/// MSE), computed on the original weight before the loop (on the permuted weight for
+/// actorder Group, so groups are contiguous in permuted order). The args must pass
+/// QuantizationArgs::validate(), which rejects actorder Group without the group strategy.
+///
+/// Costs about 2·out·in² FLOPs in the block GEMMs plus out·in·block_size in the
+/// in-block updates, and O(in³) for the factorizations.
+///
+/// Throws std::invalid_argument for mismatched shapes, non-fp32 or non-finite input,
+/// and QuantConfigError for arguments GPTQ cannot use (e.g. the Token strategy).
+GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantizationArgs& args,
+                         const GptqOptions& options = {});
+
+}  // namespace dcomp::quant

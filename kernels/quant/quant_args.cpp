@@ -1,0 +1,457 @@
+// Quantization arguments and schemes: strategy inference, validation, the
+// preset schemes and the JSON layout compressed-tensors writes and reads.
+//
+// reference: compressed-tensors src/compressed_tensors/quantization/quant_args.py
+// (QuantizationArgs validators, model_validator "validate_model_after", zp_dtype
+// serializer), quant_scheme.py (QuantizationScheme validator, PRESET_SCHEMES, v0.18.0
+// where W8A16 is group-128).
+#include "kernels/quant/quant_args.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <set>
+
+namespace dcomp::quant {
+namespace {
+
+std::string lowercase(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+[[noreturn]] void fail(const std::string& where, const std::string& problem) {
+  throw QuantConfigError(where + ": " + problem);
+}
+
+std::string describe(const nlohmann::json& value) { return value.dump(); }
+
+// ---- enum names ------------------------------------------------------------------
+
+Strategy strategy_from_name(const std::string& text, const std::string& where) {
+  const std::string name = lowercase(text);
+  if (name == "tensor") return Strategy::Tensor;
+  if (name == "channel") return Strategy::Channel;
+  if (name == "group") return Strategy::Group;
+  if (name == "block") return Strategy::Block;
+  if (name == "token") return Strategy::Token;
+  if (name == "tensor_group" || name == "attn_head") {
+    fail(where + ".strategy", "\"" + text + "\" (FP4 tensor_group / attention-head quantization) is not supported");
+  }
+  fail(where + ".strategy",
+       "unknown value \"" + text + "\" (known: tensor, channel, group, block, token, tensor_group, attn_head)");
+}
+
+QuantType type_from_name(const std::string& text, const std::string& where) {
+  const std::string name = lowercase(text);
+  if (name == "int") return QuantType::Int;
+  if (name == "float") return QuantType::Float;
+  fail(where + ".type", "unknown value \"" + text + "\" (known: int, float)");
+}
+
+ActOrder actorder_from_name(const std::string& name) {
+  if (name == "static" || name == "weight") return ActOrder::Static;
+  if (name == "group" || name == "dynamic") return ActOrder::Group;
+  return ActOrder::None;
+}
+
+std::string canonical_actorder_literal(ActOrder order) {
+  switch (order) {
+    case ActOrder::Static: return "static";
+    case ActOrder::Group: return "group";
+    case ActOrder::None: break;
+  }
+  return "";
+}
+
+// ---- typed field readers ------------------------------------------------------------
+
+int read_int(const nlohmann::json& value, const std::string& field) {
+  if (value.is_number_integer()) return value.get<int>();
+  if (value.is_number_float()) {
+    const double number = value.get<double>();
+    if (std::floor(number) == number && std::fabs(number) < 1e9) return static_cast<int>(number);
+  }
+  fail(field, "expected an integer, got " + describe(value));
+}
+
+bool read_bool(const nlohmann::json& value, const std::string& field) {
+  if (value.is_boolean()) return value.get<bool>();
+  fail(field, "expected true or false, got " + describe(value));
+}
+
+std::string read_string(const nlohmann::json& value, const std::string& field) {
+  if (value.is_string()) return value.get<std::string>();
+  fail(field, "expected a string, got " + describe(value));
+}
+
+std::vector<int> read_block_structure(const nlohmann::json& value, const std::string& field) {
+  std::vector<int> dims;
+  if (value.is_string()) {  // the legacy "RxC" spelling
+    const std::string text = value.get<std::string>();
+    const auto cross = text.find('x');
+    try {
+      if (cross == std::string::npos) throw std::invalid_argument(text);
+      size_t used_rows = 0, used_cols = 0;
+      const std::string rows = text.substr(0, cross), cols = text.substr(cross + 1);
+      dims = {std::stoi(rows, &used_rows), std::stoi(cols, &used_cols)};
+      if (used_rows != rows.size() || used_cols != cols.size()) throw std::invalid_argument(text);
+    } catch (const std::exception&) {
+      fail(field, "expected [rows, cols] or \"RxC\", got " + describe(value));
+    }
+  } else if (value.is_array()) {
+    for (const auto& item : value) dims.push_back(read_int(item, field));
+  } else {
+    fail(field, "expected [rows, cols], got " + describe(value));
+  }
+  if (dims.size() != 2) fail(field, "expected two dimensions [rows, cols], got " + describe(value));
+  return dims;
+}
+
+// Floating scale dtypes only restate the scale tensor's own dtype; FP8 and
+// uint8 (E8M0) scales belong to the NVFP4 and MX formats, which are not supported.
+void check_scale_dtype(const nlohmann::json& value, const std::string& field) {
+  if (value.is_null()) return;
+  const std::string name = read_string(value, field);
+  static const std::set<std::string> floating{"torch.float16", "torch.bfloat16", "torch.float32", "torch.float64",
+                                              "torch.half",    "torch.float",    "torch.double"};
+  if (!floating.count(name)) {
+    fail(field, "\"" + name + "\" scales (NVFP4 / MX formats) are not supported; expected null or a float dtype");
+  }
+}
+
+const std::set<std::string>& known_args_fields() {
+  static const std::set<std::string> fields{"num_bits", "type",     "symmetric", "group_size", "strategy",
+                                            "block_structure", "dynamic", "actorder", "observer", "observer_kwargs",
+                                            "scale_dtype",     "zp_dtype"};
+  return fields;
+}
+
+std::string joined(const std::set<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+void validate_args(const QuantizationArgs& args, const std::string& where) {
+  if (args.type == QuantType::Int && (args.num_bits < 1 || args.num_bits > 8)) {
+    fail(where + ".num_bits", "integer quantization needs 1..8 bits, got " + std::to_string(args.num_bits));
+  }
+  if (args.type == QuantType::Float && args.num_bits != 8) {
+    fail(where + ".num_bits", "float quantization supports 8 bits (FP8 E4M3) only, got " +
+                                  std::to_string(args.num_bits) + " (FP4 formats are not supported)");
+  }
+  if (args.group_size && *args.group_size < -1) {
+    fail(where + ".group_size", "invalid value " + std::to_string(*args.group_size) +
+                                    ": use a positive size for strategy group, -1 for channel");
+  }
+  if (!args.strategy && args.group_size && *args.group_size == 0) {
+    fail(where + ".group_size", "0 is invalid: use a positive size for strategy group, -1 for channel");
+  }
+  const Strategy strategy = args.resolved_strategy();
+  const bool positive_group = args.group_size && *args.group_size > 0;
+  if (strategy == Strategy::Group && !positive_group) {
+    fail(where, "strategy group needs a positive group_size");
+  }
+  if (positive_group && strategy != Strategy::Group) {
+    fail(where, "group_size " + std::to_string(*args.group_size) + " needs strategy group, not " + to_string(strategy));
+  }
+  if (strategy == Strategy::Block) {
+    if (!args.block_structure) fail(where, "strategy block needs block_structure [rows, cols]");
+    if (args.block_structure->size() != 2 || (*args.block_structure)[0] <= 0 || (*args.block_structure)[1] <= 0) {
+      fail(where + ".block_structure", "expected two positive dimensions [rows, cols]");
+    }
+  } else if (args.block_structure) {
+    fail(where, "block_structure needs strategy block, not " + to_string(strategy));
+  }
+  if (strategy == Strategy::Token && !args.dynamic) {
+    fail(where, "strategy token is only possible with dynamic: true (static per-token scales cannot exist)");
+  }
+  if (args.dynamic && strategy != Strategy::Token && strategy != Strategy::Tensor && strategy != Strategy::Group) {
+    fail(where, "dynamic quantization needs strategy token, tensor or group, not " + to_string(strategy));
+  }
+  if (args.actorder == ActOrder::Group && strategy != Strategy::Group) {
+    fail(where + ".actorder", "\"group\" activation ordering needs strategy group, not " + to_string(strategy));
+  }
+  if (!args.actorder_literal.empty() && actorder_from_name(args.actorder_literal) != args.actorder) {
+    fail(where + ".actorder", "literal \"" + args.actorder_literal + "\" contradicts the activation ordering set");
+  }
+  if (!args.observer_kwargs.is_object()) fail(where + ".observer_kwargs", "expected an object");
+}
+
+// ---- presets ------------------------------------------------------------------------
+
+QuantizationArgs int_weights(int bits, std::optional<int> group_size, bool symmetric = true) {
+  QuantizationArgs args;
+  args.num_bits = bits;
+  args.type = QuantType::Int;
+  args.symmetric = symmetric;
+  args.group_size = group_size;
+  args.strategy = group_size ? Strategy::Group : Strategy::Channel;
+  return args;
+}
+
+QuantizationArgs dynamic_token(QuantType type) {
+  QuantizationArgs args;
+  args.num_bits = 8;
+  args.type = type;
+  args.strategy = Strategy::Token;
+  args.dynamic = true;
+  return args;
+}
+
+QuantizationArgs fp8(Strategy strategy) {
+  QuantizationArgs args;
+  args.num_bits = 8;
+  args.type = QuantType::Float;
+  args.strategy = strategy;
+  return args;
+}
+
+}  // namespace
+
+// ---- QuantizationArgs ----------------------------------------------------------------
+
+Strategy QuantizationArgs::resolved_strategy() const {
+  if (strategy) return *strategy;
+  if (!group_size) return Strategy::Tensor;
+  if (*group_size > 0) return Strategy::Group;
+  if (*group_size == -1) return Strategy::Channel;
+  throw QuantConfigError("quantization args: group_size " + std::to_string(*group_size) +
+                         " is invalid: use a positive size for strategy group, -1 for channel");
+}
+
+double QuantizationArgs::q_min() const { return -q_max() - (type == QuantType::Int ? 1.0 : 0.0); }
+
+double QuantizationArgs::q_max() const {
+  if (type == QuantType::Float) {
+    if (num_bits != 8) {
+      throw QuantConfigError("quantization args: float quantization supports 8 bits only, got " +
+                             std::to_string(num_bits));
+    }
+    return 448.0;  // largest finite float8_e4m3fn
+  }
+  if (num_bits < 1 || num_bits > 8) {
+    throw QuantConfigError("quantization args: integer quantization needs 1..8 bits, got " + std::to_string(num_bits));
+  }
+  return std::ldexp(1.0, num_bits - 1) - 1.0;
+}
+
+void QuantizationArgs::validate() const { validate_args(*this, "quantization args"); }
+
+std::string to_string(Strategy strategy) {
+  switch (strategy) {
+    case Strategy::Tensor: return "tensor";
+    case Strategy::Channel: return "channel";
+    case Strategy::Group: return "group";
+    case Strategy::Block: return "block";
+    case Strategy::Token: return "token";
+  }
+  return "unknown";
+}
+
+std::string to_string(QuantType type) { return type == QuantType::Int ? "int" : "float"; }
+
+// ---- JSON ----------------------------------------------------------------------------
+
+nlohmann::json to_json(const QuantizationArgs& args) {
+  nlohmann::json json = nlohmann::json::object();
+  if (args.actorder == ActOrder::None) {
+    json["actorder"] = nullptr;
+  } else if (!args.actorder_literal.empty() && actorder_from_name(args.actorder_literal) == args.actorder) {
+    json["actorder"] = args.actorder_literal;
+  } else {
+    json["actorder"] = canonical_actorder_literal(args.actorder);
+  }
+  json["block_structure"] = args.block_structure ? nlohmann::json(*args.block_structure) : nlohmann::json(nullptr);
+  json["dynamic"] = args.dynamic;
+  json["group_size"] = args.group_size ? nlohmann::json(*args.group_size) : nlohmann::json(nullptr);
+  json["num_bits"] = args.num_bits;
+  // As compressed-tensors resolves it: none for dynamic, memoryless_minmax by default.
+  if (args.dynamic) {
+    json["observer"] = nullptr;
+  } else {
+    json["observer"] = args.observer.value_or("memoryless_minmax");
+  }
+  json["observer_kwargs"] = args.observer_kwargs.is_object() ? args.observer_kwargs : nlohmann::json::object();
+  json["scale_dtype"] = nullptr;
+  json["strategy"] = to_string(args.resolved_strategy());
+  json["symmetric"] = args.symmetric;
+  json["type"] = to_string(args.type);
+  if (args.symmetric) {
+    json["zp_dtype"] = nullptr;
+  } else {
+    json["zp_dtype"] = args.type == QuantType::Int ? "torch.int8" : "torch.float8_e4m3fn";
+  }
+  return json;
+}
+
+QuantizationArgs args_from_json(const nlohmann::json& json, const std::string& where) {
+  if (!json.is_object()) fail(where, "expected an object of quantization arguments, got " + describe(json));
+  for (const auto& item : json.items()) {
+    if (!known_args_fields().count(item.key())) {
+      fail(where, "unknown field \"" + item.key() + "\" (known: " + joined(known_args_fields()) + ")");
+    }
+  }
+  const auto field = [&](const char* name) { return where + "." + name; };
+  const auto present = [&](const char* name) { return json.contains(name) && !json.at(name).is_null(); };
+
+  QuantizationArgs args;
+  if (present("num_bits")) args.num_bits = read_int(json.at("num_bits"), field("num_bits"));
+  if (present("type")) args.type = type_from_name(read_string(json.at("type"), field("type")), where);
+  if (present("symmetric")) args.symmetric = read_bool(json.at("symmetric"), field("symmetric"));
+  if (present("group_size")) args.group_size = read_int(json.at("group_size"), field("group_size"));
+  if (present("strategy")) args.strategy = strategy_from_name(read_string(json.at("strategy"), field("strategy")), where);
+  if (present("block_structure")) {
+    args.block_structure = read_block_structure(json.at("block_structure"), field("block_structure"));
+  }
+  if (present("dynamic")) {
+    const auto& dynamic = json.at("dynamic");
+    if (dynamic.is_string() && lowercase(dynamic.get<std::string>()) == "local") {
+      fail(field("dynamic"), "\"local\" (NVFP4 activation quantization) is not supported");
+    }
+    args.dynamic = read_bool(dynamic, field("dynamic"));
+  }
+  if (present("actorder")) {
+    const auto& order = json.at("actorder");
+    if (order.is_boolean()) {  // true was the original spelling of group ordering
+      args.actorder = order.get<bool>() ? ActOrder::Group : ActOrder::None;
+      args.actorder_literal = order.get<bool>() ? "group" : "";
+    } else {
+      const std::string literal = lowercase(read_string(order, field("actorder")));
+      args.actorder = actorder_from_name(literal);
+      if (args.actorder == ActOrder::None) {
+        fail(field("actorder"), "unknown value \"" + literal + "\" (known: group, weight, static, dynamic, null)");
+      }
+      args.actorder_literal = literal;
+    }
+  }
+  if (present("observer")) args.observer = read_string(json.at("observer"), field("observer"));
+  if (present("observer_kwargs")) {
+    if (!json.at("observer_kwargs").is_object()) fail(field("observer_kwargs"), "expected an object");
+    args.observer_kwargs = json.at("observer_kwargs");
+  }
+  if (json.contains("scale_dtype")) check_scale_dtype(json.at("scale_dtype"), field("scale_dtype"));
+  if (present("zp_dtype")) read_string(json.at("zp_dtype"), field("zp_dtype"));
+
+  // compressed-tensors' defaults: dynamic arguments have no observer; static ones
+  // default to memoryless_minmax (older checkpoints spell theirs out, e.g. "minmax").
+  if (args.dynamic) {
+    args.observer.reset();
+  } else if (!args.observer) {
+    args.observer = "memoryless_minmax";
+  }
+  validate_args(args, where);
+  return args;
+}
+
+nlohmann::json to_json(const QuantizationScheme& scheme) {
+  const auto optional_args = [](const std::optional<QuantizationArgs>& args) {
+    return args ? to_json(*args) : nlohmann::json(nullptr);
+  };
+  nlohmann::json json = nlohmann::json::object();
+  json["format"] = scheme.format ? nlohmann::json(*scheme.format) : nlohmann::json(nullptr);
+  json["input_activations"] = optional_args(scheme.input_activations);
+  json["output_activations"] = optional_args(scheme.output_activations);
+  json["targets"] = scheme.targets;
+  json["weights"] = optional_args(scheme.weights);
+  return json;
+}
+
+QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::string& where) {
+  if (!json.is_object()) fail(where, "expected an object with targets and weights/activations, got " + describe(json));
+  static const std::set<std::string> known{"targets", "weights", "input_activations", "output_activations", "format"};
+  for (const auto& item : json.items()) {
+    if (!known.count(item.key())) fail(where, "unknown field \"" + item.key() + "\" (known: " + joined(known) + ")");
+  }
+  QuantizationScheme scheme;
+  if (!json.contains("targets")) fail(where, "missing \"targets\"");
+  const auto& targets = json.at("targets");
+  if (targets.is_string()) {
+    scheme.targets = {targets.get<std::string>()};
+  } else if (targets.is_array()) {
+    for (const auto& target : targets) scheme.targets.push_back(read_string(target, where + ".targets"));
+  } else {
+    fail(where + ".targets", "expected a list of module names, classes or \"re:\" patterns, got " + describe(targets));
+  }
+  const auto optional_args = [&](const char* name) -> std::optional<QuantizationArgs> {
+    if (!json.contains(name) || json.at(name).is_null()) return std::nullopt;
+    return args_from_json(json.at(name), where + "." + name);
+  };
+  scheme.weights = optional_args("weights");
+  scheme.input_activations = optional_args("input_activations");
+  scheme.output_activations = optional_args("output_activations");
+  if (json.contains("format") && !json.at("format").is_null()) {
+    scheme.format = read_string(json.at("format"), where + ".format");
+    if (*scheme.format == "mixed-precision") {
+      fail(where + ".format", "\"mixed-precision\" describes a whole model, not one config group");
+    }
+  }
+  for (const auto* activations : {&scheme.input_activations, &scheme.output_activations}) {
+    if (*activations && (*activations)->actorder != ActOrder::None) {
+      fail(where, "activation ordering applies to weights only, not to activations");
+    }
+  }
+  if (scheme.input_activations) {
+    const Strategy strategy = scheme.input_activations->resolved_strategy();
+    if (strategy != Strategy::Token && strategy != Strategy::Tensor && strategy != Strategy::Group) {
+      fail(where + ".input_activations", "strategy " + to_string(strategy) + " is not supported for activations");
+    }
+  }
+  return scheme;
+}
+
+// ---- presets ---------------------------------------------------------------------------
+
+std::vector<std::string> preset_names() {
+  return {"UNQUANTIZED", "W8A16", "W4A16", "W4A16_ASYM", "W8A8", "INT8", "W4A8", "W4AFP8", "FP8", "FP8_DYNAMIC",
+          "FP8_BLOCK"};
+}
+
+QuantizationScheme preset_scheme(const std::string& name, const std::vector<std::string>& targets) {
+  std::string upper = name;
+  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+  QuantizationScheme scheme;
+  scheme.targets = targets;
+  if (upper == "UNQUANTIZED") {
+  } else if (upper == "W8A16") {
+    scheme.weights = int_weights(8, 128);
+  } else if (upper == "W4A16") {
+    scheme.weights = int_weights(4, 128);
+  } else if (upper == "W4A16_ASYM") {
+    scheme.weights = int_weights(4, 128, /*symmetric=*/false);
+  } else if (upper == "W8A8" || upper == "INT8") {
+    scheme.weights = int_weights(8, std::nullopt);
+    scheme.input_activations = dynamic_token(QuantType::Int);
+  } else if (upper == "W4A8") {
+    scheme.weights = int_weights(4, 128);
+    scheme.input_activations = dynamic_token(QuantType::Int);
+  } else if (upper == "W4AFP8") {
+    scheme.weights = int_weights(4, 128);
+    scheme.input_activations = dynamic_token(QuantType::Float);
+  } else if (upper == "FP8") {
+    scheme.weights = fp8(Strategy::Tensor);
+    scheme.input_activations = fp8(Strategy::Tensor);
+    scheme.input_activations->observer = "static_minmax";
+  } else if (upper == "FP8_DYNAMIC") {
+    scheme.weights = fp8(Strategy::Channel);
+    scheme.input_activations = dynamic_token(QuantType::Float);
+  } else if (upper == "FP8_BLOCK") {
+    scheme.weights = fp8(Strategy::Block);
+    scheme.weights->block_structure = std::vector<int>{128, 128};
+    scheme.input_activations = fp8(Strategy::Group);
+    scheme.input_activations->group_size = 128;
+    scheme.input_activations->dynamic = true;
+  } else {
+    std::string known;
+    for (const auto& preset : preset_names()) known += (known.empty() ? "" : ", ") + preset;
+    throw QuantConfigError("unknown preset scheme \"" + name + "\" (known: " + known + ")");
+  }
+  // The observer each argument set resolves to in compressed-tensors.
+  for (auto* args : {&scheme.weights, &scheme.input_activations}) {
+    if (*args && !(*args)->dynamic && !(*args)->observer) (*args)->observer = "memoryless_minmax";
+  }
+  return scheme;
+}
+
+}  // namespace dcomp::quant

@@ -1,0 +1,76 @@
+// Quantization arguments, schemes and configs in the compressed-tensors data
+// model, with JSON conversion matching what that library writes and accepts.
+// reference: compressed-tensors src/compressed_tensors/quantization/{quant_args,quant_scheme,quant_config}.py
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dcomp::quant {
+
+/// Invalid quantization arguments or scheme; the message names the field.
+class QuantConfigError : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+enum class QuantType { Int, Float };
+enum class Strategy { Tensor, Channel, Group, Block, Token };
+/// GPTQ activation ordering. Static ("static"/"weight") keeps each column's
+/// original group; Group ("group"/"dynamic") regroups columns in permuted order.
+enum class ActOrder { None, Static, Group };
+
+struct QuantizationArgs {
+  int num_bits = 8;
+  QuantType type = QuantType::Int;
+  bool symmetric = true;
+  std::optional<int> group_size;             // > 0 for Group; -1 means Channel
+  std::optional<Strategy> strategy;          // inferred from group_size when absent
+  std::optional<std::vector<int>> block_structure;  // [rows, cols] for Block
+  bool dynamic = false;
+  ActOrder actorder = ActOrder::None;
+  std::string actorder_literal;              // as given ("static", "weight", "group", "dynamic"), for writing back
+  std::optional<std::string> observer;       // "minmax", "memoryless_minmax", "static_minmax", "mse", "memoryless_mse"
+  nlohmann::json observer_kwargs = nlohmann::json::object();
+
+  /// Strategy after inference: group_size None → Tensor, > 0 → Group, -1 → Channel.
+  Strategy resolved_strategy() const;
+  /// Integer range [q_min, q_max] (Int) or ±max (Float E4M3: ±448).
+  double q_min() const;
+  double q_max() const;
+  /// Checks consistency (bits 1..8 for Int, 8 for Float, group_size for Group, ...).
+  void validate() const;
+};
+
+/// One config group: which modules, and how their weights / activations are quantized.
+struct QuantizationScheme {
+  std::vector<std::string> targets;
+  std::optional<QuantizationArgs> weights;
+  std::optional<QuantizationArgs> input_activations;
+  std::optional<QuantizationArgs> output_activations;
+  std::optional<std::string> format;  // compressed-tensors format of this group
+};
+
+/// The preset schemes by name (W4A16, W4A16_ASYM, W8A16, W8A8, INT8, W4A8, FP8, FP8_DYNAMIC, UNQUANTIZED);
+/// throws QuantConfigError listing the known presets for another name.
+QuantizationScheme preset_scheme(const std::string& name, const std::vector<std::string>& targets);
+std::vector<std::string> preset_names();
+
+/// JSON in the compressed-tensors field layout. from_json accepts every variant
+/// real checkpoints carry (missing newer fields, "observer": "minmax", actorder
+/// null, strategy omitted, ...) and rejects unknown enum values with the field name.
+nlohmann::json to_json(const QuantizationArgs& args);
+QuantizationArgs args_from_json(const nlohmann::json& json, const std::string& where);
+nlohmann::json to_json(const QuantizationScheme& scheme);
+QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::string& where);
+
+std::string to_string(Strategy strategy);
+std::string to_string(QuantType type);
+
+}  // namespace dcomp::quant

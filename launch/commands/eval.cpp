@@ -1,0 +1,104 @@
+// `dcomp eval`: perplexity of a model folder on a text dataset, a thin wrapper
+// over model::evaluate_perplexity.
+#include <CLI/CLI.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/data/dataset.hpp"
+#include "kernels/model/causal_lm.hpp"
+#include "kernels/model/compute_threads.hpp"
+#include "kernels/model/perplexity.hpp"
+#include "kernels/tokenizer/tokenizer.hpp"
+#include "launch/commands.hpp"
+
+namespace dcomp::launch {
+namespace {
+
+constexpr int64_t kDefaultMaxSeqLength = 2048;
+
+struct EvalOptions {
+  std::string model_dir;
+  std::string dataset;
+  int64_t max_seq_length = 0;  // 0: min(2048, max_position_embeddings)
+  bool json = false;
+};
+
+void run_eval(const EvalOptions& options) {
+  model::set_default_compute_threads();
+  const model::CausalLM model = model::CausalLM::load(options.model_dir);
+  const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
+  const auto& config = model.config();
+
+  int64_t window = std::min(kDefaultMaxSeqLength, config.max_position_embeddings);
+  if (options.max_seq_length != 0) {
+    if (options.max_seq_length < 2) {
+      throw std::runtime_error("--max-seq-length must be at least 2 (BOS and one token), got " +
+                               std::to_string(options.max_seq_length));
+    }
+    if (options.max_seq_length > config.max_position_embeddings) {
+      throw std::runtime_error("--max-seq-length " + std::to_string(options.max_seq_length) + " exceeds " +
+                               config.source.string() + "'s max_position_embeddings " +
+                               std::to_string(config.max_position_embeddings));
+    }
+    window = options.max_seq_length;
+  }
+  const auto bos = tokenizer.bos_id() ? std::optional<int64_t>(*tokenizer.bos_id()) : config.bos_token_id;
+  if (!bos) {
+    throw std::runtime_error(options.model_dir + ": the model has no BOS token (neither the tokenizer files nor " +
+                             "config.json name one)");
+  }
+  const std::vector<int32_t> tokens = data::load_token_stream(options.dataset, tokenizer);
+  if (tokens.empty()) throw std::runtime_error(options.dataset + ": no tokens to evaluate");
+
+  const model::PerplexityResult result = model::evaluate_perplexity(model, tokens, static_cast<int32_t>(*bos), window);
+  if (options.json) {
+    const nlohmann::json report{{"perplexity", result.perplexity}, {"nll", result.nll_mean},
+                                {"tokens", result.tokens},         {"windows", result.windows},
+                                {"max_seq_length", window},        {"model", options.model_dir},
+                                {"dataset", options.dataset}};
+    std::cout << report.dump() << std::endl;
+    return;
+  }
+  std::cout << "model:          " << options.model_dir << "\n"
+            << "dataset:        " << options.dataset << "\n"
+            << "max_seq_length: " << window << " (BOS + " << window - 1 << " text tokens per window)\n"
+            << "windows:        " << result.windows << "\n"
+            << "tokens:         " << result.tokens << "\n"
+            << std::setprecision(6) << std::fixed << "nll:            " << result.nll_mean << " nats/token\n"
+            << "perplexity:     " << result.perplexity << std::endl;
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto options = std::make_shared<EvalOptions>();
+  auto* command = app.add_subcommand(
+      "eval",
+      "Perplexity of a model on a dataset. The dataset's tokens t0..t(N-1) (plain text: the whole file; JSON "
+      "Lines: the \"text\" rows joined by blank lines, or the \"input_ids\" rows concatenated) are cut into "
+      "consecutive windows of L-1 tokens, the last one possibly shorter; each window is run as BOS followed by "
+      "its tokens, and every position after BOS is scored (BOS->t0, t0->t1, ...), so each token is predicted "
+      "once. nll = mean of -ln p(t_i | window before t_i) in nats; perplexity = exp(nll); tokens = N scored "
+      "predictions. L is --max-seq-length (default 2048, lowered to max_position_embeddings when that is "
+      "smaller; a larger explicit value is an error). Threads: OMP_NUM_THREADS, else all hardware threads.");
+  command->add_option("--model", options->model_dir, "Model folder (config.json, *.safetensors, tokenizer.json)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  command->add_option("--dataset", options->dataset, "Text (.txt, any other extension) or JSON Lines (.jsonl/.json) file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command->add_option("--max-seq-length", options->max_seq_length,
+                      "Window length L in tokens, BOS included (default: min(2048, max_position_embeddings))");
+  command->add_flag("--json", options->json,
+                    "Print one JSON object: perplexity, nll, tokens, windows, max_seq_length, model, dataset");
+  command->callback([options] { run_eval(*options); });
+}
+
+}  // namespace dcomp::launch

@@ -1,0 +1,69 @@
+// `dcomp generate`: greedy text generation with a model folder, a thin wrapper
+// over model::generate_greedy.
+#include <CLI/CLI.hpp>
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/model/causal_lm.hpp"
+#include "kernels/model/compute_threads.hpp"
+#include "kernels/model/generation.hpp"
+#include "kernels/tokenizer/tokenizer.hpp"
+#include "launch/commands.hpp"
+
+namespace dcomp::launch {
+namespace {
+
+struct GenerateOptions {
+  std::string model_dir;
+  std::string prompt;
+  int64_t max_new_tokens = 80;
+};
+
+void run_generate(const GenerateOptions& options) {
+  model::set_default_compute_threads();
+  const model::CausalLM model = model::CausalLM::load(options.model_dir);
+  const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
+
+  const auto bos = tokenizer.bos_id() ? std::optional<int64_t>(*tokenizer.bos_id()) : model.config().bos_token_id;
+  if (!bos) {
+    throw std::runtime_error(options.model_dir + ": the model has no BOS token (neither the tokenizer files nor " +
+                             "config.json name one)");
+  }
+  std::vector<int32_t> prompt{static_cast<int32_t>(*bos)};
+  const std::vector<int32_t> text_tokens = tokenizer.encode(options.prompt);
+  prompt.insert(prompt.end(), text_tokens.begin(), text_tokens.end());
+
+  std::vector<int64_t> stop_ids = model.config().eos_token_ids;
+  if (const auto eos = tokenizer.eos_id(); eos && std::find(stop_ids.begin(), stop_ids.end(), *eos) == stop_ids.end()) {
+    stop_ids.push_back(*eos);
+  }
+  const std::vector<int32_t> tokens = model::generate_greedy(model, prompt, options.max_new_tokens, stop_ids);
+  std::cout << tokenizer.decode(tokens, /*skip_special_tokens=*/true) << std::endl;
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app) {
+  auto options = std::make_shared<GenerateOptions>();
+  auto* command = app.add_subcommand(
+      "generate",
+      "Greedy text generation: feeds BOS + the tokenized prompt (BOS alone for an empty prompt), appends the "
+      "arg-max token up to --max-new-tokens times, stops after an EOS token, and prints the decoded prompt and "
+      "continuation (special tokens omitted). Threads: OMP_NUM_THREADS, else all hardware threads.");
+  command->add_option("--model", options->model_dir, "Model folder (config.json, *.safetensors, tokenizer.json)")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  command->add_option("--prompt", options->prompt, "Text to continue (empty: start from BOS)")->default_val("");
+  command->add_option("--max-new-tokens", options->max_new_tokens, "Tokens to generate at most")
+      ->default_val(80)
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  command->callback([options] { run_generate(*options); });
+}
+
+}  // namespace dcomp::launch

@@ -1,0 +1,116 @@
+// `dcomp oneshot`: compress a model with a recipe (or a preset scheme) and
+// calibration data; run directly, under mpirun, or under srun.
+#include <CLI/CLI.hpp>
+
+#include <ATen/Parallel.h>
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <iostream>
+
+#include "actors/oneshot.hpp"
+#include "launch/backend_selection.hpp"
+#include "launch/commands.hpp"
+#include "lifecycle/logging.hpp"
+
+namespace dcomp::launch {
+namespace {
+
+struct OneshotFlags {
+  actors::OneshotOptions options;
+  std::string model, recipe, scheme, dataset, output, backend = "auto", report;
+  int threads = 0;
+};
+
+nlohmann::json layer_report_json(const actors::LayerReport& layer) {
+  nlohmann::json errors = nlohmann::json::array();
+  for (const auto& error : layer.errors) {
+    errors.push_back({{"module", error.name}, {"output_error", error.compressed},
+                      {"output_error_round_to_nearest", error.round_to_nearest}});
+  }
+  return {{"layer", layer.layer},
+          {"seconds", {{"load", layer.load_seconds}, {"calibrate", layer.calibrate_seconds},
+                       {"reduce", layer.reduce_seconds}, {"compress", layer.compress_seconds},
+                       {"propagate", layer.propagate_seconds}, {"write", layer.write_seconds}}},
+          {"reduced_bytes", layer.reduced_bytes},
+          {"modules", errors}};
+}
+
+void run(OneshotFlags& flags) {
+  auto comm = make_communicator(flags.backend);
+  logging::configure(comm->rank(), comm->world_size());
+  const int threads = flags.threads > 0 ? flags.threads : rank_compute_threads();
+  at::set_num_threads(threads);
+  spdlog::info("dcomp oneshot: rank {}/{} ({} backend), {} compute thread(s)", comm->rank(), comm->world_size(),
+               comm->backend_name(), threads);
+  auto& o = flags.options;
+  o.model = flags.model;
+  if (!flags.recipe.empty()) o.recipe = flags.recipe;
+  if (!flags.scheme.empty()) o.scheme = flags.scheme;
+  if (!flags.dataset.empty()) o.dataset = flags.dataset;
+  o.output = flags.output;
+  try {
+    auto result = actors::run_oneshot(o, *comm);
+    if (comm->rank() == 0) {
+      nlohmann::json report = {{"model", flags.model}, {"output", flags.output}, {"ranks", comm->world_size()},
+                               {"backend", comm->backend_name()}, {"threads_per_rank", threads},
+                               {"total_seconds", result.total_seconds}, {"plan", result.plan}};
+      report["layers"] = nlohmann::json::array();
+      for (const auto& layer : result.layers) report["layers"].push_back(layer_report_json(layer));
+      if (!flags.report.empty()) std::ofstream(flags.report) << report.dump(2) << "\n";
+      spdlog::info("wrote {} in {:.2f} s", flags.output, result.total_seconds);
+    }
+  } catch (const std::exception& e) {
+    if (comm->world_size() > 1) {
+      // The other ranks may be blocked in a collective: end the whole job now.
+      std::cerr << "dcomp: error on rank " << comm->rank() << " of " << comm->world_size() << ": " << e.what()
+                << std::endl;
+      comm->abort_job(1);
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
+void add_oneshot_command(CLI::App& app) {
+  auto flags = std::make_shared<OneshotFlags>();
+  auto* command = app.add_subcommand(
+      "oneshot",
+      "Compress a model with a recipe or a preset scheme and write a compressed-tensors checkpoint. Run it "
+      "directly, or as `mpirun -np N dcomp oneshot ...` / `srun --mpi=pmix dcomp oneshot ...` to shard the "
+      "calibration data and the solves over ranks.");
+  command->add_option("--model", flags->model, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
+  auto* recipe = command->add_option("--recipe", flags->recipe, "llm-compressor recipe (YAML, JSON or Markdown)");
+  auto* scheme = command->add_option("--scheme", flags->scheme,
+                                     "Preset instead of a recipe: W4A16, W4A16_ASYM, W8A16, W8A8, FP8, FP8_DYNAMIC");
+  recipe->excludes(scheme);
+  command->add_option("--algorithm", flags->options.algorithm, "With --scheme: gptq or rtn")
+      ->check(CLI::IsMember({"gptq", "rtn"}))
+      ->capture_default_str();
+  command->add_option("--ignore", flags->options.ignore, "With --scheme: modules left unquantized")
+      ->capture_default_str();
+  command->add_option("--dataset", flags->dataset, "Calibration data: text, or JSON Lines with text / input_ids")
+      ->check(CLI::ExistingFile);
+  command->add_option("--num-calibration-samples", flags->options.num_calibration_samples, "Calibration samples")
+      ->capture_default_str();
+  command->add_option("--max-seq-length", flags->options.max_seq_length, "Tokens per sample at most")
+      ->capture_default_str();
+  command->add_option("--seed", flags->options.seed, "Seed of the sample selection")->capture_default_str();
+  command->add_option("--output", flags->output, "Output folder (written atomically)")->required();
+  command->add_flag("--overwrite", flags->options.overwrite, "Replace an existing output folder");
+  command->add_option("--backend", flags->backend, "auto, single, mpi or nccl")->capture_default_str();
+  command->add_option("--threads", flags->threads, "Intra-op threads per rank (default: the rank's CPUs)");
+  command->add_option("--chunk-size", flags->options.pipeline.chunk_size,
+                      "Samples per Hessian GEMM; chunks are never split over ranks")
+      ->capture_default_str();
+  command->add_flag("--compare-rtn", flags->options.pipeline.compare_round_to_nearest,
+                    "Report each module's output error against round-to-nearest");
+  command->add_option("--report", flags->report, "Write a JSON run report to this file");
+  command->callback([flags] {
+    if (flags->recipe.empty() && flags->scheme.empty()) throw CLI::ValidationError("give --recipe or --scheme");
+    run(*flags);
+  });
+}
+
+}  // namespace dcomp::launch

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs what dcomp needs from Debian 12 (only what is missing), then
+# configures and builds. Idempotent: quick when everything is already there.
+# Usage: launch/setup.sh [extra cmake arguments]
+# Environment: DCOMP_BUILD_DIR (default: build), DCOMP_JOBS (default: nproc).
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${DCOMP_BUILD_DIR:-$repo_root/build}"
+jobs="${DCOMP_JOBS:-$(nproc)}"
+
+packages=(build-essential cmake ccache pkg-config libcaf-dev libopenmpi-dev openmpi-bin libtorch-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  libopenblas0-openmp python3 ${DCOMP_EXTRA_PACKAGES:-})
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "dcomp setup: installing ${missing[*]}"
+  sudo_cmd=()
+  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+fi
+echo "dcomp setup: building in $build_dir (log: $build_dir/build.log)"
+if ! cmake --build "$build_dir" -j "$jobs" >"$build_dir/build.log" 2>&1; then
+  grep -E "error|Error" "$build_dir/build.log" | head -40
+  echo "dcomp setup: the build failed; see $build_dir/build.log" >&2
+  exit 1
+fi

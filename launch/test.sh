@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up and builds dcomp (launch/setup.sh), then runs every test with ctest.
+# Usage: launch/test.sh [ctest arguments, e.g. -L unit]
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The Slurm test runs real Slurm daemons; the MPI tests use Open MPI's mpirun.
+DCOMP_EXTRA_PACKAGES="slurm-wlm" "$repo_root/launch/setup.sh"
+build_dir="${DCOMP_BUILD_DIR:-$repo_root/build}"
+cd "$build_dir"
+export OMPI_MCA_btl=self,vader
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+ctest --output-on-failure --timeout 600 "$@"

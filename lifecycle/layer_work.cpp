@@ -1,0 +1,23 @@
+#include "lifecycle/layer_work.hpp"
+
+#include "lifecycle/errors.hpp"
+
+namespace dcomp::lifecycle {
+
+LinearModule* LayerWork::find(const std::string& name) {
+  for (auto& module : linears) {
+    if (module.name == name) return &module;
+  }
+  return nullptr;
+}
+
+InputStatistics& LayerWork::input_of(const LinearModule& module) {
+  auto it = inputs.find(module.input);
+  if (it == inputs.end()) {
+    throw LifecycleError("layer " + std::to_string(layer_index) + ": no calibration statistics for the input of " +
+                         module.name);
+  }
+  return it->second;
+}
+
+}  // namespace dcomp::lifecycle

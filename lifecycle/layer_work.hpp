@@ -1,0 +1,65 @@
+// What the sequential pipeline hands to modifiers at SEQUENTIAL_EPOCH_END for
+// one decoder layer (kwargs["layer"]), and what modifiers declare up front
+// (kwargs["plan"] at initialize): the statistics they need collected and the
+// quantization config they will produce.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
+
+#include "kernels/comm/communicator.hpp"
+#include "kernels/quant/compressed_weight.hpp"
+#include "kernels/quant/quant_args.hpp"
+
+namespace dcomp::lifecycle {
+
+/// Statistics of one distinct Linear input of a layer, summed over every rank
+/// and sample (q/k/v share one input, gate/up share one).
+struct InputStatistics {
+  std::vector<std::string> consumers;  // full Linear names reading this input
+  at::Tensor hessian_sum;              // [in, in] fp32: Σ 2·xᵀx over all tokens (when requested)
+  int64_t num_samples = 0;             // calibration sequences seen
+  int64_t num_tokens = 0;
+  at::Tensor channel_min;  // [in] fp32 per input channel (when requested)
+  at::Tensor channel_max;  // [in] fp32
+};
+
+struct LinearModule {
+  std::string name;      // "model.layers.3.self_attn.q_proj"
+  at::Tensor weight;     // [out, in] fp32; modifiers replace it with the compressed result
+  at::Tensor bias;       // [out] fp32 or undefined
+  std::string input;     // key into LayerWork::inputs
+  std::optional<quant::CompressedWeight> compressed;  // set by quantization / pruning modifiers
+};
+
+struct LayerWork {
+  int layer_index = 0;
+  std::vector<LinearModule> linears;                 // model order
+  std::map<std::string, InputStatistics> inputs;     // by input key
+  std::map<std::string, at::Tensor> norm_weights;    // "model.layers.3.input_layernorm" → [hidden] fp32
+  comm::Communicator* comm = nullptr;                // for spreading solves over ranks (may be single)
+
+  LinearModule* find(const std::string& name);
+  /// The module's input statistics; throws when absent.
+  InputStatistics& input_of(const LinearModule& module);
+};
+
+/// Declared by modifiers during initialize; read by the pipeline.
+struct CompressionPlan {
+  bool needs_hessians = false;
+  bool needs_channel_ranges = false;
+  /// Quantization config groups ("group_0", ...) and the modules left unquantized.
+  std::vector<std::pair<std::string, quant::QuantizationScheme>> quantization_groups;
+  std::vector<std::string> quantization_ignore;
+  /// compressed-tensors sparsity_config (empty object when nothing is pruned).
+  nlohmann::json sparsity_config = nlohmann::json::object();
+};
+
+}  // namespace dcomp::lifecycle

@@ -1,0 +1,100 @@
+// reference: llm-compressor src/llmcompressor/modifiers/gptq/base.py (compress_modules)
+#include "lifecycle/modifiers/gptq_modifier.hpp"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
+#include "kernels/quant/gptq.hpp"
+#include "lifecycle/errors.hpp"
+#include "lifecycle/modifier_args.hpp"
+#include "lifecycle/modifiers/module_distribution.hpp"
+#include "lifecycle/modifiers/weight_quantization.hpp"
+
+namespace dcomp::lifecycle {
+
+GPTQModifier::GPTQModifier(ModifierArgs& args) : QuantizingModifier("GPTQModifier", args) {
+  block_size_ = args.get<int64_t>("block_size", 128);
+  dampening_frac_ = args.get<double>("dampening_frac", 0.01);
+  offload_hessians_ = args.get<bool>("offload_hessians", false);  // Hessians already live in host memory on CPU
+  if (block_size_ <= 0) args.fail("block_size", "must be positive");
+  if (dampening_frac_ < 0) args.fail("dampening_frac", "must not be negative");
+  requires_calibration_data = true;
+}
+
+nlohmann::json GPTQModifier::own_args() const {
+  nlohmann::json out = QuantizingModifier::own_args();
+  out["block_size"] = block_size_;
+  out["dampening_frac"] = dampening_frac_;
+  if (offload_hessians_) out["offload_hessians"] = true;
+  return out;
+}
+
+void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModule*>& modules) {
+  comm::Communicator* comm = layer.comm;
+  const int rank = comm ? comm->rank() : 0;
+  const int world = comm ? comm->world_size() : 1;
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (auto* module : modules) shapes.emplace_back(module->weight.size(0), module->weight.size(1));
+  const std::vector<int> owners = assign_owners(shapes, world);
+
+  std::vector<std::pair<std::string, double>> losses;
+  quant::GptqOptions options;
+  options.block_size = block_size_;
+  options.dampening_frac = dampening_frac_;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    LinearModule& module = *modules[i];
+    const auto scheme = scheme_of(module);
+    InputStatistics& input = layer.input_of(module);
+    quant::CompressedWeight result;
+    if (owners[i] == rank) {
+      if (!input.hessian_sum.defined() || input.num_samples == 0) {
+        throw LifecycleError(module.name + ": GPTQ needs calibration data, but no Hessian was accumulated");
+      }
+      const auto started = std::chrono::steady_clock::now();
+      at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
+      quant::GptqResult solved = quant::gptq_quantize(module.weight, hessian, *scheme.weights, options);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (solved.retries > 0) {
+        spdlog::warn("{}: Cholesky failed; damping raised {} time(s) to {:.3g}", module.name, solved.retries,
+                     solved.damping);
+      }
+      if (solved.fell_back_to_rtn) {
+        spdlog::warn("{}: the Hessian stayed singular after raising the damping; rounded to nearest instead",
+                     module.name);
+      }
+      spdlog::debug("{}: GPTQ loss {:.6g} in {:.3f} s on rank {}", module.name, solved.loss, seconds, rank);
+      losses.emplace_back(module.name, solved.loss);
+      result.weight_args = *scheme.weights;
+      result.codes = solved.codes;
+      result.scale = solved.qparams.scale;
+      if (!scheme.weights->symmetric) result.zero_point = solved.qparams.zero_point;
+      if (scheme.weights->actorder == quant::ActOrder::Group) result.g_idx = solved.g_idx;
+      result.effective_weight = solved.dequantized;
+      if (module.compressed && module.compressed->sparsity_mask.defined()) {
+        result.sparsity_mask = module.compressed->sparsity_mask;
+        result.sparsity_structure = module.compressed->sparsity_structure;
+        apply_sparsity_mask(result);
+      }
+    }
+    if (comm) broadcast_compressed(*comm, result, owners[i]);
+    result.weight_args = *scheme.weights;
+    if (module.compressed && module.compressed->sparsity_mask.defined()) {
+      result.sparsity_structure = module.compressed->sparsity_structure;
+    }
+    attach_input_quantization(result, scheme, &input, module.name);
+    module.weight = result.effective_weight;
+    module.compressed = std::move(result);
+  }
+  nlohmann::json loss_report = nlohmann::json::object();
+  for (const auto& [name, loss] : comm ? all_gather_values(*comm, losses) : losses) {
+    loss_report[name] = loss;
+    spdlog::info("layer {} {}: GPTQ loss {:.6g}", layer.layer_index, name, loss);
+  }
+  report("loss", loss_report);
+}
+
+}  // namespace dcomp::lifecycle

@@ -1,0 +1,68 @@
+#include "lifecycle/modifiers/quantizing_modifier.hpp"
+
+#include "lifecycle/errors.hpp"
+#include "lifecycle/modifiers/weight_quantization.hpp"
+
+namespace dcomp::lifecycle {
+
+QuantizingModifier::QuantizingModifier(std::string class_name, ModifierArgs& args) : Modifier(std::move(class_name)) {
+  mixin_.read_args(args);
+}
+
+bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
+  mixin_.resolve(default_actorder(), class_name());
+  if (state.model) {
+    model_known_ = true;
+    auto modules = mixin_.quantized_modules(*state.model, class_name());
+    if (modules.empty() && !mixin_.groups().empty()) {
+      throw RecipeError(class_name() + ": its targets match no module of the " + state.model->architecture() +
+                        " model (targets are exact names, 're:' regular expressions or class names such as Linear)");
+    }
+    for (const auto& module : modules) pending_.insert(module.name);
+  }
+  if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
+    mixin_.declare(**plan, state.model.get());
+    if (needs_hessians()) (*plan)->needs_hessians = true;
+    for (const auto& group : mixin_.groups()) {
+      if (needs_static_input_scale(group.second)) (*plan)->needs_channel_ranges = true;
+    }
+  }
+  return true;
+}
+
+quant::QuantizationScheme QuantizingModifier::scheme_of(const LinearModule& module) const {
+  ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
+  auto scheme = mixin_.scheme_for(info);
+  if (!scheme) throw LifecycleError(class_name() + ": " + module.name + " is not a target");
+  return *scheme;
+}
+
+void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
+  auto layer = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
+  if (!layer || !*layer) return;  // an epoch without a layer (nothing to compress)
+  std::vector<LinearModule*> targets;
+  for (auto& module : (*layer)->linears) {
+    ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
+    auto scheme = mixin_.scheme_for(info);
+    if (scheme && scheme->weights) targets.push_back(&module);
+  }
+  if (targets.empty()) return;
+  compress_layer(**layer, targets);
+  nlohmann::json compressed = nlohmann::json::array();
+  for (auto* module : targets) {
+    pending_.erase(module->name);
+    compressed.push_back(module->name);
+  }
+  report("layer", (*layer)->layer_index);
+  report("compressed", compressed);
+}
+
+bool QuantizingModifier::on_finalize(State&, const Kwargs&) {
+  if (model_known_ && !pending_.empty() && started()) {
+    throw LifecycleError(class_name() + ": failed to compress " + std::to_string(pending_.size()) +
+                         " module(s), e.g. " + *pending_.begin());
+  }
+  return true;
+}
+
+}  // namespace dcomp::lifecycle

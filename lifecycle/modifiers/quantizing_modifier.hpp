@@ -1,0 +1,43 @@
+// Common base of QuantizationModifier and GPTQModifier: reads the quantization
+// arguments, declares the config groups, finds this layer's target modules and
+// checks at finalize that every targeted module was compressed.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "lifecycle/layer_work.hpp"
+#include "lifecycle/modifier.hpp"
+#include "lifecycle/modifiers/quantization_mixin.hpp"
+
+namespace dcomp::lifecycle {
+
+class QuantizingModifier : public Modifier {
+ public:
+  QuantizingModifier(std::string class_name, ModifierArgs& args);
+  const QuantizationMixin& mixin() const { return mixin_; }
+
+ protected:
+  /// Default actorder filled into weight args (GPTQ: static); nullopt for RTN.
+  virtual std::optional<quant::ActOrder> default_actorder() const { return std::nullopt; }
+  /// Whether this modifier needs Hessians collected.
+  virtual bool needs_hessians() const { return false; }
+  /// Compresses the given modules of one layer (all are targets of this modifier).
+  virtual void compress_layer(LayerWork& layer, const std::vector<LinearModule*>& modules) = 0;
+
+  bool on_initialize(State& state, const Kwargs& kwargs) override;
+  void on_sequential_epoch_end(State& state, const Event& event, const Kwargs& kwargs) override;
+  bool on_finalize(State& state, const Kwargs& kwargs) override;
+  nlohmann::json own_args() const override { return mixin_.serialize(); }
+
+  /// The scheme of a module (it is a target).
+  quant::QuantizationScheme scheme_of(const LinearModule& module) const;
+
+ private:
+  QuantizationMixin mixin_;
+  std::set<std::string> pending_;   // targeted modules not yet compressed
+  bool model_known_ = false;
+};
+
+}  // namespace dcomp::lifecycle

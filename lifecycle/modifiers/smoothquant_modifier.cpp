@@ -1,0 +1,133 @@
+// reference: llm-compressor modifiers/transform/smoothquant/base.py (_apply_smoothing)
+#include "lifecycle/modifiers/smoothquant_modifier.hpp"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include "kernels/quant/smoothquant.hpp"
+#include "lifecycle/errors.hpp"
+#include "lifecycle/layer_work.hpp"
+#include "lifecycle/modifier_args.hpp"
+#include "lifecycle/target_match.hpp"
+
+namespace dcomp::lifecycle {
+namespace {
+
+std::vector<SmoothQuantModifier::Mapping> llama_mappings() {
+  return {{{"re:.*q_proj", "re:.*k_proj", "re:.*v_proj"}, "re:.*input_layernorm"},
+          {{"re:.*gate_proj", "re:.*up_proj"}, "re:.*post_attention_layernorm"}};
+}
+
+}  // namespace
+
+SmoothQuantModifier::SmoothQuantModifier(ModifierArgs& args) : Modifier("SmoothQuantModifier") {
+  smoothing_strength_ = args.get<double>("smoothing_strength", 0.5);
+  if (smoothing_strength_ < 0.0 || smoothing_strength_ > 1.0) args.fail("smoothing_strength", "must be in [0, 1]");
+  YAML::Node mappings = args.raw("mappings");
+  if (mappings && !mappings.IsNull()) {
+    explicit_mappings_ = true;
+    if (!mappings.IsSequence()) args.fail("mappings", "must be a list of [[balance layers...], smooth layer]");
+    for (const auto& entry : mappings) {
+      if (!entry.IsSequence() || entry.size() != 2 || !entry[1].IsScalar()) {
+        throw RecipeError(yaml_location(args.source(), entry) +
+                          ": SmoothQuantModifier mapping must be [[balance layers...], smooth layer]");
+      }
+      Mapping mapping;
+      if (entry[0].IsScalar()) {
+        mapping.balance.push_back(entry[0].as<std::string>());
+      } else {
+        for (const auto& name : entry[0]) mapping.balance.push_back(name.as<std::string>());
+      }
+      mapping.smooth = entry[1].as<std::string>();
+      mappings_.push_back(std::move(mapping));
+    }
+  } else {
+    mappings_ = llama_mappings();
+  }
+  if (auto ignore = args.string_list("ignore")) ignore_ = *ignore;
+  if (auto algorithm = args.optional<std::string>("algorithm"); algorithm && *algorithm != "smoothquant") {
+    args.fail("algorithm", "'" + *algorithm + "' is not supported (only 'smoothquant')");
+  }
+  args.optional<int>("num_calibration_steps");  // accepted as upstream; every calibration sample is used
+  if (args.has("calibration_function")) args.fail("calibration_function", "is not supported by dcomp");
+  requires_calibration_data = true;
+}
+
+nlohmann::json SmoothQuantModifier::own_args() const {
+  nlohmann::json out = {{"smoothing_strength", smoothing_strength_}};
+  if (explicit_mappings_) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : mappings_) list.push_back(nlohmann::json::array({m.balance, m.smooth}));
+    out["mappings"] = list;
+  }
+  if (!ignore_.empty()) out["ignore"] = ignore_;
+  return out;
+}
+
+bool SmoothQuantModifier::on_initialize(State& state, const Kwargs& kwargs) {
+  if ((start && *start != -1.0) || (end && *end != -1.0)) {
+    throw RecipeError("SmoothQuantModifier is one-shot only: start and end must be unset or -1");
+  }
+  if (state.model && state.model->architecture().find("Llama") == std::string::npos &&
+      state.model->architecture().find("Mistral") == std::string::npos &&
+      state.model->architecture().find("Qwen") == std::string::npos && !explicit_mappings_) {
+    throw RecipeError("SmoothQuantModifier: no default mappings for " + state.model->architecture() +
+                      "; give 'mappings' explicitly");
+  }
+  if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
+    (*plan)->needs_channel_ranges = true;
+  }
+  return true;
+}
+
+void SmoothQuantModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
+  auto layer_ptr = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
+  if (!layer_ptr || !*layer_ptr) return;
+  LayerWork& layer = **layer_ptr;
+  nlohmann::json applied = nlohmann::json::array();
+  for (const auto& mapping : mappings_) {
+    // The smooth layer: a norm of this layer matched by the mapping's target.
+    std::string smooth_name;
+    for (const auto& [name, weight] : layer.norm_weights) {
+      if (target_matches(ModuleInfo{name, {"RMSNorm"}, 0, 0}, mapping.smooth)) smooth_name = name;
+    }
+    if (smooth_name.empty()) continue;
+    ModuleInfo smooth_info{smooth_name, {"RMSNorm"}, 0, 0};
+    if (any_target_matches(smooth_info, ignore_)) continue;
+    std::vector<LinearModule*> balance;
+    for (auto& module : layer.linears) {
+      ModuleInfo info{module.name, {"Linear"}, 0, 0};
+      if (any_target_matches(info, mapping.balance) && !any_target_matches(info, ignore_)) balance.push_back(&module);
+    }
+    if (balance.empty()) continue;
+    for (auto* module : balance) {
+      if (module->input != smooth_name) {
+        throw LifecycleError("SmoothQuantModifier: " + module->name + " does not read the output of " + smooth_name +
+                             "; the mapping cannot be smoothed");
+      }
+    }
+    InputStatistics& stats = layer.input_of(*balance.front());
+    if (!stats.channel_min.defined()) {
+      throw LifecycleError("SmoothQuantModifier: no activation ranges were collected for " + smooth_name);
+    }
+    std::vector<at::Tensor> weights;
+    for (auto* module : balance) weights.push_back(module->weight);
+    // scales: [in] fp32, > 0
+    at::Tensor scales = quant::smoothquant_scales(stats.channel_min, stats.channel_max, weights, smoothing_strength_);
+    for (auto* module : balance) module->weight = module->weight * scales.unsqueeze(0);
+    layer.norm_weights[smooth_name] = layer.norm_weights[smooth_name] / scales;
+    // The smoothed input is x / s: transform the statistics to match it exactly.
+    at::Tensor inverse = scales.reciprocal();
+    if (stats.hessian_sum.defined()) {
+      stats.hessian_sum = stats.hessian_sum * inverse.unsqueeze(0) * inverse.unsqueeze(1);
+    }
+    stats.channel_min = stats.channel_min * inverse;
+    stats.channel_max = stats.channel_max * inverse;
+    applied.push_back(smooth_name);
+    spdlog::debug("layer {}: smoothed {} into {} module(s)", layer.layer_index, smooth_name, balance.size());
+  }
+  report("layer", layer.layer_index);
+  report("smoothed", applied);
+}
+
+}  // namespace dcomp::lifecycle

@@ -1,0 +1,131 @@
+// reference: llm-compressor modifiers/pruning/sparsegpt/{base,sgpt_sparsify}.py
+#include "lifecycle/modifiers/sparsegpt_modifier.hpp"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include "kernels/quant/sparsegpt.hpp"
+#include "lifecycle/errors.hpp"
+#include "lifecycle/layer_work.hpp"
+#include "lifecycle/modifier_args.hpp"
+#include "lifecycle/modifiers/module_distribution.hpp"
+#include "lifecycle/target_match.hpp"
+
+namespace dcomp::lifecycle {
+
+SparseGPTModifier::SparseGPTModifier(ModifierArgs& args) : Modifier("SparseGPTModifier") {
+  if (!args.has("sparsity")) args.fail("", "needs 'sparsity' (the fraction of weights to prune, e.g. 0.5)");
+  sparsity_ = args.get<double>("sparsity", 0.5);
+  if (sparsity_ < 0.0 || sparsity_ >= 1.0) args.fail("sparsity", "must be in [0, 1)");
+  mask_structure_ = args.get<std::string>("mask_structure", "0:0");
+  if (mask_structure_ == "unstructured") mask_structure_ = "0:0";
+  auto colon = mask_structure_.find(':');
+  try {
+    if (colon == std::string::npos) throw std::invalid_argument("no colon");
+    prune_n_ = std::stoi(mask_structure_.substr(0, colon));
+    prune_m_ = std::stoi(mask_structure_.substr(colon + 1));
+  } catch (const std::exception&) {
+    args.fail("mask_structure", "must be 'N:M' (e.g. '2:4') or '0:0' for unstructured, not '" + mask_structure_ + "'");
+  }
+  if (prune_n_ < 0 || prune_m_ < 0 || (prune_m_ > 0 && prune_n_ >= prune_m_) || (prune_m_ == 0 && prune_n_ != 0)) {
+    args.fail("mask_structure", "'" + mask_structure_ + "' is not a valid N:M structure");
+  }
+  if (prune_m_ > 0) sparsity_ = static_cast<double>(prune_n_) / prune_m_;
+  block_size_ = args.get<int64_t>("block_size", 128);
+  dampening_frac_ = args.get<double>("dampening_frac", 0.01);
+  if (auto targets = args.string_list("targets")) targets_ = *targets;
+  if (auto ignore = args.string_list("ignore")) ignore_ = *ignore;
+  if (args.has("sparsity_profile")) args.fail("sparsity_profile", "(OWL) is not supported by dcomp");
+  for (const char* unused : {"owl_m", "owl_lmbda"}) {
+    if (args.has(unused)) args.fail(unused, "is only used with sparsity_profile, which dcomp does not support");
+  }
+  args.get<bool>("preserve_sparsity_mask", false);
+  args.get<bool>("offload_hessians", false);
+  requires_calibration_data = true;
+}
+
+nlohmann::json SparseGPTModifier::own_args() const {
+  return {{"sparsity", sparsity_}, {"mask_structure", mask_structure_}, {"block_size", block_size_},
+          {"dampening_frac", dampening_frac_}, {"targets", targets_}, {"ignore", ignore_}};
+}
+
+bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
+  if (state.model) {
+    model_known_ = true;
+    for (const auto& module : select_modules(state.model->modules(), targets_, ignore_)) {
+      if (std::find(module.class_names.begin(), module.class_names.end(), "Linear") != module.class_names.end())
+        pending_.insert(module.name);
+    }
+    if (pending_.empty()) throw RecipeError("SparseGPTModifier: its targets match no Linear module of the model");
+  }
+  if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
+    (*plan)->needs_hessians = true;
+    (*plan)->sparsity_config = {{"format", "dense"},
+                                {"sparsity_structure", prune_m_ > 0 ? mask_structure_ : "unstructured"},
+                                {"global_sparsity", sparsity_},
+                                {"targets", targets_},
+                                {"ignore", ignore_},
+                                {"registry_requires_subclass", false}};
+  }
+  return true;
+}
+
+void SparseGPTModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
+  auto layer_ptr = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
+  if (!layer_ptr || !*layer_ptr) return;
+  LayerWork& layer = **layer_ptr;
+  std::vector<LinearModule*> modules;
+  for (auto& module : layer.linears) {
+    ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
+    if (any_target_matches(info, targets_) && !any_target_matches(info, ignore_)) modules.push_back(&module);
+  }
+  comm::Communicator* comm = layer.comm;
+  const int rank = comm ? comm->rank() : 0;
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (auto* module : modules) shapes.emplace_back(module->weight.size(0), module->weight.size(1));
+  const auto owners = assign_owners(shapes, comm ? comm->world_size() : 1);
+  quant::SparseGptOptions options;
+  options.sparsity = sparsity_;
+  options.prune_n = prune_n_;
+  options.prune_m = prune_m_;
+  options.block_size = block_size_;
+  options.dampening_frac = dampening_frac_;
+  std::vector<std::pair<std::string, double>> losses;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    LinearModule& module = *modules[i];
+    quant::CompressedWeight result;
+    if (owners[i] == rank) {
+      InputStatistics& input = layer.input_of(module);
+      if (!input.hessian_sum.defined() || input.num_samples == 0) {
+        throw LifecycleError(module.name + ": SparseGPT needs calibration data, but no Hessian was accumulated");
+      }
+      at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
+      quant::SparseGptResult pruned = quant::sparsegpt_prune(module.weight, hessian, options);
+      result.sparsity_mask = pruned.mask;
+      result.effective_weight = pruned.weight;
+      losses.emplace_back(module.name, pruned.loss);
+    }
+    if (comm) broadcast_compressed(*comm, result, owners[i]);
+    result.sparsity_structure = prune_m_ > 0 ? mask_structure_ : "unstructured";
+    module.weight = result.effective_weight;
+    module.compressed = std::move(result);
+    pending_.erase(module.name);
+  }
+  nlohmann::json loss_report = nlohmann::json::object();
+  for (const auto& [name, loss] : comm ? all_gather_values(*comm, losses) : losses) {
+    loss_report[name] = loss;
+    spdlog::info("layer {} {}: SparseGPT loss {:.6g}", layer.layer_index, name, loss);
+  }
+  report("layer", layer.layer_index);
+  report("loss", loss_report);
+}
+
+bool SparseGPTModifier::on_finalize(State&, const Kwargs&) {
+  if (model_known_ && started() && !pending_.empty()) {
+    throw LifecycleError("SparseGPTModifier: failed to prune " + std::to_string(pending_.size()) +
+                         " module(s), e.g. " + *pending_.begin());
+  }
+  return true;
+}
+
+}  // namespace dcomp::lifecycle

@@ -1,0 +1,73 @@
+#include "lifecycle/modifiers/weight_quantization.hpp"
+
+#include <ATen/ATen.h>
+
+#include "kernels/quant/observers.hpp"
+#include "kernels/quant/qparams.hpp"
+#include "lifecycle/errors.hpp"
+
+namespace dcomp::lifecycle {
+
+bool needs_static_input_scale(const quant::QuantizationScheme& scheme) {
+  return scheme.input_activations && !scheme.input_activations->dynamic;
+}
+
+quant::CompressedWeight quantize_round_to_nearest(const at::Tensor& weight, const quant::QuantizationArgs& args) {
+  quant::CompressedWeight out;
+  out.weight_args = args;
+  quant::QParams qparams = quant::observe_weight(weight, args);
+  out.codes = quant::quantize_codes(weight, qparams, args);
+  out.scale = qparams.scale;
+  if (!args.symmetric) out.zero_point = qparams.zero_point;
+  out.effective_weight = quant::dequantize_codes(out.codes, qparams, args);
+  return out;
+}
+
+void attach_input_quantization(quant::CompressedWeight& weight, const quant::QuantizationScheme& scheme,
+                               const InputStatistics* input, const std::string& module_name) {
+  if (!scheme.input_activations) return;
+  const auto& args = *scheme.input_activations;
+  weight.input_args = args;
+  if (args.dynamic) return;
+  if (args.resolved_strategy() != quant::Strategy::Tensor) {
+    throw LifecycleError(module_name + ": static input activations support the tensor strategy only, not " +
+                         quant::to_string(args.resolved_strategy()));
+  }
+  if (!input || !input->channel_min.defined() || input->num_tokens == 0) {
+    throw LifecycleError(module_name + ": static input activation quantization needs calibration data, "
+                         "but no input statistics were collected");
+  }
+  // static_minmax over every calibration token: the min of mins and the max of maxes.
+  at::Tensor min_value = input->channel_min.min().reshape({1});
+  at::Tensor max_value = input->channel_max.max().reshape({1});
+  quant::QParams qparams = quant::compute_qparams(min_value, max_value, args);
+  weight.input_scale = qparams.scale.reshape({1});
+  if (!args.symmetric) weight.input_zero_point = qparams.zero_point.reshape({1}).to(at::kInt);
+}
+
+void apply_sparsity_mask(quant::CompressedWeight& weight) {
+  if (!weight.sparsity_mask.defined() || !weight.codes.defined()) return;
+  at::Tensor zero_code;
+  if (weight.weight_args && weight.weight_args->type == quant::QuantType::Float) {
+    zero_code = at::zeros_like(weight.codes);  // E4M3 +0 is the bit pattern 0
+  } else if (weight.zero_point.defined()) {
+    const auto& args = *weight.weight_args;
+    // Each column's group zero point, as an int8 code.
+    at::Tensor zp = weight.zero_point;
+    if (args.resolved_strategy() == quant::Strategy::Group) {
+      const int64_t group_size = *args.group_size;
+      at::Tensor column_group = weight.g_idx.defined()
+                                    ? weight.g_idx.to(at::kLong)
+                                    : at::arange(weight.codes.size(1), at::kLong).div(group_size, "floor");
+      zp = zp.index_select(1, column_group);
+    }
+    zero_code = zp.expand_as(weight.codes).to(weight.codes.scalar_type());
+  } else {
+    zero_code = at::zeros_like(weight.codes);
+  }
+  weight.codes = at::where(weight.sparsity_mask, weight.codes, zero_code);
+  weight.effective_weight = at::where(weight.sparsity_mask, weight.effective_weight,
+                                      at::zeros_like(weight.effective_weight));
+}
+
+}  // namespace dcomp::lifecycle
