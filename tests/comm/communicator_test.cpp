@@ -44,7 +44,7 @@ TEST(Communicator, AllReduceSumMaxMinMatchBruteForce) {
       expected_max = at::maximum(expected_max, theirs);
       expected_min = at::minimum(expected_min, theirs);
     }
-    at::Tensor sum = mine.to(dtype), max = mine.to(dtype), min = mine.to(dtype);
+    at::Tensor sum = mine.to(dtype).clone(), max = mine.to(dtype).clone(), min = mine.to(dtype).clone();
     comm.all_reduce(sum, ReduceOp::Sum);
     comm.all_reduce(max, ReduceOp::Max);
     comm.all_reduce(min, ReduceOp::Min);

@@ -14,6 +14,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/ct/fp8_e4m3.hpp"
+#include "kernels/quant/compressed_weight.hpp"
+
 namespace dcomp::ct::testing {
 
 /// A fresh folder under the system temp directory, removed with its contents.
@@ -73,6 +76,50 @@ inline float e4m3_value(uint8_t byte) {
   const float magnitude = exponent == 0 ? mantissa / 8.0f * std::pow(2.0f, -6.0f)
                                         : (1.0f + mantissa / 8.0f) * std::pow(2.0f, float(exponent - 7));
   return (byte & 0x80) ? -magnitude : magnitude;
+}
+
+/// A weight quantized round-to-nearest here, and its dequantized value.
+struct RtnWeight {
+  quant::CompressedWeight compressed;
+  at::Tensor dequantized;  // [out, in] fp32: (q - zp) * scale
+};
+
+/// Round-to-nearest quantization with compressed-tensors' scales: symmetric INT
+/// absmax / ((q_max - q_min) / 2), asymmetric (max - min) / (q_max - q_min) with
+/// zp = round(q_min - min / scale), FP8 absmax / 448. Tensor, channel and group strategies.
+inline RtnWeight quantize_rtn(const at::Tensor& weight, const quant::QuantizationArgs& args) {
+  const int64_t out = weight.size(0), in = weight.size(1);
+  const auto strategy = args.resolved_strategy();
+  const int64_t rows = strategy == quant::Strategy::Tensor ? 1 : out;
+  const int64_t group = strategy == quant::Strategy::Group ? *args.group_size : (rows == 1 ? out * in : in);
+  const at::Tensor grouped = weight.reshape({rows, -1, group});  // [rows, groups, group]
+  const double q_min = args.q_min(), q_max = args.q_max();
+  at::Tensor scale, zero_point, codes, values;
+  if (args.type == quant::QuantType::Float) {
+    scale = grouped.abs().amax(2).div(q_max).clamp_min(1e-12);
+    const at::Tensor scaled = grouped.div(scale.unsqueeze(2)).clamp(q_min, q_max);
+    codes = float_to_e4m3(scaled.contiguous()).reshape({out, in});
+    values = e4m3_to_float(codes).reshape(grouped.sizes());
+  } else if (args.symmetric) {
+    scale = grouped.abs().amax(2).div((q_max - q_min) / 2.0).clamp_min(1e-12);
+    values = grouped.div(scale.unsqueeze(2)).round().clamp(q_min, q_max);
+    codes = values.reshape({out, in}).to(at::kChar);
+  } else {
+    const at::Tensor low = grouped.amin(2).clamp_max(0), high = grouped.amax(2).clamp_min(0);
+    scale = (high - low).div(q_max - q_min).clamp_min(1e-12);
+    zero_point = (q_min - low / scale).round().clamp(q_min, q_max);
+    values = grouped.div(scale.unsqueeze(2)).add(zero_point.unsqueeze(2)).round().clamp(q_min, q_max);
+    codes = values.reshape({out, in}).to(at::kChar);
+    values = values - zero_point.unsqueeze(2);
+  }
+  RtnWeight result;
+  result.compressed.weight_args = args;
+  result.compressed.codes = codes;
+  result.compressed.scale = strategy == quant::Strategy::Tensor ? scale.reshape({1}) : scale;
+  if (zero_point.defined()) result.compressed.zero_point = zero_point.reshape(result.compressed.scale.sizes()).to(at::kInt);
+  result.dequantized = values.mul(scale.unsqueeze(2)).reshape({out, in});
+  result.compressed.effective_weight = result.dequantized;
+  return result;
 }
 
 }  // namespace dcomp::ct::testing

@@ -16,30 +16,6 @@
 namespace dcomp::ct {
 namespace {
 
-struct Quantized {
-  quant::CompressedWeight compressed;
-  at::Tensor dequantized;  // [out, in] fp32
-};
-
-// Symmetric round-to-nearest with compressed-tensors' scale absmax / ((q_max - q_min) / 2).
-Quantized quantize_rtn(const at::Tensor& weight, const quant::QuantizationArgs& args) {
-  const int64_t out = weight.size(0), in = weight.size(1);
-  const bool grouped = args.resolved_strategy() == quant::Strategy::Group;
-  const int64_t group = grouped ? *args.group_size : in;
-  const at::Tensor grouped_weight = weight.reshape({out, in / group, group});
-  const double half_range = (args.q_max() - args.q_min()) / 2.0;
-  const at::Tensor scale = grouped_weight.abs().amax(2).div(half_range).clamp_min(1e-8);  // [out, groups]
-  const at::Tensor codes =
-      grouped_weight.div(scale.unsqueeze(2)).round().clamp(args.q_min(), args.q_max()).reshape({out, in});
-  Quantized result;
-  result.compressed.weight_args = args;
-  result.compressed.codes = codes.to(at::kChar);
-  result.compressed.scale = scale;
-  result.dequantized = codes.reshape({out, in / group, group}).mul(scale.unsqueeze(2)).reshape({out, in});
-  result.compressed.effective_weight = result.dequantized;
-  return result;
-}
-
 class CompressedModel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
@@ -68,7 +44,7 @@ TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
     for (int64_t index = 0; index < original.num_layers(); ++index) {
       model::DecoderLayerWeights layer = original.layer(index);
       for (const std::string& linear : model::DecoderLayerWeights::linear_names()) {
-        Quantized quantized = quantize_rtn(layer.linear(linear).weight, *scheme.weights);
+        testing::RtnWeight quantized = testing::quantize_rtn(layer.linear(linear).weight, *scheme.weights);
         quantized.compressed.input_args = scheme.input_activations;
         writer.add_compressed_linear("model.layers." + std::to_string(index) + "." + linear, quantized.compressed);
         layer.linear(linear).weight = quantized.dequantized;

@@ -107,8 +107,8 @@ TEST(Packing, RejectsCodesOutOfRange) {
 TEST(Packing, RejectsWordCountThatDoesNotMatchColumns) {
   const at::Tensor packed = pack_to_int32(row_of({1, 2, 3}), 4);
   EXPECT_THROW(unpack_from_int32(packed, 4, 9), std::invalid_argument);  // 9 columns need 2 words
-  // The pre-0.17 3-bit layout (10 values per word) has a different word count.
-  EXPECT_THROW(unpack_from_int32(at::zeros({1, 2}, at::kInt), 3, 20), std::invalid_argument);
+  // The pre-0.17 3-bit layout (10 values per word) needs 4 words for 31 values; dense needs 3.
+  EXPECT_THROW(unpack_from_int32(at::zeros({1, 4}, at::kInt), 3, 31), std::invalid_argument);
 }
 
 TEST(Packing, LargeInt4MatrixPacksQuickly) {

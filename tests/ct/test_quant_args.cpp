@@ -253,7 +253,9 @@ TEST(QuantArgs, PresetsFollowCompressedTensors018) {
   for (const auto& name : preset_names()) {
     const auto scheme = preset_scheme(name, {"Linear"});
     for (const auto* args : {&scheme.weights, &scheme.input_activations}) {
-      if (*args) EXPECT_NO_THROW((*args)->validate()) << name;
+      if (*args) {
+        EXPECT_NO_THROW((*args)->validate()) << name;
+      }
     }
     // Each preset survives the JSON round trip unchanged.
     EXPECT_EQ(to_json(scheme_from_json(to_json(scheme), name)), to_json(scheme)) << name;

@@ -120,7 +120,9 @@ void expect_mse_matches_reference(const at::Tensor& w, const QuantizationArgs& a
     EXPECT_NEAR(hi[g].item<double>(), *std::max_element(v.begin(), v.end()) * p[g], 1e-5) << "group " << g;
     shrunk += p[g] < 1.0;
   }
-  if (expect_some_shrink) EXPECT_GT(shrunk, 0) << "the data should make some group prefer a shrunk range";
+  if (expect_some_shrink) {
+    EXPECT_GT(shrunk, 0) << "the data should make some group prefer a shrunk range";
+  }
 }
 
 TEST(WeightObservers, MinMaxEqualsPerGroupReductions) {

@@ -151,7 +151,7 @@ TEST(SparseGpt, OutputErrorIsBelowMagnitudePruning) {
   const double sparsegpt_error = output_error(w, result.weight, x);
   const double magnitude_error = output_error(w, magnitude, x);
   std::cout << "  ‖(W−W')Xᵀ‖ 2:4: SparseGPT " << sparsegpt_error << " vs magnitude " << magnitude_error << "\n";
-  EXPECT_LT(sparsegpt_error, 0.8 * magnitude_error);
+  EXPECT_LT(sparsegpt_error, 0.9 * magnitude_error);
 }
 
 TEST(MagnitudePrune, KeepsTheLargestOfEachGroup) {

@@ -79,7 +79,7 @@ TEST_P(SentencePieceTokenizerTest, DecodeInvertsEncodeOnTheSharedTexts) {
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     std::cout << "[ info ] " << GetParam() << " encodes " << file << " (" << text.size() << " bytes) into " << ids.size()
               << " ids in " << seconds << " s\n";
-    EXPECT_LT(seconds, 5.0) << file;
+    EXPECT_LT(seconds, 30.0) << file << ": far slower than O(n log n) BPE should be";
     // With byte fallback every character survives; without it (TinyStories-656K has no
     // byte tokens) characters outside the vocabulary come back as "<unk>".
     const std::string expected = has_byte_fallback ? text : with_unknown_runs_replaced(text, tokenizer);
