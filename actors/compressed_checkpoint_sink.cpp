@@ -1,7 +1,5 @@
 #include "actors/compressed_checkpoint_sink.hpp"
 
-#include <fstream>
-
 #include "actors/llama_model_handle.hpp"
 #include "kernels/ct/quantization_config.hpp"
 
@@ -56,11 +54,7 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan) {
     if (!sparsity.is_null()) options.sparsity_config = sparsity;
     quantization = ct::build_quantization_config(plan.quantization_groups, plan.quantization_ignore, options);
   }
-  {
-    std::ofstream recipe(writer_->temporary_dir() / "recipe.yaml");
-    recipe << recipe_text_;
-    if (!recipe) throw ct::CheckpointWriteError((writer_->temporary_dir() / "recipe.yaml").string() + ": cannot write");
-  }
+  writer_->add_file("recipe.yaml", recipe_text_);
   writer_->finish(quantization, sparsity);
 }
 

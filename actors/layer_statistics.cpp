@@ -20,6 +20,11 @@ std::string input_key(int layer_index, const std::string& first_relative_linear)
   return layer_module_name(layer_index, first_relative_linear);
 }
 
+void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
+  at::Tensor gram = at::mm(tokens.t(), tokens);  // [in, in] fp32
+  sum64.add_(gram.to(at::kDouble), 2.0);
+}
+
 LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians,
                                  bool channel_ranges)
     : layer_index_(layer_index), hessians_(hessians), channel_ranges_(channel_ranges) {
@@ -63,8 +68,7 @@ void LayerStatistics::end_chunk(int64_t samples_in_chunk) {
     // tokens: [chunk tokens, in] fp32; one GEMM gives Σ xᵀx over the chunk.
     at::Tensor tokens = acc.pending.size() == 1 ? acc.pending.front() : at::cat(acc.pending, 0);
     acc.pending.clear();
-    at::Tensor gram = at::mm(tokens.t(), tokens);  // [in, in] fp32
-    acc.hessian_sum.add_(gram.to(at::kDouble), 2.0);
+    accumulate_hessian(acc.hessian_sum, tokens);
   }
 }
 

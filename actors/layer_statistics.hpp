@@ -26,6 +26,10 @@ namespace dcomp::actors {
 /// "model.layers.<i>.post_attention_layernorm", o_proj / down_proj → their own name.
 std::string input_key(int layer_index, const std::string& first_relative_linear);
 
+/// sum64 [in, in] fp64 += 2·xᵀx for tokens x [tokens, in] fp32: one fp32 GEMM
+/// (2·tokens·in² FLOPs, the full product) and one fp64 accumulation.
+void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens);
+
 class LayerStatistics {
  public:
   /// Every input of the layer gets zeroed statistics up front, so that a rank

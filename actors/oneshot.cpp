@@ -107,6 +107,7 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   nlohmann::json groups = nlohmann::json::object();
   for (const auto& [name, scheme] : plan->quantization_groups) groups[name] = quant::to_json(scheme);
+  result.recipe = recipe_text;
   result.plan = {{"config_groups", groups}, {"ignore", plan->quantization_ignore},
                  {"sparsity_config", plan->sparsity_config}};
   return result;

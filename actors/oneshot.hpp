@@ -36,6 +36,7 @@ struct OneshotResult {
   std::vector<LayerReport> layers;
   double total_seconds = 0;
   nlohmann::json plan;  // what the modifiers declared (config groups, ignore, sparsity)
+  std::string recipe;   // the recipe text that ran
 };
 
 /// The recipe text `--scheme` stands for.

@@ -108,6 +108,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
 
   in.lifecycle->event(lifecycle::EventType::CALIBRATION_START);
   std::vector<LayerReport> reports;
+  const auto pipeline_started = Clock::now();
   for (int layer = 0; layer < static_cast<int>(config.num_hidden_layers); ++layer) {
     LayerReport report;
     report.layer = layer;
@@ -142,7 +143,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     }
 
     started = Clock::now();
-    in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
+    report.modifier_results = in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
     apply_layer_work(*work, weights);
     report.compress_seconds = seconds_since(started);
 
@@ -169,10 +170,13 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     started = Clock::now();
     in.sink->write_layer(*work, weights);
     report.write_seconds = seconds_since(started);
+    const double elapsed = seconds_since(pipeline_started);
+    const double eta = elapsed / (layer + 1) * (static_cast<double>(config.num_hidden_layers) - (layer + 1));
     spdlog::info("layer {}/{} done: load {:.2f}s, calibrate {:.2f}s, reduce {:.2f}s, compress {:.2f}s, "
-                 "propagate {:.2f}s, write {:.2f}s",
+                 "propagate {:.2f}s, write {:.2f}s | elapsed {:.1f}s, ETA {:.1f}s",
                  layer + 1, config.num_hidden_layers, report.load_seconds, report.calibrate_seconds,
-                 report.reduce_seconds, report.compress_seconds, report.propagate_seconds, report.write_seconds);
+                 report.reduce_seconds, report.compress_seconds, report.propagate_seconds, report.write_seconds,
+                 elapsed, eta);
     reports.push_back(std::move(report));
   }
   in.sink->write_embedding_and_head(ends, nullptr);

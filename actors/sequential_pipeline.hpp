@@ -11,6 +11,8 @@
 #pragma once
 
 #include <string>
+
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "actors/calibration_data.hpp"
@@ -41,6 +43,7 @@ struct LayerReport {
   double write_seconds = 0;
   int64_t reduced_bytes = 0;
   std::vector<ModuleError> errors;
+  std::vector<nlohmann::json> modifier_results;  // what each modifier reported for this layer
 };
 
 struct PipelineOptions {

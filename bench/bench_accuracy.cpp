@@ -4,6 +4,7 @@
 // evaluated on text/tinystories_sample.txt and on the 4 held-out stories.
 // Usage: bench_accuracy [shared data folder] [work folder]
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <filesystem>
 #include <fstream>

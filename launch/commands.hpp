@@ -11,6 +11,8 @@ namespace dcomp::launch {
 void add_version_command(CLI::App& app);
 void add_oneshot_command(CLI::App& app);
 void add_create_model_command(CLI::App& app);
+void add_slurm_script_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 

@@ -20,16 +20,20 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->default_val("info");
+  bool quiet = false;
+  app.add_flag("--quiet", quiet, "Only warnings and errors (same as --log-level warn)");
   bool show_version = false;
   app.add_flag("--version", show_version, "Print the version and the backends compiled in");
 
   dcomp::launch::add_version_command(app);
   dcomp::launch::add_create_model_command(app);
   dcomp::launch::add_oneshot_command(app);
+  dcomp::launch::add_slurm_script_command(app);
+  dcomp::launch::add_inspect_command(app);
   dcomp::launch::add_generate_command(app);
   dcomp::launch::add_eval_command(app);
 
-  app.parse_complete_callback([&] { dcomp::logging::set_level(log_level); });
+  app.parse_complete_callback([&] { dcomp::logging::set_level(quiet ? std::string("warn") : log_level); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

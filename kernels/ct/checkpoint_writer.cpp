@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "kernels/ct/compression_format.hpp"
-#include "kernels/ct/fp8_e4m3.hpp"
+#include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/ct/linear_encoding.hpp"
 #include "kernels/ct/quantization_config.hpp"
 
@@ -201,7 +201,7 @@ void CheckpointWriter::add_tensor(const std::string& name, const at::Tensor& ten
   if (!dtype) {
     if (at::isFloatingType(stored.scalar_type())) stored = stored.to(model_dtype_);
   } else if (*dtype == io::DType::F8_E4M3) {
-    if (stored.scalar_type() != at::kByte) stored = float_to_e4m3(stored.to(at::kFloat));
+    if (stored.scalar_type() != at::kByte) stored = quant::encode_fp8_e4m3(stored.to(at::kFloat));
     stored_dtype = io::DType::F8_E4M3;
   } else {
     stored = stored.to(io::dtype_to_scalar_type(*dtype));
@@ -221,6 +221,23 @@ void CheckpointWriter::add_compressed_linear(const std::string& module_name, con
   }
   for (auto& tensor : tensors) append(std::move(tensor));
   if (bias.defined()) add_tensor(module_name + ".bias", bias);
+}
+
+void CheckpointWriter::add_file(const std::string& name, const std::string& contents) {
+  if (finished_) throw CheckpointWriteError(output_dir_.string() + ": the checkpoint is already finished");
+  const fs::path path(name);
+  const bool plain = !name.empty() && path.filename() == path && name != "." && name != "..";
+  const bool reserved = name == "config.json" || name == "model.safetensors.index.json" ||
+                        path.extension() == ".safetensors";
+  if (!plain || reserved) {
+    throw CheckpointWriteError(output_dir_.string() + ": cannot add file \"" + name +
+                               "\" (a plain file name other than config.json, *.safetensors and the index)");
+  }
+  if (!fs::is_directory(temporary_dir_)) {
+    throw CheckpointWriteError(temporary_dir_.string() + ": the temporary folder is gone (aborted?)");
+  }
+  write_text_file(temporary_dir_ / path, contents);
+  extra_files_.push_back(temporary_dir_ / path);
 }
 
 void CheckpointWriter::write_config(const nlohmann::json& quantization_config,
@@ -319,6 +336,7 @@ void CheckpointWriter::finish(const nlohmann::json& quantization_config, const n
     if (error) throw CheckpointWriteError(source.string() + ": cannot copy: " + error.message());
     written.push_back(temporary_dir_ / file);
   }
+  written.insert(written.end(), extra_files_.begin(), extra_files_.end());
   for (const fs::path& path : written) sync_path(path, /*directory=*/false);
   sync_path(temporary_dir_, /*directory=*/true);
   move_into_place();

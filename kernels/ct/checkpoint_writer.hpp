@@ -8,8 +8,8 @@
 // before finish(), the temporary folder is removed.
 //
 // Tensors are buffered in memory until a shard is full (max_shard_bytes, 5 GB by
-// default, as transformers' save_pretrained), then written; a tensor larger than the
-// limit gets a shard of its own. One shard is named model.safetensors; several are
+// default; transformers 5 defaults to 50 GB, llm-compressor to 20 GB, older transformers
+// to 5 GB), then written; a tensor larger than the limit gets a shard of its own. One shard is named model.safetensors; several are
 // model-0000i-of-0000N.safetensors with model.safetensors.index.json.
 //
 // reference: transformers modeling_utils.py save_pretrained (shard naming, index
@@ -40,7 +40,7 @@ class CheckpointWriteError : public std::runtime_error {
 };
 
 struct CheckpointWriterOptions {
-  /// Shard size limit in bytes of tensor data (5 GB = 5e9, transformers' default).
+  /// Shard size limit in bytes of tensor data (5 GB = 5e9).
   uint64_t max_shard_bytes = 5'000'000'000ULL;
   /// Replace an existing output folder (otherwise an existing one is an error).
   bool overwrite = false;
@@ -74,7 +74,8 @@ class CheckpointWriter {
 
   /// Adds an untouched tensor (embedding, norm, lm_head, ...). Without `dtype`, floating
   /// tensors are stored in the model dtype and others as they are; with it, the tensor is
-  /// converted (F8_E4M3 expects uint8 bit patterns). A repeated name is an error.
+  /// converted (F8_E4M3 takes uint8 bit patterns as they are and converts floating values
+  /// by rounding to nearest even, without saturation). A repeated name is an error.
   void add_tensor(const std::string& name, const at::Tensor& tensor, std::optional<io::DType> dtype = std::nullopt);
 
   /// Adds the tensors of compressed Linear `module_name` (see linear_encoding.hpp) and
@@ -83,6 +84,10 @@ class CheckpointWriter {
   /// config group declares.
   void add_compressed_linear(const std::string& module_name, const quant::CompressedWeight& weight,
                              const at::Tensor& bias = {}, const std::optional<std::string>& format = std::nullopt);
+
+  /// Writes a text file into the checkpoint folder (e.g. "recipe.yaml"). `name` is a plain
+  /// file name; config.json, the safetensors files and the index are reserved.
+  void add_file(const std::string& name, const std::string& contents);
 
   /// Writes the last shard, config.json (the source config with "quantization_config"
   /// set to `quantization_config` and, when non-null, its "sparsity_config" set to
@@ -117,6 +122,7 @@ class CheckpointWriter {
   std::vector<std::filesystem::path> shard_files_;
   std::map<std::string, size_t> shard_of_tensor_;
   std::set<std::string> names_;
+  std::vector<std::filesystem::path> extra_files_;
   bool finished_ = false;
 };
 

@@ -3,6 +3,8 @@
 // (which scheme applies to a module).
 #include "kernels/ct/compressed_checkpoint.hpp"
 
+#include "kernels/ct/activation_quantizer.hpp"
+
 #include <ATen/ATen.h>
 
 #include <cerrno>
@@ -58,6 +60,22 @@ model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module
 
   model::LinearWeights weights;
   weights.weight = decode_linear_weight(reader_, module_name, weight_args);
+  if (group && group->second.input_activations) {
+    const auto& input_args = *group->second.input_activations;
+    at::Tensor input_scale, input_zero_point;
+    if (!input_args.dynamic) {
+      const std::string scale_name = module_name + ".input_scale";
+      if (!reader_.contains(scale_name)) {
+        throw DecodingError(reader_.directory().string() + ": Linear \"" + module_name +
+                            "\" declares static input activations but has no " + scale_name);
+      }
+      input_scale = reader_.load(scale_name).to(at::kFloat);
+      if (reader_.contains(module_name + ".input_zero_point")) {
+        input_zero_point = reader_.load(module_name + ".input_zero_point");
+      }
+    }
+    weights.input_quantizer = make_input_quantizer(input_args, input_scale, input_zero_point);
+  }
   const std::string bias_name = module_name + ".bias";
   if (reader_.contains(bias_name)) {
     weights.bias = model::to_owned_fp32(reader_.load(bias_name), bias_name, reader_.file_of(bias_name).string());

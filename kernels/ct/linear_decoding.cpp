@@ -1,5 +1,5 @@
 // reference: compressed-tensors quantization/lifecycle/forward_helpers.py (_dequantize:
-// x_q.to(scale.dtype) - zero_point, times scale), compressors/pack_quantized/base.py
+// (x_q - zero_point) * scale), compressors/pack_quantized/base.py
 // (decompress: zero point unpacked along dim 0 to [out, n_groups]), and the legacy
 // sparse_compressors/sparse_24_bitmask.py (decompress).
 #include "kernels/ct/linear_decoding.hpp"
@@ -8,7 +8,7 @@
 
 #include <sstream>
 
-#include "kernels/ct/fp8_e4m3.hpp"
+#include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/ct/linear_encoding.hpp"
 #include "kernels/ct/sparse_24_bitmask.hpp"
 #include "kernels/quant/packing.hpp"
@@ -68,7 +68,7 @@ at::Tensor codes_as_float(const ModuleTensors& tensors, const std::string& suffi
     if (args.type != quant::QuantType::Float) {
       tensors.fail_at(suffix, "holds FP8 values but the config quantizes this weight to integers");
     }
-    return e4m3_to_float(stored);
+    return quant::decode_fp8_e4m3(stored);
   }
   if (args.type != quant::QuantType::Int) {
     tensors.fail_at(suffix, "holds " + io::dtype_name(dtype) + " values but the config quantizes this weight to FP8");
@@ -131,8 +131,12 @@ at::Tensor dequantize_weight(const at::Tensor& codes, const at::Tensor& scale, c
                         quant::to_string(args.resolved_strategy()) + " quantization of a " +
                         shape_text({out_features, in_features}) + " weight needs " + shape_text(expected));
   }
-  const at::ScalarType compute = scale.scalar_type();
-  const at::Tensor shaped_scale = scale.reshape(expected).to(at::kCPU);
+  if (zero_point.defined() && zero_point.numel() != scale.numel()) {
+    throw DecodingError("zero point has shape " + shape_text(zero_point.sizes()) + " but the scale has " +
+                        shape_text(scale.sizes()));
+  }
+  const at::ScalarType compute = at::kFloat;  // exact for 16-bit scales, see the header
+  const at::Tensor shaped_scale = scale.reshape(expected).to(at::kCPU).to(compute);
   if (g_idx.defined()) {
     if (args.resolved_strategy() != quant::Strategy::Group || g_idx.numel() != in_features) {
       throw DecodingError("g_idx needs group quantization and one entry per input column (" +

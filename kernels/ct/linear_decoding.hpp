@@ -4,10 +4,14 @@
 // float-/naive-quantized FP8 E4M3, dense, and the legacy sparse-24-bitmask (alone or
 // holding quantized codes).
 //
-// Dequantization follows compressed-tensors: W[r, c] = (q[r, c] - zp[r, g]) * scale[r, g]
-// computed in the scale's dtype (so a bf16 checkpoint yields the same bf16-rounded
-// weights transformers decompresses to), then widened to fp32; g = c / group_size, or
-// g_idx[c] when the checkpoint has one; block scales cover [bh, bw] tiles.
+// Dequantization follows compressed-tensors: W[r, c] = (q[r, c] - zp[r, g]) * scale[r, g],
+// g = c / group_size, or g_idx[c] when the checkpoint has one; block scales cover
+// [bh, bw] tiles. It is computed in fp32 from the stored scale, which is exact for
+// bf16 / fp16 scales (an 8-bit code times a 16-bit scale fits fp32's mantissa): the same
+// weights transformers decompresses to when loading with dtype=float32, and the same
+// effective weights a compression pipeline that rounds its scales to the model dtype used.
+// (compressed-tensors computes in the scale's dtype, so loading a bf16 checkpoint in bf16
+// rounds these products once more to bf16.)
 //
 // reference: compressed-tensors quantization/lifecycle/forward.py and forward_helpers.py
 // (dequantize, _dequantize), compressors/pack_quantized/base.py (decompress),

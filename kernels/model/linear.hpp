@@ -16,6 +16,9 @@ namespace dcomp::model {
 struct LinearWeights {
   at::Tensor weight;  // [out_features, in_features] fp32
   at::Tensor bias;    // [out_features] fp32, or undefined when the Linear has none
+  /// Simulates the input activation quantization a compressed checkpoint declares
+  /// (x [..., in] fp32 → quantized-then-dequantized x); empty when inputs stay fp32.
+  std::function<at::Tensor(const at::Tensor&)> input_quantizer;
 
   int64_t out_features() const { return weight.size(0); }
   int64_t in_features() const { return weight.size(1); }

@@ -54,15 +54,18 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   const int64_t rows = weight.size(0);
   const int64_t columns = weight.size(1);
   const at::Tensor original = weight.contiguous();
-  at::Tensor w = original.clone();            // [out, in], permuted columns when actorder is set
-  at::Tensor h = hessian.contiguous().clone();  // [in, in], permuted alike
+  at::Tensor w;  // [out, in] working copy, permuted columns when actorder is set
+  at::Tensor h;  // [in, in] working copy, permuted alike
 
   // Step 3: columns by decreasing Hessian diagonal (stable for equal diagonals).
   at::Tensor perm;  // int64 [in]: permuted position → original column
   if (actorder != ActOrder::None) {
-    perm = std::get<1>(at::sort(h.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
-    w = w.index_select(1, perm).contiguous();
-    h = h.index_select(0, perm).index_select(1, perm).contiguous();
+    perm = std::get<1>(at::sort(hessian.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
+    w = original.index_select(1, perm).contiguous();
+    h = hessian.index_select(0, perm).index_select(1, perm).contiguous();
+  } else {
+    w = original.clone();
+    h = hessian.contiguous().clone();
   }
 
   // Steps 4–6: scales fixed before the loop, from the original weight, or from the

@@ -29,7 +29,7 @@ at::Tensor try_factor(const at::Tensor& hessian, float damping) {
   lower = at::Tensor();
   auto [upper, inverse_info] = at::linalg_cholesky_ex(inverse, /*upper=*/true, /*check_errors=*/false);
   if (inverse_info.item<int>() != 0 || !at::isfinite(upper).all().item<bool>()) return {};
-  return upper;
+  return upper.contiguous();  // LAPACK results come column-major; callers read raw rows
 }
 
 }  // namespace

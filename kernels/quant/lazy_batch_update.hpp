@@ -36,6 +36,7 @@ namespace dcomp::quant {
 template <typename BeforeBlock, typename Replace>
 double lazy_batch_update(at::Tensor& work, const at::Tensor& hinv_upper, int64_t block_size,
                          BeforeBlock&& before_block, Replace&& replace) {
+  TORCH_CHECK(work.is_contiguous() && hinv_upper.is_contiguous(), "lazy_batch_update: tensors must be contiguous");
   const int64_t rows = work.size(0);
   const int64_t n = work.size(1);
   float* w = work.data_ptr<float>();

@@ -69,15 +69,21 @@ AddedVocabulary AddedVocabulary::from_json(const nlohmann::json* added_tokens, c
     }
     vocabulary.tokens_.push_back(std::move(token));
   }
+  sort_longest_first(vocabulary.raw_matcher_);
+  sort_longest_first(vocabulary.normalized_matcher_);
   return vocabulary;
 }
 
 void AddedVocabulary::add_pattern(Matcher& matcher, std::string text, size_t token_index) {
-  auto& bucket = matcher.by_first_byte[static_cast<unsigned char>(text[0])];
-  bucket.push_back({std::move(text), token_index});
-  std::stable_sort(bucket.begin(), bucket.end(),
-                   [](const Matcher::Pattern& a, const Matcher::Pattern& b) { return a.text.size() > b.text.size(); });
+  matcher.by_first_byte[static_cast<unsigned char>(text[0])].push_back({std::move(text), token_index});
   matcher.empty = false;
+}
+
+void AddedVocabulary::sort_longest_first(Matcher& matcher) {
+  for (auto& bucket : matcher.by_first_byte) {
+    std::stable_sort(bucket.begin(), bucket.end(),
+                     [](const Matcher::Pattern& a, const Matcher::Pattern& b) { return a.text.size() > b.text.size(); });
+  }
 }
 
 std::vector<TextPiece> AddedVocabulary::split(std::string_view text, const Matcher& matcher) const {

@@ -63,6 +63,7 @@ class AddedVocabulary {
     bool empty = true;
   };
   static void add_pattern(Matcher& matcher, std::string text, size_t token_index);
+  static void sort_longest_first(Matcher& matcher);  // after the last add_pattern
   std::vector<TextPiece> split(std::string_view text, const Matcher& matcher) const;
 
   std::vector<AddedToken> tokens_;

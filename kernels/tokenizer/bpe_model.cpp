@@ -209,15 +209,24 @@ void BpeModel::merge_symbols(std::vector<int32_t>& symbols) const {
   std::vector<Node> nodes(symbols.size());
   for (int32_t i = 0; i < count; ++i) nodes[i] = {symbols[i], i - 1, i + 1 < count ? i + 1 : -1, false};
 
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
-  const auto consider = [&](int32_t pos) {
+  // The mergeable pair starting at node `pos`, if any.
+  const auto candidate_at = [&](int32_t pos) -> std::optional<Candidate> {
     const Node& left = nodes[pos];
-    if (left.next < 0) return;
+    if (left.next < 0) return std::nullopt;
     const int32_t right_id = nodes[left.next].id;
     const auto it = merges_.find(pair_key(left.id, right_id));
-    if (it != merges_.end()) queue.push({it->second.rank, pos, left.id, right_id, it->second.new_id});
+    if (it == merges_.end()) return std::nullopt;
+    return Candidate{it->second.rank, pos, left.id, right_id, it->second.new_id};
   };
-  for (int32_t i = 0; i + 1 < count; ++i) consider(i);
+  std::vector<Candidate> initial;
+  for (int32_t i = 0; i + 1 < count; ++i) {
+    if (const auto candidate = candidate_at(i)) initial.push_back(*candidate);
+  }
+  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue(std::greater<Candidate>(),
+                                                                                        std::move(initial));
+  const auto consider = [&](int32_t pos) {
+    if (const auto candidate = candidate_at(pos)) queue.push(*candidate);
+  };
 
   while (!queue.empty()) {
     const Candidate candidate = queue.top();

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/model/causal_lm.hpp"
 #include "kernels/model/compute_threads.hpp"
@@ -32,7 +33,7 @@ struct EvalOptions {
 
 void run_eval(const EvalOptions& options) {
   model::set_default_compute_threads();
-  const model::CausalLM model = model::CausalLM::load(options.model_dir);
+  const model::CausalLM model = model::CausalLM::load(options.model_dir, ct::make_linear_loader(options.model_dir));
   const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
   const auto& config = model.config();
 

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/model/causal_lm.hpp"
 #include "kernels/model/compute_threads.hpp"
 #include "kernels/model/generation.hpp"
@@ -27,7 +28,7 @@ struct GenerateOptions {
 
 void run_generate(const GenerateOptions& options) {
   model::set_default_compute_threads();
-  const model::CausalLM model = model::CausalLM::load(options.model_dir);
+  const model::CausalLM model = model::CausalLM::load(options.model_dir, ct::make_linear_loader(options.model_dir));
   const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
 
   const auto bos = tokenizer.bos_id() ? std::optional<int64_t>(*tokenizer.bos_id()) : model.config().bos_token_id;

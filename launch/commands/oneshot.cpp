@@ -5,10 +5,14 @@
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "actors/oneshot.hpp"
+#include "dcomp/build_info.hpp"
 #include "launch/backend_selection.hpp"
 #include "launch/commands.hpp"
 #include "lifecycle/logging.hpp"
@@ -29,6 +33,7 @@ nlohmann::json layer_report_json(const actors::LayerReport& layer) {
                       {"output_error_round_to_nearest", error.round_to_nearest}});
   }
   return {{"layer", layer.layer},
+          {"modifiers", layer.modifier_results},
           {"seconds", {{"load", layer.load_seconds}, {"calibrate", layer.calibrate_seconds},
                        {"reduce", layer.reduce_seconds}, {"compress", layer.compress_seconds},
                        {"propagate", layer.propagate_seconds}, {"write", layer.write_seconds}}},
@@ -52,11 +57,29 @@ void run(OneshotFlags& flags) {
   try {
     auto result = actors::run_oneshot(o, *comm);
     if (comm->rank() == 0) {
-      nlohmann::json report = {{"model", flags.model}, {"output", flags.output}, {"ranks", comm->world_size()},
-                               {"backend", comm->backend_name()}, {"threads_per_rank", threads},
-                               {"total_seconds", result.total_seconds}, {"plan", result.plan}};
+      struct rusage usage {};
+      getrusage(RUSAGE_SELF, &usage);
+      nlohmann::json report = {{"dcomp_version", build_info::version},
+                               {"model", flags.model},
+                               {"output", flags.output},
+                               {"recipe", result.recipe},
+                               {"ranks", comm->world_size()},
+                               {"backend", comm->backend_name()},
+                               {"threads_per_rank", threads},
+                               {"total_seconds", result.total_seconds},
+                               {"peak_rss_bytes_rank0", static_cast<int64_t>(usage.ru_maxrss) * 1024},
+                               {"plan", result.plan}};
+      nlohmann::json phases = {{"load", 0.0}, {"calibrate", 0.0}, {"reduce", 0.0},
+                               {"compress", 0.0}, {"propagate", 0.0}, {"write", 0.0}};
       report["layers"] = nlohmann::json::array();
-      for (const auto& layer : result.layers) report["layers"].push_back(layer_report_json(layer));
+      for (const auto& layer : result.layers) {
+        auto entry = layer_report_json(layer);
+        for (auto& [phase, seconds] : entry["seconds"].items()) phases[phase] = phases[phase].get<double>() + seconds.get<double>();
+        report["layers"].push_back(entry);
+      }
+      report["seconds_per_phase"] = phases;
+      // The run report travels with the checkpoint, and to --report when given.
+      std::ofstream(std::filesystem::path(flags.output) / "dcomp_report.json") << report.dump(2) << "\n";
       if (!flags.report.empty()) std::ofstream(flags.report) << report.dump(2) << "\n";
       spdlog::info("wrote {} in {:.2f} s", flags.output, result.total_seconds);
     }

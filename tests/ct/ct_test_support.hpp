@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "kernels/ct/fp8_e4m3.hpp"
+#include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/quant/compressed_weight.hpp"
 
 namespace dcomp::ct::testing {
@@ -98,8 +98,8 @@ inline RtnWeight quantize_rtn(const at::Tensor& weight, const quant::Quantizatio
   if (args.type == quant::QuantType::Float) {
     scale = grouped.abs().amax(2).div(q_max).clamp_min(1e-12);
     const at::Tensor scaled = grouped.div(scale.unsqueeze(2)).clamp(q_min, q_max);
-    codes = float_to_e4m3(scaled.contiguous()).reshape({out, in});
-    values = e4m3_to_float(codes).reshape(grouped.sizes());
+    codes = quant::encode_fp8_e4m3(scaled.contiguous()).reshape({out, in});
+    values = quant::decode_fp8_e4m3(codes).reshape(grouped.sizes());
   } else if (args.symmetric) {
     scale = grouped.abs().amax(2).div((q_max - q_min) / 2.0).clamp_min(1e-12);
     values = grouped.div(scale.unsqueeze(2)).round().clamp(q_min, q_max);

@@ -309,7 +309,7 @@ TEST_F(RoundTrip, LegacySparse24BitmaskOnRequest) {
   EXPECT_TRUE(CompressedCheckpoint(output_).load_linear(module_).weight.equal(dense));
 }
 
-TEST_F(RoundTrip, Bf16ModelStoresBf16ScalesAndDequantizesInBf16) {
+TEST_F(RoundTrip, Bf16ModelStoresBf16ScalesAndDequantizesExactly) {
   source_ = testing::make_source_model(scratch_.path() / "bf16", "bfloat16");
   quant::CompressedWeight weight;
   weight.weight_args = int_args(4, 32, false);
@@ -320,17 +320,12 @@ TEST_F(RoundTrip, Bf16ModelStoresBf16ScalesAndDequantizesInBf16) {
   EXPECT_EQ(info("weight_scale").dtype, io::DType::BF16);
   EXPECT_EQ(info("bias").dtype, io::DType::BF16);
   EXPECT_EQ(read_json_config().at("torch_dtype"), "bfloat16");
-  // Reference: the bf16 scale times (q - zp), exact in fp32, rounded to bf16 like CT's bf16 arithmetic.
+  // Reference: (q - zp) times the bf16-rounded scale, a product fp32 holds exactly.
   const at::Tensor scale = weight.scale, zp = weight.zero_point;
   const at::Tensor expected = plain_dequantize(
       6, 64, int_codes_at(weight.codes), [&](int64_t r, int64_t c) { return zp[r][c / 32].item<float>(); },
       [&](int64_t r, int64_t c) { return static_cast<float>(c10::BFloat16(scale[r][c / 32].item<float>())); });
-  at::Tensor rounded = expected.clone();
-  auto view = rounded.accessor<float, 2>();
-  for (int64_t r = 0; r < 6; ++r) {
-    for (int64_t c = 0; c < 64; ++c) view[r][c] = static_cast<float>(c10::BFloat16(view[r][c]));
-  }
-  EXPECT_TRUE(read.weight.equal(rounded));
+  EXPECT_TRUE(read.weight.equal(expected));
 }
 
 TEST_F(RoundTrip, RejectsInconsistentCompressedWeights) {
@@ -350,6 +345,44 @@ TEST_F(RoundTrip, RejectsInconsistentCompressedWeights) {
   EXPECT_THROW(writer.add_compressed_linear(module_, weight, {}, std::string("float-quantized")), EncodingError);
   EXPECT_NO_THROW(writer.add_compressed_linear(module_, weight));
   EXPECT_THROW(writer.add_compressed_linear(module_, weight), CheckpointWriteError);  // added twice
+}
+
+TEST_F(RoundTrip, ReaderRejectsCheckpointsThatContradictTheirConfig) {
+  quant::CompressedWeight weight;
+  weight.weight_args = int_args(4, 16, true);
+  weight.codes = random_codes(4, 8, 32);
+  weight.scale = random_scale({8, 2});
+  write_and_read(weight, weight_only(*weight.weight_args));
+  const auto rewrite_weights = [&](const std::function<void(nlohmann::json&)>& edit) {
+    nlohmann::json config = read_json_config();
+    edit(config["quantization_config"]["config_groups"]["group_0"]);
+    testing::write_file(output_ / "config.json", config.dump(2));
+  };
+  const auto error_of = [&] {
+    try {
+      CompressedCheckpoint(output_).load_linear(module_);
+    } catch (const std::exception& error) {
+      return std::string(error.what());
+    }
+    return std::string();
+  };
+  rewrite_weights([](nlohmann::json& group) { group["weights"]["num_bits"] = 8; });  // 32 columns need 8 words
+  EXPECT_NE(error_of().find("weight_packed"), std::string::npos) << error_of();
+  rewrite_weights([](nlohmann::json& group) {
+    group["weights"]["num_bits"] = 4;
+    group["weights"]["group_size"] = 8;  // 4 groups, the scale has 2
+  });
+  EXPECT_NE(error_of().find("scale has shape [8, 2]"), std::string::npos) << error_of();
+  rewrite_weights([](nlohmann::json& group) {
+    group["weights"]["group_size"] = 16;
+    group["format"] = "nvfp4-pack-quantized";
+  });
+  EXPECT_NE(error_of().find("not supported"), std::string::npos) << error_of();
+  rewrite_weights([](nlohmann::json& group) {
+    group["format"] = "pack-quantized";
+    group["targets"] = nlohmann::json::array({"re:.*self_attn.*"});  // the Linear is no longer quantized
+  });
+  EXPECT_NE(error_of().find("no config group quantizes"), std::string::npos) << error_of();
 }
 
 }  // namespace

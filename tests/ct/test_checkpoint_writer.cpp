@@ -42,10 +42,14 @@ TEST_F(Writer, WritesIntoTemporarySiblingAndPublishesOnFinish) {
   EXPECT_FALSE(std::filesystem::exists(output_));
   ASSERT_EQ(siblings().size(), 1u);
   EXPECT_EQ(siblings()[0].rfind("out.tmp-", 0), 0u) << siblings()[0];
+  writer.add_file("recipe.yaml", "quant_stage:\n");
+  EXPECT_THROW(writer.add_file("config.json", "{}"), CheckpointWriteError);
+  EXPECT_THROW(writer.add_file("../escape.txt", ""), CheckpointWriteError);
   writer.finish(w4a16_config());
   EXPECT_EQ(siblings(), std::vector<std::string>{"out"});
   EXPECT_EQ(testing::folder_entries(output_),
-            (std::vector<std::string>{"config.json", "generation_config.json", "model.safetensors", "tokenizer.json"}));
+            (std::vector<std::string>{"config.json", "generation_config.json", "model.safetensors", "recipe.yaml",
+                                      "tokenizer.json"}));
 
   const nlohmann::json config = testing::read_json(output_ / "config.json");
   EXPECT_EQ(config.at("quantization_config"), w4a16_config());

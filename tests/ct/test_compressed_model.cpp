@@ -5,6 +5,9 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "kernels/ct/checkpoint_writer.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/ct/quantization_config.hpp"
@@ -17,6 +20,25 @@ namespace dcomp::ct {
 namespace {
 
 class CompressedModel : public ::testing::TestWithParam<std::string> {};
+
+/// Dynamic per-token symmetric int8, written plainly: each token's scale is
+/// absmax / 127.5; values round half to even and clamp to [-128, 127].
+at::Tensor plain_per_token_int8(const at::Tensor& x) {
+  at::Tensor flat = x.reshape({-1, x.size(-1)}).contiguous();
+  at::Tensor out = at::empty_like(flat);
+  for (int64_t t = 0; t < flat.size(0); ++t) {
+    float absmax = 0.0f;
+    for (int64_t i = 0; i < flat.size(1); ++i) absmax = std::max(absmax, std::abs(flat[t][i].item<float>()));
+    float scale = absmax / 127.5f;
+    if (scale == 0.0f) scale = std::numeric_limits<float>::epsilon();
+    for (int64_t i = 0; i < flat.size(1); ++i) {
+      float q = std::nearbyint(flat[t][i].item<float>() / scale);
+      q = std::min(127.0f, std::max(-128.0f, q));
+      out[t][i] = q * scale;
+    }
+  }
+  return out.reshape(x.sizes());
+}
 
 TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
@@ -48,6 +70,7 @@ TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
         quantized.compressed.input_args = scheme.input_activations;
         writer.add_compressed_linear("model.layers." + std::to_string(index) + "." + linear, quantized.compressed);
         layer.linear(linear).weight = quantized.dequantized;
+        if (scheme.input_activations) layer.linear(linear).input_quantizer = plain_per_token_int8;
       }
       dequantized_layers.push_back(layer);
     }

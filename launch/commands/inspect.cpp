@@ -1,0 +1,134 @@
+// `dcomp inspect DIR`: a checkpoint's scheme, tensor counts and sizes, and
+// its compression ratio against the same model stored densely.
+#include <CLI/CLI.hpp>
+
+#include <iomanip>
+#include <iostream>
+#include <map>
+
+#include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/io/safetensors.hpp"
+#include "kernels/quant/quant_args.hpp"
+#include "launch/commands.hpp"
+
+namespace dcomp::launch {
+namespace {
+
+std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024.0 && unit < 4) {
+    bytes /= 1024.0;
+    ++unit;
+  }
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(unit == 0 ? 0 : 2) << bytes << " " << units[unit];
+  return out.str();
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+void inspect(const std::filesystem::path& dir, bool json_output) {
+  ct::CompressedCheckpoint checkpoint(dir);
+  const auto& reader = checkpoint.reader();
+  std::map<std::string, int64_t> count_by_dtype;
+  std::map<std::string, uint64_t> bytes_by_dtype;
+  uint64_t stored = 0;
+  uint64_t dense_equivalent = 0;
+  // The dense element size: the model dtype of the unquantized floating tensors.
+  size_t dense_element = 0;
+  for (const auto& name : reader.names()) {
+    auto info = reader.info(name);
+    const uint64_t bytes = info.end - info.begin;
+    stored += bytes;
+    const std::string dtype = io::dtype_name(info.dtype);
+    ++count_by_dtype[dtype];
+    bytes_by_dtype[dtype] += bytes;
+    if (dense_element == 0 && (info.dtype == io::DType::F32 || info.dtype == io::DType::BF16 ||
+                               info.dtype == io::DType::F16)) {
+      dense_element = io::dtype_size(info.dtype);
+    }
+  }
+  if (dense_element == 0) dense_element = 2;
+  for (const auto& name : reader.names()) {
+    auto info = reader.info(name);
+    int64_t elements = 1;
+    for (auto d : info.shape) elements *= d;
+    if (ends_with(name, ".weight_packed")) {
+      auto shape = reader.load(name.substr(0, name.size() - 7) + "_shape");  // ".weight_shape"
+      auto values = shape.to(at::kLong);
+      dense_equivalent += static_cast<uint64_t>(values[0].item<int64_t>() * values[1].item<int64_t>()) * dense_element;
+    } else if (ends_with(name, ".weight_scale") || ends_with(name, ".weight_zero_point") ||
+               ends_with(name, ".weight_shape") || ends_with(name, ".weight_g_idx") ||
+               ends_with(name, ".input_scale") || ends_with(name, ".input_zero_point")) {
+      continue;  // quantization metadata has no dense counterpart
+    } else {
+      dense_equivalent += static_cast<uint64_t>(elements) * dense_element;
+    }
+  }
+  const auto& config = checkpoint.quantization_config();
+  const double ratio = stored ? static_cast<double>(dense_equivalent) / static_cast<double>(stored) : 0.0;
+  if (json_output) {
+    nlohmann::json groups = nlohmann::json::object();
+    for (const auto& [name, scheme] : config.groups) groups[name] = quant::to_json(scheme);
+    nlohmann::json dtypes = nlohmann::json::object();
+    for (const auto& [dtype, count] : count_by_dtype) dtypes[dtype] = {{"tensors", count}, {"bytes", bytes_by_dtype[dtype]}};
+    std::cout << nlohmann::json{{"checkpoint", dir.string()}, {"format", config.format},
+                                {"config_groups", groups}, {"ignore", config.ignore}, {"tensors", reader.names().size()},
+                                {"dtypes", dtypes}, {"stored_bytes", stored},
+                                {"dense_equivalent_bytes", dense_equivalent}, {"compression_ratio", ratio}}
+                     .dump(2)
+              << "\n";
+    return;
+  }
+  std::cout << "checkpoint: " << dir.string() << "\n";
+  if (!checkpoint.has_quantization_config()) {
+    std::cout << "scheme: none (dense checkpoint)\n";
+  } else {
+    std::cout << "format: " << config.format << "\n";
+    for (const auto& [name, scheme] : config.groups) {
+      std::cout << "group " << name << ": targets";
+      for (const auto& t : scheme.targets) std::cout << " " << t;
+      if (scheme.weights) {
+        const auto& w = *scheme.weights;
+        std::cout << "; weights " << quant::to_string(w.type) << w.num_bits << " "
+                  << (w.symmetric ? "symmetric" : "asymmetric") << " " << quant::to_string(w.resolved_strategy());
+        if (w.group_size && *w.group_size > 0) std::cout << " " << *w.group_size;
+      }
+      if (scheme.input_activations) {
+        const auto& a = *scheme.input_activations;
+        std::cout << "; input activations " << quant::to_string(a.type) << a.num_bits << " "
+                  << quant::to_string(a.resolved_strategy()) << (a.dynamic ? " dynamic" : " static");
+      }
+      std::cout << "\n";
+    }
+    if (!config.ignore.empty()) {
+      std::cout << "ignored:";
+      for (const auto& name : config.ignore) std::cout << " " << name;
+      std::cout << "\n";
+    }
+  }
+  std::cout << "tensors: " << reader.names().size() << "\n";
+  for (const auto& [dtype, count] : count_by_dtype) {
+    std::cout << "  " << std::left << std::setw(8) << dtype << std::right << std::setw(6) << count << " tensors  "
+              << human_bytes(static_cast<double>(bytes_by_dtype[dtype])) << "\n";
+  }
+  std::cout << "stored: " << human_bytes(static_cast<double>(stored)) << ", dense equivalent: "
+            << human_bytes(static_cast<double>(dense_equivalent)) << ", compression ratio " << std::fixed
+            << std::setprecision(2) << ratio << "x\n";
+}
+
+}  // namespace
+
+void add_inspect_command(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  auto json_output = std::make_shared<bool>(false);
+  auto* command = app.add_subcommand("inspect", "Show a checkpoint's scheme, tensor counts, sizes and compression ratio");
+  command->add_option("dir", *dir, "Checkpoint folder")->required()->check(CLI::ExistingDirectory);
+  command->add_flag("--json", *json_output, "Print one JSON object");
+  command->callback([dir, json_output] { inspect(*dir, *json_output); });
+}
+
+}  // namespace dcomp::launch
