@@ -4,6 +4,7 @@
 
 #include "actors/actor_errors.hpp"
 #include "actors/messages.hpp"
+#include "lifecycle/errors.hpp"
 
 namespace dcomp::actors {
 
@@ -38,6 +39,10 @@ caf::behavior modifier_host(caf::stateful_actor<ModifierHostState>* self, lifecy
               break;
           }
           return reply;
+        } catch (const lifecycle::RecipeError& e) {
+          // A recipe problem found while the modifier checks its arguments against the model.
+          return make_error(lifecycle_errc::recipe_invalid,
+                            host.modifier->class_name() + " failed on " + describe(call) + ": " + e.what());
         } catch (const std::exception& e) {
           return make_error(lifecycle_errc::modifier_failed,
                             host.modifier->class_name() + " failed on " + describe(call) + ": " + e.what());

@@ -2,6 +2,7 @@
 // over model::evaluate_perplexity.
 #include <CLI/CLI.hpp>
 
+#include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include "kernels/model/compute_threads.hpp"
 #include "kernels/model/perplexity.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
+#include "kernels/io/safetensors.hpp"
 #include "launch/commands.hpp"
 
 namespace dcomp::launch {
@@ -29,7 +31,32 @@ struct EvalOptions {
   std::string dataset;
   int64_t max_seq_length = 0;  // 0: min(2048, max_position_embeddings)
   bool json = false;
+  std::string dump_logits;
 };
+
+/// Writes the first window (BOS + up to window-1 tokens) and its logits, both as
+/// evaluated (with the checkpoint's input activation quantization) and with
+/// fp32 inputs, to a safetensors file for interoperability checks:
+/// input_ids int64 [1, seq], logits fp32 [1, seq, vocab] (weights only),
+/// logits_activation_quantized fp32 [1, seq, vocab].
+void dump_first_window_logits(const model::CausalLM& model, const std::vector<int32_t>& tokens, int64_t bos,
+                              int64_t window, const std::string& path) {
+  const int64_t length = std::min<int64_t>(window, static_cast<int64_t>(tokens.size()) + 1);
+  at::Tensor ids = at::empty({1, length}, at::kLong);
+  ids[0][0] = bos;
+  for (int64_t i = 1; i < length; ++i) ids[0][i] = tokens[static_cast<size_t>(i - 1)];
+  at::Tensor quantized = model.forward(ids).contiguous();
+  model::CausalLM weights_only = model;
+  for (int64_t layer = 0; layer < weights_only.num_layers(); ++layer) {
+    model::DecoderLayerWeights weights = weights_only.layer(layer);
+    for (const auto& name : model::DecoderLayerWeights::linear_names()) weights.linear(name).input_quantizer = nullptr;
+    weights_only.set_layer(layer, std::move(weights));
+  }
+  at::Tensor plain = weights_only.forward(ids).contiguous();
+  io::write_safetensors(path, {{"input_ids", ids, std::nullopt},
+                               {"logits", plain, std::nullopt},
+                               {"logits_activation_quantized", quantized, std::nullopt}});
+}
 
 void run_eval(const EvalOptions& options) {
   model::set_default_compute_threads();
@@ -58,6 +85,7 @@ void run_eval(const EvalOptions& options) {
   const std::vector<int32_t> tokens = data::load_token_stream(options.dataset, tokenizer);
   if (tokens.empty()) throw std::runtime_error(options.dataset + ": no tokens to evaluate");
 
+  if (!options.dump_logits.empty()) dump_first_window_logits(model, tokens, *bos, window, options.dump_logits);
   const model::PerplexityResult result = model::evaluate_perplexity(model, tokens, static_cast<int32_t>(*bos), window);
   if (options.json) {
     const nlohmann::json report{{"perplexity", result.perplexity}, {"nll", result.nll_mean},
@@ -99,6 +127,8 @@ void add_eval_command(CLI::App& app) {
                       "Window length L in tokens, BOS included (default: min(2048, max_position_embeddings))");
   command->add_flag("--json", options->json,
                     "Print one JSON object: perplexity, nll, tokens, windows, max_seq_length, model, dataset");
+  command->add_option("--dump-logits", options->dump_logits,
+                      "Also write the first window's input_ids and logits to this safetensors file");
   command->callback([options] { run_eval(*options); });
 }
 

@@ -102,7 +102,9 @@ def load_with_ct_compressors(model_dir):
         if key in state and state[key].shape == value.shape:
             state[key].copy_(value.to(state[key].dtype))
     missing = [key for key in state if key.endswith(".weight") and key not in tensors and key not in quantized
-               and not (key == "model.embed_tokens.weight" and "lm_head.weight" in tensors)]
+               and not (key == "model.embed_tokens.weight" and "lm_head.weight" in tensors)
+               and not (key == "lm_head.weight" and "model.embed_tokens.weight" in tensors
+                        and getattr(model.config, "tie_word_embeddings", False))]
     if missing:
         raise RuntimeError(f"ct_direct: no tensor for {missing[:5]}")
     model.eval()
@@ -137,6 +139,11 @@ def main():
         weights_only = run(model, input_ids)
         result["max_abs_diff_transformers"] = diff(weights_only)
         result["max_abs_diff_transformers_as_loaded"] = diff(as_loaded)
+        if "logits_activation_quantized" in reference:
+            # dcomp's evaluation with the checkpoint's input activation quantization against
+            # transformers' default (activation-quantizing) forward.
+            activation = reference["logits_activation_quantized"].float()
+            result["max_abs_diff_activation_quantized"] = (as_loaded - activation).abs().max().item()
         result["argmax_agreement"] = (weights_only.argmax(-1) == expected.argmax(-1)).float().mean().item()
         transformers_ok = result["max_abs_diff_transformers"] <= args.tolerance
     except Exception as error:  # reported, judged below
