@@ -8,11 +8,21 @@ namespace dcomp::actors {
 CompressedCheckpointSink::CompressedCheckpointSink(const std::filesystem::path& source,
                                                    const std::filesystem::path& output,
                                                    const model::ModelConfig& config, bool overwrite,
-                                                   std::string recipe_text)
-    : tied_embeddings_(config.tie_word_embeddings), recipe_text_(std::move(recipe_text)) {
+                                                   std::string recipe_text, comm::Communicator& comm)
+    : comm_(comm), tied_embeddings_(config.tie_word_embeddings), recipe_text_(std::move(recipe_text)) {
   ct::CheckpointWriterOptions options;
   options.overwrite = overwrite;
-  writer_ = std::make_unique<ct::CheckpointWriter>(output, source, options);
+  options.shard_prefix = "rank" + std::to_string(comm.rank()) + "-shard-";
+  std::string temporary;
+  if (comm.rank() == 0) {
+    writer_ = std::make_unique<ct::CheckpointWriter>(output, source, options);
+    temporary = writer_->temporary_dir().string();
+  }
+  comm.broadcast_bytes(temporary, 0);
+  if (comm.rank() != 0) {
+    options.shared_temporary_dir = temporary;
+    writer_ = std::make_unique<ct::CheckpointWriter>(output, source, options);
+  }
 }
 
 void CompressedCheckpointSink::write_linear(const lifecycle::LinearModule& module) {
@@ -27,6 +37,7 @@ void CompressedCheckpointSink::write_linear(const lifecycle::LinearModule& modul
 
 void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
                                            const model::DecoderLayerWeights& weights) {
+  if (layer.layer_index % comm_.world_size() != comm_.rank()) return;  // another rank writes it
   for (const auto& module : layer.linears) write_linear(module);
   for (const auto& [name, weight] : layer.norm_weights) writer_->add_tensor(name + ".weight", weight);
   if (weights.q_norm.defined()) {
@@ -37,6 +48,7 @@ void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
 
 void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
                                                         const lifecycle::LinearModule* compressed_head) {
+  if (comm_.rank() != 0) return;
   writer_->add_tensor("model.embed_tokens.weight", weights.embed_tokens);
   writer_->add_tensor("model.norm.weight", weights.final_norm);
   if (compressed_head) {
@@ -46,7 +58,34 @@ void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAn
   }
 }
 
+namespace {
+
+std::string encode_shards(const std::vector<ct::ShardRecord>& shards) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& shard : shards) list.push_back({{"file", shard.file}, {"tensors", shard.tensors}, {"bytes", shard.bytes}});
+  return list.dump();
+}
+
+std::vector<ct::ShardRecord> decode_shards(const std::string& text) {
+  std::vector<ct::ShardRecord> shards;
+  for (const auto& item : nlohmann::json::parse(text)) {
+    shards.push_back({item.at("file").get<std::string>(), item.at("tensors").get<std::vector<std::string>>(),
+                      item.at("bytes").get<uint64_t>()});
+  }
+  return shards;
+}
+
+}  // namespace
+
 void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan) {
+  // Every rank's shards are complete and synced before rank 0 publishes the folder.
+  const std::string mine = comm_.rank() == 0 ? std::string("[]") : encode_shards(writer_->finish_shards());
+  const std::vector<std::string> all = comm_.all_gather_bytes(mine);
+  if (comm_.rank() != 0) return;
+  std::vector<ct::ShardRecord> others;
+  for (size_t rank = 1; rank < all.size(); ++rank) {
+    for (auto& shard : decode_shards(all[rank])) others.push_back(std::move(shard));
+  }
   nlohmann::json sparsity = plan.sparsity_config.empty() ? nlohmann::json(nullptr) : plan.sparsity_config;
   nlohmann::json quantization = nullptr;
   if (!plan.quantization_groups.empty()) {
@@ -55,7 +94,7 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan) {
     quantization = ct::build_quantization_config(plan.quantization_groups, plan.quantization_ignore, options);
   }
   writer_->add_file("recipe.yaml", recipe_text_);
-  writer_->finish(quantization, sparsity);
+  writer_->finish(quantization, sparsity, others);
 }
 
 }  // namespace dcomp::actors

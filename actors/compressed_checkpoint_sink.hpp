@@ -1,4 +1,9 @@
-// The sink that writes the compressed-tensors checkpoint (on the writing rank).
+// The sink that writes the compressed-tensors checkpoint, on every rank at once:
+// decoder layer i is written by rank i mod world size into its own shard files,
+// rank 0 writes the embedding and head; at the end the ranks exchange their
+// shard lists and rank 0 writes the index and config.json and moves the folder
+// into place, only after every rank has finished. The output folder must be on
+// a file system all ranks see (as for any multi-node checkpoint).
 #pragma once
 
 #include <filesystem>
@@ -6,6 +11,7 @@
 #include <string>
 
 #include "actors/checkpoint_sink.hpp"
+#include "kernels/comm/communicator.hpp"
 #include "kernels/ct/checkpoint_writer.hpp"
 #include "kernels/model/model_config.hpp"
 
@@ -16,7 +22,8 @@ class CompressedCheckpointSink final : public CheckpointSink {
   /// Starts writing `output` (in a temporary sibling folder) for the model in `source`;
   /// `recipe_text` is saved as recipe.yaml next to the weights.
   CompressedCheckpointSink(const std::filesystem::path& source, const std::filesystem::path& output,
-                           const model::ModelConfig& config, bool overwrite, std::string recipe_text);
+                           const model::ModelConfig& config, bool overwrite, std::string recipe_text,
+                           comm::Communicator& comm);
 
   void write_layer(const lifecycle::LayerWork& layer, const model::DecoderLayerWeights& weights) override;
   void write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
@@ -26,6 +33,7 @@ class CompressedCheckpointSink final : public CheckpointSink {
  private:
   void write_linear(const lifecycle::LinearModule& module);
 
+  comm::Communicator& comm_;
   std::unique_ptr<ct::CheckpointWriter> writer_;
   bool tied_embeddings_ = false;
   std::string recipe_text_;

@@ -79,13 +79,8 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
     shard = std::make_unique<CalibrationShard>(samples, options.pipeline.chunk_size, comm.rank(), comm.world_size());
   }
 
-  std::unique_ptr<CheckpointSink> sink;
-  if (comm.rank() == 0) {
-    sink = std::make_unique<CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
-                                                      recipe_text);
-  } else {
-    sink = std::make_unique<NullSink>();
-  }
+  auto sink = std::make_unique<CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
+                                                         recipe_text, comm);
 
   PipelineInputs inputs;
   inputs.config = &config;
@@ -101,7 +96,6 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   result.layers = run_sequential_pipeline(inputs);
   lifecycle.finalize();
   // Every rank has finished its part; only then does rank 0 publish the checkpoint.
-  comm.barrier();
   sink->finish(*plan);
   comm.barrier();
   result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

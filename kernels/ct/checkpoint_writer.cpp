@@ -141,6 +141,15 @@ CheckpointWriter::CheckpointWriter(fs::path output_dir, fs::path source_model_di
   if (error) {
     throw CheckpointWriteError(output_dir_.parent_path().string() + ": cannot create the folder: " + error.message());
   }
+  if (options_.shared_temporary_dir) {
+    temporary_dir_ = absolute_normal(*options_.shared_temporary_dir);
+    owns_temporary_dir_ = false;
+    if (!fs::is_directory(temporary_dir_)) {
+      throw CheckpointWriteError(temporary_dir_.string() + ": the shared temporary folder does not exist (is the "
+                                 "output on a file system every rank sees?)");
+    }
+    return;
+  }
   temporary_dir_ = output_dir_;
   temporary_dir_ += ".tmp-" + random_suffix();
   if (!fs::create_directory(temporary_dir_, error) || error) {
@@ -155,7 +164,11 @@ void CheckpointWriter::abort() noexcept {
   pending_.clear();
   if (finished_ || temporary_dir_.empty()) return;
   std::error_code ignored;
-  fs::remove_all(temporary_dir_, ignored);
+  if (owns_temporary_dir_) {
+    fs::remove_all(temporary_dir_, ignored);
+  } else {
+    for (const auto& shard : shard_files_) fs::remove(shard, ignored);
+  }
 }
 
 std::vector<std::string> CheckpointWriter::tensor_names() const { return {names_.begin(), names_.end()}; }
@@ -181,7 +194,7 @@ void CheckpointWriter::append(io::NamedTensor tensor) {
 void CheckpointWriter::flush_shard() {
   if (pending_.empty()) return;
   const size_t index = shard_files_.size();
-  const fs::path path = temporary_dir_ / ("shard-" + std::to_string(index + 1) + ".safetensors");
+  const fs::path path = temporary_dir_ / (options_.shard_prefix + std::to_string(index + 1) + ".safetensors");
   try {
     io::write_safetensors(path, pending_, {{"format", "pt"}});
   } catch (const io::SafetensorsError& error) {
@@ -189,6 +202,7 @@ void CheckpointWriter::flush_shard() {
   }
   for (const auto& tensor : pending_) shard_of_tensor_[tensor.name] = index;
   shard_files_.push_back(path);
+  shard_bytes_.push_back(pending_bytes_);
   pending_.clear();
   pending_bytes_ = 0;
 }
@@ -294,30 +308,64 @@ void CheckpointWriter::move_into_place() {
   }
 }
 
-void CheckpointWriter::finish(const nlohmann::json& quantization_config, const nlohmann::json& sparsity_config) {
+std::vector<ShardRecord> CheckpointWriter::finish_shards() {
+  if (finished_) throw CheckpointWriteError(output_dir_.string() + ": the shards were already finished");
+  flush_shard();
+  std::vector<ShardRecord> records(shard_files_.size());
+  for (size_t index = 0; index < shard_files_.size(); ++index) {
+    records[index].file = shard_files_[index].filename().string();
+    records[index].bytes = shard_bytes_[index];
+    sync_path(shard_files_[index], /*directory=*/false);
+  }
+  for (const auto& [name, shard] : shard_of_tensor_) records[shard].tensors.push_back(name);
+  finished_ = true;  // the finishing rank owns the files from now on
+  return records;
+}
+
+void CheckpointWriter::finish(const nlohmann::json& quantization_config, const nlohmann::json& sparsity_config,
+                              const std::vector<ShardRecord>& other_shards) {
   if (finished_) throw CheckpointWriteError(output_dir_.string() + ": finish() was already called");
   if (!fs::is_directory(temporary_dir_)) {
     throw CheckpointWriteError(temporary_dir_.string() + ": the temporary folder is gone (aborted?)");
   }
-  if (names_.empty()) throw CheckpointWriteError(output_dir_.string() + ": no tensors were added");
+  if (names_.empty() && other_shards.empty()) {
+    throw CheckpointWriteError(output_dir_.string() + ": no tensors were added");
+  }
   flush_shard();
 
+  // Every shard: this writer's, then the other ranks' in the order given.
+  std::vector<ShardRecord> shards;
+  for (size_t index = 0; index < shard_files_.size(); ++index) {
+    shards.push_back({shard_files_[index].filename().string(), {}, shard_bytes_[index]});
+  }
+  for (const auto& [name, shard] : shard_of_tensor_) shards[shard].tensors.push_back(name);
+  for (const auto& shard : other_shards) {
+    if (!fs::is_regular_file(temporary_dir_ / shard.file)) {
+      throw CheckpointWriteError((temporary_dir_ / shard.file).string() + ": a rank's shard file is missing");
+    }
+    for (const auto& name : shard.tensors) {
+      if (!names_.insert(name).second) {
+        throw CheckpointWriteError(output_dir_.string() + ": tensor \"" + name + "\" was written by two ranks");
+      }
+    }
+    total_bytes_ += shard.bytes;
+    shards.push_back(shard);
+  }
+
   std::vector<fs::path> written;
-  const size_t shard_count = shard_files_.size();
+  const size_t shard_count = shards.size();
   if (shard_count == 1) {
-    rename_path(shard_files_[0], temporary_dir_ / "model.safetensors");
+    rename_path(temporary_dir_ / shards[0].file, temporary_dir_ / "model.safetensors");
     written.push_back(temporary_dir_ / "model.safetensors");
   } else {
-    std::vector<std::string> file_names;
+    std::map<std::string, std::string> weight_map;
     for (size_t index = 0; index < shard_count; ++index) {
       char name[64];
       std::snprintf(name, sizeof(name), "model-%05zu-of-%05zu.safetensors", index + 1, shard_count);
-      rename_path(shard_files_[index], temporary_dir_ / name);
+      rename_path(temporary_dir_ / shards[index].file, temporary_dir_ / name);
       written.push_back(temporary_dir_ / name);
-      file_names.emplace_back(name);
+      for (const auto& tensor : shards[index].tensors) weight_map[tensor] = name;
     }
-    std::map<std::string, std::string> weight_map;
-    for (const auto& [name, shard] : shard_of_tensor_) weight_map[name] = file_names[shard];
     try {
       io::write_safetensors_index(temporary_dir_ / "model.safetensors.index.json", weight_map, total_bytes_);
     } catch (const io::SafetensorsError& error) {

@@ -50,6 +50,19 @@ struct CheckpointWriterOptions {
   /// Store pruned-only 2:4 weights in the legacy sparse-24-bitmask layout (removed in
   /// compressed-tensors 0.15; current loaders expect dense weights).
   bool legacy_sparse_24_bitmask = false;
+  /// Distributed output: write into this existing temporary folder (created by
+  /// the rank that finishes the checkpoint) instead of creating one; this writer
+  /// then only ever removes its own shard files.
+  std::optional<std::filesystem::path> shared_temporary_dir;
+  /// Prefix of this writer's shard files inside the temporary folder (distinct per rank).
+  std::string shard_prefix = "shard-";
+};
+
+/// One shard file written into the temporary folder, and what it holds.
+struct ShardRecord {
+  std::string file;                  // name inside the temporary folder
+  std::vector<std::string> tensors;  // tensor names it holds
+  uint64_t bytes = 0;                // tensor data bytes
 };
 
 /// Files copied from the source model folder when present.
@@ -94,7 +107,13 @@ class CheckpointWriter {
   /// `sparsity_config`), copies copied_model_files(), syncs everything and renames the
   /// temporary folder to the output folder. A null quantization_config with a null
   /// sparsity_config writes the source config unchanged (an uncompressed model).
-  void finish(const nlohmann::json& quantization_config, const nlohmann::json& sparsity_config = nullptr);
+  void finish(const nlohmann::json& quantization_config, const nlohmann::json& sparsity_config = nullptr,
+              const std::vector<ShardRecord>& other_shards = {});
+
+  /// Distributed output, on the ranks that do not finish the checkpoint: writes
+  /// the last shard, syncs this writer's shard files and returns them (for the
+  /// finishing rank's finish(..., other_shards)). The folder is left in place.
+  std::vector<ShardRecord> finish_shards();
 
   /// Discards everything written so far (also done by the destructor).
   void abort() noexcept;
@@ -121,6 +140,8 @@ class CheckpointWriter {
   uint64_t total_bytes_ = 0;
   std::vector<std::filesystem::path> shard_files_;
   std::map<std::string, size_t> shard_of_tensor_;
+  std::vector<uint64_t> shard_bytes_;
+  bool owns_temporary_dir_ = true;
   std::set<std::string> names_;
   std::vector<std::filesystem::path> extra_files_;
   bool finished_ = false;
