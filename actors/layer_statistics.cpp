@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "actors/llama_model_handle.hpp"
+#include "actors/pipeline_workers.hpp"
 
 namespace dcomp::actors {
 
@@ -61,14 +62,18 @@ void LayerStatistics::observe(const std::vector<std::string>& linear_names, cons
   }
 }
 
-void LayerStatistics::end_chunk(int64_t samples_in_chunk) {
+void LayerStatistics::end_chunk(int64_t samples_in_chunk, HessianWorker* worker) {
   for (auto& [key, acc] : inputs_) {
     acc.num_samples += samples_in_chunk;
     if (acc.pending.empty()) continue;
     // tokens: [chunk tokens, in] fp32; one GEMM gives Σ xᵀx over the chunk.
     at::Tensor tokens = acc.pending.size() == 1 ? acc.pending.front() : at::cat(acc.pending, 0);
     acc.pending.clear();
-    accumulate_hessian(acc.hessian_sum, tokens);
+    if (worker) {
+      worker->submit(HessianJob{acc.hessian_sum, tokens});
+    } else {
+      accumulate_hessian(acc.hessian_sum, tokens);
+    }
   }
 }
 

@@ -21,6 +21,8 @@
 
 namespace dcomp::actors {
 
+class HessianWorker;
+
 /// The input key of a group of Linears of one layer (their shared input):
 /// q/k/v → "model.layers.<i>.input_layernorm", gate/up →
 /// "model.layers.<i>.post_attention_layernorm", o_proj / down_proj → their own name.
@@ -38,8 +40,9 @@ class LayerStatistics {
 
   /// The hook to pass to decoder_layer_forward during calibration.
   const model::LinearInputHook& hook() const { return hook_; }
-  /// Ends one sample chunk: one GEMM per input over the chunk's buffered tokens.
-  void end_chunk(int64_t samples_in_chunk);
+  /// Ends one sample chunk: one GEMM per input over the chunk's buffered tokens,
+  /// on `worker` when given (the caller must drain it before all_reduce / fill).
+  void end_chunk(int64_t samples_in_chunk, HessianWorker* worker = nullptr);
   /// Sums (Hessians, counts) and min/max (ranges) over ranks, in key order.
   void all_reduce(comm::Communicator& comm);
   /// Moves the statistics into the layer's InputStatistics (Hessians as fp32).

@@ -90,6 +90,7 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   inputs.data = shard.get();
   inputs.plan = plan.get();
   inputs.sink = sink.get();
+  inputs.system = &runtime.system();
   inputs.options = options.pipeline;
 
   OneshotResult result;

@@ -8,6 +8,7 @@
 
 #include "actors/layer_statistics.hpp"
 #include "actors/llama_model_handle.hpp"
+#include "actors/pipeline_workers.hpp"
 #include "kernels/model/decoder_layer.hpp"
 #include "kernels/model/rotary_embedding.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
@@ -107,13 +108,25 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
                forward ? "" : " (data-free: no forward passes needed)");
 
   in.lifecycle->event(lifecycle::EventType::CALIBRATION_START);
+  const bool overlap = in.options.overlap && in.system != nullptr;
+  std::unique_ptr<LayerPrefetcher> prefetcher;
+  std::unique_ptr<HessianWorker> hessian_worker;
+  if (overlap) {
+    prefetcher = std::make_unique<LayerPrefetcher>(*in.system, *in.reader, config, in.linear_loader);
+    prefetcher->request(0);
+    if (forward && plan.needs_hessians) {
+      hessian_worker = std::make_unique<HessianWorker>(*in.system, in.options.max_hessian_jobs_in_flight);
+    }
+  }
   std::vector<LayerReport> reports;
   const auto pipeline_started = Clock::now();
   for (int layer = 0; layer < static_cast<int>(config.num_hidden_layers); ++layer) {
     LayerReport report;
     report.layer = layer;
     auto started = Clock::now();
-    model::DecoderLayerWeights weights = model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
+    model::DecoderLayerWeights weights =
+        prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
+    if (prefetcher && layer + 1 < static_cast<int>(config.num_hidden_layers)) prefetcher->request(layer + 1);
     auto work = make_layer_work(layer, weights, in.comm);
     report.load_seconds = seconds_since(started);
 
@@ -124,8 +137,9 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
         for (const auto& batch : hidden.chunks[c]) {
           model::decoder_layer_forward(config, weights, batch, rope, &statistics.hook());
         }
-        statistics.end_chunk(hidden.samples_per_chunk[c]);
+        statistics.end_chunk(hidden.samples_per_chunk[c], hessian_worker.get());
       }
+      if (hessian_worker) hessian_worker->drain();
     }
     report.calibrate_seconds = seconds_since(started);
     started = Clock::now();

@@ -18,6 +18,7 @@
 #include "actors/calibration_data.hpp"
 #include "actors/checkpoint_sink.hpp"
 #include "actors/lifecycle_client.hpp"
+#include <caf/actor_system.hpp>
 #include "kernels/comm/communicator.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/model_config.hpp"
@@ -51,6 +52,11 @@ struct PipelineOptions {
   size_t chunk_size = 4;
   /// Also quantize with round-to-nearest and report both output errors.
   bool compare_round_to_nearest = false;
+  /// Overlap: prefetch layer i+1 while layer i is processed, and run each
+  /// chunk's Hessian GEMM while the next chunk's forward pass runs.
+  bool overlap = true;
+  /// Hessian jobs queued at most (bounds the tokens held for the worker).
+  size_t max_hessian_jobs_in_flight = 8;
 };
 
 struct PipelineInputs {
@@ -62,6 +68,7 @@ struct PipelineInputs {
   const CalibrationShard* data = nullptr;        // null: data-free (no forward passes)
   const lifecycle::CompressionPlan* plan = nullptr;
   CheckpointSink* sink = nullptr;
+  caf::actor_system* system = nullptr;           // for the overlap workers (none: no overlap)
   PipelineOptions options;
 };
 

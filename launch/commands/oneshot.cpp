@@ -129,6 +129,8 @@ void add_oneshot_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("--compare-rtn", flags->options.pipeline.compare_round_to_nearest,
                     "Report each module's output error against round-to-nearest");
+  command->add_flag("!--no-overlap", flags->options.pipeline.overlap,
+                    "Do not prefetch layers or overlap Hessian GEMMs with forward passes");
   command->add_option("--report", flags->report, "Write a JSON run report to this file");
   command->callback([flags] {
     if (flags->recipe.empty() && flags->scheme.empty()) throw CLI::ValidationError("give --recipe or --scheme");

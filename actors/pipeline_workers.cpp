@@ -1,0 +1,105 @@
+#include "actors/pipeline_workers.hpp"
+
+#include <ATen/ATen.h>
+#include <caf/all.hpp>
+
+#include "actors/actor_errors.hpp"
+#include "actors/layer_statistics.hpp"
+
+namespace dcomp::actors {
+namespace {
+
+caf::behavior layer_loader(caf::event_based_actor*, const io::CheckpointReader* reader,
+                           const model::ModelConfig* config, model::LinearLoader linear_loader) {
+  return {
+      [=](load_layer_atom, int layer) {
+        LoadedLayer loaded;
+        try {
+          loaded.weights = std::make_shared<model::DecoderLayerWeights>(
+              model::load_decoder_layer(*reader, *config, layer, linear_loader));
+        } catch (const std::exception& e) {
+          loaded.error = e.what();
+        }
+        return loaded;
+      },
+  };
+}
+
+caf::behavior hessian_worker() {
+  return {
+      [](accumulate_atom, HessianJob& job) -> std::string {
+        try {
+          accumulate_hessian(job.sum64, job.tokens);
+        } catch (const std::exception& e) {
+          return e.what();
+        }
+        return {};
+      },
+  };
+}
+
+}  // namespace
+
+LayerPrefetcher::LayerPrefetcher(caf::actor_system& system, const io::CheckpointReader& reader,
+                                 const model::ModelConfig& config, model::LinearLoader linear_loader)
+    : self_(system), loader_(system.spawn(layer_loader, &reader, &config, std::move(linear_loader))) {}
+
+LayerPrefetcher::~LayerPrefetcher() {
+  while (!pending_.empty()) {  // the loader reads the caller's reader: wait before it goes away
+    pending_.front()();
+    pending_.pop_front();
+  }
+  self_->send_exit(loader_, caf::exit_reason::user_shutdown);
+}
+
+void LayerPrefetcher::request(int layer) {
+  auto handle = self_->request(loader_, caf::infinite, load_layer_atom::value, layer);
+  pending_.push_back([handle]() mutable {
+    LoadedLayer result;
+    handle.receive([&](LoadedLayer& loaded) { result = std::move(loaded); },
+                   [&](caf::error& error) { result.error = error_message(error); });
+    return result;
+  });
+}
+
+model::DecoderLayerWeights LayerPrefetcher::take() {
+  if (pending_.empty()) throw std::logic_error("LayerPrefetcher::take without a request");
+  LoadedLayer loaded = pending_.front()();
+  pending_.pop_front();
+  if (!loaded.error.empty()) throw std::runtime_error(loaded.error);
+  return std::move(*loaded.weights);
+}
+
+HessianWorker::HessianWorker(caf::actor_system& system, size_t max_in_flight)
+    : self_(system), worker_(system.spawn(hessian_worker)), max_in_flight_(std::max<size_t>(max_in_flight, 1)) {}
+
+HessianWorker::~HessianWorker() {
+  try {
+    drain();
+  } catch (...) {
+  }
+  self_->send_exit(worker_, caf::exit_reason::user_shutdown);
+}
+
+void HessianWorker::wait_oldest() {
+  std::string error = pending_.front()();
+  pending_.pop_front();
+  if (!error.empty()) throw std::runtime_error("Hessian accumulation failed: " + error);
+}
+
+void HessianWorker::submit(HessianJob job) {
+  while (pending_.size() >= max_in_flight_) wait_oldest();
+  auto handle = self_->request(worker_, caf::infinite, accumulate_atom::value, std::move(job));
+  pending_.push_back([handle]() mutable {
+    std::string error;
+    handle.receive([&](std::string& message) { error = std::move(message); },
+                   [&](caf::error& failure) { error = error_message(failure); });
+    return error;
+  });
+}
+
+void HessianWorker::drain() {
+  while (!pending_.empty()) wait_oldest();
+}
+
+}  // namespace dcomp::actors
