@@ -11,18 +11,13 @@
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/ct/linear_encoding.hpp"
 #include "kernels/ct/sparse_24_bitmask.hpp"
+#include "kernels/io/shape_text.hpp"
 #include "kernels/quant/packing.hpp"
 
 namespace dcomp::ct {
 namespace {
 
-std::string shape_text(at::IntArrayRef shape) {
-  std::ostringstream text;
-  text << "[";
-  for (size_t i = 0; i < shape.size(); ++i) text << (i ? ", " : "") << shape[i];
-  text << "]";
-  return text.str();
-}
+using io::shape_text;
 
 // Reads the tensors of one module, naming the file in every error.
 class ModuleTensors {

@@ -10,18 +10,13 @@
 
 #include "kernels/ct/compression_format.hpp"
 #include "kernels/ct/sparse_24_bitmask.hpp"
+#include "kernels/io/shape_text.hpp"
 #include "kernels/quant/packing.hpp"
 
 namespace dcomp::ct {
 namespace {
 
-std::string shape_text(at::IntArrayRef shape) {
-  std::ostringstream text;
-  text << "[";
-  for (size_t i = 0; i < shape.size(); ++i) text << (i ? ", " : "") << shape[i];
-  text << "]";
-  return text.str();
-}
+using io::shape_text;
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 

@@ -7,16 +7,12 @@
 #include <map>
 #include <sstream>
 
+#include "kernels/io/shape_text.hpp"
+
 namespace dcomp::model {
 namespace {
 
-std::string shape_text(at::IntArrayRef shape) {
-  std::ostringstream text;
-  text << "[";
-  for (size_t i = 0; i < shape.size(); ++i) text << (i ? ", " : "") << shape[i];
-  text << "]";
-  return text.str();
-}
+using io::shape_text;
 
 void check_shape(const at::Tensor& tensor, at::IntArrayRef expected, const std::string& name, const ModelConfig& config) {
   if (tensor.sizes() != expected) {
