@@ -9,4 +9,4 @@ build_dir="${DCOMP_BUILD_DIR:-$repo_root/build}"
 cd "$build_dir"
 export OMPI_MCA_btl=self,vader
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-ctest --output-on-failure --timeout 600 "$@"
+ctest --output-on-failure --timeout 600 -j "$(nproc)" "$@"
