@@ -2,6 +2,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
 #include "lifecycle/compression_lifecycle.hpp"
 #include "recording_modifier.hpp"
 
@@ -107,7 +112,20 @@ TEST_F(Fixture, ResetFinalizesOnlyInitializedUnfinalizedModifiersAndSwallowsErro
   State scratch;
   c->finalize(scratch, {});  // c is already finalized
   log->clear();
+  // Capture the warnings reset logs: exactly one, for b (c must not be finalized again).
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
   EXPECT_NO_THROW(lifecycle.reset());
+  spdlog::set_default_logger(previous);
+  const std::string warnings = captured.str();
+  EXPECT_NE(warnings.find("boom in on_finalize"), std::string::npos) << warnings;
+  size_t count = 0;
+  for (size_t at = warnings.find("Exception during finalizing"); at != std::string::npos;
+       at = warnings.find("Exception during finalizing", at + 1))
+    ++count;
+  EXPECT_EQ(count, 1u) << warnings;
   EXPECT_THAT(log->entries(), ElementsAre("a:on_finalize", "b:on_finalize"));
   EXPECT_TRUE(a->finalized());
   EXPECT_FALSE(b->finalized());
