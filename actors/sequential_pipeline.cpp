@@ -126,6 +126,8 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     auto started = Clock::now();
     model::DecoderLayerWeights weights =
         prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
+    // The layer's weights are owned copies now: drop its file pages from this process.
+    in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
     if (prefetcher && layer + 1 < static_cast<int>(config.num_hidden_layers)) prefetcher->request(layer + 1);
     auto work = make_layer_work(layer, weights, in.comm);
     report.load_seconds = seconds_since(started);

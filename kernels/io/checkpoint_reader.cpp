@@ -127,6 +127,18 @@ std::filesystem::path CheckpointReader::file_of(const std::string& name) const {
 
 at::Tensor CheckpointReader::load(const std::string& name) const { return impl_->file_holding(name)->tensor(name); }
 
+void CheckpointReader::release_prefix(const std::string& prefix) const {
+  for (auto it = impl_->shard_of.lower_bound(prefix); it != impl_->shard_of.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    std::shared_ptr<SafetensorsFile> file;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      file = impl_->shards[it->second].file;
+    }
+    if (file) file->release(it->first);
+  }
+}
+
 std::map<std::string, at::Tensor> CheckpointReader::load_prefix(const std::string& prefix) const {
   std::map<std::string, at::Tensor> tensors;
   for (auto it = impl_->shard_of.lower_bound(prefix);

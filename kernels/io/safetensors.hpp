@@ -64,6 +64,10 @@ class SafetensorsFile {
   /// Zero-copy view (dtype per dtype_to_scalar_type); data whose address is not a
   /// multiple of its element size is returned as an aligned copy instead.
   at::Tensor tensor(const std::string& name) const;
+  /// Drops the tensor's mapped pages from this process's memory (madvise
+  /// MADV_DONTNEED on the read-only mapping): they stay in the page cache and are
+  /// read back if a view still touches them, so this only lowers RSS.
+  void release(const std::string& name) const;
 
   struct Impl;
 
@@ -93,6 +97,9 @@ class CheckpointReader {
   at::Tensor load(const std::string& name) const;
   /// Every tensor whose name starts with `prefix` (e.g. "model.layers.3.").
   std::map<std::string, at::Tensor> load_prefix(const std::string& prefix) const;
+  /// SafetensorsFile::release for every tensor starting with `prefix` whose shard is
+  /// open (used once a layer has been copied, so a streamed run's RSS stays at one layer).
+  void release_prefix(const std::string& prefix) const;
 
   struct Impl;
 

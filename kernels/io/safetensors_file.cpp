@@ -1,6 +1,9 @@
 // SafetensorsFile: one mapped, validated safetensors file handing out zero-copy tensors.
 // reference: https://github.com/huggingface/safetensors safetensors/src/tensor.rs (SafeTensors::tensor)
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstring>
 #include <unordered_map>
 
@@ -71,6 +74,18 @@ at::Tensor SafetensorsFile::tensor(const std::string& name) const {
   }
   return at::from_blob(
       const_cast<uint8_t*>(source), info.shape, [keep_alive = impl_->mapping](void*) {}, options);
+}
+
+void SafetensorsFile::release(const std::string& name) const {
+  const TensorInfo& tensor_info = info(name);
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const uintptr_t start = reinterpret_cast<uintptr_t>(impl_->mapping->bytes()) + impl_->header.data_offset +
+                          tensor_info.begin;
+  const uintptr_t stop = start + (tensor_info.end - tensor_info.begin);
+  // Only whole pages inside the tensor: neighbours keep theirs.
+  const uintptr_t first = (start + page - 1) / page * page;
+  const uintptr_t last = stop / page * page;
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
 
 }  // namespace dcomp::io

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# GPU check, for a machine with NVIDIA GPUs, CUDA and NCCL (e.g. /usr/local/cuda):
+# builds dcomp with CUDA + NCCL into build-gpu and runs the tests labelled `gpu`
+# (the NCCL communicator between two ranks, one GPU each; with one GPU the test
+# reports that NCCL needs one GPU per rank), then the rank-invariance test.
+# The CPU dependencies come from Debian (launch/setup.sh installs missing ones).
+# Usage: launch/gpu-check.sh [extra cmake arguments]
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DCOMP_BUILD_DIR="${DCOMP_BUILD_DIR:-$repo_root/build-gpu}"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || echo "nvidia-smi: no driver visible"
+"$repo_root/launch/setup.sh" -DDCOMP_WITH_CUDA=ON -DCMAKE_CUDA_COMPILER=/usr/local/cuda/bin/nvcc "$@"
+"$DCOMP_BUILD_DIR/bin/dcomp" --version
+cd "$DCOMP_BUILD_DIR"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
+ctest --output-on-failure -L gpu
+ctest --output-on-failure -R 'mpi.oneshot.rank_invariance'
