@@ -1,5 +1,4 @@
-// Where the pipeline puts each finished layer: the compressed-tensors writer on
-// the rank(s) that write, nothing on the others.
+// Where the pipeline puts each finished layer (the compressed-tensors writer).
 #pragma once
 
 #include "kernels/model/decoder_layer_weights.hpp"
@@ -20,12 +19,5 @@ class CheckpointSink {
   virtual void finish(const lifecycle::CompressionPlan& plan) = 0;
 };
 
-/// Discards everything (ranks that do not write, and dry runs).
-class NullSink final : public CheckpointSink {
- public:
-  void write_layer(const lifecycle::LayerWork&, const model::DecoderLayerWeights&) override {}
-  void write_embedding_and_head(const model::EmbeddingAndHeadWeights&, const lifecycle::LinearModule*) override {}
-  void finish(const lifecycle::CompressionPlan&) override {}
-};
 
 }  // namespace dcomp::actors
