@@ -74,7 +74,7 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
 /// Writes the modifiers' results back into the layer weights used for propagation.
 void apply_layer_work(const lifecycle::LayerWork& work, model::DecoderLayerWeights& weights) {
   for (const auto& relative : model::DecoderLayerWeights::linear_names()) {
-    const auto* module = const_cast<lifecycle::LayerWork&>(work).find(layer_module_name(work.layer_index, relative));
+    const auto* module = work.find(layer_module_name(work.layer_index, relative));
     weights.linear(relative).weight = module->weight;
   }
   weights.input_layernorm = work.norm_weights.at(layer_module_name(work.layer_index, "input_layernorm"));

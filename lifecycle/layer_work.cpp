@@ -4,11 +4,15 @@
 
 namespace dcomp::lifecycle {
 
-LinearModule* LayerWork::find(const std::string& name) {
-  for (auto& module : linears) {
+const LinearModule* LayerWork::find(const std::string& name) const {
+  for (const auto& module : linears) {
     if (module.name == name) return &module;
   }
   return nullptr;
+}
+
+LinearModule* LayerWork::find(const std::string& name) {
+  return const_cast<LinearModule*>(static_cast<const LayerWork&>(*this).find(name));
 }
 
 InputStatistics& LayerWork::input_of(const LinearModule& module) {

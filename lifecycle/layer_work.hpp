@@ -47,6 +47,7 @@ struct LayerWork {
   comm::Communicator* comm = nullptr;                // for spreading solves over ranks (may be single)
 
   LinearModule* find(const std::string& name);
+  const LinearModule* find(const std::string& name) const;
   /// The module's input statistics; throws when absent.
   InputStatistics& input_of(const LinearModule& module);
 };

@@ -77,7 +77,6 @@ class MpiCommunicator final : public Communicator {
         throw CommError("MPI library provides thread level " + std::to_string(provided) +
                         ", dcomp needs MPI_THREAD_SERIALIZED");
       }
-      owns_mpi_ = true;
       std::atexit([] {
         int finalized = 0;
         MPI_Finalized(&finalized);
@@ -172,7 +171,6 @@ class MpiCommunicator final : public Communicator {
 
   int rank_ = 0;
   int size_ = 1;
-  bool owns_mpi_ = false;
 };
 
 }  // namespace

@@ -180,6 +180,7 @@ std::vector<std::string> QuantizationMixin::unquantized_linears(const ModelHandl
 }
 
 void QuantizationMixin::declare(CompressionPlan& plan, const ModelHandle* model) const {
+  const bool first_declaration = plan.quantization_groups.empty();
   for (const auto& group : groups_) {
     auto clash = std::find_if(plan.quantization_groups.begin(), plan.quantization_groups.end(),
                               [&](const auto& g) { return g.first == group.first; });
@@ -189,7 +190,7 @@ void QuantizationMixin::declare(CompressionPlan& plan, const ModelHandle* model)
   }
   if (model) {
     auto unquantized = unquantized_linears(*model);
-    if (plan.quantization_ignore.empty()) {
+    if (first_declaration) {
       plan.quantization_ignore = unquantized;
     } else {  // several quantization modifiers: ignored only when none quantizes it
       std::vector<std::string> both;
