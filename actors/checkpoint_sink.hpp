@@ -1,6 +1,11 @@
 // Where the pipeline puts each finished layer (the compressed-tensors writer).
 #pragma once
 
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/ct/checkpoint_writer.hpp"
 #include "kernels/model/decoder_layer_weights.hpp"
 #include "kernels/model/embedding_and_head.hpp"
 #include "lifecycle/layer_work.hpp"
@@ -15,9 +20,13 @@ class CheckpointSink {
   /// Embedding, final norm and (when not tied) the LM head, possibly compressed.
   virtual void write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
                                         const lifecycle::LinearModule* compressed_head) = 0;
-  /// Completes the checkpoint (config, index, rename into place).
-  virtual void finish(const lifecycle::CompressionPlan& plan) = 0;
+  /// From now on a failure keeps what was written (a resumable run's saved progress).
+  virtual void keep_on_failure() = 0;
+  /// Completes the checkpoint (config, index, rename into place), adding
+  /// `earlier_shards` (written by an interrupted run this one resumes) and `files`
+  /// (name → contents, e.g. the run report).
+  virtual void finish(const lifecycle::CompressionPlan& plan, const std::vector<ct::ShardRecord>& earlier_shards,
+                      const std::map<std::string, std::string>& files) = 0;
 };
-
 
 }  // namespace dcomp::actors

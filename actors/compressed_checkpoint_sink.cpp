@@ -1,6 +1,9 @@
 #include "actors/compressed_checkpoint_sink.hpp"
 
+#include <algorithm>
+
 #include "actors/llama_model_handle.hpp"
+#include "actors/run_progress.hpp"
 #include "kernels/ct/quantization_config.hpp"
 
 namespace dcomp::actors {
@@ -8,14 +11,17 @@ namespace dcomp::actors {
 CompressedCheckpointSink::CompressedCheckpointSink(const std::filesystem::path& source,
                                                    const std::filesystem::path& output,
                                                    const model::ModelConfig& config, bool overwrite,
-                                                   std::string recipe_text, comm::Communicator& comm)
+                                                   std::string recipe_text, comm::Communicator& comm,
+                                                   const std::optional<std::filesystem::path>& resume_dir)
     : comm_(comm), tied_embeddings_(config.tie_word_embeddings), recipe_text_(std::move(recipe_text)) {
   ct::CheckpointWriterOptions options;
   options.overwrite = overwrite;
   options.shard_prefix = "rank" + std::to_string(comm.rank()) + "-shard-";
   std::string temporary;
   if (comm.rank() == 0) {
+    options.adopt_temporary_dir = resume_dir;
     writer_ = std::make_unique<ct::CheckpointWriter>(output, source, options);
+    if (resume_dir) writer_->keep_temporary_dir_on_abort();
     temporary = writer_->temporary_dir().string();
   }
   comm.broadcast_bytes(temporary, 0);
@@ -44,6 +50,7 @@ void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
     writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.q_norm.weight"), weights.q_norm);
     writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.k_norm.weight"), weights.k_norm);
   }
+  written_shards_.push_back(writer_->write_named_shard(layer_shard_file(layer.layer_index)));
 }
 
 void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
@@ -56,6 +63,11 @@ void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAn
   } else if (!tied_embeddings_) {
     writer_->add_tensor("lm_head.weight", weights.lm_head);
   }
+  written_shards_.push_back(writer_->write_named_shard("embedding-and-head.safetensors"));
+}
+
+void CompressedCheckpointSink::keep_on_failure() {
+  if (comm_.rank() == 0) writer_->keep_temporary_dir_on_abort();
 }
 
 namespace {
@@ -77,15 +89,26 @@ std::vector<ct::ShardRecord> decode_shards(const std::string& text) {
 
 }  // namespace
 
-void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan) {
+void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
+                                      const std::vector<ct::ShardRecord>& earlier_shards,
+                                      const std::map<std::string, std::string>& files) {
   // Every rank's shards are complete and synced before rank 0 publishes the folder.
-  const std::string mine = comm_.rank() == 0 ? std::string("[]") : encode_shards(writer_->finish_shards());
-  const std::vector<std::string> all = comm_.all_gather_bytes(mine);
+  // Other ranks hand over any tensors not yet in a named shard; rank 0's go in finish().
+  std::vector<ct::ShardRecord> mine = comm_.rank() == 0 ? std::vector<ct::ShardRecord>{} : writer_->finish_shards();
+  mine.insert(mine.end(), written_shards_.begin(), written_shards_.end());
+  const std::vector<std::string> all = comm_.all_gather_bytes(encode_shards(mine));
   if (comm_.rank() != 0) return;
-  std::vector<ct::ShardRecord> others;
-  for (size_t rank = 1; rank < all.size(); ++rank) {
-    for (auto& shard : decode_shards(all[rank])) others.push_back(std::move(shard));
+  std::vector<ct::ShardRecord> shards = earlier_shards;
+  for (const auto& text : all) {
+    for (auto& shard : decode_shards(text)) shards.push_back(std::move(shard));
   }
+  // Decoder layers in order, then the rest by name: the same files whatever the ranks.
+  std::sort(shards.begin(), shards.end(), [](const ct::ShardRecord& a, const ct::ShardRecord& b) {
+    const bool a_layer = a.file.rfind("layer-", 0) == 0;
+    const bool b_layer = b.file.rfind("layer-", 0) == 0;
+    if (a_layer != b_layer) return a_layer;
+    return a.file < b.file;
+  });
   nlohmann::json sparsity = plan.sparsity_config.empty() ? nlohmann::json(nullptr) : plan.sparsity_config;
   nlohmann::json quantization = nullptr;
   if (!plan.quantization_groups.empty()) {
@@ -94,7 +117,8 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan) {
     quantization = ct::build_quantization_config(plan.quantization_groups, plan.quantization_ignore, options);
   }
   writer_->add_file("recipe.yaml", recipe_text_);
-  writer_->finish(quantization, sparsity, others);
+  for (const auto& [name, contents] : files) writer_->add_file(name, contents);
+  writer_->finish(quantization, sparsity, shards);
 }
 
 }  // namespace dcomp::actors

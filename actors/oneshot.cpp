@@ -3,12 +3,20 @@
 
 #include <spdlog/spdlog.h>
 
+#include <ATen/Parallel.h>
+#include <sys/resource.h>
+
 #include <chrono>
+#include <fstream>
+#include <iterator>
 
 #include "actors/actor_runtime.hpp"
 #include "actors/calibration_data.hpp"
 #include "actors/compressed_checkpoint_sink.hpp"
 #include "actors/lifecycle_client.hpp"
+#include "actors/run_progress.hpp"
+#include "actors/run_report.hpp"
+#include "dcomp/build_info.hpp"
 #include "actors/llama_model_handle.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -32,12 +40,79 @@ std::string recipe_for_scheme(const OneshotOptions& options) {
          "\n      targets: " + list(options.targets) + "\n      ignore: " + list(options.ignore) + "\n";
 }
 
+namespace {
+
+/// FNV-1a 64 of a file's bytes, as hex ("" when unreadable).
+std::string file_digest(const std::filesystem::path& path) {
+  std::ifstream stream(path, std::ios::binary);
+  if (!stream) return "";
+  uint64_t hash = 1469598103934665603ULL;
+  char buffer[1 << 16];
+  while (stream.read(buffer, sizeof(buffer)) || stream.gcount() > 0) {
+    for (std::streamsize i = 0; i < stream.gcount(); ++i) {
+      hash = (hash ^ static_cast<unsigned char>(buffer[i])) * 1099511628211ULL;
+    }
+  }
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));
+  return text;
+}
+
+std::string absolute_text(const std::filesystem::path& path) {
+  return std::filesystem::absolute(path).lexically_normal().string();
+}
+
+nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResult& result,
+                                 const nlohmann::json& layers, const comm::Communicator& comm) {
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  return {{"dcomp_version", build_info::version},
+          {"model", options.model.string()},
+          {"output", options.output.string()},
+          {"recipe", result.recipe},
+          {"ranks", comm.world_size()},
+          {"backend", comm.backend_name()},
+          {"threads_per_rank", at::get_num_threads()},
+          {"total_seconds", result.total_seconds},
+          {"resumed_layers", result.resumed_layers},
+          {"peak_rss_bytes_rank0", static_cast<int64_t>(usage.ru_maxrss) * 1024},
+          {"plan", result.plan},
+          {"layers", layers},
+          {"seconds_per_phase", seconds_per_phase(layers)}};
+}
+
+}  // namespace
+
+nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text) {
+  nlohmann::json weights = nlohmann::json::object();
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(options.model, error)) {
+    if (entry.path().extension() == ".safetensors") {
+      weights[entry.path().filename().string()] = std::filesystem::file_size(entry.path(), error);
+    }
+  }
+  nlohmann::json fingerprint = {{"model", absolute_text(options.model)},
+                                {"model_config", file_digest(options.model / "config.json")},
+                                {"model_weights", weights},
+                                {"recipe", recipe_text},
+                                {"num_calibration_samples", options.num_calibration_samples},
+                                {"max_seq_length", options.max_seq_length},
+                                {"seed", options.seed},
+                                {"chunk_size", options.pipeline.chunk_size}};
+  fingerprint["dataset"] = options.dataset ? nlohmann::json(absolute_text(*options.dataset)) : nlohmann::json(nullptr);
+  fingerprint["dataset_digest"] = options.dataset ? file_digest(*options.dataset) : "";
+  return fingerprint;
+}
+
 OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& comm) {
   const auto started = std::chrono::steady_clock::now();
   if (options.recipe.has_value() == options.scheme.has_value()) {
     throw std::invalid_argument("give exactly one of --recipe and --scheme");
   }
   if (options.output.empty()) throw std::invalid_argument("--output is required");
+  if (options.resume && !options.save_progress) {
+    throw std::invalid_argument("--resume needs saved progress: it cannot be combined with --no-save-progress");
+  }
   if (std::filesystem::exists(options.output) && !options.overwrite) {
     throw std::runtime_error(options.output.string() + ": the output folder already exists (use --overwrite to "
                              "replace it)");
@@ -79,8 +154,28 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
     shard = std::make_unique<CalibrationShard>(samples, options.pipeline.chunk_size, comm.rank(), comm.world_size());
   }
 
+  // An interrupted run to continue (found by rank 0, which adopts its temporary folder).
+  std::optional<std::filesystem::path> resume_dir;
+  if (comm.rank() == 0) {
+    const auto interrupted = find_interrupted_run(options.output);
+    if (options.resume && interrupted) {
+      resume_dir = interrupted;
+    } else if (options.resume) {
+      spdlog::info("--resume: no saved progress for {}; starting from the first layer", options.output.string());
+    } else if (interrupted) {
+      spdlog::warn("{} holds the saved progress of an interrupted run of this output; add --resume to continue it",
+                   interrupted->string());
+    }
+  }
   auto sink = std::make_unique<CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
-                                                         recipe_text, comm);
+                                                         recipe_text, comm, resume_dir);
+  std::string resuming = resume_dir ? "1" : "0";
+  comm.broadcast_bytes(resuming, 0);
+  std::unique_ptr<RunProgress> progress;
+  if (options.save_progress) {
+    progress = std::make_unique<RunProgress>(sink->temporary_dir(), run_fingerprint(options, recipe_text),
+                                             resuming == "1", comm);
+  }
 
   PipelineInputs inputs;
   inputs.config = &config;
@@ -90,21 +185,52 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   inputs.data = shard.get();
   inputs.plan = plan.get();
   inputs.sink = sink.get();
+  inputs.progress = progress.get();
   inputs.system = &runtime.system();
   inputs.options = options.pipeline;
 
   OneshotResult result;
-  result.layers = run_sequential_pipeline(inputs);
-  lifecycle.finalize();
-  // Every rank has finished its part; only then does rank 0 publish the checkpoint.
-  sink->finish(*plan);
-  comm.barrier();
-  result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  result.resumed_layers = progress ? progress->first_layer() : 0;
+  try {
+    result.layers = run_sequential_pipeline(inputs);
+  } catch (const std::exception&) {
+    if (progress && progress->first_layer() > 0 && comm.rank() == 0) {
+      spdlog::error("the progress of {} complete layer(s) is saved in {}: run the same command with --resume to "
+                    "continue", progress->first_layer(), sink->temporary_dir().string());
+    }
+    throw;
+  }
+  // Layers an interrupted run completed were compressed there, not missed.
+  std::vector<std::string> completed_prefixes;
+  for (int layer = 0; layer < result.resumed_layers; ++layer) {
+    completed_prefixes.push_back("model.layers." + std::to_string(layer) + ".");
+  }
+  lifecycle.finalize({{"completed_module_prefixes", completed_prefixes}});
   nlohmann::json groups = nlohmann::json::object();
   for (const auto& [name, scheme] : plan->quantization_groups) groups[name] = quant::to_json(scheme);
   result.recipe = recipe_text;
   result.plan = {{"config_groups", groups}, {"ignore", plan->quantization_ignore},
                  {"sparsity_config", plan->sparsity_config}};
+  // Every rank has finished its part; only then does rank 0 publish the checkpoint,
+  // with the run report inside it.
+  std::vector<ct::ShardRecord> earlier_shards;
+  std::map<std::string, std::string> files;
+  if (comm.rank() == 0) {
+    nlohmann::json layers = nlohmann::json::array();
+    if (progress) {
+      layers = progress->layer_reports();
+      earlier_shards = progress->resumed_layer_shards();
+      progress->discard();
+    } else {
+      for (const auto& layer : result.layers) layers.push_back(layer_report_json(layer));
+    }
+    result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    result.report = build_run_report(options, result, layers, comm);
+    files["dcomp_report.json"] = result.report.dump(2) + "\n";
+  }
+  sink->finish(*plan, earlier_shards, files);
+  comm.barrier();
+  result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
 

@@ -28,6 +28,12 @@ struct OneshotOptions {
   uint64_t seed = 42;
   std::filesystem::path output;
   bool overwrite = false;
+  /// Continue the interrupted run of the same command whose progress was saved in a
+  /// temporary "<output>.tmp-*" folder (starts afresh when there is none).
+  bool resume = false;
+  /// Save progress after every layer (the calibration hidden states and the written
+  /// layers), so that an interrupted run can be resumed.
+  bool save_progress = true;
   PipelineOptions pipeline;
   size_t actor_threads = 2;
 };
@@ -37,14 +43,21 @@ struct OneshotResult {
   double total_seconds = 0;
   nlohmann::json plan;  // what the modifiers declared (config groups, ignore, sparsity)
   std::string recipe;   // the recipe text that ran
+  int resumed_layers = 0;  // layers an interrupted run had completed
+  nlohmann::json report;   // rank 0: the run report, also saved as <output>/dcomp_report.json
 };
 
 /// The recipe text `--scheme` stands for.
 std::string recipe_for_scheme(const OneshotOptions& options);
 
+/// The settings that decide a run's result, saved with its progress: a run is
+/// resumed only with the same ones.
+nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text);
+
 /// Runs the whole compression on this rank. Every rank of `comm` must call it
 /// with the same options. Throws on any problem; the output folder then does
-/// not exist (the checkpoint appears only when complete).
+/// not exist (the checkpoint appears only when complete), and the progress of
+/// the layers completed so far stays in the temporary folder for --resume.
 OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& comm);
 
 }  // namespace dcomp::actors

@@ -6,9 +6,12 @@
 
 #include <chrono>
 
+#include "actors/fault_injection.hpp"
+#include "actors/hidden_states.hpp"
 #include "actors/layer_statistics.hpp"
 #include "actors/llama_model_handle.hpp"
 #include "actors/pipeline_workers.hpp"
+#include "actors/run_report.hpp"
 #include "kernels/model/decoder_layer.hpp"
 #include "kernels/model/rotary_embedding.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
@@ -20,37 +23,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// This rank's hidden states: per chunk, batches of equal-length samples,
-/// each [batch, seq, hidden] fp32.
-struct HiddenStates {
-  std::vector<std::vector<at::Tensor>> chunks;
-  std::vector<int64_t> samples_per_chunk;
-};
-
-HiddenStates embed_samples(const CalibrationShard& data, const model::EmbeddingAndHeadWeights& weights) {
-  HiddenStates hidden;
-  for (const auto& chunk : data.chunks()) {
-    std::vector<at::Tensor> batches;
-    size_t start = 0;
-    while (start < chunk.samples.size()) {
-      size_t stop = start + 1;
-      while (stop < chunk.samples.size() && chunk.samples[stop].size() == chunk.samples[start].size()) ++stop;
-      const int64_t batch = static_cast<int64_t>(stop - start);
-      const int64_t length = static_cast<int64_t>(chunk.samples[start].size());
-      at::Tensor ids = at::empty({batch, length}, at::kLong);  // [batch, seq] int64
-      auto accessor = ids.accessor<int64_t, 2>();
-      for (int64_t b = 0; b < batch; ++b) {
-        for (int64_t t = 0; t < length; ++t) accessor[b][t] = chunk.samples[start + static_cast<size_t>(b)][t];
-      }
-      batches.push_back(model::embed_tokens(weights, ids));
-      start = stop;
-    }
-    hidden.chunks.push_back(std::move(batches));
-    hidden.samples_per_chunk.push_back(static_cast<int64_t>(chunk.samples.size()));
-  }
-  return hidden;
 }
 
 std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const model::DecoderLayerWeights& weights,
@@ -101,8 +73,13 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   const bool forward = in.data != nullptr && (plan.needs_hessians || plan.needs_channel_ranges);
   model::RotaryEmbedding rope(config);
   model::EmbeddingAndHeadWeights ends = model::load_embedding_and_head(*in.reader, config);
+  const int first_layer = in.progress ? in.progress->first_layer() : 0;
+  const int layers = static_cast<int>(config.num_hidden_layers);
   HiddenStates hidden;
-  if (forward) hidden = embed_samples(*in.data, ends);
+  if (forward && first_layer < layers) {
+    hidden = first_layer > 0 ? in.progress->load_hidden_states(*in.data, config.hidden_size)
+                             : embed_samples(*in.data, ends);
+  }
   spdlog::info("calibration: {} of {} sample(s) on this rank, {} layer(s){}", in.data ? in.data->local_samples() : 0,
                in.data ? in.data->total_samples() : 0, config.num_hidden_layers,
                forward ? "" : " (data-free: no forward passes needed)");
@@ -113,14 +90,14 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   std::unique_ptr<HessianWorker> hessian_worker;
   if (overlap) {
     prefetcher = std::make_unique<LayerPrefetcher>(*in.system, *in.reader, config, in.linear_loader);
-    prefetcher->request(0);
+    if (first_layer < layers) prefetcher->request(first_layer);
     if (forward && plan.needs_hessians) {
       hessian_worker = std::make_unique<HessianWorker>(*in.system, in.options.max_hessian_jobs_in_flight);
     }
   }
   std::vector<LayerReport> reports;
   const auto pipeline_started = Clock::now();
-  for (int layer = 0; layer < static_cast<int>(config.num_hidden_layers); ++layer) {
+  for (int layer = first_layer; layer < layers; ++layer) {
     LayerReport report;
     report.layer = layer;
     auto started = Clock::now();
@@ -128,7 +105,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
         prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
     // The layer's weights are owned copies now: drop its file pages from this process.
     in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
-    if (prefetcher && layer + 1 < static_cast<int>(config.num_hidden_layers)) prefetcher->request(layer + 1);
+    if (prefetcher && layer + 1 < layers) prefetcher->request(layer + 1);
     auto work = make_layer_work(layer, weights, in.comm);
     report.load_seconds = seconds_since(started);
 
@@ -162,6 +139,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     report.modifier_results = in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
     apply_layer_work(*work, weights);
     report.compress_seconds = seconds_since(started);
+    kill_if_requested(in.comm->rank(), layer);
 
     for (const auto& module : work->linears) {
       auto original = originals.find(module.name);
@@ -176,7 +154,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     }
 
     started = Clock::now();
-    if (forward && layer + 1 < static_cast<int>(config.num_hidden_layers)) {
+    if (forward && layer + 1 < layers) {
       for (auto& chunk : hidden.chunks) {
         for (auto& batch : chunk) batch = model::decoder_layer_forward(config, weights, batch, rope);
       }
@@ -186,8 +164,15 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     started = Clock::now();
     in.sink->write_layer(*work, weights);
     report.write_seconds = seconds_since(started);
+    if (in.progress) {
+      const bool more = forward && layer + 1 < layers;
+      in.progress->commit_layer(layer, in.data, more ? &hidden : nullptr, layer_report_json(report));
+      in.sink->keep_on_failure();
+      report.write_seconds = seconds_since(started);
+    }
     const double elapsed = seconds_since(pipeline_started);
-    const double eta = elapsed / (layer + 1) * (static_cast<double>(config.num_hidden_layers) - (layer + 1));
+    const int done_here = layer + 1 - first_layer;
+    const double eta = elapsed / done_here * static_cast<double>(layers - (layer + 1));
     spdlog::info("layer {}/{} done: load {:.2f}s, calibrate {:.2f}s, reduce {:.2f}s, compress {:.2f}s, "
                  "propagate {:.2f}s, write {:.2f}s | elapsed {:.1f}s, ETA {:.1f}s",
                  layer + 1, config.num_hidden_layers, report.load_seconds, report.calibrate_seconds,

@@ -18,6 +18,7 @@
 #include "actors/calibration_data.hpp"
 #include "actors/checkpoint_sink.hpp"
 #include "actors/lifecycle_client.hpp"
+#include "actors/run_progress.hpp"
 #include <caf/actor_system.hpp>
 #include "kernels/comm/communicator.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -68,6 +69,7 @@ struct PipelineInputs {
   const CalibrationShard* data = nullptr;        // null: data-free (no forward passes)
   const lifecycle::CompressionPlan* plan = nullptr;
   CheckpointSink* sink = nullptr;
+  RunProgress* progress = nullptr;               // saves progress after each layer; null: none
   caf::actor_system* system = nullptr;           // for the overlap workers (none: no overlap)
   PipelineOptions options;
 };

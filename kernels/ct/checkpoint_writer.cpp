@@ -14,10 +14,9 @@
 #include <sstream>
 #include <system_error>
 
-#include <fcntl.h>
-#include <unistd.h>
 
 #include "kernels/ct/compression_format.hpp"
+#include "kernels/io/durable_files.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/ct/linear_encoding.hpp"
 #include "kernels/ct/quantization_config.hpp"
@@ -88,12 +87,11 @@ void write_text_file(const fs::path& path, const std::string& text) {
 }
 
 void sync_path(const fs::path& path, bool directory) {
-  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) throw CheckpointWriteError(path.string() + ": cannot open to sync: " + std::strerror(errno));
-  const int result = ::fsync(fd);
-  const int error = errno;
-  ::close(fd);
-  if (result != 0) throw CheckpointWriteError(path.string() + ": fsync failed: " + std::strerror(error));
+  try {
+    io::sync_path(path, directory);
+  } catch (const std::runtime_error& error) {
+    throw CheckpointWriteError(error.what());
+  }
 }
 
 void rename_path(const fs::path& from, const fs::path& to) {
@@ -141,6 +139,13 @@ CheckpointWriter::CheckpointWriter(fs::path output_dir, fs::path source_model_di
   if (error) {
     throw CheckpointWriteError(output_dir_.parent_path().string() + ": cannot create the folder: " + error.message());
   }
+  if (options_.adopt_temporary_dir) {
+    temporary_dir_ = absolute_normal(*options_.adopt_temporary_dir);
+    if (!fs::is_directory(temporary_dir_)) {
+      throw CheckpointWriteError(temporary_dir_.string() + ": the temporary folder to resume in does not exist");
+    }
+    return;
+  }
   if (options_.shared_temporary_dir) {
     temporary_dir_ = absolute_normal(*options_.shared_temporary_dir);
     owns_temporary_dir_ = false;
@@ -164,7 +169,9 @@ void CheckpointWriter::abort() noexcept {
   pending_.clear();
   if (finished_ || temporary_dir_.empty()) return;
   std::error_code ignored;
-  if (owns_temporary_dir_) {
+  if (keep_on_abort_) {
+    for (const auto& shard : shard_files_) fs::remove(shard, ignored);
+  } else if (owns_temporary_dir_) {
     fs::remove_all(temporary_dir_, ignored);
   } else {
     for (const auto& shard : shard_files_) fs::remove(shard, ignored);
@@ -205,6 +212,32 @@ void CheckpointWriter::flush_shard() {
   shard_bytes_.push_back(pending_bytes_);
   pending_.clear();
   pending_bytes_ = 0;
+}
+
+ShardRecord CheckpointWriter::write_named_shard(const std::string& file_name) {
+  if (finished_) throw CheckpointWriteError(output_dir_.string() + ": the checkpoint is already finished");
+  const fs::path name(file_name);
+  if (file_name.empty() || name.filename() != name || name.extension() != ".safetensors" ||
+      file_name.rfind("model", 0) == 0) {
+    throw CheckpointWriteError(output_dir_.string() + ": invalid shard name \"" + file_name +
+                               "\" (a plain *.safetensors name not starting with \"model\")");
+  }
+  ShardRecord record;
+  record.file = file_name;
+  record.bytes = pending_bytes_;
+  for (const auto& tensor : pending_) record.tensors.push_back(tensor.name);
+  const fs::path path = temporary_dir_ / name;
+  try {
+    io::write_safetensors(path, pending_, {{"format", "pt"}});
+  } catch (const io::SafetensorsError& error) {
+    throw CheckpointWriteError(error.what());
+  }
+  sync_path(path, /*directory=*/false);
+  named_shards_.insert(file_name);
+  total_bytes_ -= pending_bytes_;  // counted again when the record comes back to finish()
+  pending_.clear();
+  pending_bytes_ = 0;
+  return record;
 }
 
 void CheckpointWriter::add_tensor(const std::string& name, const at::Tensor& tensor, std::optional<io::DType> dtype) {
@@ -343,8 +376,9 @@ void CheckpointWriter::finish(const nlohmann::json& quantization_config, const n
     if (!fs::is_regular_file(temporary_dir_ / shard.file)) {
       throw CheckpointWriteError((temporary_dir_ / shard.file).string() + ": a rank's shard file is missing");
     }
+    const bool own_named_shard = named_shards_.count(shard.file) > 0;
     for (const auto& name : shard.tensors) {
-      if (!names_.insert(name).second) {
+      if (!names_.insert(name).second && !own_named_shard) {
         throw CheckpointWriteError(output_dir_.string() + ": tensor \"" + name + "\" was written by two ranks");
       }
     }

@@ -56,6 +56,9 @@ struct CheckpointWriterOptions {
   std::optional<std::filesystem::path> shared_temporary_dir;
   /// Prefix of this writer's shard files inside the temporary folder (distinct per rank).
   std::string shard_prefix = "shard-";
+  /// Resuming: continue in this existing temporary folder (left by an interrupted
+  /// run) instead of creating one; the writer owns it as if it had created it.
+  std::optional<std::filesystem::path> adopt_temporary_dir;
 };
 
 /// One shard file written into the temporary folder, and what it holds.
@@ -115,6 +118,15 @@ class CheckpointWriter {
   /// finishing rank's finish(..., other_shards)). The folder is left in place.
   std::vector<ShardRecord> finish_shards();
 
+  /// Writes every tensor added since the last shard into `<temporary folder>/<file_name>`
+  /// now (synced to disk) and returns its record. The shard then belongs to the caller,
+  /// who passes the record to finish(); abort() leaves the file alone.
+  ShardRecord write_named_shard(const std::string& file_name);
+
+  /// From now on abort() and the destructor keep the temporary folder (it holds the
+  /// saved progress of a resumable run); only unwritten buffers are dropped.
+  void keep_temporary_dir_on_abort() { keep_on_abort_ = true; }
+
   /// Discards everything written so far (also done by the destructor).
   void abort() noexcept;
 
@@ -142,7 +154,9 @@ class CheckpointWriter {
   std::map<std::string, size_t> shard_of_tensor_;
   std::vector<uint64_t> shard_bytes_;
   bool owns_temporary_dir_ = true;
+  bool keep_on_abort_ = false;
   std::set<std::string> names_;
+  std::set<std::string> named_shards_;  // files handed out by write_named_shard
   std::vector<std::filesystem::path> extra_files_;
   bool finished_ = false;
 };

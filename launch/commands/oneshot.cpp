@@ -5,8 +5,6 @@
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
-#include <sys/resource.h>
-
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -26,21 +24,6 @@ struct OneshotFlags {
   int threads = 0;
 };
 
-nlohmann::json layer_report_json(const actors::LayerReport& layer) {
-  nlohmann::json errors = nlohmann::json::array();
-  for (const auto& error : layer.errors) {
-    errors.push_back({{"module", error.name}, {"output_error", error.compressed},
-                      {"output_error_round_to_nearest", error.round_to_nearest}});
-  }
-  return {{"layer", layer.layer},
-          {"modifiers", layer.modifier_results},
-          {"seconds", {{"load", layer.load_seconds}, {"calibrate", layer.calibrate_seconds},
-                       {"reduce", layer.reduce_seconds}, {"compress", layer.compress_seconds},
-                       {"propagate", layer.propagate_seconds}, {"write", layer.write_seconds}}},
-          {"reduced_bytes", layer.reduced_bytes},
-          {"modules", errors}};
-}
-
 void run(OneshotFlags& flags) {
   auto comm = make_communicator(flags.backend);
   logging::configure(comm->rank(), comm->world_size());
@@ -57,31 +40,12 @@ void run(OneshotFlags& flags) {
   try {
     auto result = actors::run_oneshot(o, *comm);
     if (comm->rank() == 0) {
-      struct rusage usage {};
-      getrusage(RUSAGE_SELF, &usage);
-      nlohmann::json report = {{"dcomp_version", build_info::version},
-                               {"model", flags.model},
-                               {"output", flags.output},
-                               {"recipe", result.recipe},
-                               {"ranks", comm->world_size()},
-                               {"backend", comm->backend_name()},
-                               {"threads_per_rank", threads},
-                               {"total_seconds", result.total_seconds},
-                               {"peak_rss_bytes_rank0", static_cast<int64_t>(usage.ru_maxrss) * 1024},
-                               {"plan", result.plan}};
-      nlohmann::json phases = {{"load", 0.0}, {"calibrate", 0.0}, {"reduce", 0.0},
-                               {"compress", 0.0}, {"propagate", 0.0}, {"write", 0.0}};
-      report["layers"] = nlohmann::json::array();
-      for (const auto& layer : result.layers) {
-        auto entry = layer_report_json(layer);
-        for (auto& [phase, seconds] : entry["seconds"].items()) phases[phase] = phases[phase].get<double>() + seconds.get<double>();
-        report["layers"].push_back(entry);
-      }
-      report["seconds_per_phase"] = phases;
-      // The run report travels with the checkpoint, and to --report when given.
-      std::ofstream(std::filesystem::path(flags.output) / "dcomp_report.json") << report.dump(2) << "\n";
-      if (!flags.report.empty()) std::ofstream(flags.report) << report.dump(2) << "\n";
-      spdlog::info("wrote {} in {:.2f} s", flags.output, result.total_seconds);
+      // The run report is inside the checkpoint; --report also copies it elsewhere.
+      if (!flags.report.empty()) std::ofstream(flags.report) << result.report.dump(2) << "\n";
+      spdlog::info("wrote {} in {:.2f} s{}", flags.output, result.total_seconds,
+                   result.resumed_layers > 0
+                       ? " (resumed after " + std::to_string(result.resumed_layers) + " complete layer(s))"
+                       : std::string());
     }
   } catch (const std::exception& e) {
     if (comm->world_size() > 1) {
@@ -122,6 +86,15 @@ void add_oneshot_command(CLI::App& app) {
   command->add_option("--seed", flags->options.seed, "Seed of the sample selection")->capture_default_str();
   command->add_option("--output", flags->output, "Output folder (written atomically)")->required();
   command->add_flag("--overwrite", flags->options.overwrite, "Replace an existing output folder");
+  auto* resume = command->add_flag(
+      "--resume", flags->options.resume,
+      "Continue an interrupted run of the same command (same model, recipe, data and sampling; any number of "
+      "ranks) from its last complete layer, saved in <output>.tmp-*; starts afresh when there is none");
+  auto* no_progress = command->add_flag(
+      "!--no-save-progress", flags->options.save_progress,
+      "Do not save progress after each layer (saves the disk traffic of the calibration hidden states; the run "
+      "then cannot be resumed)");
+  resume->excludes(no_progress);
   command->add_option("--backend", flags->backend, "auto, single, mpi or nccl")->capture_default_str();
   command->add_option("--threads", flags->threads, "Intra-op threads per rank (default: the rank's CPUs)");
   command->add_option("--chunk-size", flags->options.pipeline.chunk_size,

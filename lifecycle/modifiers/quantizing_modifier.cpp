@@ -1,5 +1,6 @@
 #include "lifecycle/modifiers/quantizing_modifier.hpp"
 
+#include "lifecycle/completed_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
 
@@ -57,7 +58,8 @@ void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwa
   report("compressed", compressed);
 }
 
-bool QuantizingModifier::on_finalize(State&, const Kwargs&) {
+bool QuantizingModifier::on_finalize(State&, const Kwargs& kwargs) {
+  drop_completed_modules(pending_, kwargs);
   if (model_known_ && !pending_.empty() && started()) {
     throw LifecycleError(class_name() + ": failed to compress " + std::to_string(pending_.size()) +
                          " module(s), e.g. " + *pending_.begin());

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kernels/quant/sparsegpt.hpp"
+#include "lifecycle/completed_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
@@ -120,7 +121,8 @@ void SparseGPTModifier::on_sequential_epoch_end(State&, const Event&, const Kwar
   report("loss", loss_report);
 }
 
-bool SparseGPTModifier::on_finalize(State&, const Kwargs&) {
+bool SparseGPTModifier::on_finalize(State&, const Kwargs& kwargs) {
+  drop_completed_modules(pending_, kwargs);
   if (model_known_ && started() && !pending_.empty()) {
     throw LifecycleError("SparseGPTModifier: failed to prune " + std::to_string(pending_.size()) +
                          " module(s), e.g. " + *pending_.begin());

@@ -1,0 +1,21 @@
+// Files that survive a crash: fsync of files and folders, and whole-file
+// replacement by write-to-temporary + rename, so a reader sees the old or the
+// new contents, never a mix.
+// reference: POSIX fsync(2) and rename(2); the write-sync-rename pattern of
+// SQLite's and git's lock files.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace dcomp::io {
+
+/// fsync of a file or (directory = true) of a folder's entries; throws
+/// std::runtime_error naming the path on failure.
+void sync_path(const std::filesystem::path& path, bool directory);
+
+/// Writes `contents` to `<path>.partial`, syncs it, renames it onto `path` and
+/// syncs the folder. Throws std::runtime_error naming the path (ENOSPC included).
+void replace_file_durably(const std::filesystem::path& path, const std::string& contents);
+
+}  // namespace dcomp::io

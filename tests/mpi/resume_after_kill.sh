@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Resume after a crash: a `dcomp oneshot` run is killed with SIGKILL in the
+# middle of a decoder layer (DCOMP_FAULT_KILL=<rank>:<layer>, the same signal as
+# `kill -9`), then continued with --resume on another number of ranks. The
+# resumed checkpoint must equal, byte for byte, an uninterrupted 1-rank run
+# (every file but the run report, whose timings differ). Also checked: no output
+# folder after the crash, the saved progress names the complete layers, and a
+# resume with other settings is refused with the setting named.
+# Usage: resume_after_kill.sh <dcomp binary> <shared data folder>
+set -euo pipefail
+dcomp="$1"; data="$2"
+[ -d "$data/stories260k" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
+work="$(mktemp -d /tmp/dcomp-resume.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+cat >"$work/channel_w4.yaml" <<'YAML'
+quant_stage:
+  quant_modifiers:
+    GPTQModifier:
+      ignore: [lm_head]
+      config_groups:
+        group_0:
+          targets: [Linear]
+          weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
+YAML
+export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+# stories260k has 5 decoder layers.
+args=(--model "$data/stories260k" --recipe "$work/channel_w4.yaml" --dataset "$data/text/tinystories_valid_sample.txt"
+      --num-calibration-samples 24 --max-seq-length 128 --threads 1)
+run() {  # run <ranks> <output> [extra arguments...]
+  local ranks="$1" out="$2"; shift 2
+  mpirun --allow-run-as-root --oversubscribe -np "$ranks" -x DCOMP_FAULT_KILL "$dcomp" --log-level warn oneshot \
+    "${args[@]}" --output "$out" "$@"
+}
+fail() { echo "FAIL: $*"; exit 1; }
+same_checkpoint() {  # same_checkpoint <reference> <candidate>
+  local names_ref names_out
+  names_ref="$(cd "$1" && ls | grep -v '^dcomp_report.json$')"
+  names_out="$(cd "$2" && ls | grep -v '^dcomp_report.json$')"
+  [ "$names_ref" = "$names_out" ] || fail "$2 holds other files than $1"
+  for name in $names_ref; do cmp "$1/$name" "$2/$name" || fail "$2/$name differs from the uninterrupted run"; done
+}
+completed_layers() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed_layers"])' "$1"; }
+
+export DCOMP_FAULT_KILL=""
+run 1 "$work/reference" || fail "the uninterrupted run failed"
+
+for case in "2 1:2 3" "1 0:4 2"; do
+  read -r ranks kill resume_ranks <<<"$case"
+  out="$work/out-$ranks-$resume_ranks"
+  set +e
+  DCOMP_FAULT_KILL="$kill" run "$ranks" "$out" >"$work/crash.log" 2>&1
+  status=$?
+  set -e
+  [ "$status" -ne 0 ] || fail "the run with DCOMP_FAULT_KILL=$kill exited 0"
+  [ ! -e "$out" ] || fail "an output folder exists after the crash"
+  partial=( "$out".tmp-* )
+  [ -f "${partial[0]}/progress/state.json" ] || fail "no saved progress after the crash"
+  expected_layers="${kill#*:}"
+  [ "$(completed_layers "${partial[0]}/progress/state.json")" = "$expected_layers" ] ||
+    fail "saved progress does not list $expected_layers complete layers"
+  echo "killed rank ${kill%:*} of $ranks in layer $expected_layers: $expected_layers layer(s) saved in ${partial[0]}"
+
+  # Other settings: refused, the progress kept.
+  if run "$resume_ranks" "$out" --resume --seed 7 >"$work/mismatch.log" 2>&1; then fail "resume with another seed ran"; fi
+  grep -q "used other settings (seed)" "$work/mismatch.log" || { cat "$work/mismatch.log"; fail "no clear message"; }
+  [ -f "${partial[0]}/progress/state.json" ] || fail "a refused resume removed the saved progress"
+
+  run "$resume_ranks" "$out" --resume || fail "the resumed run failed"
+  same_checkpoint "$work/reference" "$out"
+  python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["resumed_layers"]==int(sys.argv[2]), r["resumed_layers"]; assert len(r["layers"])==5' \
+    "$out/dcomp_report.json" "$expected_layers" || fail "the run report does not describe the resumed run"
+  ! ls -d "$out".tmp-* >/dev/null 2>&1 || fail "the temporary folder is left behind"
+  echo "resumed on $resume_ranks rank(s): identical to the uninterrupted run"
+done
