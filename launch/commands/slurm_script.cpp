@@ -61,6 +61,9 @@ void add_slurm_script_command(CLI::App& app) {
     if (!f.partition.empty()) s << "#SBATCH --partition=" << f.partition << "\n";
     s << "#SBATCH --time=" << f.time << "\n"
       << "#SBATCH --output=dcomp-oneshot-%j.out\n"
+      << "# A preempted or failed job is requeued and continues from its last complete layer (--resume).\n"
+      << "#SBATCH --requeue\n"
+      << "#SBATCH --open-mode=append\n"
       << "set -euo pipefail\n"
       << "export OMP_NUM_THREADS=\"${SLURM_CPUS_PER_TASK:-" << f.cpus_per_task << "}\"\n"
       << "srun --mpi=pmix --kill-on-bad-exit=1 " << quoted(f.dcomp) << " oneshot \\\n"
@@ -68,7 +71,7 @@ void add_slurm_script_command(CLI::App& app) {
       << "  " << (f.recipe.empty() ? "--scheme " + quoted(f.scheme) : "--recipe " + quoted(f.recipe)) << " \\\n"
       << "  --dataset " << quoted(f.dataset) << " --num-calibration-samples " << f.samples
       << " --max-seq-length " << f.max_seq_length << " \\\n"
-      << "  --output " << quoted(f.output) << (gpu ? " --backend auto" : " --backend mpi") << "\n";
+      << "  --output " << quoted(f.output) << (gpu ? " --backend auto" : " --backend mpi") << " --resume\n";
     std::cout << s.str();
   });
 }
