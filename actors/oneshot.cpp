@@ -23,6 +23,7 @@
 #include "kernels/model/model_config.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "lifecycle/errors.hpp"
+#include "lifecycle/recipe.hpp"
 
 namespace dcomp::actors {
 
@@ -133,6 +134,11 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
 
   InitializeRequest init;
   const std::string recipe_text = options.scheme ? recipe_for_scheme(options) : *options.recipe;
+  if (lifecycle::Recipe::create_instance(recipe_text, lifecycle::ModifierRegistry::builtin()).modifiers().empty()) {
+    throw lifecycle::RecipeError((options.recipe ? *options.recipe : std::string("the recipe")) +
+                                 ": defines no modifiers (recipe stages are keys ending in '_stage', holding "
+                                 "groups ending in '_modifiers')");
+  }
   init.recipe = recipe_text;
   init.kwargs = {{"model", std::shared_ptr<lifecycle::ModelHandle>(handle)}, {"hardware", hardware}, {"plan", plan}};
   lifecycle.initialize(init);
@@ -151,6 +157,13 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
     sample_options.seed = options.seed;
     auto samples = data::load_samples(*options.dataset, tokenizer, sample_options);
     if (samples.empty()) throw data::DatasetError(options.dataset->string() + ": no calibration samples");
+    if (samples.size() < options.num_calibration_samples && comm.rank() == 0) {
+      size_t tokens = 0;
+      for (const auto& sample : samples) tokens += sample.size();
+      spdlog::warn("{}: gives {} calibration sample(s) ({} tokens at up to {} per sample), fewer than the {} "
+                   "requested; calibrating with those", options.dataset->string(), samples.size(), tokens,
+                   options.max_seq_length, options.num_calibration_samples);
+    }
     shard = std::make_unique<CalibrationShard>(samples, options.pipeline.chunk_size, comm.rank(), comm.world_size());
   }
 

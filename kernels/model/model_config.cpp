@@ -243,6 +243,10 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
 
   config.tie_word_embeddings = fields.bool_or("tie_word_embeddings", false);
   config.torch_dtype = fields.string_or("torch_dtype", fields.string_or("dtype", "float32"));
+  if (config.torch_dtype != "float32" && config.torch_dtype != "float16" && config.torch_dtype != "bfloat16" &&
+      config.torch_dtype != "float" && config.torch_dtype != "half") {
+    fields.fail("torch_dtype \"" + config.torch_dtype + "\" is not supported (float32, float16 or bfloat16)");
+  }
   config.bos_token_id = fields.optional_int("bos_token_id");
   config.eos_token_ids = parse_eos_ids(fields, json);
 

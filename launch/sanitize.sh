@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds dcomp with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/,
+# no CUDA) and runs the unit tests and a 2-rank `dcomp oneshot` under them. Any
+# sanitizer report fails the run (halt_on_error). Leaks inside Open MPI's own
+# start-up code are suppressed (tests/sanitizers/lsan.supp); dcomp's are not.
+# Usage: launch/sanitize.sh [ctest arguments]
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${DCOMP_ASAN_BUILD_DIR:-$repo_root/build-asan}"
+data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
+DCOMP_BUILD_DIR="$build_dir" "$repo_root/launch/setup.sh" -DDCOMP_SANITIZERS=ON -DDCOMP_WITH_CUDA=OFF \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+export LSAN_OPTIONS="suppressions=$repo_root/tests/sanitizers/lsan.supp:print_suppressions=0"
+export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+echo "dcomp sanitize: unit tests under ASan + UBSan"
+(cd "$build_dir" && ctest --output-on-failure --timeout 900 -j "$(nproc)" -L unit "$@")
+
+if [ ! -d "$data/tinystories-656k" ]; then
+  echo "dcomp sanitize: SKIP the 2-rank oneshot: shared data folder not found: $data"
+  exit 0
+fi
+echo "dcomp sanitize: 2-rank oneshot under ASan + UBSan"
+work="$(mktemp -d /tmp/dcomp-sanitize.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+if ! mpirun --allow-run-as-root -np 2 -x ASAN_OPTIONS -x UBSAN_OPTIONS -x LSAN_OPTIONS \
+    "$build_dir/bin/dcomp" --log-level warn oneshot --model "$data/tinystories-656k" --scheme W4A16 \
+    --dataset "$data/text/tinystories_valid_sample.txt" --num-calibration-samples 16 --max-seq-length 128 \
+    --threads 1 --output "$work/out" >"$work/log" 2>&1; then
+  cat "$work/log"
+  echo "dcomp sanitize: the 2-rank oneshot failed" >&2
+  exit 1
+fi
+if grep -E "AddressSanitizer|LeakSanitizer|runtime error:" "$work/log"; then
+  echo "dcomp sanitize: sanitizer reports in the 2-rank oneshot" >&2
+  exit 1
+fi
+[ -f "$work/out/config.json" ] || { echo "dcomp sanitize: no checkpoint written" >&2; exit 1; }
+echo "dcomp sanitize: clean"

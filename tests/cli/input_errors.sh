@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# What `dcomp oneshot` says about bad input, end to end: each case must exit
+# non-zero with a message naming the file and the problem, and leave no output
+# (neither the output folder nor a temporary one). One case, a dataset with
+# fewer samples than requested, is a warning and the run goes on.
+# Cases: model folder (no config.json, unsupported architecture, unsupported
+# dtype, a tensor shape that contradicts config.json, a truncated safetensors
+# file); recipe (invalid YAML with line and column, unknown modifier, scheme
+# together with config_groups, targets that match nothing); dataset (empty, an
+# invalid JSON line with its number), and a recipe whose keys hold no modifiers.
+# Usage: input_errors.sh <dcomp binary> <shared data folder>
+set -uo pipefail
+dcomp="$1"; data="$2"
+source_model="$data/tinystories-656k"
+[ -d "$source_model" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
+work="$(mktemp -d /tmp/dcomp-input-errors.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+failures=0
+dataset="$data/text/tinystories_valid_sample.txt"
+
+variant() {  # variant <name> <python statement editing config dict c>: a model copy with config.json edited
+  local dir="$work/models/$1"
+  mkdir -p "$dir" && cp "$source_model"/* "$dir"/
+  python3 - "$dir/config.json" "$2" <<'PY'
+import json, sys
+path, edit = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+exec(edit)
+json.dump(c, open(path, "w"), indent=2)
+PY
+  echo "$dir"
+}
+
+expect_failure() {  # expect_failure <case> <expected message part> -- <oneshot args...>
+  local name="$1" expected="$2"; shift 3
+  local out="$work/out-${name// /_}"
+  "$dcomp" --log-level warn oneshot --num-calibration-samples 8 --max-seq-length 64 --threads 1 \
+    --output "$out" "$@" >"$work/log" 2>&1
+  local status=$?
+  if [ "$status" -eq 0 ]; then echo "FAIL [$name]: exited 0"; failures=$((failures + 1)); return; fi
+  if ! grep -qF -- "$expected" "$work/log"; then
+    echo "FAIL [$name]: message lacks \"$expected\":"; cat "$work/log"; failures=$((failures + 1)); return
+  fi
+  if ls -d "$out" "$out".tmp-* >/dev/null 2>&1; then
+    echo "FAIL [$name]: output left behind"; failures=$((failures + 1)); return
+  fi
+  echo "ok [$name]: $(grep -F -- "$expected" "$work/log" | head -1)"
+}
+
+# Model folder.
+no_config="$work/models/no-config"; mkdir -p "$no_config"; cp "$source_model"/model.safetensors "$no_config"/
+expect_failure "no config.json" "$no_config/config.json" -- --model "$no_config" --scheme W4A16 --dataset "$dataset"
+gpt2="$(variant gpt2 'c["architectures"] = ["GPT2LMHeadModel"]; c["model_type"] = "gpt2"')"
+expect_failure "unsupported architecture" "GPT2LMHeadModel" -- --model "$gpt2" --scheme W4A16 --dataset "$dataset"
+int8="$(variant int8 'c["torch_dtype"] = "int8"')"
+expect_failure "unsupported dtype" "int8" -- --model "$int8" --scheme W4A16 --dataset "$dataset"
+wide="$(variant wide 'c["intermediate_size"] = c["intermediate_size"] * 2')"
+expect_failure "shape contradicts config.json" "mlp.gate_proj.weight" -- --model "$wide" --scheme W4A16 \
+  --dataset "$dataset"
+truncated="$work/models/truncated"; mkdir -p "$truncated"; cp "$source_model"/* "$truncated"/
+truncate -s 100000 "$truncated/model.safetensors"
+expect_failure "truncated safetensors" "$truncated/model.safetensors" -- --model "$truncated" --scheme W4A16 \
+  --dataset "$dataset"
+
+# Recipe.
+printf 'stage:\n  mods:\n    GPTQModifier: {scheme: W4A16\n' >"$work/bad.yaml"
+expect_failure "invalid YAML" "bad.yaml:" -- --model "$source_model" --recipe "$work/bad.yaml" --dataset "$dataset"
+printf 'q_stage:\n  q_modifiers:\n    GPTQModifer:\n      scheme: W4A16\n' >"$work/typo.yaml"
+expect_failure "unknown modifier" "typo.yaml:3:5: unknown modifier 'GPTQModifer'" -- --model "$source_model" \
+  --recipe "$work/typo.yaml" --dataset "$dataset"
+printf 'q_stage:\n  q_modifiers:\n    GPTQModifier:\n      scheme: W4A16\n      config_groups:\n        g: {targets: [Linear], weights: {num_bits: 8}}\n' >"$work/both.yaml"
+expect_failure "scheme and config_groups" "mutually exclusive" -- --model "$source_model" --recipe "$work/both.yaml" \
+  --dataset "$dataset"
+printf 'q_stage:\n  q_modifiers:\n    GPTQModifier:\n      scheme: W4A16\n      targets: [Conv2d]\n' >"$work/nothing.yaml"
+expect_failure "targets match nothing" "match no module" -- --model "$source_model" --recipe "$work/nothing.yaml" \
+  --dataset "$dataset"
+
+printf 'stage:\n  mods:\n    GPTQModifier:\n      scheme: W4A16\n' >"$work/unnamed.yaml"
+expect_failure "no modifiers" "defines no modifiers" -- --model "$source_model" --recipe "$work/unnamed.yaml" \
+  --dataset "$dataset"
+
+# Dataset.
+: >"$work/empty.txt"
+expect_failure "empty dataset" "$work/empty.txt" -- --model "$source_model" --scheme W4A16 --dataset "$work/empty.txt"
+printf '{"text": "Once upon a time"}\n{"text": "broken\n{"text": "The end"}\n' >"$work/rows.jsonl"
+expect_failure "invalid JSON line" "line 2" -- --model "$source_model" --scheme W4A16 --dataset "$work/rows.jsonl"
+
+# Fewer samples than requested: a warning, and the run completes.
+printf 'Once upon a time there was a cat.\n' >"$work/short.txt"
+if "$dcomp" --log-level warn oneshot --model "$source_model" --scheme W4A16 --dataset "$work/short.txt" \
+    --num-calibration-samples 64 --threads 1 --output "$work/short-out" >"$work/log" 2>&1 &&
+   grep -q "fewer than the 64 requested" "$work/log" && [ -f "$work/short-out/config.json" ]; then
+  echo "ok [fewer samples than requested]: $(grep -F "fewer than" "$work/log" | head -1)"
+else
+  echo "FAIL [fewer samples than requested]:"; cat "$work/log"; failures=$((failures + 1))
+fi
+
+[ "$failures" -eq 0 ] || { echo "$failures case(s) failed"; exit 1; }
+echo "all cases passed"
