@@ -11,6 +11,7 @@
 #include "actors/layer_statistics.hpp"
 #include "actors/llama_model_handle.hpp"
 #include "actors/pipeline_workers.hpp"
+#include "actors/progress_display.hpp"
 #include "actors/run_report.hpp"
 #include "kernels/model/decoder_layer.hpp"
 #include "kernels/model/rotary_embedding.hpp"
@@ -96,10 +97,11 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     }
   }
   std::vector<LayerReport> reports;
-  const auto pipeline_started = Clock::now();
+  ProgressDisplay display(in.comm->rank(), layers, first_layer);
   for (int layer = first_layer; layer < layers; ++layer) {
     LayerReport report;
     report.layer = layer;
+    display.phase(layer, "load");
     auto started = Clock::now();
     model::DecoderLayerWeights weights =
         prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
@@ -110,6 +112,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     report.load_seconds = seconds_since(started);
 
     started = Clock::now();
+    display.phase(layer, forward ? "calibrate" : "prepare");
     LayerStatistics statistics(layer, config, plan.needs_hessians, plan.needs_channel_ranges);
     if (forward) {
       for (size_t c = 0; c < hidden.chunks.size(); ++c) {
@@ -135,6 +138,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
       }
     }
 
+    display.phase(layer, "compress");
     started = Clock::now();
     report.modifier_results = in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
     apply_layer_work(*work, weights);
@@ -153,6 +157,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
       report.errors.push_back(error);
     }
 
+    display.phase(layer, "propagate");
     started = Clock::now();
     if (forward && layer + 1 < layers) {
       for (auto& chunk : hidden.chunks) {
@@ -161,6 +166,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     }
     report.propagate_seconds = seconds_since(started);
 
+    display.phase(layer, "write");
     started = Clock::now();
     in.sink->write_layer(*work, weights);
     report.write_seconds = seconds_since(started);
@@ -170,14 +176,11 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
       in.sink->keep_on_failure();
       report.write_seconds = seconds_since(started);
     }
-    const double elapsed = seconds_since(pipeline_started);
-    const int done_here = layer + 1 - first_layer;
-    const double eta = elapsed / done_here * static_cast<double>(layers - (layer + 1));
     spdlog::info("layer {}/{} done: load {:.2f}s, calibrate {:.2f}s, reduce {:.2f}s, compress {:.2f}s, "
-                 "propagate {:.2f}s, write {:.2f}s | elapsed {:.1f}s, ETA {:.1f}s",
+                 "propagate {:.2f}s, write {:.2f}s | elapsed {}, ETA {}",
                  layer + 1, config.num_hidden_layers, report.load_seconds, report.calibrate_seconds,
                  report.reduce_seconds, report.compress_seconds, report.propagate_seconds, report.write_seconds,
-                 elapsed, eta);
+                 format_duration(display.elapsed_seconds()), format_duration(display.eta_seconds(layer + 1)));
     reports.push_back(std::move(report));
   }
   in.sink->write_embedding_and_head(ends, nullptr);

@@ -4,6 +4,8 @@
 
 #include <mutex>
 
+#include <unistd.h>
+
 namespace dcomp::logging {
 namespace {
 
@@ -23,7 +25,9 @@ void apply_locked(LoggingState& s) {
   if (!logger) {
     logger = spdlog::stderr_color_mt("dcomp");
   }
-  logger->set_pattern("[%H:%M:%S.%e] [rank " + std::to_string(s.rank) + "] [%^%l%$] %v");
+  // On a terminal each line first clears what is left of a progress status line.
+  const std::string clear_line = ::isatty(STDERR_FILENO) ? "\033[K" : "";
+  logger->set_pattern(clear_line + "[%H:%M:%S.%e] [rank " + std::to_string(s.rank) + "] [%^%l%$] %v");
   auto level = s.rank == 0 ? s.requested : std::max(s.requested, spdlog::level::warn);
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);
