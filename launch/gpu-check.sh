@@ -2,7 +2,9 @@
 # GPU check, for a machine with NVIDIA GPUs, CUDA and NCCL (e.g. /usr/local/cuda):
 # builds dcomp with CUDA + NCCL into build-gpu and runs the tests labelled `gpu`
 # (the NCCL communicator between two ranks, one GPU each; with one GPU the test
-# reports that NCCL needs one GPU per rank), then the rank-invariance test.
+# reports that NCCL needs one GPU per rank; the CUDA kernels against their CPU
+# references), prints the output of the kernel tests (test_gpu) and of the GPU
+# benchmark (bench_gpu), then runs the rank-invariance test; fails if any of them failed.
 # The CPU dependencies come from Debian (launch/setup.sh installs missing ones).
 # Usage: launch/gpu-check.sh [extra cmake arguments]
 set -euo pipefail
@@ -13,5 +15,9 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || echo "nv
 "$DCOMP_BUILD_DIR/bin/dcomp" --version
 cd "$DCOMP_BUILD_DIR"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
-ctest --output-on-failure -L gpu
-ctest --output-on-failure -R 'mpi.oneshot.rank_invariance'
+status=0
+ctest --output-on-failure -L gpu || status=1
+tests/test_gpu || status=1  # again, for the error counts and tolerances each test prints
+bin/bench_gpu || status=1
+ctest --output-on-failure -R 'mpi.oneshot.rank_invariance' || status=1
+exit "$status"
