@@ -116,7 +116,8 @@ int main(int argc, char** argv) {
   const at::Tensor hessian = at::mm(x.t(), x) * (2.0 / static_cast<double>(x.size(0)));
   std::printf("threads %d; Hessian [%lld, %lld] from %lld tokens in %.2f s\n", threads, static_cast<long long>(in),
               static_cast<long long>(in), static_cast<long long>(x.size(0)), seconds_since(start));
-  std::printf("%-14s %12s %14s %8s %16s\n", "weight", "dcomp [s]", "transcribed [s]", "ratio", "codes differing");
+  std::printf("%-14s %12s %14s %8s %16s   %s\n", "weight", "dcomp [s]", "transcribed [s]", "ratio", "codes differing",
+              "dcomp split: factorization + column loop + rest [s]");
 
   for (const int64_t out : outs) {
     const at::Tensor weight = at::randn({out, in}) * 0.02;
@@ -135,8 +136,10 @@ int main(int argc, char** argv) {
 
     const int64_t differing = result.codes.ne(reference).sum().item<int64_t>();
     const std::string shape = "[" + std::to_string(out) + ", " + std::to_string(in) + "]";
-    std::printf("%-14s %12.2f %14.2f %8.2f %9lld of %lld\n", shape.c_str(), ours, theirs, theirs / ours,
-                static_cast<long long>(differing), static_cast<long long>(weight.numel()));
+    std::printf("%-14s %12.2f %14.2f %8.2f %9lld of %lld   %.2f + %.2f + %.2f\n", shape.c_str(), ours, theirs,
+                theirs / ours, static_cast<long long>(differing), static_cast<long long>(weight.numel()),
+                result.factorization_seconds, result.column_loop_seconds,
+                ours - result.factorization_seconds - result.column_loop_seconds);
     std::fflush(stdout);
   }
   return 0;

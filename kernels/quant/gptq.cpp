@@ -2,6 +2,7 @@
 // src/llmcompressor/modifiers/gptq/gptq_quantize.py (quantize_weight, steps 1–11).
 #include "kernels/quant/gptq.hpp"
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -9,8 +10,9 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/quant/gptq_solve.hpp"
 #include "kernels/quant/inverse_hessian.hpp"
-#include "kernels/quant/lazy_batch_update.hpp"
+#include "kernels/quant/matrix_copies.hpp"
 #include "kernels/quant/observers.hpp"
 #include "kernels/quant/qparam_layout.hpp"
 #include "kernels/quant/quant_grid.hpp"
@@ -32,9 +34,26 @@ void check_inputs(const at::Tensor& weight, const at::Tensor& hessian, const Gpt
   if (options.block_size <= 0) {
     throw std::invalid_argument("gptq_quantize: block_size must be positive, got " + std::to_string(options.block_size));
   }
-  if (!at::isfinite(weight).all().item<bool>()) {
-    throw std::invalid_argument("gptq_quantize: the weight contains NaN or infinite values");
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// One qparam table in the column loop's layout: [scale_columns, padded_rows] fp32,
+// entry (c, r) = values[row_to_scale_row[r]·scale_columns + c], padding rows = `pad`.
+at::Tensor per_row_table(const at::Tensor& values, const QParamLayout& layout, int64_t padded_rows, float pad) {
+  const at::Tensor flat = values.reshape({-1}).to(at::kFloat).contiguous();
+  const float* v = flat.data_ptr<float>();
+  const int64_t scale_columns = layout.scale_columns;
+  at::Tensor table = at::full({scale_columns, padded_rows}, pad, at::kFloat);
+  float* t = table.data_ptr<float>();
+  for (int64_t c = 0; c < scale_columns; ++c) {
+    for (int64_t r = 0; r < layout.rows; ++r) {
+      t[c * padded_rows + r] = v[layout.row_to_scale_row[static_cast<size_t>(r)] * scale_columns + c];
+    }
   }
+  return table;
 }
 
 }  // namespace
@@ -42,6 +61,10 @@ void check_inputs(const at::Tensor& weight, const at::Tensor& hessian, const Gpt
 GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantizationArgs& args,
                          const GptqOptions& options) {
   check_inputs(weight, hessian, options);
+  const at::Tensor original = weight.contiguous();  // [out, in] fp32
+  if (!all_finite(original.data_ptr<float>(), original.numel())) {
+    throw std::invalid_argument("gptq_quantize: the weight contains NaN or infinite values");
+  }
   args.validate();
   const QuantGrid grid = QuantGrid::from_args(args);
   const Strategy strategy = args.resolved_strategy();
@@ -53,20 +76,19 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
 
   const int64_t rows = weight.size(0);
   const int64_t columns = weight.size(1);
-  const at::Tensor original = weight.contiguous();
-  at::Tensor w;  // [out, in] working copy, permuted columns when actorder is set
-  at::Tensor h;  // [in, in] working copy, permuted alike
+  at::Tensor w = at::empty({rows, columns}, at::kFloat);  // [out, in] working copy, solve order
 
-  // Step 3: columns by decreasing Hessian diagonal (stable for equal diagonals).
-  at::Tensor perm;  // int64 [in]: permuted position → original column
+  // Step 3: columns by decreasing Hessian diagonal (stable for equal diagonals). The
+  // Hessian itself is permuted inside the factorization (step 8).
+  at::Tensor perm;  // int64 [in]: solve position → original column
   if (actorder != ActOrder::None) {
-    perm = std::get<1>(at::sort(hessian.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true));
-    w = original.index_select(1, perm).contiguous();
-    h = hessian.index_select(0, perm).index_select(1, perm).contiguous();
+    perm = std::get<1>(at::sort(hessian.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true)).contiguous();
+    gather_columns(original.data_ptr<float>(), perm.data_ptr<int64_t>(), w.data_ptr<float>(), rows, columns);
   } else {
-    w = original.clone();
-    h = hessian.contiguous().clone();
+    perm = at::arange(columns, at::kLong);
+    w.copy_(original);
   }
+  const int64_t* position_column = perm.data_ptr<int64_t>();
 
   // Steps 4–6: scales fixed before the loop, from the original weight, or from the
   // permuted weight for actorder Group so that its groups are contiguous in that order.
@@ -74,59 +96,52 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   result.qparams = observe_weight(actorder == ActOrder::Group ? w : original, args);
   const QParamLayout layout = make_qparam_layout(rows, columns, args);
   std::vector<int64_t> position_scale_column(static_cast<size_t>(columns));
-  {
-    const at::Tensor perm_values = perm.defined() ? perm.contiguous() : at::Tensor();
-    for (int64_t p = 0; p < columns; ++p) {
-      // actorder Static: each permuted column keeps its original group.
-      const int64_t column = actorder == ActOrder::Static ? perm_values.data_ptr<int64_t>()[p] : p;
-      position_scale_column[static_cast<size_t>(p)] = layout.column_to_scale_column[static_cast<size_t>(column)];
-    }
+  for (int64_t p = 0; p < columns; ++p) {
+    // actorder Static: each permuted column keeps its original group.
+    const int64_t column = actorder == ActOrder::Static ? position_column[p] : p;
+    position_scale_column[static_cast<size_t>(p)] = layout.column_to_scale_column[static_cast<size_t>(column)];
   }
-  const at::Tensor scale = result.qparams.scale.reshape({-1}).contiguous();
-  const at::Tensor zero_point = result.qparams.zero_point.reshape({-1}).to(at::kFloat).contiguous();
-  const float* scale_values = scale.data_ptr<float>();
-  const float* zero_point_values = zero_point.data_ptr<float>();
+  const int64_t padded_rows = (rows + kGptqRowTile - 1) / kGptqRowTile * kGptqRowTile;
+  const at::Tensor scale_table = per_row_table(result.qparams.scale, layout, padded_rows, 1.0f);
+  const at::Tensor zero_point_table = per_row_table(result.qparams.zero_point, layout, padded_rows, 0.0f);
 
-  // Step 7: inputs that never fired carry no information; their columns are zeroed.
-  const at::Tensor dead = mask_dead_inputs(h);
-  w.masked_fill_(dead.unsqueeze(0), 0.0f);
-
-  // Step 8: damped upper Cholesky factor of H⁻¹, with retries, else identity (RTN).
-  InverseHessianFactor factor = inverse_hessian_factor(h, options.dampening_frac, options.max_damping_retries);
-  h = at::Tensor();
+  // Steps 7–8: inputs that never fired carry no information (their diagonal entry
+  // becomes 1, their columns are zeroed); damped upper Cholesky factor of the permuted
+  // H⁻¹, with retries, else identity (RTN).
+  auto start = std::chrono::steady_clock::now();
+  at::Tensor dead;  // bool [in], solve order
+  InverseHessianFactor factor =
+      permuted_inverse_hessian_factor(hessian, perm, options.dampening_frac, options.max_damping_retries, dead);
+  result.factorization_seconds = seconds_since(start);
+  if (dead.any().item<bool>()) w.masked_fill_(dead.unsqueeze(0), 0.0f);
   result.damping = factor.damping;
   result.retries = factor.retries;
   result.fell_back_to_rtn = factor.identity_fallback;
 
-  // Step 9: the column loop with lazy block updates.
+  // Step 9: the column loop with lazy block updates; w ends up dequantized.
+  start = std::chrono::steady_clock::now();
   at::Tensor codes = at::empty({rows, columns}, at::TensorOptions().dtype(grid.is_float ? at::kByte : at::kChar));
-  uint8_t* fp8_codes = grid.is_float ? codes.data_ptr<uint8_t>() : nullptr;
-  int8_t* int_codes = grid.is_float ? nullptr : codes.data_ptr<int8_t>();
-  const int64_t scale_columns = layout.scale_columns;
-  result.loss = lazy_batch_update(
-      w, factor.upper, options.block_size, [](int64_t, int64_t) {},
-      [&](int64_t row, int64_t position, int64_t in_block, const float* block_row) -> float {
-        const int64_t q = layout.row_to_scale_row[static_cast<size_t>(row)] * scale_columns +
-                          position_scale_column[static_cast<size_t>(position)];
-        const int32_t code = grid.code(block_row[in_block], scale_values[q], zero_point_values[q]);
-        if (fp8_codes != nullptr) {
-          fp8_codes[row * columns + position] = static_cast<uint8_t>(code);
-        } else {
-          int_codes[row * columns + position] = static_cast<int8_t>(code);
-        }
-        return grid.value(code, scale_values[q], zero_point_values[q]);
-      });
+  GptqSolveTargets targets;
+  targets.grid = grid;
+  targets.scale = scale_table.data_ptr<float>();
+  targets.zero_point = zero_point_table.data_ptr<float>();
+  targets.padded_rows = padded_rows;
+  targets.scale_column = position_scale_column.data();
+  targets.codes = codes.data_ptr();
+  targets.vectorized = options.vectorized;
+  result.loss = gptq_solve(w, factor.upper, options.block_size, targets);
+  result.column_loop_seconds = seconds_since(start);
 
   // Steps 10–11: original column order; g_idx for actorder Group.
-  if (perm.defined()) {
-    const at::Tensor inverse_perm = at::argsort(perm);
-    result.codes = codes.index_select(1, inverse_perm);
-    result.dequantized = w.index_select(1, inverse_perm);
+  if (actorder != ActOrder::None) {
+    const at::Tensor inverse_perm = at::argsort(perm).contiguous();  // original column → solve position
+    const int64_t* inverse = inverse_perm.data_ptr<int64_t>();
+    permute_columns_in_place(static_cast<uint8_t*>(codes.data_ptr()), inverse, rows, columns);
+    permute_columns_in_place(w.data_ptr<float>(), inverse, rows, columns);
     if (actorder == ActOrder::Group) result.g_idx = inverse_perm.div(*args.group_size, "floor").to(at::kInt);
-  } else {
-    result.codes = codes;
-    result.dequantized = w;
   }
+  result.codes = codes;
+  result.dequantized = w;
   return result;
 }
 

@@ -22,6 +22,7 @@ struct GptqOptions {
   int64_t block_size = 128;       // columns per lazy-update block
   double dampening_frac = 0.01;   // damping = frac · mean(diag H)
   int max_damping_retries = 6;    // on a failed Cholesky the damping is multiplied by 10, this many times at most
+  bool vectorized = true;         // AVX-512 column loop where the CPU has it (same results as the portable loop)
 };
 
 struct GptqResult {
@@ -33,6 +34,8 @@ struct GptqResult {
   double damping = 0;      // absolute damping added to diag(H)
   int retries = 0;         // damping increases after failed Cholesky factorizations
   bool fell_back_to_rtn = false;  // no factorization succeeded: Hinv = I (round to nearest)
+  double factorization_seconds = 0;  // wall time of the inverse-Hessian factorization
+  double column_loop_seconds = 0;    // wall time of the column loop (quantize, in-block updates, block GEMMs)
 };
 
 /// weight [out, in] fp32; hessian [in, in] fp32, symmetric, already divided by the
@@ -43,8 +46,10 @@ struct GptqResult {
 /// actorder Group, so groups are contiguous in permuted order). The args must pass
 /// QuantizationArgs::validate(), which rejects actorder Group without the group strategy.
 ///
-/// Costs about 2·out·in² FLOPs in the block GEMMs plus out·in·block_size in the
-/// in-block updates, and O(in³) for the factorizations.
+/// Costs about out·in² FLOPs in the block GEMMs plus out·in·block_size in the
+/// in-block updates, and (4/3)·in³ for the factorization (the LAPACK chain of upstream,
+/// bit for bit; see inverse_hessian.hpp). The codes are those of the upstream fp32 loop
+/// with the same scales, bit for bit (see gptq_solve.hpp).
 ///
 /// Throws std::invalid_argument for mismatched shapes, non-fp32 or non-finite input,
 /// and QuantConfigError for arguments GPTQ cannot use (e.g. the Token strategy).

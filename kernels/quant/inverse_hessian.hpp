@@ -14,7 +14,10 @@ namespace dcomp::quant {
 
 /// Result of inverse_hessian_factor.
 struct InverseHessianFactor {
-  at::Tensor upper;  // [n, n] fp32: U with UᵀU = (H + damping·I)⁻¹, U upper triangular; identity on fallback
+  // [n, n] fp32: U with UᵀU = (H + damping·I)⁻¹, U upper triangular (zeros below the
+  // diagonal); identity on fallback. Stored column-major as LAPACK leaves it
+  // (upper.t() is contiguous): call .contiguous() for raw rows.
+  at::Tensor upper;
   double damping = 0.0;           // the absolute damping added to the diagonal that succeeded
   int retries = 0;                // failed factorizations before success (or before the fallback)
   bool identity_fallback = false; // every attempt failed: U = I (round-to-nearest / no error feedback)
@@ -24,12 +27,23 @@ struct InverseHessianFactor {
 /// ([n, n] fp32, modified in place) to 1 and returns the mask, bool [n] (true = dead).
 at::Tensor mask_dead_inputs(at::Tensor& hessian);
 
-/// hessian [n, n] fp32, symmetric (dead inputs already masked). Adds
-/// λ = dampening_frac·mean(diag H) to the diagonal and factors; when the Cholesky
-/// factorization of H + λI or of its inverse fails (or is not finite), λ is multiplied
-/// by 10 and tried again, up to `max_retries` times (a zero λ is first raised to
-/// 0.01·mean(diag H)). Throws std::invalid_argument for a non-square, non-fp32 or
-/// non-finite Hessian.
+/// hessian [n, n] fp32, symmetric (dead inputs already masked; only its lower
+/// triangle is read). Adds λ = dampening_frac·mean(diag H) to the diagonal and factors
+/// with the LAPACK calls, in the order and storage, of upstream's
+/// linalg.cholesky → cholesky_inverse → linalg.cholesky(upper=True) on the CPU
+/// (potrf 'L', potri 'L', potrf 'U'), so U is bit for bit what that chain returns,
+/// without its intermediate tensor copies. When a factorization fails (or U is not
+/// finite), λ is multiplied by 10 and tried again, up to `max_retries` times (a zero λ
+/// is first raised to 0.01·mean(diag H)). Costs about (4/3)·n³ FLOPs per attempt.
+/// Throws std::invalid_argument for a non-square, non-fp32 or non-finite Hessian.
 InverseHessianFactor inverse_hessian_factor(const at::Tensor& hessian, double dampening_frac, int max_retries);
+
+/// The same for P·H·Pᵀ, the Hessian with rows and columns in the order `perm`
+/// (int64 [n], a permutation: position → row of `hessian`), after mask_dead_inputs on
+/// it — bit for bit what mask_dead_inputs + inverse_hessian_factor on the permuted copy
+/// give — without that copy: each attempt gathers straight into LAPACK's buffer.
+/// `dead` receives the dead-input mask, bool [n] in permuted order.
+InverseHessianFactor permuted_inverse_hessian_factor(const at::Tensor& hessian, const at::Tensor& perm,
+                                                     double dampening_frac, int max_retries, at::Tensor& dead);
 
 }  // namespace dcomp::quant

@@ -1,8 +1,9 @@
-// The column loop shared by GPTQ and SparseGPT: each column of W is replaced (by its
-// quantized value, or 0 when pruned) in order, and the error, scaled by the inverse
-// Hessian factor, is pushed onto the columns still to come. Updates inside a block of
-// columns are applied at once per row (the rows are independent, so they run in
-// parallel over raw row pointers); the rest of the matrix receives one GEMM per block.
+// The generic column loop (SparseGPT's; GPTQ runs the vectorized gptq_solve.hpp with
+// the same arithmetic): each column of W is replaced (by its quantized value, or 0
+// when pruned) in order, and the error, scaled by the inverse Hessian factor, is
+// pushed onto the columns still to come. Updates inside a block of columns are applied
+// at once per row (the rows are independent, so they run in parallel over raw row
+// pointers); the rest of the matrix receives one GEMM per block.
 //
 // reference: Frantar et al., "GPTQ" (arXiv 2210.17323), §3 "Lazy Batch-Updates"
 // and Algorithm 1; llm-compressor modifiers/gptq/gptq_quantize.py (the block loop);
@@ -19,7 +20,8 @@
 namespace dcomp::quant {
 
 /// work: [rows, n] fp32 contiguous, updated in place; on return column j holds the
-/// value chosen for it. hinv_upper: [n, n] fp32 contiguous upper factor U (UᵀU = H⁻¹).
+/// value chosen for it. hinv_upper: [n, n] fp32 upper factor U (UᵀU = H⁻¹), any
+/// strides (a column-major factor is copied to rows once).
 ///
 /// For each block [i1, i2) of `block_size` columns:
 ///  - before_block(i1, i2) runs once the block's columns hold all updates from earlier
@@ -36,11 +38,12 @@ namespace dcomp::quant {
 template <typename BeforeBlock, typename Replace>
 double lazy_batch_update(at::Tensor& work, const at::Tensor& hinv_upper, int64_t block_size,
                          BeforeBlock&& before_block, Replace&& replace) {
-  TORCH_CHECK(work.is_contiguous() && hinv_upper.is_contiguous(), "lazy_batch_update: tensors must be contiguous");
+  TORCH_CHECK(work.is_contiguous(), "lazy_batch_update: the work matrix must be contiguous");
+  const at::Tensor u_rows = hinv_upper.contiguous();  // [n, n] fp32 row-major U
   const int64_t rows = work.size(0);
   const int64_t n = work.size(1);
   float* w = work.data_ptr<float>();
-  const float* u = hinv_upper.data_ptr<float>();
+  const float* u = u_rows.data_ptr<float>();
   const int64_t err_stride = std::min(block_size, n);
   at::Tensor err = at::empty({rows, err_stride}, at::kFloat);  // [rows, block]: scaled errors of one block
   float* e = err.data_ptr<float>();
@@ -73,7 +76,7 @@ double lazy_batch_update(at::Tensor& work, const at::Tensor& hinv_upper, int64_t
     });
     if (i2 < n) {
       at::Tensor rest = work.narrow(1, i2, n - i2);
-      rest.addmm_(err.narrow(1, 0, count), hinv_upper.narrow(0, i1, count).narrow(1, i2, n - i2), /*beta=*/1,
+      rest.addmm_(err.narrow(1, 0, count), u_rows.narrow(0, i1, count).narrow(1, i2, n - i2), /*beta=*/1,
                   /*alpha=*/-1);
     }
   }
