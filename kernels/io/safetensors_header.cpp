@@ -66,7 +66,7 @@ json parse_header_json(const HeaderErrors& errors, const char* first, const char
   json header;
   try {
     header = json::parse(first, last, on_event);
-  } catch (const json::parse_error& error) {
+  } catch (const json::exception& error) {  // parse_error, or out_of_range for a number too large
     errors.fail(std::string("header is not valid JSON: ") + error.what());
   }
   if (!header.is_object()) errors.fail(std::string("header is a JSON ") + header.type_name() + ", not an object");

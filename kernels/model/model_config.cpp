@@ -177,7 +177,7 @@ ModelConfig ModelConfig::from_dir(const std::filesystem::path& model_dir) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range for a number too large
     throw ModelConfigError(path.string() + ": not valid JSON: " + error.what());
   }
   return from_json(json, path);

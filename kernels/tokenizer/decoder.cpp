@@ -4,6 +4,7 @@
 #include "kernels/tokenizer/decoder.hpp"
 
 #include <cstdlib>
+#include <optional>
 
 #include "kernels/tokenizer/byte_level.hpp"
 #include "kernels/tokenizer/text_replace.hpp"
@@ -44,11 +45,18 @@ std::vector<std::string> characters_of(const std::string& text) {
   return characters;
 }
 
+size_t total_size(const std::vector<std::string>& tokens) {
+  size_t total = 0;
+  for (const std::string& token : tokens) total += token.size();
+  return total;
+}
+
 }  // namespace
 
 Decoder Decoder::from_json(const nlohmann::json& node, const JsonContext& context) {
   Decoder decoder;
-  append_steps(node, context.with_component("decoder"), decoder.steps_);
+  decoder.context_ = context.with_component("decoder");
+  append_steps(node, decoder.context_, decoder.steps_);
   return decoder;
 }
 
@@ -92,11 +100,23 @@ void Decoder::append_steps(const nlohmann::json& node, const JsonContext& contex
   steps.push_back(std::move(step));
 }
 
-void Decoder::apply_step(const Step& step, std::vector<std::string>& tokens) {
+// Only Replace can grow the tokens by more than half (the others shrink them or turn
+// a byte into U+FFFD), so it is bounded while it runs and the others after each step.
+void Decoder::apply_step(const Step& step, std::vector<std::string>& tokens, const GrowthLimit& limit) {
   switch (step.kind) {
-    case Step::Kind::kReplace:
-      for (std::string& token : tokens) token = replace_all(token, step.pattern, step.content);
+    case Step::Kind::kReplace: {
+      size_t total = total_size(tokens);
+      for (std::string& token : tokens) {
+        const size_t others = total - token.size();
+        if (others > limit.max_size()) limit.fail();
+        std::optional<std::string> replaced =
+            replace_all_within(token, step.pattern, step.content, limit.max_size() - others);
+        if (!replaced) limit.fail();
+        token = std::move(*replaced);
+        total = others + token.size();
+      }
       return;
+    }
     case Step::Kind::kByteFallback: {
       // Runs of <0xXX> tokens become their UTF-8 text, or one U+FFFD per byte when ill formed.
       std::vector<std::string> out;
@@ -163,7 +183,11 @@ void Decoder::apply_step(const Step& step, std::vector<std::string>& tokens) {
 }
 
 std::string Decoder::decode(std::vector<std::string> tokens) const {
-  for (const Step& step : steps_) apply_step(step, tokens);
+  const GrowthLimit limit(context_, total_size(tokens));
+  for (const Step& step : steps_) {
+    apply_step(step, tokens, limit);
+    limit.check(total_size(tokens));
+  }
   std::string text;
   for (const std::string& token : tokens) text += token;
   return text;

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/tokenizer/growth_limit.hpp"
 #include "kernels/tokenizer/json_fields.hpp"
 
 namespace dcomp::tok {
@@ -18,6 +19,7 @@ class Decoder {
   static Decoder from_json(const nlohmann::json& node, const JsonContext& context);
 
   /// The text of `tokens`: every step rewrites the token list, then the tokens are joined.
+  /// Throws TokenizerError when the steps grow the tokens past their GrowthLimit.
   std::string decode(std::vector<std::string> tokens) const;
 
  private:
@@ -30,8 +32,9 @@ class Decoder {
     bool metaspace_strip_first = true;  // Metaspace: drop the replacement characters of the first token
   };
   static void append_steps(const nlohmann::json& node, const JsonContext& context, std::vector<Step>& steps);
-  static void apply_step(const Step& step, std::vector<std::string>& tokens);
+  static void apply_step(const Step& step, std::vector<std::string>& tokens, const GrowthLimit& limit);
 
+  JsonContext context_;  // the file and "decoder", for errors
   std::vector<Step> steps_;
 };
 

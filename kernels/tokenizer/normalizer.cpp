@@ -1,13 +1,17 @@
 // reference: huggingface/tokenizers normalizers/{mod,prepend,replace,utils}.rs.
 #include "kernels/tokenizer/normalizer.hpp"
 
+#include <optional>
+
+#include "kernels/tokenizer/growth_limit.hpp"
 #include "kernels/tokenizer/text_replace.hpp"
 
 namespace dcomp::tok {
 
 Normalizer Normalizer::from_json(const nlohmann::json& node, const JsonContext& context) {
   Normalizer normalizer;
-  append_steps(node, context.with_component("normalizer"), normalizer.steps_);
+  normalizer.context_ = context.with_component("normalizer");
+  append_steps(node, normalizer.context_, normalizer.steps_);
   return normalizer;
 }
 
@@ -29,15 +33,20 @@ void Normalizer::append_steps(const nlohmann::json& node, const JsonContext& con
 }
 
 std::string Normalizer::apply(std::string text) const {
+  const GrowthLimit limit(context_, text.size());
   for (const Step& step : steps_) {
     switch (step.kind) {
       case Step::Kind::kPrepend:
         if (!text.empty()) text.insert(0, step.content);  // an empty text stays empty
         break;
-      case Step::Kind::kReplace:
-        text = replace_all(text, step.pattern, step.content);
+      case Step::Kind::kReplace: {
+        std::optional<std::string> replaced = replace_all_within(text, step.pattern, step.content, limit.max_size());
+        if (!replaced) limit.fail();
+        text = std::move(*replaced);
         break;
+      }
     }
+    limit.check(text.size());
   }
   return text;
 }

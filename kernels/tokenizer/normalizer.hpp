@@ -18,7 +18,8 @@ class Normalizer {
   /// (NFC, Lowercase, Regex patterns, ...) throw TokenizerError naming them.
   static Normalizer from_json(const nlohmann::json& node, const JsonContext& context);
 
-  /// The normalized form of `text`.
+  /// The normalized form of `text`; throws TokenizerError when the steps grow it past
+  /// its GrowthLimit.
   std::string apply(std::string text) const;
 
  private:
@@ -29,6 +30,7 @@ class Normalizer {
   };
   static void append_steps(const nlohmann::json& node, const JsonContext& context, std::vector<Step>& steps);
 
+  JsonContext context_;  // the file and "normalizer", for errors
   std::vector<Step> steps_;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kernels/tokenizer/byte_level.hpp"
+#include "kernels/tokenizer/growth_limit.hpp"
 #include "kernels/tokenizer/text_replace.hpp"
 #include "kernels/tokenizer/utf8.hpp"
 
@@ -43,7 +44,8 @@ std::vector<Segment> segments_of(const std::vector<ByteSpan>& matches, size_t si
 
 PreTokenizer PreTokenizer::from_json(const nlohmann::json& node, const JsonContext& context) {
   PreTokenizer pre_tokenizer;
-  append_steps(node, context.with_component("pre_tokenizer"), pre_tokenizer.steps_);
+  pre_tokenizer.context_ = context.with_component("pre_tokenizer");
+  append_steps(node, pre_tokenizer.context_, pre_tokenizer.steps_);
   return pre_tokenizer;
 }
 
@@ -101,12 +103,18 @@ void PreTokenizer::append_steps(const nlohmann::json& node, const JsonContext& c
 }
 
 std::vector<PreToken> PreTokenizer::split(PreToken piece) const {
+  // One step grows the text at most fourfold (Metaspace), so checking after each step
+  // bounds the memory used.
+  const GrowthLimit limit(context_, piece.text.size());
   std::vector<PreToken> pieces;
   pieces.push_back(std::move(piece));
   for (const Step& step : steps_) {
     std::vector<PreToken> next;
     next.reserve(pieces.size());
     for (PreToken& current : pieces) apply_step(step, std::move(current), next);
+    size_t total = 0;
+    for (const PreToken& word : next) total += word.text.size();
+    limit.check(total);
     pieces = std::move(next);
   }
   return pieces;

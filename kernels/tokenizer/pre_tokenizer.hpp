@@ -26,7 +26,8 @@ class PreTokenizer {
   /// and unknown split regexes throw TokenizerError naming them.
   static PreTokenizer from_json(const nlohmann::json& node, const JsonContext& context);
 
-  /// The words of `piece`, in order, empty words left out.
+  /// The words of `piece`, in order, empty words left out; throws TokenizerError when
+  /// the steps grow the text past its GrowthLimit.
   std::vector<PreToken> split(PreToken piece) const;
 
  private:
@@ -51,6 +52,7 @@ class PreTokenizer {
   static void append_steps(const nlohmann::json& node, const JsonContext& context, std::vector<Step>& steps);
   static void apply_step(const Step& step, PreToken piece, std::vector<PreToken>& out);
 
+  JsonContext context_;  // the file and "pre_tokenizer", for errors
   std::vector<Step> steps_;
 };
 

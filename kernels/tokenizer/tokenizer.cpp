@@ -52,7 +52,7 @@ struct JsonDocument {
 JsonDocument parse_document(const std::string& text, const std::string& source) {
   try {
     return {nlohmann::json::parse(text), source};
-  } catch (const nlohmann::json::parse_error& error) {
+  } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range for a number too large
     throw TokenizerError(source + ": invalid JSON: " + error.what());
   }
 }
