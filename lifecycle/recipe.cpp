@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lifecycle/errors.hpp"
+#include "lifecycle/recipe_document.hpp"
 #include "lifecycle/yaml_json.hpp"
 
 namespace dcomp::lifecycle {
@@ -41,13 +42,37 @@ std::string front_matter(const std::string& text, const std::string& source) {
   throw RecipeError(source + ": no YAML front matter (between '---' lines) found in the Markdown recipe");
 }
 
-YAML::Node load_yaml(const std::string& text, const std::string& source) {
+YAML::Node parse_yaml(const std::string& text, const std::string& source) {
   try {
     return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     std::ostringstream out;
     out << source << ':' << e.mark.line + 1 << ':' << e.mark.column + 1 << ": invalid YAML: " << e.msg;
     throw RecipeError(out.str());
+  }
+}
+
+YAML::Node load_yaml(const std::string& text, const std::string& source) {
+  YAML::Node root = parse_yaml(text, source);
+  check_recipe_document(root, source);
+  return root;
+}
+
+// Builds a modifier. A YAML or JSON conversion error raised while it reads its
+// arguments (a value of an unexpected kind deep inside them) becomes a RecipeError that
+// names the recipe, the position and the modifier.
+ModifierPtr create_modifier(const ModifierRegistry& registry, const std::string& class_name, ModifierArgs& args) {
+  try {
+    return registry.create(class_name, args);
+  } catch (const YAML::Exception& error) {
+    std::ostringstream out;
+    out << args.source();
+    if (!error.mark.is_null()) out << ':' << error.mark.line + 1 << ':' << error.mark.column + 1;
+    out << ": " << class_name << " has an argument value of the wrong kind (" << error.msg << ")";
+    throw RecipeError(out.str());
+  } catch (const nlohmann::json::exception& error) {
+    throw RecipeError(args.location() + ": " + class_name + " has an argument value of the wrong kind (" + error.what() +
+                      ")");
   }
 }
 
@@ -95,7 +120,7 @@ Recipe Recipe::from_text(const std::string& text, const std::string& source, con
         const std::string class_name = mod_it->first.as<std::string>();
         registry.require_known(class_name, yaml_location(source, mod_it->first));
         ModifierArgs args(mod_it->second, source, class_name);
-        ModifierPtr modifier = registry.create(class_name, args);
+        ModifierPtr modifier = create_modifier(registry, class_name, args);
         if (modifier->group.empty()) modifier->group = inferred_group;
         recipe.modifiers_.push_back(std::move(modifier));
       }
@@ -134,11 +159,20 @@ Recipe Recipe::from_modifiers(std::vector<ModifierPtr> modifiers) {
 }
 
 std::string Recipe::to_yaml() const {
-  // Groups keep their order of first appearance.
+  // Modifiers are written in their order (the order they are applied in): consecutive
+  // ones of a group share its "<group>_modifiers" mapping. A group that comes back after
+  // another, or a second modifier of a class already in the mapping (class names are its
+  // keys), goes to the next free "<group>_1_modifiers", "<group>_2_modifiers", ...
   nlohmann::ordered_json stage = nlohmann::ordered_json::object();
+  std::string current_group, current_key;
   for (const auto& modifier : modifiers_) {
-    const std::string group_key = (modifier->group.empty() ? stage_ : modifier->group) + "_modifiers";
-    stage[group_key][modifier->class_name()] = modifier->serialize_args();
+    const std::string group = modifier->group.empty() ? stage_ : modifier->group;
+    if (current_key.empty() || group != current_group || stage[current_key].contains(modifier->class_name())) {
+      current_group = group;
+      current_key = group + "_modifiers";
+      for (int n = 1; stage.contains(current_key); ++n) current_key = group + "_" + std::to_string(n) + "_modifiers";
+    }
+    stage[current_key][modifier->class_name()] = modifier->serialize_args();
   }
   YAML::Emitter out;
   out << YAML::BeginMap << YAML::Key << (stage_ + "_stage") << YAML::Value << YAML::BeginMap;

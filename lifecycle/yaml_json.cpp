@@ -1,22 +1,61 @@
 #include "lifecycle/yaml_json.hpp"
 
 #include <cstdlib>
-#include <regex>
 
 namespace dcomp::lifecycle {
 namespace {
 
-nlohmann::json scalar_to_json(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
-  if (node.Tag() == "!") return text;  // quoted: always a string
-  static const std::regex integer(R"([-+]?[0-9]+)");
-  static const std::regex floating(R"([-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?)");
+enum class NumberKind { kNone, kInteger, kFloat };
+
+// Integer: [-+]?[0-9]+ ; float: [-+]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][-+]?[0-9]+)?
+// Scanned by hand: std::regex recurses once per character and overflows the stack on
+// long scalars.
+NumberKind number_kind(const std::string& text) {
+  size_t pos = 0;
+  const auto sign = [&] {
+    if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) ++pos;
+  };
+  const auto digits = [&] {
+    const size_t start = pos;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+    return pos - start;
+  };
+  sign();
+  const size_t integer_digits = digits();
+  bool floating = false;
+  size_t fraction_digits = 0;
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    fraction_digits = digits();
+    floating = true;
+  }
+  if (integer_digits == 0 && fraction_digits == 0) return NumberKind::kNone;
+  if (pos < text.size() && (text[pos] == 'e' || text[pos] == 'E')) {
+    ++pos;
+    sign();
+    if (digits() == 0) return NumberKind::kNone;
+    floating = true;
+  }
+  if (pos != text.size()) return NumberKind::kNone;
+  return floating ? NumberKind::kFloat : NumberKind::kInteger;
+}
+
+// What a plain (unquoted) scalar with this text reads as.
+nlohmann::json plain_scalar_to_json(const std::string& text) {
   if (text == "null" || text == "Null" || text == "NULL" || text == "~" || text.empty()) return nullptr;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
-  if (std::regex_match(text, integer)) return std::strtoll(text.c_str(), nullptr, 10);
-  if (std::regex_match(text, floating)) return std::strtod(text.c_str(), nullptr);
+  switch (number_kind(text)) {
+    case NumberKind::kInteger: return std::strtoll(text.c_str(), nullptr, 10);
+    case NumberKind::kFloat: return std::strtod(text.c_str(), nullptr);
+    case NumberKind::kNone: break;
+  }
   return text;
+}
+
+nlohmann::json scalar_to_json(const YAML::Node& node) {
+  if (node.Tag() == "!") return node.Scalar();  // quoted: always a string
+  return plain_scalar_to_json(node.Scalar());
 }
 
 }  // namespace
@@ -47,7 +86,12 @@ void emit_json_as_yaml(YAML::Emitter& out, const nlohmann::json& value) {
     for (const auto& item : value) emit_json_as_yaml(out, item);
     out << YAML::EndSeq;
   } else if (value.is_string()) {
-    out << value.get<std::string>();
+    // Quoted when, written plain, it would read back as null, a boolean or a number, or
+    // when it holds a carriage return: yaml-cpp writes that plain, where the line break
+    // after it would make it part of a CRLF and drop it on reading.
+    const auto& text = value.get_ref<const std::string&>();
+    if (!plain_scalar_to_json(text).is_string() || text.find('\r') != std::string::npos) out << YAML::DoubleQuoted;
+    out << text;
   } else if (value.is_boolean()) {
     out << value.get<bool>();
   } else if (value.is_number_integer()) {
