@@ -9,7 +9,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${DCOMP_ASAN_BUILD_DIR:-$repo_root/build-asan}"
 data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
 DCOMP_BUILD_DIR="$build_dir" "$repo_root/launch/setup.sh" -DDCOMP_SANITIZERS=ON -DDCOMP_WITH_CUDA=OFF \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo
+  -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1"
 
 export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
