@@ -20,6 +20,7 @@
 
 #include "kernels/quant/gptq.hpp"
 #include "kernels/quant/observers.hpp"
+#include "tests/quant/upstream_gptq_loop.hpp"
 
 namespace {
 
@@ -34,57 +35,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 at::Tensor calibration_inputs(int64_t tokens, int64_t in) {
   const at::Tensor shared = at::mm(at::randn({tokens, 64}), at::randn({64, in})) * 0.5;
   return (at::randn({tokens, in}) + shared) * at::linspace(0.1, 2.0, in);
-}
-
-// The upstream loop, op for op, with the scales computed once from the original weight.
-// Returns int8 codes [out, in] in the original column order.
-at::Tensor transcribed_gptq(const at::Tensor& weight, const at::Tensor& hessian, const QParams& qparams,
-                            int64_t group_size, int64_t block_size, double percdamp) {
-  const int64_t columns = weight.size(1);
-  at::Tensor w = weight.clone();
-  at::Tensor h = hessian.clone();
-  const at::Tensor perm = std::get<1>(at::sort(h.diagonal(), /*stable=*/true, 0, /*descending=*/true));
-  w = w.index_select(1, perm);
-  h = h.index_select(0, perm).index_select(1, perm);
-  const at::Tensor g_idx = at::arange(columns, at::kLong).div(group_size, "floor").index_select(0, perm).contiguous();
-  const int64_t* group = g_idx.data_ptr<int64_t>();
-  const at::Tensor scale = qparams.scale;
-  const at::Tensor zero_point = qparams.zero_point.to(at::kFloat);
-
-  const at::Tensor dead = h.diagonal().eq(0);
-  h.diagonal().masked_fill_(dead, 1.0);
-  w.masked_fill_(dead.unsqueeze(0), 0.0);
-  const double damp = percdamp * h.diagonal().mean().item<double>();
-  h.diagonal().add_(damp);
-  h = at::linalg_cholesky(h);
-  h = at::cholesky_inverse(h);
-  const at::Tensor hinv = at::linalg_cholesky(h, /*upper=*/true);
-
-  at::Tensor codes = at::empty(w.sizes(), at::kChar);
-  for (int64_t i1 = 0; i1 < columns; i1 += block_size) {
-    const int64_t i2 = std::min(i1 + block_size, columns);
-    const int64_t count = i2 - i1;
-    at::Tensor w1 = w.slice(1, i1, i2).clone();
-    at::Tensor q1 = at::zeros_like(w1);
-    at::Tensor err1 = at::zeros_like(w1);
-    const at::Tensor hinv1 = hinv.slice(0, i1, i2).slice(1, i1, i2);
-    for (int64_t i = 0; i < count; ++i) {
-      const at::Tensor col = w1.select(1, i);
-      const at::Tensor d = hinv1[i][i];
-      const at::Tensor s = scale.select(1, group[i1 + i]);
-      const at::Tensor z = zero_point.select(1, group[i1 + i]);
-      const at::Tensor integer = (col / s + z).clamp(-8, 7).round();
-      const at::Tensor q = (integer - z) * s;
-      codes.select(1, i1 + i).copy_(integer);
-      q1.select(1, i).copy_(q);
-      const at::Tensor err = (col - q) / d;
-      w1.slice(1, i, count).sub_(err.unsqueeze(1).matmul(hinv1.select(0, i).slice(0, i, count).unsqueeze(0)));
-      err1.select(1, i).copy_(err);
-    }
-    w.slice(1, i1, i2).copy_(q1);
-    if (i2 < columns) w.slice(1, i2, columns).sub_(err1.matmul(hinv.slice(0, i1, i2).slice(1, i2, columns)));
-  }
-  return codes.index_select(1, at::argsort(perm));
 }
 
 }  // namespace
@@ -131,7 +81,7 @@ int main(int argc, char** argv) {
 
     const QParams qparams = dcomp::quant::observe_weight(weight, args);
     start = std::chrono::steady_clock::now();
-    const at::Tensor reference = transcribed_gptq(weight, hessian, qparams, *args.group_size, block_size, percdamp);
+    const at::Tensor reference = dcomp::quant::testing::upstream_codes(weight, hessian, qparams, args, block_size, percdamp);
     const double theirs = seconds_since(start);
 
     const int64_t differing = result.codes.ne(reference).sum().item<int64_t>();
