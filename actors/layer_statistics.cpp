@@ -27,8 +27,10 @@ void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
 }
 
 LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians,
-                                 bool channel_ranges)
+                                 bool channel_ranges, c10::Device device)
     : layer_index_(layer_index), hessians_(hessians), channel_ranges_(channel_ranges) {
+  const auto doubles = at::TensorOptions().dtype(at::kDouble).device(device);
+  const auto floats = at::TensorOptions().dtype(at::kFloat).device(device);
   const int64_t attention_width = config.num_attention_heads * config.head_dim;
   const std::vector<std::pair<std::vector<std::string>, int64_t>> groups = {
       {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, config.hidden_size},
@@ -38,10 +40,10 @@ LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& conf
   for (const auto& [names, in_features] : groups) {
     auto& acc = inputs_[input_key(layer_index_, names.front())];
     for (const auto& name : names) acc.consumers.push_back(layer_module_name(layer_index_, name));
-    if (hessians_) acc.hessian_sum = at::zeros({in_features, in_features}, at::kDouble);
+    if (hessians_) acc.hessian_sum = at::zeros({in_features, in_features}, doubles);
     if (channel_ranges_) {
-      acc.channel_min = at::full({in_features}, std::numeric_limits<float>::infinity(), at::kFloat);
-      acc.channel_max = at::full({in_features}, -std::numeric_limits<float>::infinity(), at::kFloat);
+      acc.channel_min = at::full({in_features}, std::numeric_limits<float>::infinity(), floats);
+      acc.channel_max = at::full({in_features}, -std::numeric_limits<float>::infinity(), floats);
     }
   }
   hook_ = [this](const std::vector<std::string>& names, const at::Tensor& x) { observe(names, x); };
@@ -105,9 +107,11 @@ void LayerStatistics::fill(lifecycle::LayerWork& layer) {
     stats.consumers = acc.consumers;
     stats.num_samples = acc.num_samples;
     stats.num_tokens = acc.num_tokens;
-    if (acc.hessian_sum.defined()) stats.hessian_sum = acc.hessian_sum.to(at::kFloat);
-    stats.channel_min = acc.channel_min;
-    stats.channel_max = acc.channel_max;
+    if (acc.hessian_sum.defined()) stats.hessian_sum = acc.hessian_sum.to(at::kFloat).to(at::kCPU);
+    if (acc.channel_min.defined()) {
+      stats.channel_min = acc.channel_min.to(at::kCPU);
+      stats.channel_max = acc.channel_max.to(at::kCPU);
+    }
     layer.inputs[key] = std::move(stats);
     acc.hessian_sum = at::Tensor();
   }

@@ -35,8 +35,10 @@ void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens);
 class LayerStatistics {
  public:
   /// Every input of the layer gets zeroed statistics up front, so that a rank
-  /// without samples still takes part in every collective.
-  LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians, bool channel_ranges);
+  /// without samples still takes part in every collective. They live on `device`,
+  /// where the calibration pass runs.
+  LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians, bool channel_ranges,
+                  c10::Device device = c10::kCPU);
 
   /// The hook to pass to decoder_layer_forward during calibration.
   const model::LinearInputHook& hook() const { return hook_; }
@@ -45,7 +47,7 @@ class LayerStatistics {
   void end_chunk(int64_t samples_in_chunk, HessianWorker* worker = nullptr);
   /// Sums (Hessians, counts) and min/max (ranges) over ranks, in key order.
   void all_reduce(comm::Communicator& comm);
-  /// Moves the statistics into the layer's InputStatistics (Hessians as fp32).
+  /// Moves the statistics into the layer's InputStatistics (Hessians as fp32), in host memory.
   void fill(lifecycle::LayerWork& layer);
   /// Bytes this layer's reduction sends per rank (for reports).
   int64_t reduced_bytes() const { return reduced_bytes_; }

@@ -73,6 +73,7 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
           {"recipe", result.recipe},
           {"ranks", comm.world_size()},
           {"backend", comm.backend_name()},
+          {"device", options.pipeline.device.str()},
           {"threads_per_rank", at::get_num_threads()},
           {"total_seconds", result.total_seconds},
           {"resumed_layers", result.resumed_layers},
@@ -126,7 +127,7 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   LifecycleClient lifecycle(runtime.system(), lifecycle::ModifierRegistry::builtin());
   auto plan = std::make_shared<lifecycle::CompressionPlan>();
   lifecycle::Hardware hardware;
-  hardware.device = "cpu";
+  hardware.device = options.pipeline.device.str();
   hardware.rank = comm.rank();
   hardware.world_size = comm.world_size();
   hardware.distributed = comm.world_size() > 1;

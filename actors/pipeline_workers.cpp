@@ -25,13 +25,15 @@ caf::behavior layer_loader(caf::event_based_actor*, const io::CheckpointReader* 
   };
 }
 
-caf::behavior hessian_worker() {
+// Spawned with an argument: CAF 0.17 dereferences the (null) argument tuple of an
+// actor function spawned without one, which UndefinedBehaviorSanitizer reports.
+caf::behavior hessian_worker(const std::string& error_prefix) {
   return {
-      [](accumulate_atom, HessianJob& job) -> std::string {
+      [error_prefix](accumulate_atom, HessianJob& job) -> std::string {
         try {
           accumulate_hessian(job.sum64, job.tokens);
         } catch (const std::exception& e) {
-          return e.what();
+          return error_prefix + e.what();
         }
         return {};
       },
@@ -71,7 +73,7 @@ model::DecoderLayerWeights LayerPrefetcher::take() {
 }
 
 HessianWorker::HessianWorker(caf::actor_system& system, size_t max_in_flight)
-    : self_(system), worker_(system.spawn(hessian_worker)), max_in_flight_(std::max<size_t>(max_in_flight, 1)) {}
+    : self_(system), worker_(system.spawn(hessian_worker, std::string("Hessian accumulation: "))), max_in_flight_(std::max<size_t>(max_in_flight, 1)) {}
 
 HessianWorker::~HessianWorker() {
   try {

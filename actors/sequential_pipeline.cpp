@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "actors/fault_injection.hpp"
+#include "actors/hidden_state_placement.hpp"
 #include "actors/hidden_states.hpp"
 #include "actors/layer_statistics.hpp"
 #include "actors/llama_model_handle.hpp"
@@ -72,7 +73,9 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   const auto& config = *in.config;
   const auto& plan = *in.plan;
   const bool forward = in.data != nullptr && (plan.needs_hessians || plan.needs_channel_ranges);
+  const c10::Device device = in.options.device;
   model::RotaryEmbedding rope(config);
+  rope.to(device);
   model::EmbeddingAndHeadWeights ends = model::load_embedding_and_head(*in.reader, config);
   const int first_layer = in.progress ? in.progress->first_layer() : 0;
   const int layers = static_cast<int>(config.num_hidden_layers);
@@ -80,6 +83,11 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   if (forward && first_layer < layers) {
     hidden = first_layer > 0 ? in.progress->load_hidden_states(*in.data, config.hidden_size)
                              : embed_samples(*in.data, ends);
+    const int64_t bytes = hidden_state_bytes(hidden);
+    const HiddenStatePlan placement =
+        plan_hidden_states(device, bytes, free_device_bytes(device), in.options.hidden_state_budget_fraction);
+    place_hidden_states(hidden, placement, device);
+    spdlog::info("{}", placement.reason);
   }
   spdlog::info("calibration: {} of {} sample(s) on this rank, {} layer(s){}", in.data ? in.data->local_samples() : 0,
                in.data ? in.data->total_samples() : 0, config.num_hidden_layers,
@@ -108,16 +116,18 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     // The layer's weights are owned copies now: drop its file pages from this process.
     in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
     if (prefetcher && layer + 1 < layers) prefetcher->request(layer + 1);
+    // The modifiers work on host tensors; the passes run on `device`.
     auto work = make_layer_work(layer, weights, in.comm);
+    weights.to(device);
     report.load_seconds = seconds_since(started);
 
     started = Clock::now();
     display.phase(layer, forward ? "calibrate" : "prepare");
-    LayerStatistics statistics(layer, config, plan.needs_hessians, plan.needs_channel_ranges);
+    LayerStatistics statistics(layer, config, plan.needs_hessians, plan.needs_channel_ranges, device);
     if (forward) {
       for (size_t c = 0; c < hidden.chunks.size(); ++c) {
         for (const auto& batch : hidden.chunks[c]) {
-          model::decoder_layer_forward(config, weights, batch, rope, &statistics.hook());
+          model::decoder_layer_forward(config, weights, batch_on(batch, device), rope, &statistics.hook());
         }
         statistics.end_chunk(hidden.samples_per_chunk[c], hessian_worker.get());
       }
@@ -142,6 +152,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     started = Clock::now();
     report.modifier_results = in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
     apply_layer_work(*work, weights);
+    weights.to(device);
     report.compress_seconds = seconds_since(started);
     kill_if_requested(in.comm->rank(), layer);
 
@@ -161,7 +172,9 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     started = Clock::now();
     if (forward && layer + 1 < layers) {
       for (auto& chunk : hidden.chunks) {
-        for (auto& batch : chunk) batch = model::decoder_layer_forward(config, weights, batch, rope);
+        for (auto& batch : chunk) {
+          store_batch(batch, model::decoder_layer_forward(config, weights, batch_on(batch, device), rope));
+        }
       }
     }
     report.propagate_seconds = seconds_since(started);

@@ -58,6 +58,13 @@ struct PipelineOptions {
   bool overlap = true;
   /// Hessian jobs queued at most (bounds the tokens held for the worker).
   size_t max_hessian_jobs_in_flight = 8;
+  /// Where the forward passes, Hessian GEMMs and statistics reductions run. The
+  /// modifiers' solves run on the host, on host copies of the layer's weights and
+  /// statistics.
+  c10::Device device = c10::kCPU;
+  /// On a GPU: the share of its free memory the hidden states may take before they
+  /// are kept in pinned host memory instead.
+  double hidden_state_budget_fraction = 0.5;
 };
 
 struct PipelineInputs {

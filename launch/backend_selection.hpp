@@ -9,10 +9,18 @@
 
 namespace dcomp::launch {
 
-/// "auto": NCCL when compiled in and every rank sees a GPU (not used on CPU
-/// runs), MPI when launched by mpirun or srun, single otherwise. "single",
-/// "mpi", "nccl" force a backend; an unavailable one is an error naming why.
+/// The host communicator: MPI when launched by mpirun or srun ("auto") or asked
+/// for ("mpi"; "nccl" also starts MPI, its bootstrap), single otherwise. An
+/// unavailable backend is an error naming why.
 std::unique_ptr<comm::Communicator> make_communicator(const std::string& backend);
+
+/// The communicator for ranks computing on `device`, built on `host`: NCCL for
+/// "nccl", and for "auto" when the ranks compute on GPUs, are more than one and
+/// each has a GPU of its own; `host` otherwise (GPU tensors then travel through
+/// host memory). "nccl" without a GPU, without NCCL in this build, or with two
+/// ranks on one GPU is an error naming the problem. Every rank must call it.
+std::unique_ptr<comm::Communicator> make_device_communicator(std::unique_ptr<comm::Communicator> host,
+                                                             const std::string& backend, c10::Device device);
 
 /// Intra-op threads for this rank: OMP_NUM_THREADS, else Slurm's
 /// SLURM_CPUS_PER_TASK, else the CPUs in this process's affinity mask (what

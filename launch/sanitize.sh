@@ -3,6 +3,9 @@
 # no CUDA) and runs the unit tests and a 2-rank `dcomp oneshot` under them. Any
 # sanitizer report fails the run (halt_on_error). Leaks inside Open MPI's own
 # start-up code are suppressed (tests/sanitizers/lsan.supp); dcomp's are not.
+# Open MPI unloads its plugins in MPI_Finalize, after which LeakSanitizer cannot
+# name their modules; tests/sanitizers/keep_plugins_loaded.c, preloaded, keeps
+# them mapped so that the suppressions can match them.
 # Usage: launch/sanitize.sh [ctest arguments]
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,7 +14,11 @@ data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
 DCOMP_BUILD_DIR="$build_dir" "$repo_root/launch/setup.sh" -DDCOMP_SANITIZERS=ON -DDCOMP_WITH_CUDA=OFF \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1"
 
-export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0"
+keep_loaded="$build_dir/keep_plugins_loaded.so"
+cc -shared -fPIC -O1 -o "$keep_loaded" "$repo_root/tests/sanitizers/keep_plugins_loaded.c"
+export LD_PRELOAD="$keep_loaded${LD_PRELOAD:+ $LD_PRELOAD}"
+# verify_asan_link_order=0: the shim is preloaded ahead of the ASan runtime.
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=0:verify_asan_link_order=0"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
 export LSAN_OPTIONS="suppressions=$repo_root/tests/sanitizers/lsan.supp:print_suppressions=0"
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -26,7 +33,7 @@ fi
 echo "dcomp sanitize: 2-rank oneshot under ASan + UBSan"
 work="$(mktemp -d /tmp/dcomp-sanitize.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-if ! mpirun --allow-run-as-root -np 2 -x ASAN_OPTIONS -x UBSAN_OPTIONS -x LSAN_OPTIONS \
+if ! mpirun --allow-run-as-root -np 2 -x ASAN_OPTIONS -x UBSAN_OPTIONS -x LSAN_OPTIONS -x LD_PRELOAD \
     "$build_dir/bin/dcomp" --log-level warn oneshot --model "$data/tinystories-656k" --scheme W4A16 \
     --dataset "$data/text/tinystories_valid_sample.txt" --num-calibration-samples 16 --max-seq-length 128 \
     --threads 1 --output "$work/out" >"$work/log" 2>&1; then

@@ -6,9 +6,10 @@
 // that breaks this contract deadlocks or corrupts the job, so the pipeline keeps
 // every collective on one thread, in program order.
 //
-// Backends: "single" (one process, collectives are identities), "mpi" (CPU
-// tensors over MPI), "nccl" (GPU buffers over NCCL). A backend that cannot do an
-// operation throws BackendUnsupported naming the backend and the operation.
+// Backends: "single" (one process, collectives are identities), "mpi" (host
+// memory; GPU tensors are staged through it), "nccl" (GPU buffers over NCCL). A
+// backend that cannot do an operation throws BackendUnsupported naming the
+// backend and the operation.
 #pragma once
 
 #include <cstdint>
@@ -60,8 +61,10 @@ class Communicator {
   [[noreturn]] virtual void abort_job(int exit_code) = 0;
 
   /// Broadcasts a tensor of any shape from `root`: receivers need not know the
-  /// shape or dtype in advance. Returns the root's tensor on every rank.
-  at::Tensor broadcast_tensor(const at::Tensor& tensor_on_root, int root);
+  /// shape or dtype in advance. Returns the root's tensor on every rank, on the
+  /// root's own tensor's device at the root and on `receiver_device` elsewhere.
+  at::Tensor broadcast_tensor(const at::Tensor& tensor_on_root, int root,
+                              c10::Device receiver_device = c10::kCPU);
 };
 
 /// The single-process backend: every collective is an identity.

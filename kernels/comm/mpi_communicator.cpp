@@ -1,4 +1,5 @@
-// MPI communicator for CPU tensors over MPI_COMM_WORLD.
+// MPI communicator over MPI_COMM_WORLD. Tensors on a GPU are staged through host
+// memory (no CUDA-aware MPI is assumed); the NCCL backend moves them directly.
 // All calls must come from one thread at a time (MPI_THREAD_SERIALIZED).
 #include <mpi.h>
 
@@ -57,9 +58,21 @@ void require_reducible(const at::Tensor& t) {
   }
 }
 
-void require_contiguous_cpu(const at::Tensor& t, const char* op) {
+void require_contiguous(const at::Tensor& t, const char* op) {
   if (!t.is_contiguous()) throw CommError(std::string("mpi ") + op + ": tensor must be contiguous");
-  if (!t.device().is_cpu()) throw BackendUnsupported("mpi", std::string(op) + " on non-CPU tensors");
+}
+
+/// Runs `collective` on the tensor's bytes in host memory: a tensor on another
+/// device (a GPU) is staged through a host copy, and the result copied back.
+template <class Fn>
+void on_host(at::Tensor& tensor, Fn&& collective) {
+  if (tensor.device().is_cpu()) {
+    collective(tensor);
+    return;
+  }
+  at::Tensor host = tensor.to(at::kCPU).contiguous();
+  collective(host);
+  tensor.copy_(host);
 }
 
 // MPI counts are int: large tensors are sent in chunks of at most 1 GiB.
@@ -93,26 +106,32 @@ class MpiCommunicator final : public Communicator {
   std::string backend_name() const override { return "mpi"; }
 
   void all_reduce(at::Tensor& tensor, ReduceOp op) override {
-    require_contiguous_cpu(tensor, "all_reduce");
+    require_contiguous(tensor, "all_reduce");
     require_reducible(tensor);
-    for_each_chunk(tensor, [&](void* data, int count, MPI_Datatype type) {
-      check_mpi(MPI_Allreduce(MPI_IN_PLACE, data, count, type, mpi_op_of(op), MPI_COMM_WORLD), "MPI_Allreduce");
+    on_host(tensor, [&](at::Tensor& host) {
+      for_each_chunk(host, [&](void* data, int count, MPI_Datatype type) {
+        check_mpi(MPI_Allreduce(MPI_IN_PLACE, data, count, type, mpi_op_of(op), MPI_COMM_WORLD), "MPI_Allreduce");
+      });
     });
   }
 
   void reduce(at::Tensor& tensor, ReduceOp op, int root) override {
-    require_contiguous_cpu(tensor, "reduce");
+    require_contiguous(tensor, "reduce");
     require_reducible(tensor);
-    for_each_chunk(tensor, [&](void* data, int count, MPI_Datatype type) {
-      void* send = rank_ == root ? MPI_IN_PLACE : data;
-      check_mpi(MPI_Reduce(send, data, count, type, mpi_op_of(op), root, MPI_COMM_WORLD), "MPI_Reduce");
+    on_host(tensor, [&](at::Tensor& host) {
+      for_each_chunk(host, [&](void* data, int count, MPI_Datatype type) {
+        void* send = rank_ == root ? MPI_IN_PLACE : data;
+        check_mpi(MPI_Reduce(send, data, count, type, mpi_op_of(op), root, MPI_COMM_WORLD), "MPI_Reduce");
+      });
     });
   }
 
   void broadcast(at::Tensor& tensor, int root) override {
-    require_contiguous_cpu(tensor, "broadcast");
-    for_each_chunk(tensor, [&](void* data, int count, MPI_Datatype type) {
-      check_mpi(MPI_Bcast(data, count, type, root, MPI_COMM_WORLD), "MPI_Bcast");
+    require_contiguous(tensor, "broadcast");
+    on_host(tensor, [&](at::Tensor& host) {
+      for_each_chunk(host, [&](void* data, int count, MPI_Datatype type) {
+        check_mpi(MPI_Bcast(data, count, type, root, MPI_COMM_WORLD), "MPI_Bcast");
+      });
     });
   }
 

@@ -58,9 +58,16 @@ class NcclCommunicator final : public Communicator {
     std::memcpy(&id, id_bytes.data(), sizeof(id));
     check(ncclCommInitRank(&comm_, bootstrap_.world_size(), id, bootstrap_.rank()), "ncclCommInitRank");
     check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    check_cuda(cudaEventCreateWithFlags(&inputs_ready_, cudaEventDisableTiming), "cudaEventCreate");
+  }
+
+  NcclCommunicator(std::unique_ptr<Communicator> owned_bootstrap, int device)
+      : NcclCommunicator(*owned_bootstrap, device) {
+    owned_bootstrap_ = std::move(owned_bootstrap);
   }
 
   ~NcclCommunicator() override {
+    if (inputs_ready_) cudaEventDestroy(inputs_ready_);
     if (stream_) cudaStreamDestroy(stream_);
     if (staging_) cudaFree(staging_);
     if (comm_) ncclCommDestroy(comm_);
@@ -123,6 +130,13 @@ class NcclCommunicator final : public Communicator {
     if (!tensor.is_contiguous()) throw CommError("nccl: tensor must be contiguous");
     const size_t bytes = tensor.numel() * tensor.element_size();
     if (tensor.is_cuda()) {
+      if (tensor.get_device() != device_) {
+        throw CommError("nccl: the tensor is on cuda:" + std::to_string(tensor.get_device()) + ", this rank's "
+                        "communicator on cuda:" + std::to_string(device_));
+      }
+      // Wait (on the device, not the host) for the kernels that wrote the tensor.
+      check_cuda(cudaEventRecord(inputs_ready_, cudaStreamLegacy), "cudaEventRecord");
+      check_cuda(cudaStreamWaitEvent(stream_, inputs_ready_, 0), "cudaStreamWaitEvent");
       collective(tensor.data_ptr());
       check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
       return;
@@ -140,7 +154,9 @@ class NcclCommunicator final : public Communicator {
   }
 
   Communicator& bootstrap_;
+  std::unique_ptr<Communicator> owned_bootstrap_;  // set when this communicator owns its bootstrap
   int device_ = 0;
+  cudaEvent_t inputs_ready_ = nullptr;
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
   void* staging_ = nullptr;
@@ -166,6 +182,10 @@ bool cuda_device_available(std::string* reason) {
 
 std::unique_ptr<Communicator> make_nccl_communicator(Communicator& bootstrap, int device) {
   return std::make_unique<NcclCommunicator>(bootstrap, device);
+}
+
+std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Communicator> bootstrap, int device) {
+  return std::make_unique<NcclCommunicator>(std::move(bootstrap), device);
 }
 
 }  // namespace dcomp::comm

@@ -1,8 +1,15 @@
 // NCCL communicator: collectives between GPUs, one communicator per process and
 // device. The NCCL unique id is created on rank 0 and shared over a bootstrap
-// communicator (MPI). CUDA tensors are reduced in place on the device; CPU
-// tensors are staged through a device buffer. A failed NCCL call aborts the
-// communicator and throws, and the caller ends every rank.
+// communicator (MPI), which also carries the small host messages. CUDA tensors
+// are reduced in place on the device, without host copies; CPU tensors are staged
+// through a device buffer. A failed NCCL call aborts the communicator and throws,
+// and the caller ends every rank.
+//
+// Ordering against compute: LibTorch runs dcomp's kernels on the device's default
+// stream (dcomp never switches streams). Each collective runs on the
+// communicator's own stream after an event recorded on the default stream, so it
+// reads the tensor only once the kernels that wrote it are done; the call returns
+// after the collective has completed, so later kernels see its result.
 #pragma once
 
 #include <memory>
@@ -19,5 +26,7 @@ bool cuda_device_available(std::string* reason = nullptr);
 /// Builds the NCCL communicator for this rank on `device` (cudaSetDevice), using
 /// `bootstrap` to share the unique id. Throws BackendUnsupported without a GPU.
 std::unique_ptr<Communicator> make_nccl_communicator(Communicator& bootstrap, int device);
+/// The same, owning its bootstrap communicator.
+std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Communicator> bootstrap, int device);
 
 }  // namespace dcomp::comm

@@ -14,12 +14,13 @@
 namespace dcomp::model {
 
 at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_query,
-                                 const std::optional<int64_t>& sliding_window) {
-  const at::Tensor query_positions = at::arange(first_query, first_query + queries, at::kLong).unsqueeze(1);  // [q, 1]
-  const at::Tensor key_positions = at::arange(0, keys, at::kLong).unsqueeze(0);                                // [1, k]
+                                 const std::optional<int64_t>& sliding_window, c10::Device device) {
+  const auto longs = at::TensorOptions().dtype(at::kLong).device(device);
+  const at::Tensor query_positions = at::arange(first_query, first_query + queries, longs).unsqueeze(1);  // [q, 1]
+  const at::Tensor key_positions = at::arange(0, keys, longs).unsqueeze(0);                                // [1, k]
   at::Tensor allowed = key_positions <= query_positions;                                                      // [q, k]
   if (sliding_window) allowed = at::logical_and(allowed, (query_positions - key_positions) < *sliding_window);
-  return at::zeros({queries, keys}, at::kFloat).masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+  return at::zeros({queries, keys}, at::TensorOptions().dtype(at::kFloat).device(device)).masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
 }
 
 at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& normed,
@@ -65,7 +66,7 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
                           .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
                           .view({batch, kv_heads, group, seq, total});  // [B, K, G, S, T]
   if (seq > 1 || config.sliding_window) {
-    scores.add_(causal_attention_mask(seq, total, start, config.sliding_window));  // broadcast [S, T]
+    scores.add_(causal_attention_mask(seq, total, start, config.sliding_window, scores.device()));  // broadcast [S, T]
   }
   const at::Tensor probabilities = at::softmax(scores, /*dim=*/-1).view({batch, kv_heads, group * seq, total});
   const at::Tensor context = at::matmul(probabilities, v)                   // [B, K, G*S, D]

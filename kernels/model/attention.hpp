@@ -31,8 +31,8 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
 
 /// Additive attention mask [queries, keys] fp32 (0 where allowed, -inf elsewhere) for
 /// queries at positions [first_query, first_query + queries) over keys at [0, keys):
-/// causal, and limited to the last `sliding_window` positions when given.
+/// causal, and limited to the last `sliding_window` positions when given. Built on `device`.
 at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_query,
-                                 const std::optional<int64_t>& sliding_window);
+                                 const std::optional<int64_t>& sliding_window, c10::Device device = c10::kCPU);
 
 }  // namespace dcomp::model

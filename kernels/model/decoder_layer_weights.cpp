@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <ATen/ATen.h>
+
 namespace dcomp::model {
 
 const std::vector<std::string>& DecoderLayerWeights::linear_names() {
@@ -24,6 +26,20 @@ LinearWeights& DecoderLayerWeights::linear(const std::string& name) {
 
 const LinearWeights& DecoderLayerWeights::linear(const std::string& name) const {
   return const_cast<DecoderLayerWeights*>(this)->linear(name);
+}
+
+void DecoderLayerWeights::to(c10::Device device) {
+  auto move = [device](at::Tensor& tensor) {
+    if (tensor.defined()) tensor = tensor.to(device);
+  };
+  move(input_layernorm);
+  move(post_attention_layernorm);
+  move(q_norm);
+  move(k_norm);
+  for (const auto& name : linear_names()) {
+    move(linear(name).weight);
+    move(linear(name).bias);
+  }
 }
 
 }  // namespace dcomp::model

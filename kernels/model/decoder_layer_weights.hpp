@@ -32,6 +32,8 @@ struct DecoderLayerWeights {
   /// The Linear with that name; throws std::out_of_range naming it when unknown.
   LinearWeights& linear(const std::string& name);
   const LinearWeights& linear(const std::string& name) const;
+  /// Moves every parameter to `device` (a no-op for those already there).
+  void to(c10::Device device);
 };
 
 }  // namespace dcomp::model

@@ -35,8 +35,11 @@ RotaryEmbedding::RotaryEmbedding(const ModelConfig& config) : head_dim_(config.h
   inv_freq_ = inv_freq_.to(at::kFloat).contiguous();
 }
 
+void RotaryEmbedding::to(c10::Device device) { inv_freq_ = inv_freq_.to(device); }
+
 std::pair<at::Tensor, at::Tensor> RotaryEmbedding::cos_sin(int64_t start, int64_t length) const {
-  const at::Tensor positions = at::arange(start, start + length, at::kLong).to(at::kFloat);  // [length]
+  const at::Tensor positions =
+      at::arange(start, start + length, inv_freq_.options().dtype(at::kLong)).to(at::kFloat);  // [length]
   const at::Tensor angles = at::outer(positions, inv_freq_);                                 // [length, d/2]
   const at::Tensor table = at::cat({angles, angles}, /*dim=*/-1);                             // [length, d]
   return {table.cos(), table.sin()};

@@ -25,6 +25,8 @@ class RotaryEmbedding {
 
   /// [head_dim/2] fp32.
   const at::Tensor& inverse_frequencies() const { return inv_freq_; }
+  /// Keeps the frequencies on `device`: apply() then takes inputs there.
+  void to(c10::Device device);
   int64_t head_dim() const { return head_dim_; }
 
   /// cos and sin of position * inv_freq for positions [start, start + length), each

@@ -1,12 +1,19 @@
 #include "launch/backend_selection.hpp"
 
 #include <sched.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include <cstdlib>
+#include <map>
 #include <stdexcept>
 #include <thread>
 
 #include "dcomp/build_info.hpp"
+#if defined(DCOMP_HAVE_NCCL)
+#include "kernels/comm/nccl_communicator.hpp"
+#endif
 
 namespace dcomp::launch {
 
@@ -21,10 +28,50 @@ std::unique_ptr<comm::Communicator> make_communicator(const std::string& backend
     return comm::make_single_communicator();
   }
   if (backend == "nccl") {
-    throw std::runtime_error("--backend nccl: the NCCL backend moves GPU buffers; this build runs layers on the "
-                             "CPU (LibTorch without CUDA), so use --backend mpi");
+#if defined(DCOMP_HAVE_MPI)
+    return comm::make_mpi_communicator();  // the bootstrap; make_device_communicator adds NCCL
+#else
+    throw std::runtime_error("--backend nccl: this dcomp was built without MPI, which starts NCCL");
+#endif
   }
   throw std::invalid_argument("--backend must be auto, single, mpi or nccl, not '" + backend + "'");
+}
+
+std::unique_ptr<comm::Communicator> make_device_communicator(std::unique_ptr<comm::Communicator> host,
+                                                             const std::string& backend, c10::Device device) {
+  if (backend != "nccl" && !(backend == "auto" && device.is_cuda() && host->world_size() > 1)) return host;
+  if (!device.is_cuda()) {
+    throw std::runtime_error("--backend nccl moves GPU buffers, but this rank computes on the CPU: use "
+                             "--device cuda on a machine with GPUs, or --backend mpi");
+  }
+#if defined(DCOMP_HAVE_NCCL)
+  // NCCL needs one GPU per rank: find ranks that would share one.
+  char hostname[256] = {};
+  gethostname(hostname, sizeof(hostname) - 1);
+  const std::string mine = std::string(hostname) + " cuda:" + std::to_string(device.index());
+  const std::vector<std::string> all = host->all_gather_bytes(mine);
+  std::string shared;
+  std::map<std::string, int> first_rank;
+  for (int rank = 0; rank < static_cast<int>(all.size()); ++rank) {
+    auto [it, inserted] = first_rank.emplace(all[static_cast<size_t>(rank)], rank);
+    if (!inserted && shared.empty()) {
+      shared = "ranks " + std::to_string(it->second) + " and " + std::to_string(rank) + " share " + it->first;
+    }
+  }
+  if (!shared.empty()) {
+    if (backend == "nccl") {
+      throw std::runtime_error("--backend nccl needs one GPU per rank, but " + shared +
+                               ": start at most as many ranks per node as it has GPUs, or use --backend mpi");
+    }
+    spdlog::info("ranks share GPUs ({}): reducing through host memory over MPI instead of NCCL", shared);
+    return host;
+  }
+  const int index = device.index();
+  return comm::make_nccl_communicator(std::move(host), index);
+#else
+  if (backend == "nccl") throw std::runtime_error("--backend nccl: this dcomp was built without NCCL");
+  return host;
+#endif
 }
 
 int rank_compute_threads() {

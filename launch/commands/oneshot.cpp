@@ -2,6 +2,7 @@
 // calibration data; run directly, under mpirun, or under srun.
 #include <CLI/CLI.hpp>
 
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +14,7 @@
 #include "dcomp/build_info.hpp"
 #include "launch/backend_selection.hpp"
 #include "launch/commands.hpp"
+#include "kernels/model/compute_device.hpp"
 #include "lifecycle/logging.hpp"
 
 namespace dcomp::launch {
@@ -20,17 +22,25 @@ namespace {
 
 struct OneshotFlags {
   actors::OneshotOptions options;
-  std::string model, recipe, scheme, dataset, output, backend = "auto", report;
+  std::string model, recipe, scheme, dataset, output, backend = "auto", report, device = "auto";
   int threads = 0;
+  bool allow_tf32 = false;
 };
 
 void run(OneshotFlags& flags) {
-  auto comm = make_communicator(flags.backend);
-  logging::configure(comm->rank(), comm->world_size());
+  auto host = make_communicator(flags.backend);
+  logging::configure(host->rank(), host->world_size());
+  const c10::Device device =
+      model::choose_compute_device(flags.device, model::probe_cuda(), model::local_rank_from_environment());
+  auto comm = make_device_communicator(std::move(host), flags.backend, device);
   const int threads = flags.threads > 0 ? flags.threads : rank_compute_threads();
   at::set_num_threads(threads);
-  spdlog::info("dcomp oneshot: rank {}/{} ({} backend), {} compute thread(s)", comm->rank(), comm->world_size(),
-               comm->backend_name(), threads);
+  // TF32 tensor cores for fp32 GEMMs on a GPU (forward passes and Hessians); no effect on the CPU.
+  at::globalContext().setAllowTF32CuBLAS(flags.allow_tf32);
+  spdlog::info("dcomp oneshot: rank {}/{} ({} backend) on {}, {} compute thread(s){}", comm->rank(),
+               comm->world_size(), comm->backend_name(), device.str(), threads,
+               device.is_cuda() && flags.allow_tf32 ? ", TF32 GEMMs" : "");
+  flags.options.pipeline.device = device;
   auto& o = flags.options;
   o.model = flags.model;
   if (!flags.recipe.empty()) o.recipe = flags.recipe;
@@ -95,7 +105,19 @@ void add_oneshot_command(CLI::App& app) {
       "Do not save progress after each layer (saves the disk traffic of the calibration hidden states; the run "
       "then cannot be resumed)");
   resume->excludes(no_progress);
-  command->add_option("--backend", flags->backend, "auto, single, mpi or nccl")->capture_default_str();
+  command->add_option("--backend", flags->backend,
+                      "auto, single, mpi or nccl (auto: NCCL when the ranks compute on GPUs of their own, MPI "
+                      "under mpirun or srun otherwise)")
+      ->check(CLI::IsMember({"auto", "single", "mpi", "nccl"}))
+      ->capture_default_str();
+  command->add_option("--device", flags->device,
+                      "cpu, cuda or auto (auto: the GPU when one is visible and LibTorch has CUDA). A rank uses "
+                      "GPU LOCAL_RANK / OMPI_COMM_WORLD_LOCAL_RANK / SLURM_LOCALID modulo the GPUs it sees")
+      ->check(CLI::IsMember({"auto", "cpu", "cuda"}))
+      ->capture_default_str();
+  command->add_flag("--allow-tf32", flags->allow_tf32,
+                    "On a GPU, run fp32 GEMMs (forward passes, Hessian sums) on TF32 tensor cores with fp32 "
+                    "accumulation: faster, with inputs rounded to 10 mantissa bits");
   command->add_option("--threads", flags->threads, "Intra-op threads per rank (default: the rank's CPUs)");
   command->add_option("--chunk-size", flags->options.pipeline.chunk_size,
                       "Samples per Hessian GEMM; chunks are never split over ranks")

@@ -2,12 +2,14 @@
 #include <CLI/CLI.hpp>
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/api/include/torch/version.h>
 
 #include <iostream>
 
 #include "dcomp/build_info.hpp"
 #include "launch/cli_errors.hpp"
 #include "launch/commands.hpp"
+#include "kernels/model/compute_device.hpp"
 
 namespace dcomp::launch {
 namespace {
@@ -23,9 +25,12 @@ int exit_code() { return g_exit_code; }
 void set_exit_code(int code) { g_exit_code = code; }
 
 void print_version(std::ostream& out) {
+  const model::CudaAvailability cuda = model::probe_cuda();
   out << "dcomp " << build_info::version << "\n"
       << "backends: single, MPI " << (build_info::has_mpi ? "yes" : "no") << ", NCCL "
-      << (build_info::has_nccl ? "yes" : "no") << ", CUDA " << (build_info::has_cuda ? "yes" : "no") << "\n";
+      << (build_info::has_nccl ? "yes" : "no") << ", CUDA " << (build_info::has_cuda ? "yes" : "no") << "\n"
+      << "LibTorch " << TORCH_VERSION << ", CUDA " << (cuda.libtorch_has_cuda ? "yes" : "no") << ", GPUs visible "
+      << cuda.device_count << "\n";
 }
 
 void add_version_command(CLI::App& app) {

@@ -7,7 +7,8 @@
 # dtype, a tensor shape that contradicts config.json, a truncated safetensors
 # file); recipe (invalid YAML with line and column, unknown modifier, scheme
 # together with config_groups, targets that match nothing); dataset (empty, an
-# invalid JSON line with its number), and a recipe whose keys hold no modifiers.
+# invalid JSON line with its number), a recipe whose keys hold no modifiers,
+# --backend nccl on the CPU, and --device cuda with a LibTorch that lacks CUDA.
 # Usage: input_errors.sh <dcomp binary> <shared data folder>
 set -uo pipefail
 dcomp="$1"; data="$2"
@@ -84,6 +85,16 @@ expect_failure "no modifiers" "defines no modifiers" -- --model "$source_model" 
 expect_failure "empty dataset" "$work/empty.txt" -- --model "$source_model" --scheme W4A16 --dataset "$work/empty.txt"
 printf '{"text": "Once upon a time"}\n{"text": "broken\n{"text": "The end"}\n' >"$work/rows.jsonl"
 expect_failure "invalid JSON line" "line 2" -- --model "$source_model" --scheme W4A16 --dataset "$work/rows.jsonl"
+
+# Devices and backends.
+expect_failure "nccl on the CPU" "computes on the CPU" -- --model "$source_model" --scheme W4A16 \
+  --dataset "$dataset" --device cpu --backend nccl
+if "$dcomp" version | grep -q "^LibTorch .*, CUDA no"; then
+  expect_failure "cuda without a CUDA LibTorch" "LibTorch without CUDA support" -- --model "$source_model" \
+    --scheme W4A16 --dataset "$dataset" --device cuda
+else
+  echo "skip [cuda without a CUDA LibTorch]: this build's LibTorch has CUDA"
+fi
 
 # Fewer samples than requested: a warning, and the run completes.
 printf 'Once upon a time there was a cat.\n' >"$work/short.txt"
