@@ -2,7 +2,8 @@
 # Installs what dcomp needs from Debian 12 (only what is missing), then
 # configures and builds. Idempotent: quick when everything is already there.
 # Usage: launch/setup.sh [extra cmake arguments]
-# Environment: DCOMP_BUILD_DIR (default: build), DCOMP_JOBS (default: nproc).
+# Environment: DCOMP_BUILD_DIR (default: build), DCOMP_JOBS (default: nproc),
+#   DCOMP_PACKAGES_ONLY=1 (install the packages, then stop).
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +25,8 @@ if ((${#missing[@]})); then
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+if [ "${DCOMP_PACKAGES_ONLY:-0}" = 1 ]; then exit 0; fi
 
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
