@@ -2,7 +2,6 @@
 // Open MPI mpirun(1) (OMPI_COMM_WORLD_LOCAL_RANK); Slurm srun(1) (SLURM_LOCALID).
 #include "kernels/model/compute_device.hpp"
 
-#include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 
 #include <cstdlib>
@@ -11,9 +10,11 @@
 namespace dcomp::model {
 
 CudaAvailability probe_cuda() {
+  // hasCUDART: LibTorch's CUDA part is built and loaded; hasCUDA: it also found a usable GPU.
+  const auto& hooks = at::detail::getCUDAHooks();
   CudaAvailability cuda;
-  cuda.libtorch_has_cuda = at::hasCUDA();
-  if (cuda.libtorch_has_cuda) cuda.device_count = static_cast<int>(at::detail::getCUDAHooks().getNumGPUs());
+  cuda.libtorch_has_cuda = hooks.hasCUDART();
+  if (cuda.libtorch_has_cuda && hooks.hasCUDA()) cuda.device_count = static_cast<int>(hooks.getNumGPUs());
   return cuda;
 }
 

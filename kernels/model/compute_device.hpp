@@ -16,7 +16,7 @@ namespace dcomp::model {
 
 /// What this process can use: LibTorch's CUDA support and the GPUs it sees.
 struct CudaAvailability {
-  bool libtorch_has_cuda = false;  // at::hasCUDA(): this LibTorch was built with CUDA
+  bool libtorch_has_cuda = false;  // this LibTorch was built with CUDA (its CUDA part is loaded)
   int device_count = 0;            // GPUs LibTorch can use (0 without CUDA support)
 };
 
