@@ -11,7 +11,8 @@
 # Usage: launch/cuda-libtorch-build.sh [extra cmake arguments]
 # Environment: DCOMP_CUDA_BUILD_DIR (default: build-cuda-libtorch), DCOMP_JOBS,
 #   DCOMP_CUDA_TARGETS (default: dcomp; "all" also builds the tests and benchmarks),
-#   DCOMP_TORCH_CUDA_ARCH_LIST (default: 8.0;9.0, A100 and H100/H200).
+#   DCOMP_TORCH_CUDA_ARCH_LIST (default: 8.0;9.0, A100 and H100/H200),
+#   DCOMP_CUDA_SMOKE=1 (then run it on the CPU: see the end of this script).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${DCOMP_CUDA_BUILD_DIR:-$repo_root/build-cuda-libtorch}"
@@ -61,6 +62,41 @@ if ! cmake --build "$build_dir" -j "${DCOMP_JOBS:-$(nproc)}" --target ${DCOMP_CU
   echo "dcomp cuda build: the build failed; see $build_dir/build.log" >&2
   exit 1
 fi
-"$build_dir/bin/dcomp" version 2>/dev/null | grep -E "^LibTorch" ||
-  echo "dcomp cuda build: built; it does not start here (the wheel's CUDA libraries are not installed)"
+echo "dcomp cuda build: built $build_dir/bin/dcomp ($((SECONDS - started)) s)"
+
+# Smoke test (DCOMP_CUDA_SMOKE=1): fetch the CUDA libraries the executable still lacks
+# here from their PyPI packages (no GPU is needed to load them), then check that it
+# starts, reports a CUDA LibTorch, and that its CPU path writes byte-identical
+# checkpoints on 1, 2 and 4 ranks (tests/mpi/oneshot_rank_invariance.sh).
+if [ "${DCOMP_CUDA_SMOKE:-0}" = 1 ]; then
+  runtime="$(dirname "$prefix")/runtime-libraries"
+  export LD_LIBRARY_PATH="$runtime:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  missing="$(ldd "$build_dir/bin/dcomp" | awk '/not found/ {print $1}')"
+  if [ -n "$missing" ]; then
+    declare -A package_of=([libcufile.so.0]=nvidia-cufile [libcusparseLt.so.0]=nvidia-cusparselt-cu13
+                           [libnvshmem_host.so.3]=nvidia-nvshmem-cu13 [libcudnn.so.9]=nvidia-cudnn-cu13
+                           [libnccl.so.2]=nvidia-nccl-cu13)
+    packages=()
+    for library in $missing; do
+      [ -n "${package_of[$library]:-}" ] || { echo "dcomp cuda build: no package known for $library" >&2; exit 1; }
+      packages+=("${package_of[$library]}")
+    done
+    echo "dcomp cuda build: fetching ${packages[*]} for the smoke test"
+    mkdir -p "$runtime/wheels"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$runtime/wheels" "${packages[@]}"
+    for wheel in "$runtime"/wheels/*.whl; do python3 -m zipfile -e "$wheel" "$runtime/unpacked"; done
+    find "$runtime/unpacked" -name '*.so*' -exec cp -f {} "$runtime/" \;
+    rm -rf "$runtime/wheels" "$runtime/unpacked"
+  fi
+  "$build_dir/bin/dcomp" version | tee "$build_dir/version.txt"
+  grep -q "^LibTorch .*, CUDA yes" "$build_dir/version.txt" ||
+    { echo "dcomp cuda build: the executable does not report a CUDA LibTorch" >&2; exit 1; }
+  data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
+  if [ -d "$data/tinystories-656k" ]; then
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
+      "$repo_root/tests/mpi/oneshot_rank_invariance.sh" "$build_dir/bin/dcomp" "$data"
+  else
+    echo "dcomp cuda build: SKIP the rank-invariance run: shared data folder not found: $data"
+  fi
+fi
 echo "dcomp cuda build: done in $((SECONDS - started)) s"
