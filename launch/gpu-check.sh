@@ -8,8 +8,9 @@
 # build-gpu and that test skips, saying so. The other gpu tests: the NCCL
 # communicator between two ranks, one GPU each (with one GPU the test reports that
 # NCCL needs one GPU per rank), and the CUDA kernels against their CPU references.
-# It also prints the output of the kernel tests (test_gpu) and of the GPU
-# benchmark (bench_gpu), then runs the rank-invariance test; fails if any of them failed.
+# It also prints the output of the kernel tests (test_gpu), of the GPU benchmark
+# (bench_gpu) and of the end-to-end one (bench/bench_gpu_oneshot.sh), then runs
+# the rank-invariance test; fails if any of them failed.
 # The CPU dependencies come from Debian (launch/setup.sh installs missing ones).
 # Usage: launch/gpu-check.sh [extra cmake arguments]
 set -euo pipefail
@@ -32,5 +33,9 @@ status=0
 ctest --output-on-failure -L gpu || status=1
 tests/test_gpu || status=1  # again, for the error counts and tolerances each test prints
 bin/bench_gpu || status=1
+# End to end: a synthetic 8-layer, hidden-4096 model, --device cuda (skips without a CUDA LibTorch).
+bench_status=0
+DCOMP_BENCH_CPU="${DCOMP_BENCH_CPU:-0}" "$repo_root/bench/bench_gpu_oneshot.sh" bin/dcomp || bench_status=$?
+[ "$bench_status" -eq 0 ] || [ "$bench_status" -eq 77 ] || status=1
 ctest --output-on-failure -R 'mpi.oneshot.rank_invariance' || status=1
 exit "$status"
