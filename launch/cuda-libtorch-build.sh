@@ -66,8 +66,10 @@ echo "dcomp cuda build: built $build_dir/bin/dcomp ($((SECONDS - started)) s)"
 
 # Smoke test (DCOMP_CUDA_SMOKE=1): fetch the CUDA libraries the executable still lacks
 # here from their PyPI packages (no GPU is needed to load them), then check that it
-# starts, reports a CUDA LibTorch, and that its CPU path writes byte-identical
-# checkpoints on 1, 2 and 4 ranks (tests/mpi/oneshot_rank_invariance.sh).
+# starts and reports a CUDA LibTorch; with DCOMP_CUDA_TARGETS=all, run every test but
+# the GPU ones with this LibTorch, computing on the CPU; otherwise check that the CPU
+# path writes byte-identical checkpoints on 1, 2 and 4 ranks
+# (tests/mpi/oneshot_rank_invariance.sh).
 if [ "${DCOMP_CUDA_SMOKE:-0}" = 1 ]; then
   runtime="$(dirname "$prefix")/runtime-libraries"
   export LD_LIBRARY_PATH="$runtime:/usr/local/cuda/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
@@ -91,12 +93,18 @@ if [ "${DCOMP_CUDA_SMOKE:-0}" = 1 ]; then
   "$build_dir/bin/dcomp" version | tee "$build_dir/version.txt"
   grep -q "^LibTorch .*, CUDA yes" "$build_dir/version.txt" ||
     { echo "dcomp cuda build: the executable does not report a CUDA LibTorch" >&2; exit 1; }
-  data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
-  if [ -d "$data/tinystories-656k" ]; then
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
-      "$repo_root/tests/mpi/oneshot_rank_invariance.sh" "$build_dir/bin/dcomp" "$data"
+  if [ "${DCOMP_CUDA_TARGETS:-dcomp}" = all ]; then
+    # The whole suite but the GPU tests, with this LibTorch, computing on the CPU.
+    (cd "$build_dir" && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
+      ctest --output-on-failure --timeout 600 -j "$(nproc)" -LE gpu)
   else
-    echo "dcomp cuda build: SKIP the rank-invariance run: shared data folder not found: $data"
+    data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
+    if [ -d "$data/tinystories-656k" ]; then
+      OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader \
+        "$repo_root/tests/mpi/oneshot_rank_invariance.sh" "$build_dir/bin/dcomp" "$data"
+    else
+      echo "dcomp cuda build: SKIP the rank-invariance run: shared data folder not found: $data"
+    fi
   fi
 fi
 echo "dcomp cuda build: done in $((SECONDS - started)) s"

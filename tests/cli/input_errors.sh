@@ -92,8 +92,11 @@ expect_failure "nccl on the CPU" "computes on the CPU" -- --model "$source_model
 if "$dcomp" version | grep -q "^LibTorch .*, CUDA no"; then
   expect_failure "cuda without a CUDA LibTorch" "LibTorch without CUDA support" -- --model "$source_model" \
     --scheme W4A16 --dataset "$dataset" --device cuda
+elif "$dcomp" version | grep -q "^LibTorch .*, CUDA yes, GPUs visible 0"; then
+  expect_failure "cuda without a GPU" "LibTorch sees no GPU" -- --model "$source_model" --scheme W4A16 \
+    --dataset "$dataset" --device cuda
 else
-  echo "skip [cuda without a CUDA LibTorch]: this build's LibTorch has CUDA"
+  echo "skip [cuda without a GPU]: this machine has one"
 fi
 
 # Fewer samples than requested: a warning, and the run completes.

@@ -176,12 +176,14 @@ TEST(Gptq, OutputErrorIsBelowRoundToNearest) {
 }
 
 TEST(Gptq, IndefiniteHessianIsRetriedWithMoreDamping) {
-  // Blocks [[1, 2], [2, 1]] have eigenvalues −1 and 3: damping 0.01, 0.1, 1 fail; 10 works.
+  // Blocks [[1, 2.5], [2.5, 1]] have eigenvalues −1.5 and 3.5: damping 0.01, 0.1 and 1 (times
+  // the mean diagonal, 1) leave one negative; 10 works. (No damping lands exactly on a zero
+  // eigenvalue, where whether Cholesky fails depends on the LAPACK build's rounding.)
   const int64_t n = 16;
   at::Tensor h = at::eye(n, at::kFloat);
   for (int64_t i = 0; i < n; i += 2) {
-    h[i][i + 1] = 2.0f;
-    h[i + 1][i] = 2.0f;
+    h[i][i + 1] = 2.5f;
+    h[i + 1][i] = 2.5f;
   }
   at::manual_seed(5);
   const at::Tensor w = at::randn({8, n});
