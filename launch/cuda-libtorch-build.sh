@@ -48,12 +48,14 @@ if ! grep -q "TORCH_CUDA_LIBRARIES" "$prefix/share/cmake/Torch/TorchConfig.cmake
 fi
 
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
+  mkdir -p "$build_dir"
+  configure_log="$build_dir/configure.log"
   # CMAKE_PREFIX_PATH: LibTorch's own Caffe2/Torch configs and libraries, ahead of
   # Debian's CPU LibTorch in /usr.
   cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
     -DTORCH_CUDA_ARCH_LIST="${DCOMP_TORCH_CUDA_ARCH_LIST:-8.0;9.0}" -DDCOMP_BUILD_TESTS=ON \
-    -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined -Wl,-rpath,$prefix/lib" "$@" >"$build_dir.configure.log" 2>&1 ||
-    { tail -30 "$build_dir.configure.log"; exit 1; }
+    -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined -Wl,-rpath,$prefix/lib" "$@" >"$configure_log" 2>&1 ||
+    { tail -30 "$configure_log"; exit 1; }
 fi
 echo "dcomp cuda build: building dcomp in $build_dir (log: $build_dir/build.log)"
 if ! cmake --build "$build_dir" -j "${DCOMP_JOBS:-$(nproc)}" --target ${DCOMP_CUDA_TARGETS:-dcomp} \
