@@ -57,7 +57,7 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
     -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined -Wl,-rpath,$prefix/lib" "$@" >"$configure_log" 2>&1 ||
     { tail -30 "$configure_log"; exit 1; }
 fi
-echo "dcomp cuda build: building dcomp in $build_dir (log: $build_dir/build.log)"
+echo "dcomp cuda build: building ${DCOMP_CUDA_TARGETS:-dcomp} in $build_dir (log: $build_dir/build.log)"
 if ! cmake --build "$build_dir" -j "${DCOMP_JOBS:-$(nproc)}" --target ${DCOMP_CUDA_TARGETS:-dcomp} \
     >"$build_dir/build.log" 2>&1; then
   grep -E "error|Error" "$build_dir/build.log" | head -40
