@@ -52,7 +52,6 @@ TEST(ReferenceModels, TinyStories656kGreedyFromBos) {
             << " s: " << generated.text << "\n";
   EXPECT_EQ(generated.new_tokens, 80u);
   EXPECT_EQ(generated.text.substr(0, expected.size()), expected);
-  EXPECT_LT(generated.seconds, 1.0);
 }
 
 TEST(ReferenceModels, Stories260kGreedyFromBos) {
@@ -68,7 +67,6 @@ TEST(ReferenceModels, Stories260kGreedyFromBos) {
   const auto strip = [](const std::string& text) { return text.substr(text.find_first_not_of(' ')); };
   const std::string expected_text = strip(expected);
   EXPECT_EQ(strip(generated.text).substr(0, expected_text.size()), expected_text);
-  EXPECT_LT(generated.seconds, 1.0);
 }
 
 TEST(ReferenceModels, Stories260kMeanNllOnTinyStoriesSample) {
