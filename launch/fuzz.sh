@@ -21,20 +21,8 @@ targets=("$@")
 if ((${#targets[@]} == 0)); then targets=("${all_targets[@]}"); fi
 started=$SECONDS
 
-# -- packages ---------------------------------------------------------------------
-packages=(clang cmake ccache libtorch-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev libfmt-dev)
-missing=()
-for package in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
-done
-if ((${#missing[@]})); then
-  echo "dcomp fuzz: installing ${missing[*]}"
-  sudo_cmd=()
-  if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# -- packages: the build's own list (launch/setup.sh) plus clang ----------------------
+DCOMP_PACKAGES_ONLY=1 DCOMP_EXTRA_PACKAGES="clang" "$repo_root/launch/setup.sh"
 
 # -- build ------------------------------------------------------------------------
 mkdir -p "$build_dir"

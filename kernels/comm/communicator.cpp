@@ -7,7 +7,7 @@
 
 namespace dcomp::comm {
 
-at::Tensor Communicator::broadcast_tensor(const at::Tensor& tensor_on_root, int root, c10::Device receiver_device) {
+at::Tensor Communicator::broadcast_tensor(const at::Tensor& tensor_on_root, int root) {
   // Header: "<dtype> <ndim> <d0> <d1> ..." sent as bytes, then the payload.
   std::string header;
   if (rank() == root) {
@@ -25,7 +25,7 @@ at::Tensor Communicator::broadcast_tensor(const at::Tensor& tensor_on_root, int 
   for (auto& d : sizes) in >> d;
   at::Tensor buffer = rank() == root
                           ? tensor_on_root.contiguous().clone()
-                          : at::empty(sizes, at::TensorOptions().dtype(static_cast<at::ScalarType>(dtype)).device(receiver_device));
+                          : at::empty(sizes, at::TensorOptions().dtype(static_cast<at::ScalarType>(dtype)));
   broadcast(buffer, root);
   return buffer;
 }

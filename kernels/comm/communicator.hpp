@@ -61,10 +61,9 @@ class Communicator {
   [[noreturn]] virtual void abort_job(int exit_code) = 0;
 
   /// Broadcasts a tensor of any shape from `root`: receivers need not know the
-  /// shape or dtype in advance. Returns the root's tensor on every rank, on the
-  /// root's own tensor's device at the root and on `receiver_device` elsewhere.
-  at::Tensor broadcast_tensor(const at::Tensor& tensor_on_root, int root,
-                              c10::Device receiver_device = c10::kCPU);
+  /// shape or dtype in advance. Returns the root's tensor on every rank (in host
+  /// memory on the receivers).
+  at::Tensor broadcast_tensor(const at::Tensor& tensor_on_root, int root);
 };
 
 /// The single-process backend: every collective is an identity.
