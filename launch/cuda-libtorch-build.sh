@@ -52,7 +52,7 @@ if [ ! -f "$build_dir/CMakeCache.txt" ]; then
   configure_log="$build_dir/configure.log"
   # CMAKE_PREFIX_PATH: LibTorch's own Caffe2/Torch configs and libraries, ahead of
   # Debian's CPU LibTorch in /usr.
-  cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
+  cmake -S "$repo_root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$prefix" \
     -DTORCH_CUDA_ARCH_LIST="${DCOMP_TORCH_CUDA_ARCH_LIST:-8.0;9.0}" -DDCOMP_BUILD_TESTS=ON \
     -DCMAKE_EXE_LINKER_FLAGS="-Wl,--allow-shlib-undefined -Wl,-rpath,$prefix/lib" "$@" >"$configure_log" 2>&1 ||
     { tail -30 "$configure_log"; exit 1; }

@@ -6,7 +6,7 @@
 # Environment: DCOMP_QUICKSTART_DIR (default: /tmp/dcomp-quickstart).
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$repo_root/launch/setup.sh"
+DCOMP_BUILD_TARGETS=dcomp "$repo_root/launch/setup.sh"  # the quick start runs the executable only
 dcomp="${DCOMP_BUILD_DIR:-$repo_root/build}/bin/dcomp"
 work="${DCOMP_QUICKSTART_DIR:-/tmp/dcomp-quickstart}"
 mkdir -p "$work"

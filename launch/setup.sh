@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what dcomp needs from Debian 12 (only what is missing), then
-# configures and builds. Idempotent: quick when everything is already there.
+# configures (Ninja) and builds. Idempotent: quick when everything is already there.
 # Usage: launch/setup.sh [extra cmake arguments]
 # Environment: DCOMP_BUILD_DIR (default: build), DCOMP_JOBS (default: nproc),
+#   DCOMP_BUILD_TARGETS (default: all; e.g. "dcomp" or "dcomp dcomp_tests"),
 #   DCOMP_PACKAGES_ONLY=1 (install the packages, then stop).
 set -euo pipefail
 
@@ -10,7 +11,7 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${DCOMP_BUILD_DIR:-$repo_root/build}"
 jobs="${DCOMP_JOBS:-$(nproc)}"
 
-packages=(build-essential cmake ccache pkg-config libcaf-dev libopenmpi-dev openmpi-bin libtorch-dev
+packages=(build-essential cmake ninja-build ccache pkg-config libcaf-dev libopenmpi-dev openmpi-bin libtorch-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
   libopenblas0-openmp python3 ${DCOMP_EXTRA_PACKAGES:-})
 missing=()
@@ -29,11 +30,16 @@ fi
 if [ "${DCOMP_PACKAGES_ONLY:-0}" = 1 ]; then exit 0; fi
 
 if [ ! -f "$build_dir/CMakeCache.txt" ]; then
-  cmake -S "$repo_root" -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+  mkdir -p "$build_dir"
+  cmake -S "$repo_root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "$@" >"$build_dir/configure.log" 2>&1 ||
+    { tail -30 "$build_dir/configure.log"; echo "dcomp setup: cmake failed; see $build_dir/configure.log" >&2; exit 1; }
 fi
-echo "dcomp setup: building in $build_dir (log: $build_dir/build.log)"
-if ! cmake --build "$build_dir" -j "$jobs" >"$build_dir/build.log" 2>&1; then
+targets=(${DCOMP_BUILD_TARGETS:-all})
+started=$SECONDS
+echo "dcomp setup: building ${targets[*]} in $build_dir (log: $build_dir/build.log)"
+if ! cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}" >"$build_dir/build.log" 2>&1; then
   grep -E "error|Error" "$build_dir/build.log" | head -40
   echo "dcomp setup: the build failed; see $build_dir/build.log" >&2
   exit 1
 fi
+echo "dcomp setup: built in $((SECONDS - started)) s"

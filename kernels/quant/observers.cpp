@@ -19,7 +19,7 @@ namespace dcomp::quant {
 
 namespace {
 
-constexpr int64_t kRowGrain = 4;
+constexpr int64_t kObserverRowsPerTask = 4;
 
 void check_weight(const at::Tensor& w, const char* what) {
   if (!w.defined() || w.dim() != 2 || w.scalar_type() != at::kFloat) {
@@ -57,7 +57,7 @@ void flat_min_max(const at::Tensor& w, const QParamLayout& layout, std::vector<f
   // Per weight row first (rows are independent), then fold rows into their scale row.
   std::vector<float> row_min(static_cast<size_t>(rows * scale_columns), std::numeric_limits<float>::infinity());
   std::vector<float> row_max(static_cast<size_t>(rows * scale_columns), -std::numeric_limits<float>::infinity());
-  at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, rows, kObserverRowsPerTask, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       float* lo = row_min.data() + r * scale_columns;
       float* hi = row_max.data() + r * scale_columns;
@@ -180,7 +180,7 @@ WeightRange mse_weight_range(const at::Tensor& w, const QuantizationArgs& args, 
       }
     }
     std::fill(row_error.begin(), row_error.end(), 0.0);
-    at::parallel_for(0, rows, kRowGrain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, rows, kObserverRowsPerTask, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {
         const int64_t scale_base = layout.row_to_scale_row[static_cast<size_t>(r)] * scale_columns;
         double* acc = row_error.data() + r * scale_columns * count;

@@ -16,7 +16,7 @@ namespace dcomp::quant {
 
 namespace {
 
-constexpr int64_t kRowGrain = 8;
+constexpr int64_t kRowsPerTask = 8;
 
 std::string shape_of(const at::Tensor& t) {
   std::string text = "[";
@@ -103,7 +103,7 @@ at::Tensor quantize_codes(const at::Tensor& w, const QParams& qparams, const Qua
   const float* scale = flat.scale.data_ptr<float>();
   const float* zero_point = flat.zero_point.data_ptr<float>();
   const int64_t columns = layout.columns;
-  at::parallel_for(0, layout.rows, kRowGrain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, layout.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t c = 0; c < columns; ++c) {
         const int64_t i = r * columns + c;
@@ -134,7 +134,7 @@ at::Tensor dequantize_codes(const at::Tensor& codes, const QParams& qparams, con
   const float* scale = flat.scale.data_ptr<float>();
   const float* zero_point = flat.zero_point.data_ptr<float>();
   const int64_t columns = layout.columns;
-  at::parallel_for(0, layout.rows, kRowGrain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, layout.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t c = 0; c < columns; ++c) {
         const int64_t i = r * columns + c;
@@ -160,7 +160,7 @@ at::Tensor fake_quantize(const at::Tensor& w, const QParams& qparams, const Quan
   const float* scale = flat.scale.data_ptr<float>();
   const float* zero_point = flat.zero_point.data_ptr<float>();
   const int64_t columns = layout.columns;
-  at::parallel_for(0, layout.rows, kRowGrain, [&](int64_t begin, int64_t end) {
+  at::parallel_for(0, layout.rows, kRowsPerTask, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       for (int64_t c = 0; c < columns; ++c) {
         const int64_t q = layout.index(r, c);

@@ -12,18 +12,12 @@
 
 #include "kernels/quant/activation_range.hpp"
 #include "kernels/quant/observers.hpp"
+#include "tests/quant/int_quant_args.hpp"
 
 namespace dcomp::quant {
 namespace {
 
-QuantizationArgs int_args(int bits, bool symmetric, Strategy strategy, std::optional<int> group_size = std::nullopt) {
-  QuantizationArgs args;
-  args.num_bits = bits;
-  args.symmetric = symmetric;
-  args.strategy = strategy;
-  args.group_size = group_size;
-  return args;
-}
+using test::int_args;
 
 // Heavy-tailed weights, so that shrinking the range pays off.
 at::Tensor heavy_tailed(int64_t rows, int64_t cols, uint64_t seed) {

@@ -10,19 +10,12 @@
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/quant/observers.hpp"
 #include "kernels/quant/qparams.hpp"
+#include "tests/quant/int_quant_args.hpp"
 
 namespace dcomp::quant {
 namespace {
 
-QuantizationArgs int_args(int bits, bool symmetric, Strategy strategy, std::optional<int> group_size = std::nullopt) {
-  QuantizationArgs args;
-  args.num_bits = bits;
-  args.type = QuantType::Int;
-  args.symmetric = symmetric;
-  args.strategy = strategy;
-  args.group_size = group_size;
-  return args;
-}
+using test::int_args;
 
 at::Tensor matrix(int64_t rows, int64_t cols, std::vector<float> values) {
   return at::tensor(values, at::kFloat).reshape({rows, cols});

@@ -1,0 +1,1 @@
+// The one source of a precompiled-header producer target (cmake/PrecompiledHeaders.cmake).
