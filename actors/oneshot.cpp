@@ -17,6 +17,7 @@
 #include "actors/run_progress.hpp"
 #include "actors/run_report.hpp"
 #include "dcomp/build_info.hpp"
+#include "kernels/ct/output_folder_policy.hpp"
 #include "actors/llama_model_handle.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -83,6 +84,24 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
           {"seconds_per_phase", seconds_per_phase(layers)}};
 }
 
+// Refuses an output that would destroy an input or unrelated files (ct::check_output_folder)
+// before any work, and says what --overwrite will replace.
+void check_output(const OneshotOptions& options, const comm::Communicator& comm) {
+  std::vector<ct::RunInput> inputs{{"the model folder", options.model, /*is_folder=*/true}};
+  if (options.dataset) inputs.push_back({"the dataset", *options.dataset, /*is_folder=*/false});
+  std::error_code error;
+  if (options.recipe && options.recipe->size() < 4096 && std::filesystem::is_regular_file(*options.recipe, error)) {
+    inputs.push_back({"the recipe", *options.recipe, /*is_folder=*/false});
+  }
+  const auto existing = ct::check_output_folder(options.output, inputs, options.overwrite);
+  if (comm.rank() != 0) return;
+  if (existing == ct::ExistingOutput::Checkpoint) {
+    spdlog::warn("--overwrite: {} holds a checkpoint; it is replaced when this run finishes", options.output.string());
+  } else if (existing == ct::ExistingOutput::EmptyFolder) {
+    spdlog::info("--overwrite: {} is an empty folder; it is replaced when this run finishes", options.output.string());
+  }
+}
+
 }  // namespace
 
 nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text) {
@@ -115,11 +134,18 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   if (options.resume && !options.save_progress) {
     throw std::invalid_argument("--resume needs saved progress: it cannot be combined with --no-save-progress");
   }
-  if (std::filesystem::exists(options.output) && !options.overwrite) {
-    throw std::runtime_error(options.output.string() + ": the output folder already exists (use --overwrite to "
-                             "replace it)");
-  }
+  check_output(options, comm);
   auto config = model::ModelConfig::from_dir(options.model);
+  if (config.max_position_embeddings > 0 &&
+      options.max_seq_length > static_cast<size_t>(config.max_position_embeddings)) {
+    throw std::invalid_argument("--max-seq-length " + std::to_string(options.max_seq_length) + " exceeds " +
+                                (options.model / "config.json").string() + "'s max_position_embeddings " +
+                                std::to_string(config.max_position_embeddings));
+  }
+  if (options.num_calibration_samples == 0 || options.max_seq_length < 2 || options.pipeline.chunk_size == 0) {
+    throw std::invalid_argument("--num-calibration-samples and --chunk-size must be at least 1, --max-seq-length "
+                                "at least 2");
+  }
   io::CheckpointReader reader(options.model);
   auto handle = std::make_shared<LlamaModelHandle>(config);
 

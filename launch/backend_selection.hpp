@@ -26,5 +26,9 @@ std::unique_ptr<comm::Communicator> make_device_communicator(std::unique_ptr<com
 /// SLURM_CPUS_PER_TASK, else the CPUs in this process's affinity mask (what
 /// mpirun's binding leaves it), so ranks never oversubscribe cores.
 int rank_compute_threads();
+/// Refuses more than 4 compute threads per hardware thread (a typo such as 100000 would spawn
+/// threads for minutes) and warns above the hardware threads (oversubscribed cores only slow
+/// the GEMMs down). `flag` names the option in the messages.
+void check_thread_count(int threads, const std::string& flag);
 
 }  // namespace dcomp::launch

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds dcomp with AddressSanitizer and UndefinedBehaviorSanitizer (build-asan/,
+# Builds dcomp with AddressSanitizer and UndefinedBehaviorSanitizer at -O0 (build-asan/,
 # no CUDA) and runs the unit tests and a 2-rank `dcomp oneshot` under them. Any
 # sanitizer report fails the run (halt_on_error). Leaks inside Open MPI's own
 # start-up code are suppressed (tests/sanitizers/lsan.supp); dcomp's are not.
@@ -13,7 +13,7 @@ build_dir="${DCOMP_ASAN_BUILD_DIR:-$repo_root/build-asan}"
 data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
 # Only what the run below uses: the executable and the test programs (no benchmarks).
 DCOMP_BUILD_DIR="$build_dir" DCOMP_BUILD_TARGETS="dcomp dcomp_tests" "$repo_root/launch/setup.sh" -DDCOMP_SANITIZERS=ON -DDCOMP_WITH_CUDA=OFF \
-  -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O1 -g1"
+  -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_FLAGS="-O0 -g1"
 
 keep_loaded="$build_dir/keep_plugins_loaded.so"
 cc -shared -fPIC -O1 -o "$keep_loaded" "$repo_root/tests/sanitizers/keep_plugins_loaded.c"

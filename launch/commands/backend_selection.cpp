@@ -74,6 +74,19 @@ std::unique_ptr<comm::Communicator> make_device_communicator(std::unique_ptr<com
 #endif
 }
 
+void check_thread_count(int threads, const std::string& flag) {
+  const unsigned reported = std::thread::hardware_concurrency();
+  const int hardware = reported > 0 ? static_cast<int>(reported) : 1;
+  if (threads > 4 * hardware) {
+    throw std::runtime_error(flag + " " + std::to_string(threads) + ": more than 4 threads per hardware thread (" +
+                             std::to_string(hardware) + " on this machine)");
+  }
+  if (threads > hardware) {
+    spdlog::warn("{} {}: more compute threads than the machine's {} hardware threads; the GEMMs will be slower",
+                 flag, threads, hardware);
+  }
+}
+
 int rank_compute_threads() {
   auto positive = [](const char* name) -> int {
     const char* value = std::getenv(name);

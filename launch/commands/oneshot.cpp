@@ -34,6 +34,7 @@ void run(OneshotFlags& flags) {
       model::choose_compute_device(flags.device, model::probe_cuda(), model::local_rank_from_environment());
   auto comm = make_device_communicator(std::move(host), flags.backend, device);
   const int threads = flags.threads > 0 ? flags.threads : rank_compute_threads();
+  check_thread_count(threads, "--threads");
   at::set_num_threads(threads);
   // TF32 tensor cores for fp32 GEMMs on a GPU (forward passes and Hessians); no effect on the CPU.
   at::globalContext().setAllowTF32CuBLAS(flags.allow_tf32);
@@ -89,9 +90,13 @@ void add_oneshot_command(CLI::App& app) {
       ->capture_default_str();
   command->add_option("--dataset", flags->dataset, "Calibration data: text, or JSON Lines with text / input_ids")
       ->check(CLI::ExistingFile);
+  // Ranges are checked on the text, before conversion: "-1" must not wrap to a huge unsigned count.
   command->add_option("--num-calibration-samples", flags->options.num_calibration_samples, "Calibration samples")
+      ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
       ->capture_default_str();
-  command->add_option("--max-seq-length", flags->options.max_seq_length, "Tokens per sample at most")
+  command->add_option("--max-seq-length", flags->options.max_seq_length,
+                      "Tokens per sample at most (up to the model's max_position_embeddings)")
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 24))
       ->capture_default_str();
   command->add_option("--seed", flags->options.seed, "Seed of the sample selection")->capture_default_str();
   command->add_option("--output", flags->output, "Output folder (written atomically)")->required();
@@ -118,9 +123,12 @@ void add_oneshot_command(CLI::App& app) {
   command->add_flag("--allow-tf32", flags->allow_tf32,
                     "On a GPU, run fp32 GEMMs (forward passes, Hessian sums) on TF32 tensor cores with fp32 "
                     "accumulation: faster, with inputs rounded to 10 mantissa bits");
-  command->add_option("--threads", flags->threads, "Intra-op threads per rank (default: the rank's CPUs)");
+  command->add_option("--threads", flags->threads,
+                      "Intra-op threads per rank (default: the rank's CPUs; at most 4 per hardware thread)")
+      ->check(CLI::Range(1, 4096));
   command->add_option("--chunk-size", flags->options.pipeline.chunk_size,
                       "Samples per Hessian GEMM; chunks are never split over ranks")
+      ->check(CLI::Range(int64_t{1}, int64_t{1000000}))
       ->capture_default_str();
   command->add_flag("--compare-rtn", flags->options.pipeline.compare_round_to_nearest,
                     "Report each module's output error against round-to-nearest");
