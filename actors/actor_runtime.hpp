@@ -1,5 +1,11 @@
 // The actor system of one dcomp process, configured in code (CAF_MAIN's argv
 // parser would reject dcomp's own flags).
+//
+// Its threads compute with the process's intra-op thread count (at::set_num_threads, i.e.
+// --threads), set before the runtime is made: OpenMP keeps the thread count per thread, so
+// a thread the actor system starts (the Hessian worker, the layer loader, the modifiers)
+// would otherwise run ATen's and OpenBLAS's parallel regions with OpenMP's default of
+// every core, whatever --threads said.
 #pragma once
 
 #include <memory>

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <ATen/Parallel.h>
+#include <torch/csrc/api/include/torch/version.h>
 #include <sys/resource.h>
 
 #include <chrono>
@@ -18,9 +19,13 @@
 #include "actors/run_report.hpp"
 #include "dcomp/build_info.hpp"
 #include "kernels/ct/output_folder_policy.hpp"
+#include "kernels/ct/temporary_folder_lock.hpp"
 #include "actors/llama_model_handle.hpp"
 #include "kernels/data/dataset.hpp"
+#include "kernels/io/content_hash.hpp"
 #include "kernels/io/safetensors.hpp"
+#include "kernels/model/blas_library.hpp"
+#include "kernels/model/checkpoint_validation.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "lifecycle/errors.hpp"
@@ -45,21 +50,6 @@ std::string recipe_for_scheme(const OneshotOptions& options) {
 namespace {
 
 /// FNV-1a 64 of a file's bytes, as hex ("" when unreadable).
-std::string file_digest(const std::filesystem::path& path) {
-  std::ifstream stream(path, std::ios::binary);
-  if (!stream) return "";
-  uint64_t hash = 1469598103934665603ULL;
-  char buffer[1 << 16];
-  while (stream.read(buffer, sizeof(buffer)) || stream.gcount() > 0) {
-    for (std::streamsize i = 0; i < stream.gcount(); ++i) {
-      hash = (hash ^ static_cast<unsigned char>(buffer[i])) * 1099511628211ULL;
-    }
-  }
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(hash));
-  return text;
-}
-
 std::string absolute_text(const std::filesystem::path& path) {
   return std::filesystem::absolute(path).lexically_normal().string();
 }
@@ -76,6 +66,13 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
           {"backend", comm.backend_name()},
           {"device", options.pipeline.device.str()},
           {"threads_per_rank", at::get_num_threads()},
+          // What, besides the inputs, the bytes of the checkpoint depend on.
+          {"determinism", {{"threads_per_rank", at::get_num_threads()},
+                           {"chunk_size", options.pipeline.chunk_size},
+                           {"overlap", options.pipeline.overlap},
+                           {"seed", options.seed},
+                           {"blas", model::loaded_blas_libraries()},
+                           {"libtorch", TORCH_VERSION}}},
           {"total_seconds", result.total_seconds},
           {"resumed_layers", result.resumed_layers},
           {"peak_rss_bytes_rank0", static_cast<int64_t>(usage.ru_maxrss) * 1024},
@@ -104,28 +101,38 @@ void check_output(const OneshotOptions& options, const comm::Communicator& comm)
 
 }  // namespace
 
-nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text) {
-  nlohmann::json weights = nlohmann::json::object();
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator(options.model, error)) {
-    if (entry.path().extension() == ".safetensors") {
-      weights[entry.path().filename().string()] = std::filesystem::file_size(entry.path(), error);
+nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text, bool hash_content) {
+  // Every file of the model folder the run reads: weights, index, config and tokenizer,
+  // each by the hash of its bytes (io::file_content_hash), so that a tensor edited in
+  // place is noticed as surely as a replaced file.
+  nlohmann::json model_files = nlohmann::json::object();
+  if (hash_content) {
+    std::vector<std::filesystem::path> files;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(options.model, error)) {
+      const std::string name = entry.path().filename().string();
+      if (entry.path().extension() == ".safetensors" || name == "model.safetensors.index.json" ||
+          name == "config.json" || name == "tokenizer.json" || name == "tokenizer_config.json") {
+        files.push_back(entry.path());
+      }
     }
+    for (const auto& file : files) model_files[file.filename().string()] = io::file_content_hash(file);
   }
   nlohmann::json fingerprint = {{"model", absolute_text(options.model)},
-                                {"model_config", file_digest(options.model / "config.json")},
-                                {"model_weights", weights},
+                                {"model_files", model_files},
                                 {"recipe", recipe_text},
                                 {"num_calibration_samples", options.num_calibration_samples},
                                 {"max_seq_length", options.max_seq_length},
                                 {"seed", options.seed},
                                 {"chunk_size", options.pipeline.chunk_size}};
   fingerprint["dataset"] = options.dataset ? nlohmann::json(absolute_text(*options.dataset)) : nlohmann::json(nullptr);
-  fingerprint["dataset_digest"] = options.dataset ? file_digest(*options.dataset) : "";
+  fingerprint["dataset_content"] =
+      options.dataset && hash_content ? io::file_content_hash(*options.dataset) : std::string();
   return fingerprint;
 }
 
-OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& comm) {
+OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicator& comm) {
+  OneshotOptions options = given_options;
   const auto started = std::chrono::steady_clock::now();
   if (options.recipe.has_value() == options.scheme.has_value()) {
     throw std::invalid_argument("give exactly one of --recipe and --scheme");
@@ -137,6 +144,13 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   check_output(options, comm);
   auto config = model::ModelConfig::from_dir(options.model);
   if (config.max_position_embeddings > 0 &&
+      options.max_seq_length > static_cast<size_t>(config.max_position_embeddings) && !options.max_seq_length_given) {
+    options.max_seq_length = static_cast<size_t>(config.max_position_embeddings);
+    if (comm.rank() == 0) {
+      spdlog::info("max sequence length {} (the model's max_position_embeddings)", options.max_seq_length);
+    }
+  }
+  if (config.max_position_embeddings > 0 &&
       options.max_seq_length > static_cast<size_t>(config.max_position_embeddings)) {
     throw std::invalid_argument("--max-seq-length " + std::to_string(options.max_seq_length) + " exceeds " +
                                 (options.model / "config.json").string() + "'s max_position_embeddings " +
@@ -147,6 +161,7 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
                                 "at least 2");
   }
   io::CheckpointReader reader(options.model);
+  model::validate_dense_checkpoint(reader, config);  // the whole folder, before any work
   auto handle = std::make_shared<LlamaModelHandle>(config);
 
   ActorRuntime runtime(options.actor_threads);
@@ -197,6 +212,11 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   // An interrupted run to continue (found by rank 0, which adopts its temporary folder).
   std::optional<std::filesystem::path> resume_dir;
   if (comm.rank() == 0) {
+    // Temporary folders of earlier runs that saved nothing can never be resumed.
+    for (const auto& removed : ct::remove_abandoned_temporary_folders(options.output, /*unsaved_only=*/true)) {
+      spdlog::info("removed {}: the temporary folder of an earlier run of this output that saved no layer",
+                   removed.string());
+    }
     const auto interrupted = find_interrupted_run(options.output);
     if (options.resume && interrupted) {
       resume_dir = interrupted;
@@ -213,7 +233,7 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   comm.broadcast_bytes(resuming, 0);
   std::unique_ptr<RunProgress> progress;
   if (options.save_progress) {
-    progress = std::make_unique<RunProgress>(sink->temporary_dir(), run_fingerprint(options, recipe_text),
+    progress = std::make_unique<RunProgress>(sink->temporary_dir(), run_fingerprint(options, recipe_text, comm.rank() == 0),
                                              resuming == "1", comm);
   }
 
@@ -270,6 +290,12 @@ OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& com
   }
   sink->finish(*plan, earlier_shards, files);
   comm.barrier();
+  if (comm.rank() == 0) {
+    // The output now exists: the saved progress of earlier interrupted runs of it is superseded.
+    for (const auto& removed : ct::remove_abandoned_temporary_folders(options.output, /*unsaved_only=*/false)) {
+      spdlog::info("removed {}: the temporary folder of an earlier, interrupted run of this output", removed.string());
+    }
+  }
   result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -25,6 +25,9 @@ struct OneshotOptions {
   std::optional<std::filesystem::path> dataset;
   size_t num_calibration_samples = 512;       // llm-compressor's default
   size_t max_seq_length = 2048;
+  /// False when max_seq_length is the default: a model with fewer positions then lowers it
+  /// to its max_position_embeddings (as `eval` does); an explicit value above it is an error.
+  bool max_seq_length_given = false;
   uint64_t seed = 42;
   std::filesystem::path output;
   bool overwrite = false;
@@ -50,9 +53,10 @@ struct OneshotResult {
 /// The recipe text `--scheme` stands for.
 std::string recipe_for_scheme(const OneshotOptions& options);
 
-/// The settings that decide a run's result, saved with its progress: a run is
-/// resumed only with the same ones.
-nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text);
+/// The settings and inputs that decide a run's result, saved with its progress: a run is
+/// resumed only with the same ones. With `hash_content` (rank 0, which checks and saves
+/// it) the content of every model file the run reads and of the dataset is hashed.
+nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text, bool hash_content);
 
 /// Runs the whole compression on this rank. Every rank of `comm` must call it
 /// with the same options. Throws on any problem; the output folder then does

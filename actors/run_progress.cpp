@@ -9,6 +9,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "kernels/ct/temporary_folder_lock.hpp"
 #include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
 
@@ -43,6 +44,11 @@ std::string differing_settings(const nlohmann::json& saved, const nlohmann::json
   for (const auto& [key, value] : current.items()) {
     if (saved.contains(key) && saved.at(key) == value) continue;
     names += (names.empty() ? "" : ", ") + key;
+    if (saved.contains(key) && saved.at(key).is_object() && value.is_object()) {
+      // Name the entries that differ, e.g. "model_files: model.safetensors".
+      const std::string inner = differing_settings(saved.at(key), value);
+      if (!inner.empty()) names += ": " + inner;
+    }
   }
   for (const auto& [key, value] : saved.items()) {
     if (!current.contains(key)) names += (names.empty() ? "" : ", ") + key;
@@ -81,6 +87,7 @@ std::optional<fs::path> find_interrupted_run(const fs::path& output) {
     if (name.rfind(prefix, 0) != 0 || !entry.is_directory()) continue;
     const fs::path state = state_file(entry.path());
     if (!fs::is_regular_file(state)) continue;
+    if (ct::TemporaryFolderLock::is_held(entry.path())) continue;  // a run still writing it
     const auto time = fs::last_write_time(state, error);
     if (error) continue;
     if (!newest || time > newest_time) {

@@ -144,6 +144,7 @@ CheckpointWriter::CheckpointWriter(fs::path output_dir, fs::path source_model_di
     if (!fs::is_directory(temporary_dir_)) {
       throw CheckpointWriteError(temporary_dir_.string() + ": the temporary folder to resume in does not exist");
     }
+    lock_ = std::make_unique<TemporaryFolderLock>(temporary_dir_);
     return;
   }
   if (options_.shared_temporary_dir) {
@@ -161,6 +162,7 @@ CheckpointWriter::CheckpointWriter(fs::path output_dir, fs::path source_model_di
     throw CheckpointWriteError(temporary_dir_.string() + ": cannot create the temporary folder" +
                                (error ? ": " + error.message() : std::string(" (it exists)")));
   }
+  lock_ = std::make_unique<TemporaryFolderLock>(temporary_dir_);
 }
 
 CheckpointWriter::~CheckpointWriter() { abort(); }

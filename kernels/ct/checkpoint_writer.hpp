@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -28,6 +29,7 @@
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
+#include "kernels/ct/temporary_folder_lock.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/quant/compressed_weight.hpp"
 
@@ -154,6 +156,7 @@ class CheckpointWriter {
   std::map<std::string, size_t> shard_of_tensor_;
   std::vector<uint64_t> shard_bytes_;
   bool owns_temporary_dir_ = true;
+  std::unique_ptr<TemporaryFolderLock> lock_;  // held on a temporary folder this writer created or adopted
   bool keep_on_abort_ = false;
   std::set<std::string> names_;
   std::set<std::string> named_shards_;  // files handed out by write_named_shard

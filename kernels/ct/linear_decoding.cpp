@@ -121,6 +121,11 @@ at::Tensor dequantize_weight(const at::Tensor& codes, const at::Tensor& scale, c
                              const at::Tensor& g_idx, const quant::QuantizationArgs& args) {
   const int64_t out_features = codes.size(0), in_features = codes.size(1);
   const std::vector<int64_t> expected = expected_scale_shape(args, out_features, in_features);
+  if (!at::isFloatingType(scale.scalar_type())) {
+    // An integer tensor here is a corrupt or foreign file: converting it would invent scales.
+    throw DecodingError(std::string("scale is stored as ") + c10::toString(scale.scalar_type()) +
+                        "; compressed-tensors stores scales as floating point");
+  }
   if (scale.numel() != c10::multiply_integers(expected)) {
     throw DecodingError("scale has shape " + shape_text(scale.sizes()) + " but " +
                         quant::to_string(args.resolved_strategy()) + " quantization of a " +

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -87,6 +88,12 @@ void run_eval(const EvalOptions& options) {
 
   if (!options.dump_logits.empty()) dump_first_window_logits(model, tokens, *bos, window, options.dump_logits);
   const model::PerplexityResult result = model::evaluate_perplexity(model, tokens, static_cast<int32_t>(*bos), window);
+  if (!std::isfinite(result.nll_mean) || !std::isfinite(result.perplexity)) {
+    // A NaN or infinite scale, weight or norm in the checkpoint: no number to report.
+    throw std::runtime_error(options.model_dir + ": the model's outputs are not finite on " + options.dataset +
+                             " (mean NLL " + std::to_string(result.nll_mean) +
+                             "): the checkpoint holds NaN or infinite values (dcomp inspect --verify finds them)");
+  }
   if (options.json) {
     const nlohmann::json report{{"perplexity", result.perplexity}, {"nll", result.nll_mean},
                                 {"tokens", result.tokens},         {"windows", result.windows},

@@ -6,9 +6,11 @@
 #include <iostream>
 #include <map>
 
+#include "kernels/ct/checkpoint_verification.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/quant/quant_args.hpp"
+#include "launch/cli_errors.hpp"
 #include "launch/commands.hpp"
 
 namespace dcomp::launch {
@@ -122,13 +124,34 @@ void inspect(const std::filesystem::path& dir, bool json_output) {
 
 }  // namespace
 
+// --verify: every tensor read and checked (ct::verify_checkpoint); exit code 1 on any problem.
+void verify(const std::filesystem::path& dir, bool json_output) {
+  const ct::VerificationReport report = ct::verify_checkpoint(dir);
+  std::ostream& out = json_output ? std::cerr : std::cout;  // stdout holds the JSON alone
+  out << "verify: " << report.tensors_read << " tensors read, " << report.linears_decoded
+            << " Linear layers decoded: " << (report.problems.empty() ? "no problems" : "problems found") << "\n";
+  for (const auto& problem : report.problems) std::cerr << "dcomp: error: " << problem << "\n";
+  if (!report.problems.empty()) {
+    std::cerr << "dcomp: error: " << dir.string() << ": " << report.problems.size()
+              << " problem(s); the checkpoint is not sound\n";
+    set_exit_code(1);
+  }
+}
+
 void add_inspect_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>();
   auto json_output = std::make_shared<bool>(false);
+  auto verify_all = std::make_shared<bool>(false);
   auto* command = app.add_subcommand("inspect", "Show a checkpoint's scheme, tensor counts, sizes and compression ratio");
   command->add_option("dir", *dir, "Checkpoint folder")->required()->check(CLI::ExistingDirectory);
   command->add_flag("--json", *json_output, "Print one JSON object");
-  command->callback([dir, json_output] { inspect(*dir, *json_output); });
+  command->add_flag("--verify", *verify_all,
+                    "Also read every tensor: each Linear decoded to the shape config.json implies, floating scales, "
+                    "finite values, no tensor left over; exit code 1 on any problem");
+  command->callback([dir, json_output, verify_all] {
+    inspect(*dir, *json_output);
+    if (*verify_all) verify(*dir, *json_output);
+  });
 }
 
 }  // namespace dcomp::launch

@@ -25,6 +25,7 @@ struct OneshotFlags {
   std::string model, recipe, scheme, dataset, output, backend = "auto", report, device = "auto";
   int threads = 0;
   bool allow_tf32 = false;
+  CLI::Option* max_seq_length_option = nullptr;
 };
 
 void run(OneshotFlags& flags) {
@@ -48,6 +49,7 @@ void run(OneshotFlags& flags) {
   if (!flags.scheme.empty()) o.scheme = flags.scheme;
   if (!flags.dataset.empty()) o.dataset = flags.dataset;
   o.output = flags.output;
+  o.max_seq_length_given = flags.max_seq_length_option != nullptr && flags.max_seq_length_option->count() > 0;
   try {
     auto result = actors::run_oneshot(o, *comm);
     if (comm->rank() == 0) {
@@ -94,8 +96,9 @@ void add_oneshot_command(CLI::App& app) {
   command->add_option("--num-calibration-samples", flags->options.num_calibration_samples, "Calibration samples")
       ->check(CLI::Range(int64_t{1}, int64_t{100000000}))
       ->capture_default_str();
-  command->add_option("--max-seq-length", flags->options.max_seq_length,
-                      "Tokens per sample at most (up to the model's max_position_embeddings)")
+  flags->max_seq_length_option = command->add_option("--max-seq-length", flags->options.max_seq_length,
+                      "Tokens per sample at most (default 2048, lowered to the model's max_position_embeddings; "
+                      "an explicit value must not exceed it)")
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 24))
       ->capture_default_str();
   command->add_option("--seed", flags->options.seed, "Seed of the sample selection")->capture_default_str();

@@ -17,7 +17,7 @@ trap 'rm -rf "$work"' EXIT
 failures=0
 
 mkdir -p "$work/par/data" "$work/home" "$work/notes" "$work/logs"
-cp -R "$data/tinystories-656k" "$work/par/model"
+cp -R "$data/tinystories-656k" "$work/par/model" && chmod -R u+w "$work/par/model"
 head -c 200000 "$data/text/tinystories_valid_sample.txt" >"$work/par/data/calib.txt"
 echo above >"$work/above.txt"
 echo beside >"$work/par/beside.txt"

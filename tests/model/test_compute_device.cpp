@@ -52,7 +52,9 @@ TEST(ComputeDevice, CudaRefusesToFallBackAndSaysWhy) {
 
 TEST(ComputeDevice, ProbeIsConsistent) {
   const CudaAvailability cuda = probe_cuda();
-  if (!cuda.libtorch_has_cuda) EXPECT_EQ(cuda.device_count, 0);
+  if (!cuda.libtorch_has_cuda) {
+    EXPECT_EQ(cuda.device_count, 0);
+  }
   EXPECT_GE(cuda.device_count, 0);
 }
 

@@ -5,7 +5,8 @@
 # resumed checkpoint must equal, byte for byte, an uninterrupted 1-rank run
 # (every file but the run report, whose timings differ). Also checked: no output
 # folder after the crash, the saved progress names the complete layers, and a
-# resume with other settings is refused with the setting named.
+# resume with other settings is refused with the setting named, and so is a resume after a
+# tensor of the model was changed in place (same file size, other content).
 # Usage: resume_after_kill.sh <dcomp binary> <shared data folder>
 set -euo pipefail
 dcomp="$1"; data="$2"
@@ -23,8 +24,9 @@ quant_stage:
           weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
 YAML
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-# stories260k has 5 decoder layers.
-args=(--model "$data/stories260k" --recipe "$work/channel_w4.yaml" --dataset "$data/text/tinystories_valid_sample.txt"
+# stories260k has 5 decoder layers; a copy, so that one of its tensors can be changed.
+cp -R "$data/stories260k" "$work/model" && chmod -R u+w "$work/model"
+args=(--model "$work/model" --recipe "$work/channel_w4.yaml" --dataset "$data/text/tinystories_valid_sample.txt"
       --num-calibration-samples 24 --max-seq-length 128 --threads 1)
 run() {  # run <ranks> <output> [extra arguments...]
   local ranks="$1" out="$2"; shift 2
@@ -38,6 +40,25 @@ same_checkpoint() {  # same_checkpoint <reference> <candidate>
   names_out="$(cd "$2" && ls | grep -v '^dcomp_report.json$')"
   [ "$names_ref" = "$names_out" ] || fail "$2 holds other files than $1"
   for name in $names_ref; do cmp "$1/$name" "$2/$name" || fail "$2/$name differs from the uninterrupted run"; done
+}
+# Negates one tensor of the model copy in place (flips the sign bit of every F32 value), or
+# undoes that when run again: the file keeps its size and header.
+flip_tensor_signs() {
+  python3 - "$work/model/model.safetensors" "$1" <<'PY'
+import json, struct, sys
+path, name = sys.argv[1], sys.argv[2]
+with open(path, "r+b") as f:
+    header_len = struct.unpack("<Q", f.read(8))[0]
+    entry = json.loads(f.read(header_len))[name]
+    assert entry["dtype"] == "F32", entry
+    begin, end = (8 + header_len + offset for offset in entry["data_offsets"])
+    f.seek(begin)
+    data = bytearray(f.read(end - begin))
+    for i in range(3, len(data), 4):
+        data[i] ^= 0x80
+    f.seek(begin)
+    f.write(data)
+PY
 }
 completed_layers() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["completed_layers"])' "$1"; }
 
@@ -64,6 +85,12 @@ for case in "2 1:2 3" "1 0:4 2"; do
   if run "$resume_ranks" "$out" --resume --seed 7 >"$work/mismatch.log" 2>&1; then fail "resume with another seed ran"; fi
   grep -q "used other settings (seed)" "$work/mismatch.log" || { cat "$work/mismatch.log"; fail "no clear message"; }
   [ -f "${partial[0]}/progress/state.json" ] || fail "a refused resume removed the saved progress"
+  # A tensor of a layer still to come changed in place: refused, naming the file.
+  flip_tensor_signs model.layers.4.self_attn.q_proj.weight
+  if run "$resume_ranks" "$out" --resume >"$work/changed.log" 2>&1; then fail "resume with a changed tensor ran"; fi
+  grep -q "used other settings (model_files: model.safetensors)" "$work/changed.log" ||
+    { cat "$work/changed.log"; fail "no clear message for the changed tensor"; }
+  flip_tensor_signs model.layers.4.self_attn.q_proj.weight  # restored: the resume below is accepted
 
   run "$resume_ranks" "$out" --resume || fail "the resumed run failed"
   same_checkpoint "$work/reference" "$out"

@@ -1,0 +1,137 @@
+// reference: see checkpoint_verification.hpp; compressed-tensors' tensor names per format
+// (compressors/pack_quantized, naive_quantized, float_quantized, sparse_24_bitmask).
+#include "kernels/ct/checkpoint_verification.hpp"
+
+#include <ATen/ATen.h>
+
+#include <cstdio>
+#include <set>
+
+#include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/io/safetensors.hpp"
+#include "kernels/model/model_config.hpp"
+#include "kernels/model/weight_loading.hpp"
+
+namespace dcomp::ct {
+namespace {
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The per-module suffixes a dense or compressed-tensors checkpoint may store.
+const std::vector<std::string>& module_suffixes() {
+  static const std::vector<std::string> suffixes{
+      ".weight",      ".bias",         ".weight_packed", ".weight_scale", ".weight_zero_point", ".weight_shape",
+      ".weight_g_idx", ".input_scale", ".input_zero_point", ".bitmask",   ".compressed",        ".shape",
+      ".row_offsets", ".k_scale",      ".v_scale"};
+  return suffixes;
+}
+
+// The modules of the model as config.json describes it.
+std::set<std::string> known_modules(const model::ModelConfig& config) {
+  std::set<std::string> modules{"model.embed_tokens", "model.norm", "lm_head"};
+  for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
+    const std::string prefix = "model.layers." + std::to_string(layer) + ".";
+    for (const char* name : {"input_layernorm", "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm",
+                             "self_attn", "self_attn.rotary_emb"}) {
+      modules.insert(prefix + name);
+    }
+    for (const auto& name : model::DecoderLayerWeights::linear_names()) modules.insert(prefix + name);
+  }
+  return modules;
+}
+
+void check_finite(const at::Tensor& tensor, const std::string& what, VerificationReport& report) {
+  if (!tensor.defined() || !at::isFloatingType(tensor.scalar_type())) return;
+  const at::Tensor finite = at::isfinite(tensor);
+  if (finite.all().item<bool>()) return;
+  const int64_t bad = tensor.numel() - finite.sum().item<int64_t>();
+  report.problems.push_back(what + ": " + std::to_string(bad) + " of " + std::to_string(tensor.numel()) +
+                            " values are NaN or infinite");
+}
+
+}  // namespace
+
+VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
+  VerificationReport report;
+  std::optional<model::ModelConfig> config;
+  std::optional<io::CheckpointReader> reader;
+  model::LinearLoader loader;
+  try {
+    config = model::ModelConfig::from_dir(dir);
+    reader.emplace(dir);
+    loader = make_linear_loader(dir);
+  } catch (const std::exception& error) {
+    report.problems.push_back(error.what());
+    return report;
+  }
+  if (!loader) loader = model::safetensors_linear_loader(*reader);
+
+  // Every stored tensor: readable, belonging to a module of the model, scales floating point
+  // and every floating tensor finite.
+  const auto modules = known_modules(*config);
+  for (const std::string& name : reader->names()) {
+    const std::string file = reader->file_of(name).filename().string();
+    try {
+      const io::TensorInfo info = reader->info(name);
+      const at::Tensor tensor = reader->load(name);
+      ++report.tensors_read;
+      const bool is_scale = ends_with(name, "_scale");
+      if (is_scale && info.dtype != io::DType::F32 && info.dtype != io::DType::F16 &&
+          info.dtype != io::DType::BF16) {
+        report.problems.push_back(file + ": tensor \"" + name + "\" is stored as " + io::dtype_name(info.dtype) +
+                                  "; scales are floating point (F32, F16 or BF16)");
+      }
+      check_finite(tensor, file + ": tensor \"" + name + "\"", report);
+    } catch (const std::exception& error) {
+      report.problems.push_back(error.what());
+      continue;
+    }
+    std::string module;
+    for (const auto& suffix : module_suffixes()) {
+      if (ends_with(name, suffix)) {
+        module = name.substr(0, name.size() - suffix.size());
+        break;
+      }
+    }
+    if (module.empty() || !modules.count(module)) {
+      int layer = -1;
+      const bool deeper = std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1 &&
+                          layer >= config->num_hidden_layers;
+      report.problems.push_back(file + ": tensor \"" + name + "\" " +
+                                (deeper ? "belongs to layer " + std::to_string(layer) + ", but config.json has " +
+                                              "num_hidden_layers " + std::to_string(config->num_hidden_layers)
+                                        : std::string("is not part of the model config.json describes")));
+    }
+  }
+
+  // Each decoder layer as a loader builds it: every Linear decoded under its scheme and
+  // checked against the shapes config.json implies, one layer in memory at a time.
+  for (int layer = 0; layer < config->num_hidden_layers; ++layer) {
+    const std::string prefix = "model.layers." + std::to_string(layer);
+    try {
+      const model::DecoderLayerWeights weights = model::load_decoder_layer(*reader, *config, layer, loader);
+      for (const auto& name : model::DecoderLayerWeights::linear_names()) {
+        const auto& linear = weights.linear(name);
+        ++report.linears_decoded;
+        check_finite(linear.weight, prefix + "." + name + " (decoded weight)", report);
+        check_finite(linear.bias, prefix + "." + name + ".bias", report);
+      }
+    } catch (const std::exception& error) {
+      report.problems.push_back(prefix + ": " + error.what());
+    }
+    reader->release_prefix(prefix + ".");
+  }
+  try {
+    const auto head = model::load_embedding_and_head(*reader, *config);
+    check_finite(head.embed_tokens, "model.embed_tokens.weight", report);
+    check_finite(head.final_norm, "model.norm.weight", report);
+    check_finite(head.lm_head, "lm_head.weight", report);
+  } catch (const std::exception& error) {
+    report.problems.push_back(error.what());
+  }
+  return report;
+}
+
+}  // namespace dcomp::ct

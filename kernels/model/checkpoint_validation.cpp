@@ -1,0 +1,120 @@
+// reference: see checkpoint_validation.hpp
+#include "kernels/model/checkpoint_validation.hpp"
+
+#include <cstdio>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kernels/io/shape_text.hpp"
+
+namespace dcomp::model {
+namespace {
+
+// Buffers some older checkpoints carry that no forward pass reads.
+bool is_ignored_buffer(const std::string& name) {
+  const std::string suffix = "rotary_emb.inv_freq";
+  return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+using ExpectedTensors = std::vector<std::pair<std::string, std::vector<int64_t>>>;
+
+// Every tensor of the decoder layers and the final norm the config implies, with its
+// shape, in the model's order (so the first problem reported is the first a loader meets).
+ExpectedTensors expected_layer_tensors(const ModelConfig& config) {
+  const int64_t hidden = config.hidden_size;
+  const int64_t query_width = config.num_attention_heads * config.head_dim;
+  const int64_t kv_width = config.num_key_value_heads * config.head_dim;
+  const int64_t intermediate = config.intermediate_size;
+  struct Linear {
+    const char* name;
+    int64_t out_features, in_features;
+    bool bias;
+  };
+  const Linear linears[] = {
+      {"self_attn.q_proj", query_width, hidden, config.qkv_bias},
+      {"self_attn.k_proj", kv_width, hidden, config.qkv_bias},
+      {"self_attn.v_proj", kv_width, hidden, config.qkv_bias},
+      {"self_attn.o_proj", hidden, query_width, config.o_proj_bias},
+      {"mlp.gate_proj", intermediate, hidden, config.mlp_bias},
+      {"mlp.up_proj", intermediate, hidden, config.mlp_bias},
+      {"mlp.down_proj", hidden, intermediate, config.mlp_bias},
+  };
+  ExpectedTensors expected;
+  for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
+    const std::string prefix = "model.layers." + std::to_string(layer) + ".";
+    expected.push_back({prefix + "input_layernorm.weight", {hidden}});
+    expected.push_back({prefix + "post_attention_layernorm.weight", {hidden}});
+    for (const auto& linear : linears) {
+      expected.push_back({prefix + linear.name + ".weight", {linear.out_features, linear.in_features}});
+      if (linear.bias) expected.push_back({prefix + linear.name + ".bias", {linear.out_features}});
+    }
+    if (config.qk_norm) {
+      expected.push_back({prefix + "self_attn.q_norm.weight", {config.head_dim}});
+      expected.push_back({prefix + "self_attn.k_norm.weight", {config.head_dim}});
+    }
+  }
+  expected.push_back({"model.norm.weight", {hidden}});
+  return expected;
+}
+
+}  // namespace
+
+void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelConfig& config) {
+  const std::string folder = reader.directory().string();
+  const std::string config_file = config.source.string();
+  std::vector<std::string> problems;
+  ExpectedTensors expected;
+  // The embedding, and the head unless tied; a tied checkpoint may store the shared
+  // matrix under either name (weight_loading.cpp reads it the same way).
+  const std::vector<int64_t> vocab_by_hidden = {config.vocab_size, config.hidden_size};
+  const bool has_embedding = reader.contains("model.embed_tokens.weight");
+  const bool has_head = reader.contains("lm_head.weight");
+  const bool tied = config.tie_word_embeddings || !has_head;
+  if (!tied || has_embedding || !has_head) expected.push_back({"model.embed_tokens.weight", vocab_by_hidden});
+  for (auto& entry : expected_layer_tensors(config)) expected.push_back(std::move(entry));
+  if (!tied || has_head) expected.push_back({"lm_head.weight", vocab_by_hidden});
+  std::set<std::string> expected_names;
+  for (const auto& entry : expected) expected_names.insert(entry.first);
+
+  for (const auto& [name, shape] : expected) {
+    if (!reader.contains(name)) {
+      problems.push_back("tensor \"" + name + "\" is missing (" + config_file + " implies it)");
+      continue;
+    }
+    io::TensorInfo info;
+    try {
+      info = reader.info(name);  // maps the shard and checks that it holds the tensor
+    } catch (const std::exception& error) {
+      problems.push_back(error.what());
+      continue;
+    }
+    const std::string file = reader.file_of(name).filename().string();
+    if (info.shape != shape) {
+      problems.push_back(file + ": tensor \"" + name + "\" has shape " + io::shape_text(info.shape) + " but " +
+                         config_file + " implies " + io::shape_text(shape));
+    }
+    if (info.dtype != io::DType::F32 && info.dtype != io::DType::F16 && info.dtype != io::DType::BF16) {
+      problems.push_back(file + ": tensor \"" + name + "\" is stored as " + io::dtype_name(info.dtype) +
+                         "; expected F32, F16 or BF16");
+    }
+  }
+  for (const std::string& name : reader.names()) {
+    if (expected_names.count(name) || is_ignored_buffer(name)) continue;
+    int layer = -1;
+    if (std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1 && layer >= config.num_hidden_layers) {
+      problems.push_back("tensor \"" + name + "\" belongs to layer " + std::to_string(layer) + ", but " +
+                         config_file + " has num_hidden_layers " + std::to_string(config.num_hidden_layers) +
+                         " (a checkpoint deeper than its config)");
+    } else {
+      problems.push_back("tensor \"" + name + "\" is not part of a " + architecture_name(config.architecture) +
+                         " model as " + config_file + " describes it");
+    }
+  }
+  if (problems.empty()) return;
+  std::string message = folder + ": " + problems.front();
+  if (problems.size() > 1) message += " (and " + std::to_string(problems.size() - 1) + " more problem(s))";
+  throw ModelConfigError(message);
+}
+
+}  // namespace dcomp::model

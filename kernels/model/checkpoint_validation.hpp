@@ -1,0 +1,19 @@
+// Checks a dense model folder as a whole before any work: every tensor that config.json
+// implies is there with its shape and a floating dtype, no tensor is left over (a
+// checkpoint deeper or wider than its config), and the index's shard of each tensor holds
+// it. Reads safetensors headers only, so it takes milliseconds even for a model of 70 B
+// parameters, where finding the same problem at its layer could take hours.
+// reference: transformers/models/llama/modeling_llama.py (the state dict of
+// LlamaForCausalLM, as in weight_loading.hpp).
+#pragma once
+
+#include "kernels/io/safetensors.hpp"
+#include "kernels/model/model_config.hpp"
+
+namespace dcomp::model {
+
+/// Throws ModelConfigError naming the file and the first problem found; lists how many
+/// more there are.
+void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelConfig& config);
+
+}  // namespace dcomp::model
