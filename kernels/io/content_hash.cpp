@@ -51,6 +51,7 @@ void ContentHash::consume_stripe(const unsigned char* stripe) {
 }
 
 void ContentHash::update(const void* data, size_t bytes) {
+  if (bytes == 0) return;  // data may then be null (an empty vector's data())
   const auto* input = static_cast<const unsigned char*>(data);
   total_bytes_ += bytes;
   if (pending_bytes_ > 0) {
@@ -64,7 +65,7 @@ void ContentHash::update(const void* data, size_t bytes) {
     pending_bytes_ = 0;
   }
   for (; bytes >= sizeof(pending_); input += sizeof(pending_), bytes -= sizeof(pending_)) consume_stripe(input);
-  std::memcpy(pending_, input, bytes);
+  if (bytes > 0) std::memcpy(pending_, input, bytes);
   pending_bytes_ = bytes;
 }
 

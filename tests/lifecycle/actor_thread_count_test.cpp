@@ -35,9 +35,13 @@ TEST(ActorThreads, ComputeWithTheProcessThreadCount) {
     std::vector<int> seen;
     caf::scoped_actor self{runtime.system()};
     for (int i = 0; i < 6; ++i) {
-      auto worker = runtime.system().spawn([](caf::event_based_actor*) -> caf::behavior {
-        return {[](int) { return openmp_max_threads(); }};  // before any ATen call on this thread
-      });
+      // Spawned with an argument: CAF 0.17 dereferences the null argument tuple of an actor
+      // function spawned without one (UndefinedBehaviorSanitizer reports it).
+      auto worker = runtime.system().spawn(
+          [](caf::event_based_actor*, int) -> caf::behavior {
+            return {[](int) { return openmp_max_threads(); }};  // before any ATen call on this thread
+          },
+          i);
       self->request(worker, caf::infinite, i).receive([&](int count) { seen.push_back(count); },
                                                       [&](caf::error&) { seen.push_back(-1); });
       self->send_exit(worker, caf::exit_reason::user_shutdown);
