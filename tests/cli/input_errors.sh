@@ -35,8 +35,9 @@ PY
 expect_failure() {  # expect_failure <case> <expected message part> -- <oneshot args...>
   local name="$1" expected="$2"; shift 3
   local out="$work/out-${name// /_}"
-  "$dcomp" --log-level warn oneshot --num-calibration-samples 8 --max-seq-length 64 --threads 1 \
-    --output "$out" "$@" >"$work/log" 2>&1
+  local defaults=(--num-calibration-samples 8 --max-seq-length 64 --threads 1)
+  if [ -n "${OWN_NUMBERS:-}" ]; then defaults=(); fi  # the case gives its own (a flag may appear once)
+  "$dcomp" --log-level warn oneshot "${defaults[@]}" --output "$out" "$@" >"$work/log" 2>&1
   local status=$?
   if [ "$status" -eq 0 ]; then echo "FAIL [$name]: exited 0"; failures=$((failures + 1)); return; fi
   if ! grep -qF -- "$expected" "$work/log"; then
@@ -85,6 +86,24 @@ expect_failure "no modifiers" "defines no modifiers" -- --model "$source_model" 
 expect_failure "empty dataset" "$work/empty.txt" -- --model "$source_model" --scheme W4A16 --dataset "$work/empty.txt"
 printf '{"text": "Once upon a time"}\n{"text": "broken\n{"text": "The end"}\n' >"$work/rows.jsonl"
 expect_failure "invalid JSON line" "line 2" -- --model "$source_model" --scheme W4A16 --dataset "$work/rows.jsonl"
+
+# Numbers on the command line: refused before any work, never wrapped.
+OWN_NUMBERS=1
+expect_failure "negative sample count" "--num-calibration-samples: Value -1 not in range" -- --model "$source_model" \
+  --scheme W4A16 --dataset "$dataset" --num-calibration-samples=-1
+expect_failure "negative sequence length" "--max-seq-length: Value -1 not in range" -- --model "$source_model" \
+  --scheme W4A16 --dataset "$dataset" --max-seq-length=-1
+expect_failure "sequence longer than the model's positions" "max_position_embeddings" -- --model "$source_model" \
+  --scheme W4A16 --dataset "$dataset" --max-seq-length 100000
+expect_failure "zero threads" "--threads: Value 0 not in range" -- --model "$source_model" --scheme W4A16 \
+  --dataset "$dataset" --threads 0
+expect_failure "absurd thread count" "--threads: Value 100000 not in range" -- --model "$source_model" \
+  --scheme W4A16 --dataset "$dataset" --threads 100000
+expect_failure "threads far above the hardware" "more than 4 threads per hardware thread" -- --model \
+  "$source_model" --scheme W4A16 --dataset "$dataset" --threads 4000
+expect_failure "zero chunk size" "--chunk-size: Value 0 not in range" -- --model "$source_model" --scheme W4A16 \
+  --dataset "$dataset" --chunk-size 0
+OWN_NUMBERS=
 
 # Devices and backends.
 expect_failure "nccl on the CPU" "computes on the CPU" -- --model "$source_model" --scheme W4A16 \

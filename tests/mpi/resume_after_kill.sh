@@ -99,3 +99,17 @@ for case in "2 1:2 3" "1 0:4 2"; do
   ! ls -d "$out".tmp-* >/dev/null 2>&1 || fail "the temporary folder is left behind"
   echo "resumed on $resume_ranks rank(s): identical to the uninterrupted run"
 done
+
+# A run killed before it saved any layer leaves a temporary folder that can never be
+# resumed: the next run of the same output removes it.
+set +e
+DCOMP_FAULT_KILL=0:0 run 1 "$work/early" >"$work/early.log" 2>&1
+status=$?
+set -e
+[ "$status" -ne 0 ] || fail "the run killed in layer 0 exited 0"
+abandoned=( "$work"/early.tmp-* )
+[ -d "${abandoned[0]}" ] || fail "no temporary folder after the kill in layer 0"
+[ ! -e "${abandoned[0]}/progress/state.json" ] || fail "killed in layer 0, yet progress was saved"
+DCOMP_FAULT_KILL="" run 1 "$work/early" >"$work/early2.log" 2>&1 || { cat "$work/early2.log"; fail "the next run failed"; }
+! ls -d "$work"/early.tmp-* >/dev/null 2>&1 || fail "the abandoned temporary folder ${abandoned[0]} is left behind"
+echo "killed in layer 0: the next run of the same output removed ${abandoned[0]}"
