@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/io/shape_text.hpp"
+#include "kernels/model/weight_loading.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -23,31 +24,14 @@ using ExpectedTensors = std::vector<std::pair<std::string, std::vector<int64_t>>
 // shape, in the model's order (so the first problem reported is the first a loader meets).
 ExpectedTensors expected_layer_tensors(const ModelConfig& config) {
   const int64_t hidden = config.hidden_size;
-  const int64_t query_width = config.num_attention_heads * config.head_dim;
-  const int64_t kv_width = config.num_key_value_heads * config.head_dim;
-  const int64_t intermediate = config.intermediate_size;
-  struct Linear {
-    const char* name;
-    int64_t out_features, in_features;
-    bool bias;
-  };
-  const Linear linears[] = {
-      {"self_attn.q_proj", query_width, hidden, config.qkv_bias},
-      {"self_attn.k_proj", kv_width, hidden, config.qkv_bias},
-      {"self_attn.v_proj", kv_width, hidden, config.qkv_bias},
-      {"self_attn.o_proj", hidden, query_width, config.o_proj_bias},
-      {"mlp.gate_proj", intermediate, hidden, config.mlp_bias},
-      {"mlp.up_proj", intermediate, hidden, config.mlp_bias},
-      {"mlp.down_proj", hidden, intermediate, config.mlp_bias},
-  };
   ExpectedTensors expected;
   for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
     const std::string prefix = "model.layers." + std::to_string(layer) + ".";
     expected.push_back({prefix + "input_layernorm.weight", {hidden}});
     expected.push_back({prefix + "post_attention_layernorm.weight", {hidden}});
-    for (const auto& linear : linears) {
+    for (const auto& linear : decoder_linear_shapes(config)) {
       expected.push_back({prefix + linear.name + ".weight", {linear.out_features, linear.in_features}});
-      if (linear.bias) expected.push_back({prefix + linear.name + ".bias", {linear.out_features}});
+      if (linear.has_bias) expected.push_back({prefix + linear.name + ".bias", {linear.out_features}});
     }
     if (config.qk_norm) {
       expected.push_back({prefix + "self_attn.q_norm.weight", {config.head_dim}});

@@ -108,6 +108,22 @@ LinearLoader safetensors_linear_loader(const io::CheckpointReader& reader) {
   };
 }
 
+std::vector<LinearShape> decoder_linear_shapes(const ModelConfig& config) {
+  const int64_t hidden = config.hidden_size;
+  const int64_t query_width = config.num_attention_heads * config.head_dim;
+  const int64_t kv_width = config.num_key_value_heads * config.head_dim;
+  const int64_t intermediate = config.intermediate_size;
+  return {
+      {"self_attn.q_proj", query_width, hidden, config.qkv_bias},
+      {"self_attn.k_proj", kv_width, hidden, config.qkv_bias},
+      {"self_attn.v_proj", kv_width, hidden, config.qkv_bias},
+      {"self_attn.o_proj", hidden, query_width, config.o_proj_bias},
+      {"mlp.gate_proj", intermediate, hidden, config.mlp_bias},
+      {"mlp.up_proj", intermediate, hidden, config.mlp_bias},
+      {"mlp.down_proj", hidden, intermediate, config.mlp_bias},
+  };
+}
+
 DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const ModelConfig& config, int layer_index,
                                        const LinearLoader& linear_loader) {
   if (layer_index < 0 || layer_index >= config.num_hidden_layers) {
@@ -121,32 +137,13 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
   };
 
   const int64_t hidden = config.hidden_size;
-  const int64_t query_width = config.num_attention_heads * config.head_dim;
-  const int64_t kv_width = config.num_key_value_heads * config.head_dim;
-  const int64_t intermediate = config.intermediate_size;
-
   DecoderLayerWeights layer;
   layer.input_layernorm = tensors.fp32(prefix + "input_layernorm.weight");
   check_shape(layer.input_layernorm, {hidden}, prefix + "input_layernorm.weight", config);
   layer.post_attention_layernorm = tensors.fp32(prefix + "post_attention_layernorm.weight");
   check_shape(layer.post_attention_layernorm, {hidden}, prefix + "post_attention_layernorm.weight", config);
 
-  struct Expected {
-    const char* name;
-    int64_t out_features;
-    int64_t in_features;
-    bool has_bias;
-  };
-  const Expected expected[] = {
-      {"self_attn.q_proj", query_width, hidden, config.qkv_bias},
-      {"self_attn.k_proj", kv_width, hidden, config.qkv_bias},
-      {"self_attn.v_proj", kv_width, hidden, config.qkv_bias},
-      {"self_attn.o_proj", hidden, query_width, config.o_proj_bias},
-      {"mlp.gate_proj", intermediate, hidden, config.mlp_bias},
-      {"mlp.up_proj", intermediate, hidden, config.mlp_bias},
-      {"mlp.down_proj", hidden, intermediate, config.mlp_bias},
-  };
-  for (const auto& linear : expected) {
+  for (const auto& linear : decoder_linear_shapes(config)) {
     LinearWeights& target = layer.linear(linear.name);
     target = load_linear(linear.name);
     check_linear(target, prefix + linear.name, linear.out_features, linear.in_features, linear.has_bias, config);
