@@ -182,6 +182,9 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
                                  "groups ending in '_modifiers')");
   }
   init.recipe = recipe_text;
+  // What the checkpoint's recipe.yaml and the resume fingerprint hold: the recipe's text
+  // as applied, also when --recipe named a file.
+  const std::string applied_recipe = lifecycle::Recipe::source_text(recipe_text);
   init.kwargs = {{"model", std::shared_ptr<lifecycle::ModelHandle>(handle)}, {"hardware", hardware}, {"plan", plan}};
   lifecycle.initialize(init);
 
@@ -228,12 +231,12 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
     }
   }
   auto sink = std::make_unique<CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
-                                                         recipe_text, comm, resume_dir);
+                                                         applied_recipe, comm, resume_dir);
   std::string resuming = resume_dir ? "1" : "0";
   comm.broadcast_bytes(resuming, 0);
   std::unique_ptr<RunProgress> progress;
   if (options.save_progress) {
-    progress = std::make_unique<RunProgress>(sink->temporary_dir(), run_fingerprint(options, recipe_text, comm.rank() == 0),
+    progress = std::make_unique<RunProgress>(sink->temporary_dir(), run_fingerprint(options, applied_recipe, comm.rank() == 0),
                                              resuming == "1", comm);
   }
 
@@ -268,7 +271,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   lifecycle.finalize({{"completed_module_prefixes", completed_prefixes}});
   nlohmann::json groups = nlohmann::json::object();
   for (const auto& [name, scheme] : plan->quantization_groups) groups[name] = quant::to_json(scheme);
-  result.recipe = recipe_text;
+  result.recipe = applied_recipe;
   result.plan = {{"config_groups", groups}, {"ignore", plan->quantization_ignore},
                  {"sparsity_config", plan->sparsity_config}};
   // Every rank has finished its part; only then does rank 0 publish the checkpoint,

@@ -129,23 +129,38 @@ Recipe Recipe::from_text(const std::string& text, const std::string& source, con
   return recipe;
 }
 
-Recipe Recipe::from_file(const std::filesystem::path& path, const ModifierRegistry& registry,
-                         const std::optional<std::string>& target_stage) {
+namespace {
+
+// The recipe text of a file: all of it, or the front matter of a .md file.
+std::string recipe_file_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw RecipeError(path.string() + ": cannot open the recipe file");
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string text = buffer.str();
   if (path.extension() == ".md") text = front_matter(text, path.string());
-  return from_text(text, path.string(), registry, target_stage);
+  return text;
+}
+
+bool names_a_file(const std::string& path_or_text) {
+  std::error_code error;
+  return path_or_text.find('\n') == std::string::npos && std::filesystem::is_regular_file(path_or_text, error);
+}
+
+}  // namespace
+
+Recipe Recipe::from_file(const std::filesystem::path& path, const ModifierRegistry& registry,
+                         const std::optional<std::string>& target_stage) {
+  return from_text(recipe_file_text(path), path.string(), registry, target_stage);
+}
+
+std::string Recipe::source_text(const std::string& path_or_text) {
+  return names_a_file(path_or_text) ? recipe_file_text(path_or_text) : path_or_text;
 }
 
 Recipe Recipe::create_instance(const std::string& path_or_text, const ModifierRegistry& registry,
                                const std::optional<std::string>& target_stage) {
-  std::error_code error;
-  if (path_or_text.find('\n') == std::string::npos && std::filesystem::is_regular_file(path_or_text, error)) {
-    return from_file(path_or_text, registry, target_stage);
-  }
+  if (names_a_file(path_or_text)) return from_file(path_or_text, registry, target_stage);
   return from_text(path_or_text, "<recipe string>", registry, target_stage);
 }
 

@@ -28,6 +28,9 @@ class Recipe {
   /// Reads a recipe file (.yaml, .yml, .json, or .md with front matter).
   static Recipe from_file(const std::filesystem::path& path, const ModifierRegistry& registry,
                           const std::optional<std::string>& target_stage = std::nullopt);
+  /// The recipe text that create_instance(path_or_text) parses: the file's contents
+  /// (the front matter of a .md file) when it names a file, otherwise the text itself.
+  static std::string source_text(const std::string& path_or_text);
   /// A file path when such a file exists, otherwise recipe text.
   static Recipe create_instance(const std::string& path_or_text, const ModifierRegistry& registry,
                                 const std::optional<std::string>& target_stage = std::nullopt);

@@ -26,18 +26,23 @@ class DatasetError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Calibration samples from `file`, which is one of:
+/// Calibration samples from `file`, read lazily (only what the samples need), which is one of:
 /// - JSON Lines (extension .jsonl or .json): one JSON object per line with either a
 ///   "text" string (a sample is BOS + its tokens, truncated to max_seq_length) or an
-///   "input_ids" list of integers (used as given, truncated). Blank lines and rows with an
-///   empty text or list are skipped.
-/// - plain text (any other extension): the whole file is tokenized as one stream and cut
-///   into consecutive windows of max_seq_length tokens, each starting with BOS when
-///   add_bos (BOS + max_seq_length - 1 text tokens). A shorter final window is dropped,
+///   "input_ids" list of integers (used as given, truncated). Every line is parsed; the
+///   rows are then visited in a shuffled order (std::mt19937_64 seeded with `seed`,
+///   Fisher-Yates with unbiased bounded draws, the same on every platform) and tokenized,
+///   a long text only as far as its sample needs, until num_samples usable rows are
+///   found. Blank lines and rows with an empty text or list are skipped.
+/// - plain text (any other extension): cut into blocks (TextBlockFile with
+///   calibration_block_bytes(max_seq_length)) that are visited in a shuffled order; each
+///   visited block is tokenized on its own and cut into consecutive windows of
+///   max_seq_length tokens, each starting with BOS when add_bos (BOS + max_seq_length - 1
+///   text tokens), of which ceil(num_samples / blocks) are taken in a shuffled order, and
+///   the windows passed over fill any shortfall. A block's shorter tail is dropped,
 ///   unless the text does not fill even one window, in which case it is the only sample.
-/// The candidates are shuffled (std::mt19937_64 seeded with `seed`, Fisher-Yates with
-/// unbiased bounded draws, so the result is the same on every platform) and the first
-/// num_samples are returned.
+///   A file of one block gives all its windows in one shuffle.
+/// Bytes in blocks or rows never visited are not checked (for example for UTF-8).
 /// Throws DatasetError for an unreadable or empty file, invalid JSON (with the line), a
 /// row with neither "text" nor "input_ids", no usable rows, ids outside the vocabulary,
 /// or add_bos with a tokenizer that has no BOS token while text samples need one.

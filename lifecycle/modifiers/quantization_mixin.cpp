@@ -159,10 +159,16 @@ std::vector<ModuleInfo> QuantizationMixin::quantized_modules(const ModelHandle& 
     if (!scheme || !scheme->weights) continue;
     const auto& w = *scheme->weights;
     if (w.resolved_strategy() == quant::Strategy::Group && w.group_size && *w.group_size > 0 &&
-        module.in_features % *w.group_size != 0 && !bypass_divisibility_checks_) {
+        module.in_features % *w.group_size != 0) {
+      // Refused here, at initialize, with or without bypass_divisibility_checks: dcomp's
+      // group kernels and checkpoint layout need whole groups.
       throw RecipeError(location_ + ": " + owner + ": " + module.name + " has " + std::to_string(module.in_features) +
                         " input features, not divisible by group_size " + std::to_string(*w.group_size) +
-                        " (set bypass_divisibility_checks: true to allow a partial last group)");
+                        (bypass_divisibility_checks_ ? "; bypass_divisibility_checks is set, but dcomp does not "
+                                                       "quantize a partial last group"
+                                                     : "") +
+                        " (choose a group_size that divides " + std::to_string(module.in_features) +
+                        ", or add the module to ignore)");
     }
     out.push_back(module);
   }

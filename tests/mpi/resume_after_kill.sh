@@ -34,13 +34,7 @@ run() {  # run <ranks> <output> [extra arguments...]
     "${args[@]}" --output "$out" "$@"
 }
 fail() { echo "FAIL: $*"; exit 1; }
-same_checkpoint() {  # same_checkpoint <reference> <candidate>
-  local names_ref names_out
-  names_ref="$(cd "$1" && ls | grep -v '^dcomp_report.json$')"
-  names_out="$(cd "$2" && ls | grep -v '^dcomp_report.json$')"
-  [ "$names_ref" = "$names_out" ] || fail "$2 holds other files than $1"
-  for name in $names_ref; do cmp "$1/$name" "$2/$name" || fail "$2/$name differs from the uninterrupted run"; done
-}
+source "$(dirname "$0")/../support/same_checkpoint.sh"
 # Negates one tensor of the model copy in place (flips the sign bit of every F32 value), or
 # undoes that when run again: the file keeps its size and header.
 flip_tensor_signs() {
@@ -64,6 +58,8 @@ completed_layers() { python3 -c 'import json,sys; print(json.load(open(sys.argv[
 
 export DCOMP_FAULT_KILL=""
 run 1 "$work/reference" || fail "the uninterrupted run failed"
+# The checkpoint says how it was made: recipe.yaml holds the recipe file's text, not its path.
+cmp "$work/channel_w4.yaml" "$work/reference/recipe.yaml" || fail "recipe.yaml is not the text of the recipe file"
 
 for case in "2 1:2 3" "1 0:4 2"; do
   read -r ranks kill resume_ranks <<<"$case"

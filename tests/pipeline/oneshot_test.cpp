@@ -197,5 +197,32 @@ TEST_F(OneshotTest, GroupSizeThatDoesNotDivideIsRejected) {
   }
 }
 
+// stories260K's down_proj has 172 inputs: with bypass_divisibility_checks set, group 32
+// is still refused at initialize (dcomp has no partial last group), not after calibration.
+TEST_F(OneshotTest, BypassedDivisibilityIsRefusedBeforeCalibration) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  OneshotOptions options;
+  options.model = data / "stories260k";
+  options.dataset = data / "text" / "tinystories_valid_sample.txt";
+  options.recipe = write_recipe(
+                       "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      ignore: [lm_head]\n"
+                       "      bypass_divisibility_checks: true\n      config_groups:\n        group_0:\n"
+                       "          targets: [Linear]\n          weights: {num_bits: 4, type: int, symmetric: true, "
+                       "strategy: group, group_size: 32}\n")
+                       .string();
+  options.output = scratch / "out";
+  try {
+    run_oneshot(options, *comm);
+    FAIL();
+  } catch (const lifecycle::RecipeError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("down_proj has 172 input features, not divisible by group_size 32"));
+    EXPECT_THAT(e.what(), HasSubstr("does not quantize a partial last group"));
+  }
+  EXPECT_FALSE(fs::exists(options.output));
+  for (const auto& entry : fs::directory_iterator(scratch)) {
+    EXPECT_EQ(entry.path().filename().string().find("out.tmp-"), std::string::npos) << entry.path();
+  }
+}
+
 }  // namespace
 }  // namespace dcomp::actors

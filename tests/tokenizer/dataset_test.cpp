@@ -12,6 +12,7 @@
 
 #include "kernels/data/dataset.hpp"
 #include "kernels/data/shuffle.hpp"
+#include "kernels/data/text_blocks.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "tokenizer/test_files.hpp"
 
@@ -88,6 +89,54 @@ TEST(Dataset, PlainTextIsCutIntoConsecutiveWindows) {
             sorted({ids_of("abcd"), ids_of("efgh")}));
   // A text shorter than one window is the only sample.
   EXPECT_EQ(data::load_samples(file, character_tokenizer(), options(100, 64)), Samples({with_bos("abcdefghij")}));
+}
+
+// Lowercase words of 1 to 7 letters from a fixed linear congruential generator.
+std::string pseudo_random_words(size_t bytes, uint64_t state) {
+  std::string text;
+  while (text.size() < bytes) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    const size_t length = 1 + (state >> 60) % 7;
+    for (size_t i = 0; i < length; ++i) text.push_back(static_cast<char>('a' + (state >> (8 + 5 * i)) % 26));
+    text.push_back(' ');
+  }
+  text.resize(bytes);
+  return text;
+}
+
+TEST(Dataset, LongTextIsSampledFromTheBlocksItDrawsOnly) {
+  constexpr size_t kBlocks = 8;
+  const uint64_t block = data::calibration_block_bytes(4);
+  std::string text = pseudo_random_words(kBlocks * block, 99);
+  const TempDir dir;
+  const auto file = dir.write("long.txt", text);
+  // Every sample is BOS + 3 consecutive characters of the text, and no two are the same window.
+  const Samples samples = data::load_samples(file, character_tokenizer(), options(16, 4));
+  ASSERT_EQ(samples.size(), 16u);
+  for (const Ids& sample : samples) {
+    ASSERT_EQ(sample.size(), 4u);
+    EXPECT_EQ(sample[0], kBos);
+    std::string window;
+    for (size_t i = 1; i < 4; ++i) window.push_back(sample[i] == 28 ? ' ' : static_cast<char>('a' + sample[i] - 2));
+    EXPECT_NE(text.find(window), std::string::npos) << window;
+  }
+  EXPECT_EQ(samples, data::load_samples(file, character_tokenizer(), options(16, 4)));
+  EXPECT_NE(samples, data::load_samples(file, character_tokenizer(), options(16, 4, 7)));
+
+  // A byte that is not UTF-8 in the middle of the block drawn second: one sample draws on
+  // the first block only and never reads it; two samples tokenize that block and fail.
+  const std::vector<size_t> block_order = data::shuffled_order(kBlocks, 42);
+  text[block_order[1] * block + block / 2] = '\xE9';
+  const auto corrupt = dir.write("corrupt.txt", text);
+  EXPECT_EQ(data::load_samples(corrupt, character_tokenizer(), options(1, 4)).size(), 1u);
+  EXPECT_THAT(dataset_error(corrupt, options(2, 4)), AllOf(HasSubstr("corrupt.txt"), HasSubstr("UTF-8")));
+}
+
+TEST(Dataset, LongJsonTextRowIsTruncatedFromItsPrefix) {
+  const TempDir dir;
+  const std::string text = pseudo_random_words(size_t{1} << 20, 5);  // 16 of the prefixes tokenized for 8 tokens
+  const auto file = dir.write("long.jsonl", nlohmann::json{{"text", text}}.dump() + "\n");
+  EXPECT_EQ(data::load_samples(file, character_tokenizer(), options(1, 8)), Samples({with_bos(text.substr(0, 7))}));
 }
 
 TEST(Dataset, JsonLinesTextAndInputIdsRows) {
