@@ -6,6 +6,7 @@
 
 #include "kernels/quant/sparsegpt.hpp"
 #include "lifecycle/completed_modules.hpp"
+#include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
@@ -36,6 +37,7 @@ SparseGPTModifier::SparseGPTModifier(ModifierArgs& args) : Modifier("SparseGPTMo
   dampening_frac_ = args.get<double>("dampening_frac", 0.01);
   if (auto targets = args.string_list("targets")) targets_ = *targets;
   if (auto ignore = args.string_list("ignore")) ignore_ = *ignore;
+  if (auto sequential = args.string_list("sequential_targets")) sequential_targets_ = *sequential;
   if (args.has("sparsity_profile")) args.fail("sparsity_profile", "(OWL) is not supported by dcomp");
   for (const char* unused : {"owl_m", "owl_lmbda"}) {
     if (args.has(unused)) args.fail(unused, "is only used with sparsity_profile, which dcomp does not support");
@@ -47,24 +49,46 @@ SparseGPTModifier::SparseGPTModifier(ModifierArgs& args) : Modifier("SparseGPTMo
 
 nlohmann::json SparseGPTModifier::own_args() const {
   return {{"sparsity", sparsity_}, {"mask_structure", mask_structure_}, {"block_size", block_size_},
-          {"dampening_frac", dampening_frac_}, {"targets", targets_}, {"ignore", ignore_}};
+          {"dampening_frac", dampening_frac_}, {"targets", targets_}, {"ignore", ignore_},
+          {"sequential_targets", sequential_targets_}};
 }
 
 bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
+  // The checkpoint's sparsity_config targets: the recipe's, or, when a target selects
+  // Linears through the layer they sit in, the names of the Linears pruned.
+  nlohmann::json config_targets = targets_;
   if (state.model) {
     model_known_ = true;
-    for (const auto& module : select_modules(state.model->modules(), targets_, ignore_)) {
-      if (std::find(module.class_names.begin(), module.class_names.end(), "Linear") != module.class_names.end())
-        pending_.insert(module.name);
+    architecture_ = state.model->architecture();
+    if (!sequential_targets_.empty() &&
+        !names_the_decoder_layers(sequential_targets_, architecture_, state.model->num_layers())) {
+      throw RecipeError("SparseGPTModifier: sequential_targets " + nlohmann::json(sequential_targets_).dump() +
+                        " do not name the decoder layers of " + architecture_ +
+                        "; dcomp runs one decoder layer at a time, so only those are accepted (e.g. " +
+                        enclosing_modules("model.layers.0.mlp.up_proj", architecture_)[1].class_names.at(0) + ")");
     }
-    if (pending_.empty()) throw RecipeError("SparseGPTModifier: its targets match no Linear module of the model");
+    bool through_enclosing = false;
+    std::vector<std::string> selected;
+    for (const auto& module : state.model->modules()) {
+      if (std::find(module.class_names.begin(), module.class_names.end(), "Linear") == module.class_names.end())
+        continue;
+      if (!selects_linear_or_enclosing(module, architecture_, targets_, ignore_)) continue;
+      pending_.insert(module.name);
+      selected.push_back(module.name);
+      through_enclosing = through_enclosing || !any_target_matches(module, targets_);
+    }
+    if (pending_.empty()) {
+      throw RecipeError("SparseGPTModifier: its targets " + nlohmann::json(targets_).dump() +
+                        " match no Linear module of the model, nor a module that holds one");
+    }
+    if (through_enclosing) config_targets = selected;
   }
   if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
     (*plan)->needs_hessians = true;
     (*plan)->sparsity_config = {{"format", "dense"},
                                 {"sparsity_structure", prune_m_ > 0 ? mask_structure_ : "unstructured"},
                                 {"global_sparsity", sparsity_},
-                                {"targets", targets_},
+                                {"targets", config_targets},
                                 {"ignore", ignore_},
                                 {"registry_requires_subclass", false}};
   }
@@ -78,7 +102,7 @@ void SparseGPTModifier::on_sequential_epoch_end(State&, const Event&, const Kwar
   std::vector<LinearModule*> modules;
   for (auto& module : layer.linears) {
     ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
-    if (any_target_matches(info, targets_) && !any_target_matches(info, ignore_)) modules.push_back(&module);
+    if (selects_linear_or_enclosing(info, architecture_, targets_, ignore_)) modules.push_back(&module);
   }
   comm::Communicator* comm = layer.comm;
   const int rank = comm ? comm->rank() : 0;

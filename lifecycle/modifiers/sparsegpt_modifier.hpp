@@ -30,6 +30,8 @@ class SparseGPTModifier : public Modifier {
   double dampening_frac_ = 0.01;
   std::vector<std::string> targets_ = {"Linear"};
   std::vector<std::string> ignore_;
+  std::vector<std::string> sequential_targets_;  // must name the decoder layers
+  std::string architecture_ = "LlamaForCausalLM";  // the model's, once known
   std::set<std::string> pending_;
   bool model_known_ = false;
 };

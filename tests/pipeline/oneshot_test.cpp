@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <fstream>
 
 #include "actors/oneshot.hpp"
@@ -134,6 +135,54 @@ TEST_F(OneshotTest, SparseGpt24LeavesTwoZerosInEveryFour) {
     at::Tensor zeros_per_group = (w.reshape({w.size(0), -1, 4}) == 0).sum(-1);
     EXPECT_TRUE((zeros_per_group >= 2).all().item<bool>()) << name;
   }
+}
+
+// llm-compressor's SparseGPT tests select decoder layers, whose Linears are pruned.
+TEST_F(OneshotTest, SparseGptTargetsThatNameADecoderLayerPruneItsLinears) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  OneshotOptions options;
+  options.model = data / "tinystories-656k";
+  options.recipe = write_recipe(
+      "test_stage:\n  obcq_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      block_size: 128\n"
+      "      mask_structure: \"0:0\"\n      targets: [\"re:.*model.layers.0$\"]\n"
+      "      sequential_targets: [LlamaDecoderLayer]\n").string();
+  options.dataset = data / "text" / "tinystories_valid_sample.txt";
+  options.num_calibration_samples = 16;
+  options.max_seq_length = 128;
+  options.output = scratch / "out";
+  run_oneshot(options, *comm);
+  io::CheckpointReader reader(options.output);
+  const std::vector<std::string> linears = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+                                            "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+  nlohmann::json expected_targets = nlohmann::json::array();
+  for (const std::string& linear : linears) {
+    const double layer0 = (reader.load("model.layers.0." + linear + ".weight") == 0).to(at::kDouble).mean().item<double>();
+    const double layer1 = (reader.load("model.layers.1." + linear + ".weight") == 0).to(at::kDouble).mean().item<double>();
+    EXPECT_NEAR(layer0, 0.5, 0.02) << linear;
+    EXPECT_LT(layer1, 0.01) << linear;
+    expected_targets.push_back("model.layers.0." + linear);
+  }
+  const nlohmann::json config = nlohmann::json::parse(std::ifstream(options.output / "config.json"));
+  EXPECT_EQ(config.at("quantization_config").at("sparsity_config").at("targets"), expected_targets);
+}
+
+TEST_F(OneshotTest, SparseGptSequentialTargetsOtherThanDecoderLayersAreRefused) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  OneshotOptions options;
+  options.model = data / "tinystories-656k";
+  options.recipe = write_recipe(
+      "s_stage:\n  s_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      targets: [Linear]\n"
+      "      ignore: [lm_head]\n      sequential_targets: [\"re:.*self_attn$\"]\n").string();
+  options.dataset = data / "text" / "tinystories_valid_sample.txt";
+  options.output = scratch / "out";
+  try {
+    run_oneshot(options, *comm);
+    FAIL();
+  } catch (const lifecycle::RecipeError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("do not name the decoder layers of LlamaForCausalLM"));
+    EXPECT_THAT(e.what(), HasSubstr("LlamaDecoderLayer"));
+  }
+  EXPECT_FALSE(fs::exists(options.output));
 }
 
 TEST_F(OneshotTest, ExistingOutputIsRefusedBeforeAnyWork) {

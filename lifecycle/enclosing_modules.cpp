@@ -1,0 +1,77 @@
+#include "lifecycle/enclosing_modules.hpp"
+
+#include "lifecycle/target_match.hpp"
+
+namespace dcomp::lifecycle {
+namespace {
+
+// "LlamaForCausalLM" → "Llama": the prefix transformers gives a family's module classes.
+std::string family_of(const std::string& architecture) {
+  const std::string suffix = "ForCausalLM";
+  if (architecture.size() > suffix.size() &&
+      architecture.compare(architecture.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    return architecture.substr(0, architecture.size() - suffix.size());
+  }
+  return architecture;
+}
+
+bool is_layer_index(const std::string& text) {
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+}  // namespace
+
+std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const std::string& architecture) {
+  const std::string family = family_of(architecture);
+  std::vector<ModuleInfo> out;
+  for (size_t dot = linear_name.rfind('.'); dot != std::string::npos && dot > 0;
+       dot = linear_name.rfind('.', dot - 1)) {
+    const std::string name = linear_name.substr(0, dot);
+    const std::string last = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
+    std::string class_name;
+    if (name == "model") {
+      class_name = family + "Model";
+    } else if (name == "model.layers") {
+      class_name = "ModuleList";
+    } else if (name.rfind("model.layers.", 0) == 0 && is_layer_index(name.substr(13))) {
+      class_name = family + "DecoderLayer";
+    } else if (last == "self_attn") {
+      class_name = family + "Attention";
+    } else if (last == "mlp") {
+      class_name = family + "MLP";
+    }
+    out.push_back({name, class_name.empty() ? std::vector<std::string>{} : std::vector<std::string>{class_name}, 0, 0});
+  }
+  return out;
+}
+
+bool selects_linear_or_enclosing(const ModuleInfo& linear, const std::string& architecture,
+                                 const std::vector<std::string>& targets, const std::vector<std::string>& ignore) {
+  if (any_target_matches(linear, ignore)) return false;
+  if (any_target_matches(linear, targets)) return true;
+  for (const ModuleInfo& parent : enclosing_modules(linear.name, architecture)) {
+    if (any_target_matches(parent, targets)) return true;
+  }
+  return false;
+}
+
+bool names_the_decoder_layers(const std::vector<std::string>& sequential_targets, const std::string& architecture,
+                              int num_layers) {
+  if (sequential_targets.empty() || num_layers <= 0) return false;
+  // Every module a target could name on the way to a Linear, decoder layers or not.
+  const std::vector<ModuleInfo> candidates = enclosing_modules("model.layers.0.self_attn.q_proj", architecture);
+  for (const std::string& target : sequential_targets) {
+    for (const ModuleInfo& module : candidates) {
+      const bool is_layer = module.name == "model.layers.0";
+      if (target_matches(module, target) != is_layer) return false;
+    }
+    for (int layer = 1; layer < num_layers; ++layer) {
+      const ModuleInfo decoder_layer{"model.layers." + std::to_string(layer), enclosing_modules(
+          "model.layers." + std::to_string(layer) + ".mlp.up_proj", architecture)[1].class_names, 0, 0};
+      if (!target_matches(decoder_layer, target)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace dcomp::lifecycle

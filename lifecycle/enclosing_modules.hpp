@@ -1,0 +1,34 @@
+// The modules that contain a Linear, as a transformers model names them, so that a
+// recipe target can select Linears by the layer they sit in: "re:.*model.layers.0$" or
+// "LlamaDecoderLayer" selects every Linear of that decoder layer.
+// reference: llm-compressor modifiers/pruning/sparsegpt/base.py (targets select layers,
+// whose prunable Linears are pruned: get_layers, get_prunable_layers); transformers
+// models/llama/modeling_llama.py (LlamaModel, LlamaDecoderLayer, LlamaAttention, LlamaMLP).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lifecycle/model_handle.hpp"
+
+namespace dcomp::lifecycle {
+
+/// The modules enclosing `linear_name`, innermost first, with their transformers class
+/// names for an architecture such as "LlamaForCausalLM": for
+/// "model.layers.3.mlp.down_proj" that is model.layers.3.mlp (LlamaMLP), model.layers.3
+/// (LlamaDecoderLayer), model.layers (ModuleList) and model (LlamaModel). A name outside
+/// the decoder (lm_head) has none.
+std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const std::string& architecture);
+
+/// True when `targets` match the Linear itself or a module enclosing it, and `ignore`
+/// does not match the Linear.
+bool selects_linear_or_enclosing(const ModuleInfo& linear, const std::string& architecture,
+                                 const std::vector<std::string>& targets, const std::vector<std::string>& ignore);
+
+/// True when every target of `sequential_targets` names the decoder layers (their
+/// class, e.g. "LlamaDecoderLayer", or a name or pattern matching each model.layers.N
+/// and nothing else), which is the unit dcomp's pipeline always runs.
+bool names_the_decoder_layers(const std::vector<std::string>& sequential_targets, const std::string& architecture,
+                              int num_layers);
+
+}  // namespace dcomp::lifecycle
