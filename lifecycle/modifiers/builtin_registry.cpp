@@ -1,5 +1,6 @@
 // The registry of every modifier dcomp implements, by recipe class name.
 #include "lifecycle/modifier_registry.hpp"
+#include "lifecycle/modifiers/constant_pruning_modifier.hpp"
 #include "lifecycle/modifiers/gptq_modifier.hpp"
 #include "lifecycle/modifiers/quantization_modifier.hpp"
 #include "lifecycle/modifiers/smoothquant_modifier.hpp"
@@ -13,6 +14,8 @@ const ModifierRegistry& ModifierRegistry::builtin() {
     r.add("QuantizationModifier", [](ModifierArgs& args) { return std::make_shared<QuantizationModifier>(args); });
     r.add("GPTQModifier", [](ModifierArgs& args) { return std::make_shared<GPTQModifier>(args); });
     r.add("SparseGPTModifier", [](ModifierArgs& args) { return std::make_shared<SparseGPTModifier>(args); });
+    r.add("ConstantPruningModifier",
+          [](ModifierArgs& args) { return std::make_shared<ConstantPruningModifier>(args); });
     r.add("SmoothQuantModifier", [](ModifierArgs& args) { return std::make_shared<SmoothQuantModifier>(args); });
     return r;
   }();

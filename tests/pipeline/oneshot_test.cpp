@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <fstream>
 
@@ -38,6 +39,17 @@ struct OneshotTest : ::testing::Test {
     fs::path path = scratch / "recipe.yaml";
     std::ofstream(path) << text;
     return path;
+  }
+  /// A run of `recipe_text` on TinyStories-656K with 16 calibration samples of 128 tokens.
+  OneshotOptions calibrated_run(const fs::path& data, const std::string& recipe_text) {
+    OneshotOptions options;
+    options.model = data / "tinystories-656k";
+    options.recipe = write_recipe(recipe_text).string();
+    options.dataset = data / "text" / "tinystories_valid_sample.txt";
+    options.num_calibration_samples = 16;
+    options.max_seq_length = 128;
+    options.output = scratch / "out";
+    return options;
   }
 };
 
@@ -119,15 +131,9 @@ TEST_F(OneshotTest, RoundToNearestIsDataFree) {
 
 TEST_F(OneshotTest, SparseGpt24LeavesTwoZerosInEveryFour) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
-  OneshotOptions options;
-  options.model = data / "tinystories-656k";
-  options.recipe = write_recipe(
-      "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n"
-      "      mask_structure: '2:4'\n      targets: [Linear]\n      ignore: [lm_head]\n").string();
-  options.dataset = data / "text" / "tinystories_valid_sample.txt";
-  options.num_calibration_samples = 16;
-  options.max_seq_length = 128;
-  options.output = scratch / "out";
+  const OneshotOptions options = calibrated_run(
+      data, "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n"
+            "      mask_structure: '2:4'\n      targets: [Linear]\n      ignore: [lm_head]\n");
   run_oneshot(options, *comm);
   io::CheckpointReader reader(options.output);
   for (const char* name : {"model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.down_proj.weight"}) {
@@ -140,16 +146,10 @@ TEST_F(OneshotTest, SparseGpt24LeavesTwoZerosInEveryFour) {
 // llm-compressor's SparseGPT tests select decoder layers, whose Linears are pruned.
 TEST_F(OneshotTest, SparseGptTargetsThatNameADecoderLayerPruneItsLinears) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
-  OneshotOptions options;
-  options.model = data / "tinystories-656k";
-  options.recipe = write_recipe(
-      "test_stage:\n  obcq_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      block_size: 128\n"
-      "      mask_structure: \"0:0\"\n      targets: [\"re:.*model.layers.0$\"]\n"
-      "      sequential_targets: [LlamaDecoderLayer]\n").string();
-  options.dataset = data / "text" / "tinystories_valid_sample.txt";
-  options.num_calibration_samples = 16;
-  options.max_seq_length = 128;
-  options.output = scratch / "out";
+  const OneshotOptions options = calibrated_run(
+      data, "test_stage:\n  obcq_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      block_size: 128\n"
+            "      mask_structure: \"0:0\"\n      targets: [\"re:.*model.layers.0$\"]\n"
+            "      sequential_targets: [LlamaDecoderLayer]\n");
   run_oneshot(options, *comm);
   io::CheckpointReader reader(options.output);
   const std::vector<std::string> linears = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
@@ -168,13 +168,9 @@ TEST_F(OneshotTest, SparseGptTargetsThatNameADecoderLayerPruneItsLinears) {
 
 TEST_F(OneshotTest, SparseGptSequentialTargetsOtherThanDecoderLayersAreRefused) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
-  OneshotOptions options;
-  options.model = data / "tinystories-656k";
-  options.recipe = write_recipe(
-      "s_stage:\n  s_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      targets: [Linear]\n"
-      "      ignore: [lm_head]\n      sequential_targets: [\"re:.*self_attn$\"]\n").string();
-  options.dataset = data / "text" / "tinystories_valid_sample.txt";
-  options.output = scratch / "out";
+  const OneshotOptions options = calibrated_run(
+      data, "s_stage:\n  s_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      targets: [Linear]\n"
+            "      ignore: [lm_head]\n      sequential_targets: [\"re:.*self_attn$\"]\n");
   try {
     run_oneshot(options, *comm);
     FAIL();
@@ -183,6 +179,41 @@ TEST_F(OneshotTest, SparseGptSequentialTargetsOtherThanDecoderLayersAreRefused) 
     EXPECT_THAT(e.what(), HasSubstr("LlamaDecoderLayer"));
   }
   EXPECT_FALSE(fs::exists(options.output));
+}
+
+// A 2:4-pruned model quantized again: GPTQ's error compensation fills pruned weights,
+// unless ConstantPruningModifier (recipe as llm-compressor writes it: parameter-name
+// targets) keeps the zeros. Compared in the int8 weights of the W8A8 checkpoint.
+TEST_F(OneshotTest, ConstantPruningKeepsAPrunedModelsZerosThroughGptq) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  OneshotOptions sparse = calibrated_run(
+      data, "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n"
+            "      mask_structure: '2:4'\n      targets: [Linear]\n      ignore: [lm_head]\n");
+  sparse.output = scratch / "sparse";
+  run_oneshot(sparse, *comm);
+  const std::string gptq =
+      "    GPTQModifier:\n      ignore: [lm_head]\n      config_groups:\n        group_0:\n"
+      "          targets: [Linear]\n          weights: {num_bits: 8, type: int, symmetric: true, strategy: channel}\n"
+      "          input_activations: {num_bits: 8, type: int, symmetric: true, strategy: token, dynamic: true}\n";
+  const std::string keep =
+      "  pruning_modifiers:\n    ConstantPruningModifier:\n      targets: ['re:.*q_proj.weight', 're:.*k_proj.weight', "
+      "'re:.*v_proj.weight', 're:.*o_proj.weight', 're:.*gate_proj.weight', 're:.*up_proj.weight', "
+      "'re:.*down_proj.weight']\n      start: 0\n";
+  std::map<bool, double> two_of_four;  // with ConstantPruningModifier → fraction of groups of 4 with 2 zeros
+  for (const bool with_constant_pruning : {true, false}) {
+    OneshotOptions quantize =
+        calibrated_run(data, "quant_stage:\n" + (with_constant_pruning ? keep : std::string()) + "  quant_modifiers:\n" + gptq);
+    quantize.model = sparse.output;
+    quantize.output = scratch / (with_constant_pruning ? "kept" : "plain");
+    run_oneshot(quantize, *comm);
+    io::CheckpointReader reader(quantize.output);
+    at::Tensor w = reader.load("model.layers.1.mlp.down_proj.weight");
+    ASSERT_EQ(w.scalar_type(), at::kChar);
+    two_of_four[with_constant_pruning] =
+        ((w.reshape({w.size(0), -1, 4}) == 0).sum(-1) >= 2).to(at::kDouble).mean().item<double>();
+  }
+  EXPECT_EQ(two_of_four[true], 1.0);
+  EXPECT_LT(two_of_four[false], 0.99);
 }
 
 TEST_F(OneshotTest, ExistingOutputIsRefusedBeforeAnyWork) {

@@ -1,0 +1,82 @@
+// reference: llm-compressor src/llmcompressor/modifiers/pruning/constant/base.py
+#include "lifecycle/modifiers/constant_pruning_modifier.hpp"
+
+#include <algorithm>
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include "lifecycle/completed_modules.hpp"
+#include "lifecycle/errors.hpp"
+#include "lifecycle/layer_work.hpp"
+#include "lifecycle/modifier_args.hpp"
+#include "lifecycle/target_match.hpp"
+
+namespace dcomp::lifecycle {
+
+ConstantPruningModifier::ConstantPruningModifier(ModifierArgs& args) : Modifier("ConstantPruningModifier") {
+  auto targets = args.string_list("targets");
+  if (!targets || targets->empty()) {
+    args.fail("targets", "is required: the weights whose zeros are kept (e.g. [\"re:.*q_proj.weight\"] or "
+                         "__ALL_PRUNABLE__)");
+  }
+  targets_ = *targets;
+}
+
+nlohmann::json ConstantPruningModifier::own_args() const { return {{"targets", targets_}}; }
+
+bool ConstantPruningModifier::targets_linear(const std::string& name) const {
+  for (const std::string& target : targets_) {
+    if (target == "__ALL_PRUNABLE__" || target == "__ALL__") return true;
+    if (target_matches(ModuleInfo{name, {"Linear"}, 0, 0}, target)) return true;
+    if (target_matches(ModuleInfo{name + ".weight", {}, 0, 0}, target)) return true;
+  }
+  return false;
+}
+
+bool ConstantPruningModifier::on_initialize(State& state, const Kwargs&) {
+  if (!state.model) return true;
+  model_known_ = true;
+  for (const auto& module : state.model->modules()) {
+    const bool linear =
+        std::find(module.class_names.begin(), module.class_names.end(), "Linear") != module.class_names.end();
+    if (linear && targets_linear(module.name)) pending_.insert(module.name);
+  }
+  if (pending_.empty()) {
+    throw RecipeError("ConstantPruningModifier: its targets " + nlohmann::json(targets_).dump() +
+                      " match no Linear weight of the model");
+  }
+  if (pending_.count("lm_head") > 0) {
+    throw RecipeError("ConstantPruningModifier: its targets " + nlohmann::json(targets_).dump() +
+                      " include lm_head, which dcomp does not compress; name the decoder layers' weights instead");
+  }
+  return true;
+}
+
+void ConstantPruningModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
+  auto layer_ptr = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
+  if (!layer_ptr || !*layer_ptr) return;
+  for (LinearModule& module : (*layer_ptr)->linears) {
+    if (!targets_linear(module.name)) continue;
+    pending_.erase(module.name);
+    if (module.compressed) continue;  // pruned earlier in this recipe: that mask stands
+    quant::CompressedWeight kept;
+    kept.sparsity_mask = module.weight != 0;  // [out, in] bool
+    kept.sparsity_structure = "unstructured";
+    kept.effective_weight = module.weight;
+    spdlog::debug("{}: keeping {:.4g} % zeros", module.name,
+                  100.0 * (1.0 - kept.sparsity_mask.to(at::kDouble).mean().item<double>()));
+    module.compressed = std::move(kept);
+  }
+}
+
+bool ConstantPruningModifier::on_finalize(State&, const Kwargs& kwargs) {
+  drop_completed_modules(pending_, kwargs);
+  if (model_known_ && started() && !pending_.empty()) {
+    throw LifecycleError("ConstantPruningModifier: did not reach " + std::to_string(pending_.size()) +
+                         " module(s), e.g. " + *pending_.begin());
+  }
+  return true;
+}
+
+}  // namespace dcomp::lifecycle
