@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "lifecycle/errors.hpp"
+
 namespace dcomp::lifecycle {
 
 void drop_completed_modules(std::set<std::string>& pending, const Kwargs& kwargs) {
@@ -12,6 +14,14 @@ void drop_completed_modules(std::set<std::string>& pending, const Kwargs& kwargs
     for (const auto& prefix : *prefixes) completed = completed || it->rfind(prefix, 0) == 0;
     it = completed ? pending.erase(it) : std::next(it);
   }
+}
+
+void require_all_reached(std::set<std::string>& pending, const Kwargs& kwargs, const std::string& modifier,
+                         const std::string& verb) {
+  drop_completed_modules(pending, kwargs);
+  if (pending.empty()) return;
+  throw LifecycleError(modifier + ": failed to " + verb + " " + std::to_string(pending.size()) + " module(s), e.g. " +
+                       *pending.begin());
 }
 
 }  // namespace dcomp::lifecycle

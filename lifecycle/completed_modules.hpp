@@ -14,4 +14,9 @@ namespace dcomp::lifecycle {
 /// Removes from `pending` every name that starts with a prefix listed in `kwargs`.
 void drop_completed_modules(std::set<std::string>& pending, const Kwargs& kwargs);
 
+/// At finalize: drops the completed modules from `pending`, then throws LifecycleError
+/// "<modifier>: failed to <verb> N module(s), e.g. <name>" when any remain.
+void require_all_reached(std::set<std::string>& pending, const Kwargs& kwargs, const std::string& modifier,
+                         const std::string& verb);
+
 }  // namespace dcomp::lifecycle

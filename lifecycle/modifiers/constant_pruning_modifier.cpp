@@ -71,11 +71,7 @@ void ConstantPruningModifier::on_sequential_epoch_end(State&, const Event&, cons
 }
 
 bool ConstantPruningModifier::on_finalize(State&, const Kwargs& kwargs) {
-  drop_completed_modules(pending_, kwargs);
-  if (model_known_ && started() && !pending_.empty()) {
-    throw LifecycleError("ConstantPruningModifier: did not reach " + std::to_string(pending_.size()) +
-                         " module(s), e.g. " + *pending_.begin());
-  }
+  if (model_known_ && started()) require_all_reached(pending_, kwargs, "ConstantPruningModifier", "keep the zeros of");
   return true;
 }
 

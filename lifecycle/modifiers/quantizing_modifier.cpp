@@ -59,11 +59,7 @@ void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwa
 }
 
 bool QuantizingModifier::on_finalize(State&, const Kwargs& kwargs) {
-  drop_completed_modules(pending_, kwargs);
-  if (model_known_ && !pending_.empty() && started()) {
-    throw LifecycleError(class_name() + ": failed to compress " + std::to_string(pending_.size()) +
-                         " module(s), e.g. " + *pending_.begin());
-  }
+  if (model_known_ && started()) require_all_reached(pending_, kwargs, class_name(), "compress");
   return true;
 }
 

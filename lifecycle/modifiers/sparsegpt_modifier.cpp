@@ -146,11 +146,7 @@ void SparseGPTModifier::on_sequential_epoch_end(State&, const Event&, const Kwar
 }
 
 bool SparseGPTModifier::on_finalize(State&, const Kwargs& kwargs) {
-  drop_completed_modules(pending_, kwargs);
-  if (model_known_ && started() && !pending_.empty()) {
-    throw LifecycleError("SparseGPTModifier: failed to prune " + std::to_string(pending_.size()) +
-                         " module(s), e.g. " + *pending_.begin());
-  }
+  if (model_known_ && started()) require_all_reached(pending_, kwargs, "SparseGPTModifier", "prune");
   return true;
 }
 
