@@ -19,7 +19,16 @@ bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
       throw RecipeError(class_name() + ": its targets match no module of the " + state.model->architecture() +
                         " model (targets are exact names, 're:' regular expressions or class names such as Linear)");
     }
-    for (const auto& module : modules) pending_.insert(module.name);
+    for (const auto& module : modules) {
+      // Refused here rather than found uncompressed at finalize, after the whole run.
+      if (module.name.rfind("model.layers.", 0) != 0) {
+        const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();
+        throw RecipeError(class_name() + ": its targets select " + module.name + " (" + kind +
+                          "), which dcomp does not compress yet: it compresses the Linears of the decoder layers; "
+                          "add '" + module.name + "' to ignore (llm-compressor's examples ignore lm_head)");
+      }
+      pending_.insert(module.name);
+    }
   }
   if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
     mixin_.declare(**plan, state.model.get());
