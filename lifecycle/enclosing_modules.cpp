@@ -1,5 +1,6 @@
 #include "lifecycle/enclosing_modules.hpp"
 
+#include "lifecycle/errors.hpp"
 #include "lifecycle/target_match.hpp"
 
 namespace dcomp::lifecycle {
@@ -21,20 +22,31 @@ bool is_layer_index(const std::string& text) {
 
 }  // namespace
 
+std::string decoder_layer_class(const std::string& architecture) { return family_of(architecture) + "DecoderLayer"; }
+
+void refuse_outside_decoder_layers(const std::string& modifier, const ModuleInfo& module) {
+  if (module.name.rfind("model.layers.", 0) == 0) return;
+  const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();
+  throw RecipeError(modifier + ": its targets select " + module.name + " (" + kind +
+                    "), which dcomp does not compress yet: it compresses the Linears of the decoder layers; "
+                    "add '" + module.name + "' to ignore (llm-compressor's examples ignore lm_head)");
+}
+
 std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const std::string& architecture) {
   const std::string family = family_of(architecture);
   std::vector<ModuleInfo> out;
   for (size_t dot = linear_name.rfind('.'); dot != std::string::npos && dot > 0;
        dot = linear_name.rfind('.', dot - 1)) {
     const std::string name = linear_name.substr(0, dot);
-    const std::string last = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
+    const size_t last_dot = name.rfind('.');
+    const std::string last = last_dot == std::string::npos ? name : name.substr(last_dot + 1);
     std::string class_name;
     if (name == "model") {
       class_name = family + "Model";
     } else if (name == "model.layers") {
       class_name = "ModuleList";
     } else if (name.rfind("model.layers.", 0) == 0 && is_layer_index(name.substr(13))) {
-      class_name = family + "DecoderLayer";
+      class_name = decoder_layer_class(architecture);
     } else if (last == "self_attn") {
       class_name = family + "Attention";
     } else if (last == "mlp") {
@@ -66,8 +78,7 @@ bool names_the_decoder_layers(const std::vector<std::string>& sequential_targets
       if (target_matches(module, target) != is_layer) return false;
     }
     for (int layer = 1; layer < num_layers; ++layer) {
-      const ModuleInfo decoder_layer{"model.layers." + std::to_string(layer), enclosing_modules(
-          "model.layers." + std::to_string(layer) + ".mlp.up_proj", architecture)[1].class_names, 0, 0};
+      const ModuleInfo decoder_layer{"model.layers." + std::to_string(layer), {decoder_layer_class(architecture)}, 0, 0};
       if (!target_matches(decoder_layer, target)) return false;
     }
   }

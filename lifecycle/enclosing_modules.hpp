@@ -20,6 +20,14 @@ namespace dcomp::lifecycle {
 /// the decoder (lm_head) has none.
 std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const std::string& architecture);
 
+/// The class transformers gives a decoder layer of `architecture` ("LlamaDecoderLayer").
+std::string decoder_layer_class(const std::string& architecture);
+
+/// Throws RecipeError when `module` lies outside the decoder layers (lm_head,
+/// model.embed_tokens): dcomp compresses only the decoder layers' Linears, so a recipe
+/// that selects another module is refused at initialize, naming the ignore to add.
+void refuse_outside_decoder_layers(const std::string& modifier, const ModuleInfo& module);
+
 /// True when `targets` match the Linear itself or a module enclosing it, and `ignore`
 /// does not match the Linear.
 bool selects_linear_or_enclosing(const ModuleInfo& linear, const std::string& architecture,

@@ -33,7 +33,6 @@ class TextBlockFile {
   TextBlockFile(std::filesystem::path file, uint64_t block_bytes);
 
   size_t count() const { return count_; }
-  uint64_t size() const { return size_; }
   /// The bytes of block `index` (< count()); DatasetError on a read error.
   std::string read(size_t index) const;
 

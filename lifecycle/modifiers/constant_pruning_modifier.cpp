@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lifecycle/completed_modules.hpp"
+#include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
@@ -40,15 +41,13 @@ bool ConstantPruningModifier::on_initialize(State& state, const Kwargs&) {
   for (const auto& module : state.model->modules()) {
     const bool linear =
         std::find(module.class_names.begin(), module.class_names.end(), "Linear") != module.class_names.end();
-    if (linear && targets_linear(module.name)) pending_.insert(module.name);
+    if (!linear || !targets_linear(module.name)) continue;
+    refuse_outside_decoder_layers("ConstantPruningModifier", module);
+    pending_.insert(module.name);
   }
   if (pending_.empty()) {
     throw RecipeError("ConstantPruningModifier: its targets " + nlohmann::json(targets_).dump() +
                       " match no Linear weight of the model");
-  }
-  if (pending_.count("lm_head") > 0) {
-    throw RecipeError("ConstantPruningModifier: its targets " + nlohmann::json(targets_).dump() +
-                      " include lm_head, which dcomp does not compress; name the decoder layers' weights instead");
   }
   return true;
 }

@@ -1,6 +1,7 @@
 #include "lifecycle/modifiers/quantizing_modifier.hpp"
 
 #include "lifecycle/completed_modules.hpp"
+#include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
 
@@ -20,13 +21,7 @@ bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
                         " model (targets are exact names, 're:' regular expressions or class names such as Linear)");
     }
     for (const auto& module : modules) {
-      // Refused here rather than found uncompressed at finalize, after the whole run.
-      if (module.name.rfind("model.layers.", 0) != 0) {
-        const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();
-        throw RecipeError(class_name() + ": its targets select " + module.name + " (" + kind +
-                          "), which dcomp does not compress yet: it compresses the Linears of the decoder layers; "
-                          "add '" + module.name + "' to ignore (llm-compressor's examples ignore lm_head)");
-      }
+      refuse_outside_decoder_layers(class_name(), module);  // not found uncompressed at finalize
       pending_.insert(module.name);
     }
   }

@@ -65,7 +65,7 @@ bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
       throw RecipeError("SparseGPTModifier: sequential_targets " + nlohmann::json(sequential_targets_).dump() +
                         " do not name the decoder layers of " + architecture_ +
                         "; dcomp runs one decoder layer at a time, so only those are accepted (e.g. " +
-                        enclosing_modules("model.layers.0.mlp.up_proj", architecture_)[1].class_names.at(0) + ")");
+                        decoder_layer_class(architecture_) + ")");
     }
     bool through_enclosing = false;
     std::vector<std::string> selected;
