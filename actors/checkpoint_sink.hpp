@@ -17,7 +17,8 @@ class CheckpointSink {
   virtual ~CheckpointSink() = default;
   /// A decoder layer after compression: its Linears (compressed or plain) and norms.
   virtual void write_layer(const lifecycle::LayerWork& layer, const model::DecoderLayerWeights& weights) = 0;
-  /// Embedding, final norm and (when not tied) the LM head, possibly compressed.
+  /// Embedding, final norm and the LM head: `compressed_head` when a modifier compressed
+  /// it (then written apart from the embedding, the model untied), else the head when not tied.
   virtual void write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
                                         const lifecycle::LinearModule* compressed_head) = 0;
   /// From now on a failure keeps what was written (a resumable run's saved progress).

@@ -58,8 +58,11 @@ void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAn
   if (comm_.rank() != 0) return;
   writer_->add_tensor("model.embed_tokens.weight", weights.embed_tokens);
   writer_->add_tensor("model.norm.weight", weights.final_norm);
-  if (compressed_head) {
+  if (compressed_head && compressed_head->compressed) {
+    // A compressed head of a tied model is untied, as llm-compressor does
+    // (untie_word_embeddings): the embedding stays as it was.
     write_linear(*compressed_head);
+    if (tied_embeddings_) writer_->set_config_entry("tie_word_embeddings", false);
   } else if (!tied_embeddings_) {
     writer_->add_tensor("lm_head.weight", weights.lm_head);
   }

@@ -26,33 +26,53 @@ void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
   sum64.add_(gram.to(at::kDouble), 2.0);
 }
 
-LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians,
-                                 bool channel_ranges, c10::Device device)
-    : layer_index_(layer_index), hessians_(hessians), channel_ranges_(channel_ranges) {
-  const auto doubles = at::TensorOptions().dtype(at::kDouble).device(device);
-  const auto floats = at::TensorOptions().dtype(at::kFloat).device(device);
+std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::ModelConfig& config) {
   const int64_t attention_width = config.num_attention_heads * config.head_dim;
   const std::vector<std::pair<std::vector<std::string>, int64_t>> groups = {
       {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, config.hidden_size},
       {{"self_attn.o_proj"}, attention_width},
       {{"mlp.gate_proj", "mlp.up_proj"}, config.hidden_size},
       {{"mlp.down_proj"}, config.intermediate_size}};
+  std::vector<StatisticsInput> inputs;
   for (const auto& [names, in_features] : groups) {
-    auto& acc = inputs_[input_key(layer_index_, names.front())];
-    for (const auto& name : names) acc.consumers.push_back(layer_module_name(layer_index_, name));
-    if (hessians_) acc.hessian_sum = at::zeros({in_features, in_features}, doubles);
-    if (channel_ranges_) {
-      acc.channel_min = at::full({in_features}, std::numeric_limits<float>::infinity(), floats);
-      acc.channel_max = at::full({in_features}, -std::numeric_limits<float>::infinity(), floats);
-    }
+    StatisticsInput input{input_key(layer_index, names.front()), {}, in_features};
+    for (const auto& name : names) input.consumers.push_back(layer_module_name(layer_index, name));
+    inputs.push_back(std::move(input));
   }
-  hook_ = [this](const std::vector<std::string>& names, const at::Tensor& x) { observe(names, x); };
+  return inputs;
 }
 
-void LayerStatistics::observe(const std::vector<std::string>& linear_names, const at::Tensor& x) {
+std::vector<StatisticsInput> lm_head_inputs(const model::ModelConfig& config) {
+  return {{"model.norm", {"lm_head"}, config.hidden_size}};
+}
+
+LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians,
+                                 bool channel_ranges, c10::Device device)
+    : LayerStatistics(layer_index, decoder_layer_inputs(layer_index, config), hessians, channel_ranges, device) {}
+
+LayerStatistics::LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians,
+                                 bool channel_ranges, c10::Device device)
+    : layer_index_(layer_index), hessians_(hessians), channel_ranges_(channel_ranges) {
+  const auto doubles = at::TensorOptions().dtype(at::kDouble).device(device);
+  const auto floats = at::TensorOptions().dtype(at::kFloat).device(device);
+  for (const auto& input : inputs) {
+    auto& acc = inputs_[input.key];
+    acc.consumers = input.consumers;
+    if (hessians_) acc.hessian_sum = at::zeros({input.in_features, input.in_features}, doubles);
+    if (channel_ranges_) {
+      acc.channel_min = at::full({input.in_features}, std::numeric_limits<float>::infinity(), floats);
+      acc.channel_max = at::full({input.in_features}, -std::numeric_limits<float>::infinity(), floats);
+    }
+  }
+  hook_ = [this](const std::vector<std::string>& names, const at::Tensor& x) {
+    observe_input(input_key(layer_index_, names.front()), x);
+  };
+}
+
+void LayerStatistics::observe_input(const std::string& key, const at::Tensor& x) {
   // x: [tokens, in] fp32 contiguous
-  auto it = inputs_.find(input_key(layer_index_, linear_names.front()));
-  if (it == inputs_.end()) return;  // not a Linear input of this layer
+  auto it = inputs_.find(key);
+  if (it == inputs_.end()) return;  // not a listed input
   auto& acc = it->second;
   acc.num_tokens += x.size(0);
   if (hessians_) acc.pending.push_back(x);

@@ -32,6 +32,20 @@ std::string input_key(int layer_index, const std::string& first_relative_linear)
 /// (2·tokens·in² FLOPs, the full product) and one fp64 accumulation.
 void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens);
 
+/// One distinct Linear input whose statistics are gathered: its key, the full names of
+/// the Linears reading it, and its width.
+struct StatisticsInput {
+  std::string key;
+  std::vector<std::string> consumers;
+  int64_t in_features = 0;
+};
+
+/// The four inputs of decoder layer `layer_index` (q/k/v, o_proj, gate/up, down_proj).
+std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::ModelConfig& config);
+
+/// The input of lm_head, model.norm's output: key "model.norm", width hidden_size.
+std::vector<StatisticsInput> lm_head_inputs(const model::ModelConfig& config);
+
 class LayerStatistics {
  public:
   /// Every input of the layer gets zeroed statistics up front, so that a rank
@@ -39,9 +53,14 @@ class LayerStatistics {
   /// where the calibration pass runs.
   LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians, bool channel_ranges,
                   c10::Device device = c10::kCPU);
+  /// The same for explicitly listed inputs (e.g. lm_head_inputs); observe them with observe_input.
+  LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians, bool channel_ranges,
+                  c10::Device device = c10::kCPU);
 
   /// The hook to pass to decoder_layer_forward during calibration.
   const model::LinearInputHook& hook() const { return hook_; }
+  /// Observes x [tokens, in] fp32 contiguous as input `key` (ignored when not listed).
+  void observe_input(const std::string& key, const at::Tensor& x);
   /// Ends one sample chunk: one GEMM per input over the chunk's buffered tokens,
   /// on `worker` when given (the caller must drain it before all_reduce / fill).
   void end_chunk(int64_t samples_in_chunk, HessianWorker* worker = nullptr);
@@ -61,8 +80,6 @@ class LayerStatistics {
     int64_t num_samples = 0;
     int64_t num_tokens = 0;
   };
-
-  void observe(const std::vector<std::string>& linear_names, const at::Tensor& x);
 
   int layer_index_;
   bool hessians_;

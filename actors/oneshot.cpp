@@ -282,6 +282,10 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
     nlohmann::json layers = nlohmann::json::array();
     if (progress) {
       layers = progress->layer_reports();
+      // The lm_head subgraph is not saved progress: it is compressed again on resume.
+      for (const auto& layer : result.layers) {
+        if (layer.layer >= config.num_hidden_layers) layers.push_back(layer_report_json(layer));
+      }
       earlier_shards = progress->resumed_layer_shards();
       progress->discard();
     } else {

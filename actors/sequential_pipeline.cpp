@@ -15,6 +15,7 @@
 #include "actors/progress_display.hpp"
 #include "actors/run_report.hpp"
 #include "kernels/model/decoder_layer.hpp"
+#include "kernels/model/rms_norm.hpp"
 #include "kernels/model/rotary_embedding.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
 
@@ -67,6 +68,82 @@ struct OriginalModule {
   at::Tensor hessian_sum;
 };
 
+/// SEQUENTIAL_EPOCH_END for `work`: the modifiers compress its Linears. With
+/// compare_round_to_nearest, also the output error of each compressed module against
+/// round-to-nearest with the same arguments.
+void compress_work(const PipelineInputs& in, const std::shared_ptr<lifecycle::LayerWork>& work, LayerReport& report) {
+  std::map<std::string, OriginalModule> originals;
+  if (in.options.compare_round_to_nearest) {
+    for (const auto& module : work->linears) {
+      const auto& stats = work->inputs[module.input];
+      if (stats.hessian_sum.defined()) originals[module.name] = {module.weight.clone(), stats.hessian_sum.clone()};
+    }
+  }
+  report.modifier_results = in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
+  for (const auto& module : work->linears) {
+    auto original = originals.find(module.name);
+    if (original == originals.end() || !module.compressed || !module.compressed->weight_args) continue;
+    ModuleError error;
+    error.name = module.name;
+    error.compressed = output_error(original->second.weight, module.weight, original->second.hessian_sum);
+    auto rtn = lifecycle::quantize_round_to_nearest(original->second.weight, *module.compressed->weight_args);
+    error.round_to_nearest = output_error(original->second.weight, rtn.effective_weight, original->second.hessian_sum);
+    report.errors.push_back(error);
+  }
+}
+
+/// The last subgraph, the final norm and lm_head (run when a modifier selects lm_head):
+/// lm_head's input statistics from model.norm applied to the hidden states leaving the
+/// last decoder layer (`hidden`; null for a data-free run), then SEQUENTIAL_EPOCH_END
+/// for a LayerWork holding only lm_head, numbered num_hidden_layers.
+// reference: llm-compressor pipelines/sequential/pipeline.py (the subgraph after the last
+// sequential target holds model.norm and lm_head, and its modules are calibrated too)
+LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAndHeadWeights& ends, const HiddenStates* hidden,
+                             HessianWorker* hessian_worker) {
+  const auto& config = *in.config;
+  const c10::Device device = in.options.device;
+  const int index = static_cast<int>(config.num_hidden_layers);
+  LayerReport report;
+  report.layer = index;
+  auto work = std::make_shared<lifecycle::LayerWork>();
+  work->layer_index = index;
+  work->comm = in.comm;
+  const std::vector<StatisticsInput> inputs = lm_head_inputs(config);
+  // Modifiers assign new tensors to module.weight: a tied head leaves the embedding as it is.
+  work->linears.push_back({inputs.front().consumers.front(), ends.lm_head, at::Tensor(), inputs.front().key, {}});
+
+  auto started = Clock::now();
+  LayerStatistics statistics(index, inputs, in.plan->needs_hessians, in.plan->needs_channel_ranges, device);
+  if (hidden != nullptr) {
+    const at::Tensor norm = ends.final_norm.to(device);  // [hidden] fp32
+    for (size_t c = 0; c < hidden->chunks.size(); ++c) {
+      for (const auto& batch : hidden->chunks[c]) {
+        at::Tensor normed = model::rms_norm(batch_on(batch, device), norm, config.rms_norm_eps);  // [B, S, hidden]
+        statistics.observe_input(inputs.front().key, normed.reshape({-1, config.hidden_size}).contiguous());
+      }
+      statistics.end_chunk(hidden->samples_per_chunk[c], hessian_worker);
+    }
+    if (hessian_worker) hessian_worker->drain();
+  }
+  report.calibrate_seconds = seconds_since(started);
+  started = Clock::now();
+  if (hidden != nullptr) statistics.all_reduce(*in.comm);
+  report.reduced_bytes = statistics.reduced_bytes();
+  statistics.fill(*work);
+  report.reduce_seconds = seconds_since(started);
+
+  started = Clock::now();
+  compress_work(in, work, report);
+  report.compress_seconds = seconds_since(started);
+
+  started = Clock::now();
+  in.sink->write_embedding_and_head(ends, &work->linears.front());
+  report.write_seconds = seconds_since(started);
+  spdlog::info("lm_head done: calibrate {:.2f}s, reduce {:.2f}s, compress {:.2f}s, write {:.2f}s",
+               report.calibrate_seconds, report.reduce_seconds, report.compress_seconds, report.write_seconds);
+  return report;
+}
+
 }  // namespace
 
 std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
@@ -76,11 +153,13 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   const c10::Device device = in.options.device;
   model::RotaryEmbedding rope(config);
   rope.to(device);
-  model::EmbeddingAndHeadWeights ends = model::load_embedding_and_head(*in.reader, config);
+  model::EmbeddingAndHeadWeights ends = model::load_embedding_and_head(*in.reader, config, in.linear_loader);
   const int first_layer = in.progress ? in.progress->first_layer() : 0;
   const int layers = static_cast<int>(config.num_hidden_layers);
+  // lm_head is calibrated on the hidden states leaving the last layer.
+  const bool head = plan.compresses_lm_head;
   HiddenStates hidden;
-  if (forward && first_layer < layers) {
+  if (forward && (first_layer < layers || head)) {
     hidden = first_layer > 0 ? in.progress->load_hidden_states(*in.data, config.hidden_size)
                              : embed_samples(*in.data, ends);
     const int64_t bytes = hidden_state_bytes(hidden);
@@ -140,37 +219,17 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     statistics.fill(*work);
     report.reduce_seconds = seconds_since(started);
 
-    std::map<std::string, OriginalModule> originals;
-    if (in.options.compare_round_to_nearest) {
-      for (const auto& module : work->linears) {
-        const auto& stats = work->inputs[module.input];
-        if (stats.hessian_sum.defined()) originals[module.name] = {module.weight.clone(), stats.hessian_sum.clone()};
-      }
-    }
-
     display.phase(layer, "compress");
     started = Clock::now();
-    report.modifier_results = in.lifecycle->event(lifecycle::EventType::SEQUENTIAL_EPOCH_END, 0, {{"layer", work}});
+    compress_work(in, work, report);
     apply_layer_work(*work, weights);
     weights.to(device);
     report.compress_seconds = seconds_since(started);
     kill_if_requested(in.comm->rank(), layer);
 
-    for (const auto& module : work->linears) {
-      auto original = originals.find(module.name);
-      if (original == originals.end() || !module.compressed || !module.compressed->weight_args) continue;
-      ModuleError error;
-      error.name = module.name;
-      error.compressed = output_error(original->second.weight, module.weight, original->second.hessian_sum);
-      auto rtn = lifecycle::quantize_round_to_nearest(original->second.weight, *module.compressed->weight_args);
-      error.round_to_nearest =
-          output_error(original->second.weight, rtn.effective_weight, original->second.hessian_sum);
-      report.errors.push_back(error);
-    }
-
     display.phase(layer, "propagate");
     started = Clock::now();
-    if (forward && layer + 1 < layers) {
+    if (forward && (layer + 1 < layers || head)) {
       for (auto& chunk : hidden.chunks) {
         for (auto& batch : chunk) {
           store_batch(batch, model::decoder_layer_forward(config, weights, batch_on(batch, device), rope));
@@ -184,7 +243,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     in.sink->write_layer(*work, weights);
     report.write_seconds = seconds_since(started);
     if (in.progress) {
-      const bool more = forward && layer + 1 < layers;
+      const bool more = forward && (layer + 1 < layers || head);
       in.progress->commit_layer(layer, in.data, more ? &hidden : nullptr, layer_report_json(report));
       in.sink->keep_on_failure();
       report.write_seconds = seconds_since(started);
@@ -196,7 +255,11 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
                  format_duration(display.elapsed_seconds()), format_duration(display.eta_seconds(layer + 1)));
     reports.push_back(std::move(report));
   }
-  in.sink->write_embedding_and_head(ends, nullptr);
+  if (head) {
+    reports.push_back(compress_lm_head(in, ends, forward ? &hidden : nullptr, hessian_worker.get()));
+  } else {
+    in.sink->write_embedding_and_head(ends, nullptr);
+  }
   in.lifecycle->event(lifecycle::EventType::CALIBRATION_END);
   return reports;
 }

@@ -24,12 +24,12 @@ bool is_layer_index(const std::string& text) {
 
 std::string decoder_layer_class(const std::string& architecture) { return family_of(architecture) + "DecoderLayer"; }
 
-void refuse_outside_decoder_layers(const std::string& modifier, const ModuleInfo& module) {
-  if (module.name.rfind("model.layers.", 0) == 0) return;
+void refuse_unless_compressible(const std::string& modifier, const ModuleInfo& module) {
+  if (module.name.rfind("model.layers.", 0) == 0 || module.name == kLmHead) return;
   const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();
   throw RecipeError(modifier + ": its targets select " + module.name + " (" + kind +
-                    "), which dcomp does not compress yet: it compresses the Linears of the decoder layers; "
-                    "add '" + module.name + "' to ignore (llm-compressor's examples ignore lm_head)");
+                    "), which dcomp does not compress: it compresses Linear modules only (those of the "
+                    "decoder layers, and lm_head); add '" + module.name + "' to ignore");
 }
 
 std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const std::string& architecture) {

@@ -23,10 +23,13 @@ std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const 
 /// The class transformers gives a decoder layer of `architecture` ("LlamaDecoderLayer").
 std::string decoder_layer_class(const std::string& architecture);
 
-/// Throws RecipeError when `module` lies outside the decoder layers (lm_head,
-/// model.embed_tokens): dcomp compresses only the decoder layers' Linears, so a recipe
+/// The name transformers gives the output projection of a causal LM.
+inline constexpr const char* kLmHead = "lm_head";
+
+/// Throws RecipeError when `module` is neither a Linear of a decoder layer nor lm_head
+/// (model.embed_tokens, an Embedding): dcomp compresses Linear modules only, so a recipe
 /// that selects another module is refused at initialize, naming the ignore to add.
-void refuse_outside_decoder_layers(const std::string& modifier, const ModuleInfo& module);
+void refuse_unless_compressible(const std::string& modifier, const ModuleInfo& module);
 
 /// True when `targets` match the Linear itself or a module enclosing it, and `ignore`
 /// does not match the Linear.

@@ -56,6 +56,15 @@ struct LayerWork {
 struct CompressionPlan {
   bool needs_hessians = false;
   bool needs_channel_ranges = false;
+  /// A modifier selects lm_head: after the last decoder layer the pipeline runs the
+  /// final norm and lm_head as one more subgraph (a LayerWork holding only lm_head,
+  /// whose input statistics are those of model.norm's output).
+  bool compresses_lm_head = false;
+  /// Module → the quantizing modifier (its number in recipe order) that quantizes its
+  /// weights: the last one that selects it, so that a GPTQModifier after a
+  /// QuantizationModifier solves the modules both select, from the original weights.
+  std::map<std::string, int> weight_quantizer;
+  int quantizing_modifiers = 0;
   /// Quantization config groups ("group_0", ...) and the modules left unquantized.
   std::vector<std::pair<std::string, quant::QuantizationScheme>> quantization_groups;
   std::vector<std::string> quantization_ignore;

@@ -124,7 +124,7 @@ VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
     reader->release_prefix(prefix + ".");
   }
   try {
-    const auto head = model::load_embedding_and_head(*reader, *config);
+    const auto head = model::load_embedding_and_head(*reader, *config, loader);
     check_finite(head.embed_tokens, "model.embed_tokens.weight", report);
     check_finite(head.final_norm, "model.norm.weight", report);
     check_finite(head.lm_head, "lm_head.weight", report);

@@ -289,9 +289,16 @@ void CheckpointWriter::add_file(const std::string& name, const std::string& cont
   extra_files_.push_back(temporary_dir_ / path);
 }
 
+void CheckpointWriter::set_config_entry(const std::string& key, nlohmann::json value) {
+  if (finished_) throw CheckpointWriteError(output_dir_.string() + ": the checkpoint is already finished");
+  if (key == "quantization_config") throw CheckpointWriteError("quantization_config is written by finish()");
+  config_entries_[key] = std::move(value);
+}
+
 void CheckpointWriter::write_config(const nlohmann::json& quantization_config,
                                     const nlohmann::json& sparsity_config) const {
   nlohmann::json config = source_config_;
+  for (const auto& [key, value] : config_entries_.items()) config[key] = value;
   nlohmann::json compression = quantization_config;
   if (compression.is_null() && !sparsity_config.is_null()) {
     QuantizationConfigOptions options;

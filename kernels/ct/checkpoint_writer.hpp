@@ -103,6 +103,10 @@ class CheckpointWriter {
   void add_compressed_linear(const std::string& module_name, const quant::CompressedWeight& weight,
                              const at::Tensor& bias = {}, const std::optional<std::string>& format = std::nullopt);
 
+  /// Sets `key` of the written config.json to `value` (e.g. "tie_word_embeddings": false
+  /// once lm_head is stored apart from the embedding).
+  void set_config_entry(const std::string& key, nlohmann::json value);
+
   /// Writes a text file into the checkpoint folder (e.g. "recipe.yaml"). `name` is a plain
   /// file name; config.json, the safetensors files and the index are reserved.
   void add_file(const std::string& name, const std::string& contents);
@@ -147,6 +151,7 @@ class CheckpointWriter {
   std::filesystem::path temporary_dir_;
   CheckpointWriterOptions options_;
   nlohmann::json source_config_;
+  nlohmann::json config_entries_ = nlohmann::json::object();  // set_config_entry's, applied over the source's
   at::ScalarType model_dtype_ = at::kFloat;
 
   std::vector<io::NamedTensor> pending_;

@@ -19,7 +19,7 @@ CausalLM CausalLM::load(const std::filesystem::path& model_dir, const LinearLoad
                            "cannot read it");
   }
   const io::CheckpointReader reader(model_dir);
-  EmbeddingAndHeadWeights embedding_and_head = load_embedding_and_head(reader, config);
+  EmbeddingAndHeadWeights embedding_and_head = load_embedding_and_head(reader, config, linear_loader);
   std::vector<DecoderLayerWeights> layers;
   layers.reserve(static_cast<size_t>(config.num_hidden_layers));
   for (int64_t index = 0; index < config.num_hidden_layers; ++index) {

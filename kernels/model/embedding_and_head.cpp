@@ -27,7 +27,8 @@ at::Tensor embed_tokens(const EmbeddingAndHeadWeights& weights, const at::Tensor
 }
 
 at::Tensor lm_head_logits(const ModelConfig& config, const EmbeddingAndHeadWeights& weights, const at::Tensor& hidden) {
-  const at::Tensor normed = rms_norm(hidden, weights.final_norm, config.rms_norm_eps);  // [B, S, hidden]
+  at::Tensor normed = rms_norm(hidden, weights.final_norm, config.rms_norm_eps);  // [B, S, hidden]
+  if (weights.lm_head_input_quantizer) normed = weights.lm_head_input_quantizer(normed);
   return at::matmul(normed, weights.lm_head.t());                                      // [B, S, vocab]
 }
 

@@ -5,6 +5,8 @@
 // LlamaModel.norm, LlamaForCausalLM.lm_head).
 #pragma once
 
+#include <functional>
+
 #include <ATen/core/Tensor.h>
 
 #include "kernels/model/model_config.hpp"
@@ -16,6 +18,9 @@ struct EmbeddingAndHeadWeights {
   at::Tensor embed_tokens;  // [vocab, hidden] fp32
   at::Tensor final_norm;    // [hidden] fp32
   at::Tensor lm_head;       // [vocab, hidden] fp32; the embed_tokens tensor itself when tied
+  /// The input activation quantization a compressed lm_head declares (see
+  /// LinearWeights::input_quantizer); empty when its inputs stay fp32.
+  std::function<at::Tensor(const at::Tensor&)> lm_head_input_quantizer;
 };
 
 /// token_ids [batch, seq] int64 → hidden [batch, seq, hidden] fp32; an id outside

@@ -158,7 +158,8 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
   return layer;
 }
 
-EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& reader, const ModelConfig& config) {
+EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& reader, const ModelConfig& config,
+                                                const LinearLoader& linear_loader) {
   const auto load = [&](const std::string& name, at::IntArrayRef shape) {
     if (!reader.contains(name)) {
       throw ModelConfigError(reader.directory().string() + ": tensor \"" + name + "\" not found in the checkpoint");
@@ -169,14 +170,34 @@ EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& read
   };
   const std::string embedding_name = "model.embed_tokens.weight";
   const std::string head_name = "lm_head.weight";
-  const bool tied = config.tie_word_embeddings || !reader.contains(head_name);
+  // A compressed head: lm_head.weight_packed, lm_head.weight_scale, ... in place of lm_head.weight.
+  bool head_compressed = false;
+  if (!reader.contains(head_name)) {
+    for (const std::string& name : reader.names()) head_compressed = head_compressed || name.rfind("lm_head.", 0) == 0;
+  }
+  const bool tied = !head_compressed && (config.tie_word_embeddings || !reader.contains(head_name));
   EmbeddingAndHeadWeights weights;
   // A tied checkpoint may store the shared matrix under either name (writers keep one).
   const bool embedding_stored_as_head = tied && !reader.contains(embedding_name) && reader.contains(head_name);
   weights.embed_tokens =
       load(embedding_stored_as_head ? head_name : embedding_name, {config.vocab_size, config.hidden_size});
   weights.final_norm = load("model.norm.weight", {config.hidden_size});
-  weights.lm_head = tied ? weights.embed_tokens : load(head_name, {config.vocab_size, config.hidden_size});
+  if (head_compressed) {
+    if (!linear_loader) {
+      throw ModelConfigError(reader.directory().string() + ": lm_head is stored compressed (no \"" + head_name +
+                             "\"), but the checkpoint is being read as plain safetensors");
+    }
+    LinearWeights head = linear_loader("lm_head");
+    check_shape(head.weight, {config.vocab_size, config.hidden_size}, "lm_head (decoded weight)", config);
+    if (head.bias.defined()) {
+      throw ModelConfigError(reader.directory().string() + ": lm_head has a bias, which " +
+                             config.source.string() + "'s architecture does not have");
+    }
+    weights.lm_head = head.weight;
+    weights.lm_head_input_quantizer = head.input_quantizer;
+  } else {
+    weights.lm_head = tied ? weights.embed_tokens : load(head_name, {config.vocab_size, config.hidden_size});
+  }
   return weights;
 }
 

@@ -35,15 +35,17 @@ bool ConstantPruningModifier::targets_linear(const std::string& name) const {
   return false;
 }
 
-bool ConstantPruningModifier::on_initialize(State& state, const Kwargs&) {
+bool ConstantPruningModifier::on_initialize(State& state, const Kwargs& kwargs) {
   if (!state.model) return true;
+  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
   model_known_ = true;
   for (const auto& module : state.model->modules()) {
     const bool linear =
         std::find(module.class_names.begin(), module.class_names.end(), "Linear") != module.class_names.end();
     if (!linear || !targets_linear(module.name)) continue;
-    refuse_outside_decoder_layers("ConstantPruningModifier", module);
+    refuse_unless_compressible("ConstantPruningModifier", module);
     pending_.insert(module.name);
+    if (module.name == kLmHead && plan && *plan) (*plan)->compresses_lm_head = true;
   }
   if (pending_.empty()) {
     throw RecipeError("ConstantPruningModifier: its targets " + nlohmann::json(targets_).dump() +

@@ -131,6 +131,12 @@ void QuantizationMixin::resolve(const std::optional<quant::ActOrder>& default_ac
   }
 }
 
+void QuantizationMixin::adopt(const CompressionPlan& plan) {
+  groups_ = plan.quantization_groups;
+  ignore_.insert(ignore_.end(), plan.quantization_ignore.begin(), plan.quantization_ignore.end());
+  adopted_ = true;
+}
+
 std::optional<quant::QuantizationScheme> QuantizationMixin::scheme_for(const ModuleInfo& module) const {
   if (any_target_matches(module, ignore_)) return std::nullopt;
   // Priority: exact names, then regexes (alphabetically), then class names; first match wins.

@@ -25,6 +25,13 @@ class QuantizationMixin {
   /// `default_actorder` is set (GPTQ), it fills weight args whose actorder is unset.
   void resolve(const std::optional<quant::ActOrder>& default_actorder, const std::string& owner);
 
+  /// True when the recipe gave this modifier a scheme or config_groups.
+  bool has_config() const { return scheme_name_ || scheme_dict_ || config_groups_; }
+  /// A modifier without a config of its own takes the groups earlier modifiers declared
+  /// (and leaves their unquantized Linears, `unquantized`, alone), as llm-compressor's
+  /// GPTQModifier solves the schemes a QuantizationModifier before it attached.
+  void adopt(const CompressionPlan& plan);
+  bool adopted() const { return adopted_; }
   const std::vector<std::pair<std::string, quant::QuantizationScheme>>& groups() const { return groups_; }
   const std::vector<std::string>& ignore() const { return ignore_; }
   /// The scheme for a module, or nullopt when no group targets it or it is ignored.
@@ -51,6 +58,7 @@ class QuantizationMixin {
   bool bypass_divisibility_checks_ = false;
   std::string location_;
   std::vector<std::pair<std::string, quant::QuantizationScheme>> groups_;
+  bool adopted_ = false;
 };
 
 /// "static"/"weight" → Static, "group"/"dynamic" → Group, "none"/null → None; throws otherwise.

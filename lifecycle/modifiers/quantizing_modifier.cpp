@@ -13,6 +13,16 @@ QuantizingModifier::QuantizingModifier(std::string class_name, ModifierArgs& arg
 
 bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
   mixin_.resolve(default_actorder(), class_name());
+  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
+  if (plan && *plan) {
+    plan_ = *plan;
+    quantizer_number_ = (*plan)->quantizing_modifiers++;
+    if (!mixin_.has_config() && !(*plan)->quantization_groups.empty()) mixin_.adopt(**plan);
+  }
+  if (!mixin_.has_config() && !mixin_.adopted()) {
+    throw RecipeError(class_name() + ": has no quantization scheme: give it 'scheme' or 'config_groups', or place "
+                      "it after a QuantizationModifier whose schemes it then applies");
+  }
   if (state.model) {
     model_known_ = true;
     auto modules = mixin_.quantized_modules(*state.model, class_name());
@@ -21,12 +31,16 @@ bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
                         " model (targets are exact names, 're:' regular expressions or class names such as Linear)");
     }
     for (const auto& module : modules) {
-      refuse_outside_decoder_layers(class_name(), module);  // not found uncompressed at finalize
+      refuse_unless_compressible(class_name(), module);  // not found uncompressed at finalize
       pending_.insert(module.name);
+      if (plan && *plan) {
+        (*plan)->weight_quantizer[module.name] = quantizer_number_;
+        if (module.name == kLmHead) (*plan)->compresses_lm_head = true;
+      }
     }
   }
-  if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
-    mixin_.declare(**plan, state.model.get());
+  if (plan && *plan) {
+    if (!mixin_.adopted()) mixin_.declare(**plan, state.model.get());  // adopted groups are declared already
     if (needs_hessians()) (*plan)->needs_hessians = true;
     for (const auto& group : mixin_.groups()) {
       if (needs_static_input_scale(group.second)) (*plan)->needs_channel_ranges = true;
@@ -49,7 +63,12 @@ void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwa
   for (auto& module : (*layer)->linears) {
     ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
     auto scheme = mixin_.scheme_for(info);
-    if (scheme && scheme->weights) targets.push_back(&module);
+    if (!scheme || !scheme->weights) continue;
+    if (quantizes(module.name)) {
+      targets.push_back(&module);
+    } else {
+      pending_.erase(module.name);  // a later modifier quantizes it, and checks that at its finalize
+    }
   }
   if (targets.empty()) return;
   compress_layer(**layer, targets);
@@ -60,6 +79,12 @@ void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwa
   }
   report("layer", (*layer)->layer_index);
   report("compressed", compressed);
+}
+
+bool QuantizingModifier::quantizes(const std::string& name) const {
+  if (!plan_) return true;
+  auto owner = plan_->weight_quantizer.find(name);
+  return owner == plan_->weight_quantizer.end() || owner->second == quantizer_number_;
 }
 
 bool QuantizingModifier::on_finalize(State&, const Kwargs& kwargs) {

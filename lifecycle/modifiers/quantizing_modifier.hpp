@@ -35,7 +35,12 @@ class QuantizingModifier : public Modifier {
   quant::QuantizationScheme scheme_of(const LinearModule& module) const;
 
  private:
+  /// Whether this modifier quantizes `name`'s weights (no later modifier took it over).
+  bool quantizes(const std::string& name) const;
+
   QuantizationMixin mixin_;
+  std::shared_ptr<const CompressionPlan> plan_;  // null when initialized without one
+  int quantizer_number_ = -1;                    // this modifier's key in plan_->weight_quantizer
   std::set<std::string> pending_;   // targeted modules not yet compressed
   bool model_known_ = false;
 };

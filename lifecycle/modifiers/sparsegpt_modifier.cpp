@@ -57,6 +57,7 @@ bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
   // The checkpoint's sparsity_config targets: the recipe's, or, when a target selects
   // Linears through the layer they sit in, the names of the Linears pruned.
   nlohmann::json config_targets = targets_;
+  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
   if (state.model) {
     model_known_ = true;
     architecture_ = state.model->architecture();
@@ -75,6 +76,7 @@ bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
       if (!selects_linear_or_enclosing(module, architecture_, targets_, ignore_)) continue;
       pending_.insert(module.name);
       selected.push_back(module.name);
+      if (module.name == kLmHead && plan && *plan) (*plan)->compresses_lm_head = true;
       through_enclosing = through_enclosing || !any_target_matches(module, targets_);
     }
     if (pending_.empty()) {
@@ -83,7 +85,7 @@ bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
     }
     if (through_enclosing) config_targets = selected;
   }
-  if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
+  if (plan && *plan) {
     (*plan)->needs_hessians = true;
     (*plan)->sparsity_config = {{"format", "dense"},
                                 {"sparsity_structure", prune_m_ > 0 ? mask_structure_ : "unstructured"},

@@ -19,6 +19,10 @@ quant::CompressedWeight quantize_round_to_nearest(const at::Tensor& weight, cons
   out.codes = quant::quantize_codes(weight, qparams, args);
   out.scale = qparams.scale;
   if (!args.symmetric) out.zero_point = qparams.zero_point;
+  if (args.actorder == quant::ActOrder::Group && args.resolved_strategy() == quant::Strategy::Group) {
+    // Rounding visits no columns out of order: each column keeps its own group, c / group_size.
+    out.g_idx = at::arange(weight.size(1), at::kLong).div(*args.group_size, "floor").to(at::kInt);  // [in] int32
+  }
   out.effective_weight = quant::dequantize_codes(out.codes, qparams, args);
   return out;
 }
