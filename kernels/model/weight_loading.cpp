@@ -170,10 +170,11 @@ EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& read
   };
   const std::string embedding_name = "model.embed_tokens.weight";
   const std::string head_name = "lm_head.weight";
-  // A compressed head: lm_head.weight_packed, lm_head.weight_scale, ... in place of lm_head.weight.
+  // A compressed head: lm_head.weight_scale, lm_head.weight_packed, lm_head.bitmask, ... next
+  // to or in place of lm_head.weight.
   bool head_compressed = false;
-  if (!reader.contains(head_name)) {
-    for (const std::string& name : reader.names()) head_compressed = head_compressed || name.rfind("lm_head.", 0) == 0;
+  for (const std::string& name : reader.names()) {
+    head_compressed = head_compressed || (name.rfind("lm_head.", 0) == 0 && name != head_name && name != "lm_head.bias");
   }
   const bool tied = !head_compressed && (config.tie_word_embeddings || !reader.contains(head_name));
   EmbeddingAndHeadWeights weights;

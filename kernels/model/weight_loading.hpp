@@ -54,7 +54,7 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
 /// Loads the embedding, the final norm and the LM head; the head is tied to the
 /// embedding when config.tie_word_embeddings or when no lm_head tensor is stored (a
 /// tied checkpoint may hold the shared matrix as lm_head.weight only). A head stored
-/// compressed (lm_head.* tensors without lm_head.weight) is read with `linear_loader`,
+/// compressed (lm_head.* tensors besides lm_head.weight) is read with `linear_loader`,
 /// which must then be given.
 EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& reader, const ModelConfig& config,
                                                 const LinearLoader& linear_loader = {});

@@ -216,34 +216,6 @@ TEST_F(OneshotTest, ConstantPruningKeepsAPrunedModelsZerosThroughGptq) {
   EXPECT_LT(two_of_four[false], 0.99);
 }
 
-// llm-compressor's tests/sparsity/sparsegpt/recipes/quant.yaml (no ignore) and
-// new_quant_simple.yaml (Embedding targets): refused at initialize, not after calibration.
-TEST_F(OneshotTest, TargetsOutsideTheDecoderLayersAreRefusedBeforeCalibration) {
-  DCOMP_SHARED_DATA_OR_SKIP(data);
-  const std::vector<std::pair<std::string, std::string>> cases = {
-      {"quant_stage:\n  quant_modifiers:\n    SmoothQuantModifier:\n      smoothing_strength: 0.5\n"
-       "    GPTQModifier:\n      block_size: 128\n      targets: [\"Linear\"]\n      scheme: W8A8\n",
-       "select lm_head (Linear)"},
-      {"test_stage:\n  quant_modifiers:\n    QuantizationModifier:\n      ignore: [lm_head]\n      config_groups:\n"
-       "        group_0:\n          weights: {num_bits: 8, symmetric: true, strategy: tensor}\n"
-       "          targets: [\"Embedding\"]\n",
-       "select model.embed_tokens (Embedding)"}};
-  for (const auto& [recipe, expected] : cases) {
-    const OneshotOptions options = calibrated_run(data, recipe);
-    try {
-      run_oneshot(options, *comm);
-      ADD_FAILURE() << "ran: " << recipe;
-    } catch (const lifecycle::RecipeError& e) {
-      EXPECT_THAT(e.what(), HasSubstr(expected));
-      EXPECT_THAT(e.what(), HasSubstr("to ignore"));
-    }
-    EXPECT_FALSE(fs::exists(options.output));
-    for (const auto& entry : fs::directory_iterator(scratch)) {
-      EXPECT_EQ(entry.path().filename().string().find("out.tmp-"), std::string::npos) << entry.path();
-    }
-  }
-}
-
 TEST_F(OneshotTest, ExistingOutputIsRefusedBeforeAnyWork) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
   OneshotOptions options;
