@@ -135,6 +135,7 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   started = Clock::now();
   compress_work(in, work, report);
   report.compress_seconds = seconds_since(started);
+  kill_if_requested(in.comm->rank(), index);
 
   started = Clock::now();
   in.sink->write_embedding_and_head(ends, &work->linears.front());

@@ -96,6 +96,32 @@ for case in "2 1:2 3" "1 0:4 2"; do
   echo "resumed on $resume_ranks rank(s): identical to the uninterrupted run"
 done
 
+# lm_head compressed too (no ignore): it is the subgraph after the last layer, not saved
+# progress. Killed there (DCOMP_FAULT_KILL=0:5), a resume on 2 ranks finds all 5 layers
+# complete, reads the hidden states after the last one and compresses the head again:
+# the checkpoint equals an uninterrupted 1-rank run's.
+sed '/ignore: \[lm_head\]/d' "$work/channel_w4.yaml" >"$work/with_head.yaml"
+args_head=(--model "$work/model" --recipe "$work/with_head.yaml" --dataset "$data/text/tinystories_valid_sample.txt"
+           --num-calibration-samples 24 --max-seq-length 128 --threads 1)
+run_head() {  # run_head <ranks> <output> [extra arguments...]
+  local ranks="$1" out="$2"; shift 2
+  mpirun --allow-run-as-root --oversubscribe -np "$ranks" -x DCOMP_FAULT_KILL "$dcomp" --log-level warn oneshot \
+    "${args_head[@]}" --output "$out" "$@"
+}
+DCOMP_FAULT_KILL="" run_head 1 "$work/head-reference" || fail "the uninterrupted run with lm_head failed"
+python3 -c 'import json,sys; assert "lm_head.weight_packed" in json.load(open(sys.argv[1]))["weight_map"]' \
+  "$work/head-reference/model.safetensors.index.json" || fail "lm_head is not compressed"
+set +e
+DCOMP_FAULT_KILL=0:5 run_head 1 "$work/head" >"$work/head-crash.log" 2>&1
+status=$?
+set -e
+[ "$status" -ne 0 ] || fail "the run killed in the lm_head subgraph exited 0"
+partial=( "$work"/head.tmp-* )
+[ "$(completed_layers "${partial[0]}/progress/state.json")" = 5 ] || fail "killed at lm_head, yet not 5 layers saved"
+run_head 2 "$work/head" --resume || fail "the resumed run with lm_head failed"
+same_checkpoint "$work/head-reference" "$work/head"
+echo "killed in the lm_head subgraph, resumed on 2 ranks: identical to the uninterrupted run"
+
 # A run killed before it saved any layer leaves a temporary folder that can never be
 # resumed: the next run of the same output removes it.
 set +e
