@@ -72,6 +72,11 @@ void ModifierArgs::fail(const std::string& key, const std::string& problem) cons
                     problem);
 }
 
+void ModifierArgs::refuse(const std::string& key, const std::string& reason) {
+  refused_[key] = reason;
+  if (has(key)) fail(key, reason);
+}
+
 void ModifierArgs::reject_unknown() const {
   if (!node_ || !node_.IsMap()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {

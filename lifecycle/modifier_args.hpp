@@ -3,6 +3,7 @@
 // recipe is rejected with its file, line and column and the list of known keys.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -42,8 +43,16 @@ class ModifierArgs {
   /// "file:line:column" of the key's value, or of the modifier when key is empty.
   std::string location(const std::string& key = "") const;
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  /// An llm-compressor argument dcomp does not support: known (so the reference lists
+  /// it with `reason`), and a RecipeError naming the key and `reason` when the recipe
+  /// sets it to anything but null.
+  void refuse(const std::string& key, const std::string& reason);
   /// Throws RecipeError for every key that was never asked for.
   void reject_unknown() const;
+
+  /// Every key asked for so far, refused ones included, and the refused ones with their reasons.
+  const std::set<std::string>& known() const { return known_; }
+  const std::map<std::string, std::string>& refused() const { return refused_; }
 
  private:
   YAML::Node value_of(const std::string& key) const;
@@ -52,6 +61,7 @@ class ModifierArgs {
   std::string source_;
   std::string class_name_;
   std::set<std::string> known_;
+  std::map<std::string, std::string> refused_;
 };
 
 template <class T>

@@ -403,6 +403,8 @@ QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::strin
 
 // ---- presets ---------------------------------------------------------------------------
 
+const std::set<std::string>& quantization_args_fields() { return known_args_fields(); }
+
 std::vector<std::string> preset_names() {
   return {"UNQUANTIZED", "W8A16", "W4A16", "W4A16_ASYM", "W8A8", "INT8", "W4A8", "W4AFP8", "FP8", "FP8_DYNAMIC",
           "FP8_BLOCK"};

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -61,6 +62,8 @@ struct QuantizationScheme {
 /// throws QuantConfigError listing the known presets for another name.
 QuantizationScheme preset_scheme(const std::string& name, const std::vector<std::string>& targets);
 std::vector<std::string> preset_names();
+/// The fields a quantization-args object (weights, input_activations, ...) may have.
+const std::set<std::string>& quantization_args_fields();
 
 /// JSON in the compressed-tensors field layout. from_json accepts every variant
 /// real checkpoints carry (missing newer fields, "observer": "minmax", actorder

@@ -1,4 +1,5 @@
-// The registry of every modifier dcomp implements, by recipe class name.
+// The registry of every modifier dcomp implements, by recipe class name, and of the
+// llm-compressor modifiers it does not, with the reason a recipe naming one gets.
 #include "lifecycle/modifier_registry.hpp"
 #include "lifecycle/modifiers/constant_pruning_modifier.hpp"
 #include "lifecycle/modifiers/gptq_modifier.hpp"
@@ -11,12 +12,26 @@ namespace dcomp::lifecycle {
 const ModifierRegistry& ModifierRegistry::builtin() {
   static const ModifierRegistry registry = [] {
     ModifierRegistry r;
-    r.add("QuantizationModifier", [](ModifierArgs& args) { return std::make_shared<QuantizationModifier>(args); });
-    r.add("GPTQModifier", [](ModifierArgs& args) { return std::make_shared<GPTQModifier>(args); });
-    r.add("SparseGPTModifier", [](ModifierArgs& args) { return std::make_shared<SparseGPTModifier>(args); });
+    r.add("QuantizationModifier", [](ModifierArgs& args) { return std::make_shared<QuantizationModifier>(args); },
+          {"round-to-nearest weight quantization, static or dynamic activation scales", "{scheme: W4A16}"});
+    r.add("GPTQModifier", [](ModifierArgs& args) { return std::make_shared<GPTQModifier>(args); },
+          {"GPTQ weight quantization from calibration Hessians; without a scheme of its own it solves the "
+           "schemes a QuantizationModifier before it declared",
+           "{scheme: W4A16}"});
+    r.add("SparseGPTModifier", [](ModifierArgs& args) { return std::make_shared<SparseGPTModifier>(args); },
+          {"SparseGPT pruning, unstructured or N:M", "{sparsity: 0.5}"});
     r.add("ConstantPruningModifier",
-          [](ModifierArgs& args) { return std::make_shared<ConstantPruningModifier>(args); });
-    r.add("SmoothQuantModifier", [](ModifierArgs& args) { return std::make_shared<SmoothQuantModifier>(args); });
+          [](ModifierArgs& args) { return std::make_shared<ConstantPruningModifier>(args); },
+          {"keeps a pruned model's zeros through later quantization", "{targets: __ALL_PRUNABLE__}"});
+    r.add("SmoothQuantModifier", [](ModifierArgs& args) { return std::make_shared<SmoothQuantModifier>(args); },
+          {"moves activation outliers into the weights before quantization", "{}"});
+    r.add_unsupported("AWQModifier", "activation-aware weight scaling is not implemented yet");
+    r.add_unsupported("AutoRoundModifier", "sign-gradient rounding optimization is not implemented");
+    r.add_unsupported("WandaPruningModifier", "Wanda pruning is not implemented; SparseGPTModifier prunes instead");
+    r.add_unsupported("MagnitudePruningModifier", "gradual magnitude pruning belongs to training, not one-shot runs");
+    r.add_unsupported("LogarithmicEqualizationModifier", "not implemented; SmoothQuantModifier smooths instead");
+    r.add_unsupported("QuIPModifier", "transforms (Hadamard rotations) are not implemented");
+    r.add_unsupported("SpinQuantModifier", "transforms (rotations) are not implemented");
     return r;
   }();
   return registry;

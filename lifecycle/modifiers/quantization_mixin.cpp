@@ -47,6 +47,9 @@ void QuantizationMixin::read_args(ModifierArgs& args) {
     }
     if (!observer.IsMap()) args.fail("observer", "must be a mapping with keys weights, input, output");
     for (auto it = observer.begin(); it != observer.end(); ++it) {
+      if (!it->first.IsScalar() || !it->second.IsScalar()) {
+        args.fail("observer", "must map weights, input and output to observer names");
+      }
       auto key = it->first.as<std::string>();
       auto value = it->second.as<std::string>();
       if (key == "weights") weight_observer_ = value;
@@ -55,12 +58,12 @@ void QuantizationMixin::read_args(ModifierArgs& args) {
       else args.fail("observer", "has an unknown key '" + key + "' (expected weights, input, output)");
     }
   }
-  YAML::Node kv_cache = args.raw("kv_cache_scheme");
-  if (kv_cache && !kv_cache.IsNull()) {
-    args.fail("kv_cache_scheme", "is not supported by dcomp yet (KV-cache quantization needs attention hooks)");
-  }
+  args.refuse("kv_cache_scheme", "is not supported by dcomp yet (KV-cache quantization needs attention hooks)");
   YAML::Node actorder = args.raw("actorder");
   if (actorder) {
+    if (!actorder.IsNull() && !actorder.IsScalar()) {
+      args.fail("actorder", "must be one of static, weight, group, dynamic or null");
+    }
     actorder_literal_ = actorder.IsNull() ? "" : actorder.as<std::string>();
     actorder_override_ = parse_actorder(actorder_literal_, args.location("actorder"));
   }

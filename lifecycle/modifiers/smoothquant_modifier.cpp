@@ -49,7 +49,7 @@ SmoothQuantModifier::SmoothQuantModifier(ModifierArgs& args) : Modifier("SmoothQ
     args.fail("algorithm", "'" + *algorithm + "' is not supported (only 'smoothquant')");
   }
   args.optional<int>("num_calibration_steps");  // accepted as upstream; every calibration sample is used
-  if (args.has("calibration_function")) args.fail("calibration_function", "is not supported by dcomp");
+  args.refuse("calibration_function", "(a Python callable) is not supported by dcomp");
   requires_calibration_data = true;
 }
 

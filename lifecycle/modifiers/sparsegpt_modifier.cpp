@@ -38,9 +38,9 @@ SparseGPTModifier::SparseGPTModifier(ModifierArgs& args) : Modifier("SparseGPTMo
   if (auto targets = args.string_list("targets")) targets_ = *targets;
   if (auto ignore = args.string_list("ignore")) ignore_ = *ignore;
   if (auto sequential = args.string_list("sequential_targets")) sequential_targets_ = *sequential;
-  if (args.has("sparsity_profile")) args.fail("sparsity_profile", "(OWL) is not supported by dcomp");
+  args.refuse("sparsity_profile", "(OWL, per-layer sparsities) is not supported by dcomp");
   for (const char* unused : {"owl_m", "owl_lmbda"}) {
-    if (args.has(unused)) args.fail(unused, "is only used with sparsity_profile, which dcomp does not support");
+    args.refuse(unused, "is only used with sparsity_profile (OWL), which dcomp does not support");
   }
   args.get<bool>("preserve_sparsity_mask", false);
   args.get<bool>("offload_hessians", false);

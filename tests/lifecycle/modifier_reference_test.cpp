@@ -1,0 +1,99 @@
+// The recipe reference generated from the builtin registry says what the parsers do:
+// every argument it lists as accepted is read by its modifier's parser, every refused
+// one is refused with the reason it gives, and a recipe naming an llm-compressor
+// modifier dcomp lacks is refused with that modifier's reason.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include "kernels/quant/quant_args.hpp"
+#include "lifecycle/errors.hpp"
+#include "lifecycle/modifier_reference.hpp"
+#include "lifecycle/modifier_registry.hpp"
+#include "lifecycle/recipe.hpp"
+
+namespace dcomp::lifecycle {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+/// The example arguments of `modifier` with `key` set to `value` (a YAML flow value).
+YAML::Node example_with(const ModifierDescription& modifier, const std::string& key, const std::string& value) {
+  YAML::Node node = YAML::Load(modifier.example_args);
+  node[key] = YAML::Load(value);
+  return node;
+}
+
+/// The RecipeError creating the modifier from `node` raises, or "" when it is accepted.
+std::string creation_error(const ModifierDescription& modifier, const YAML::Node& node) {
+  ModifierArgs args(node, "probe.yaml", modifier.class_name);
+  try {
+    ModifierRegistry::builtin().create(modifier.class_name, args);
+  } catch (const RecipeError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << modifier.class_name << ": not a RecipeError: " << e.what() << " for " << YAML::Dump(node);
+  }
+  return "";
+}
+
+TEST(ModifierReference, EveryAcceptedArgumentIsReadByItsParser) {
+  const auto modifiers = ModifierRegistry::builtin().describe();
+  ASSERT_EQ(modifiers.size(), ModifierRegistry::builtin().names().size());
+  for (const auto& modifier : modifiers) {
+    EXPECT_FALSE(modifier.accepted.empty()) << modifier.class_name;
+    for (const auto& key : modifier.accepted) {
+      // A value of a type no argument takes: any error must be about the value, never
+      // "has no argument" (which is what an argument the parser does not read gets).
+      for (const std::string value : {"{probe: [1, 2]}", "null"}) {
+        EXPECT_THAT(creation_error(modifier, example_with(modifier, key, value)), Not(HasSubstr("has no argument")))
+            << modifier.class_name << "." << key << " = " << value;
+      }
+    }
+    EXPECT_THAT(creation_error(modifier, example_with(modifier, "no_such_argument", "1")),
+                HasSubstr("has no argument 'no_such_argument'"));
+  }
+}
+
+TEST(ModifierReference, EveryRefusedArgumentIsRefusedWithItsReason) {
+  size_t refused = 0;
+  for (const auto& modifier : ModifierRegistry::builtin().describe()) {
+    for (const auto& [key, reason] : modifier.refused) {
+      const std::string error = creation_error(modifier, example_with(modifier, key, "1"));
+      EXPECT_THAT(error, HasSubstr("argument '" + key + "' " + reason)) << modifier.class_name;
+      EXPECT_EQ(creation_error(modifier, example_with(modifier, key, "null")), "") << modifier.class_name << "." << key;
+      ++refused;
+    }
+  }
+  EXPECT_GE(refused, 5u);  // kv_cache_scheme (×2), OWL's three, calibration_function
+}
+
+TEST(ModifierReference, UnimplementedModifiersAreRefusedWithTheirReason) {
+  const auto& registry = ModifierRegistry::builtin();
+  ASSERT_TRUE(registry.unsupported().count("AWQModifier"));
+  for (const auto& [name, reason] : registry.unsupported()) {
+    try {
+      Recipe::from_text("quant_stage:\n  quant_modifiers:\n    " + name + ":\n      targets: [Linear]\n", "r.yaml",
+                        registry);
+      ADD_FAILURE() << name << " was accepted";
+    } catch (const RecipeError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("r.yaml:3:5: '" + name + "' is not implemented by dcomp (" + reason + ")"));
+      EXPECT_THAT(e.what(), HasSubstr("GPTQModifier"));
+    }
+  }
+}
+
+TEST(ModifierReference, MarkdownListsEveryModifierArgumentAndPreset) {
+  const std::string markdown = modifier_reference_markdown(ModifierRegistry::builtin());
+  for (const auto& modifier : ModifierRegistry::builtin().describe()) {
+    EXPECT_THAT(markdown, HasSubstr("| `" + modifier.class_name + "` | " + modifier.what + " |"));
+    for (const auto& key : modifier.accepted) EXPECT_THAT(markdown, HasSubstr("`" + key + "`"));
+  }
+  for (const auto& preset : quant::preset_names()) EXPECT_THAT(markdown, HasSubstr("| `" + preset + "` |"));
+  EXPECT_THAT(markdown, HasSubstr("| `W4A16` | int4 group 128 symmetric | unquantized |"));
+}
+
+}  // namespace
+}  // namespace dcomp::lifecycle
