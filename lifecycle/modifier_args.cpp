@@ -1,5 +1,9 @@
 #include "lifecycle/modifier_args.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <mutex>
+#include <set>
 #include <sstream>
 
 namespace dcomp::lifecycle {
@@ -75,6 +79,19 @@ void ModifierArgs::fail(const std::string& key, const std::string& problem) cons
 void ModifierArgs::refuse(const std::string& key, const std::string& reason) {
   refused_[key] = reason;
   if (has(key)) fail(key, reason);
+}
+
+void ModifierArgs::ignore_deprecated(const std::string& key, const std::string& why) {
+  ignored_[key] = why;
+  if (!has(key)) return;
+  // A recipe may be read more than once (checked, then built per rank): one warning per place.
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  const std::string where = location(key);
+  std::lock_guard<std::mutex> lock(mutex);
+  if (warned.insert(where + " " + class_name_ + "." + key).second) {
+    spdlog::warn("{}: {} argument '{}' is ignored: {}", where, class_name_, key, why);
+  }
 }
 
 void ModifierArgs::reject_unknown() const {

@@ -47,12 +47,16 @@ class ModifierArgs {
   /// it with `reason`), and a RecipeError naming the key and `reason` when the recipe
   /// sets it to anything but null.
   void refuse(const std::string& key, const std::string& reason);
+  /// An argument llm-compressor has deprecated and dcomp ignores: known, and a warning
+  /// naming it and `why` when the recipe sets it.
+  void ignore_deprecated(const std::string& key, const std::string& why);
   /// Throws RecipeError for every key that was never asked for.
   void reject_unknown() const;
 
-  /// Every key asked for so far, refused ones included, and the refused ones with their reasons.
+  /// Every key asked for so far, refused and ignored ones included, and those with their reasons.
   const std::set<std::string>& known() const { return known_; }
   const std::map<std::string, std::string>& refused() const { return refused_; }
+  const std::map<std::string, std::string>& ignored() const { return ignored_; }
 
  private:
   YAML::Node value_of(const std::string& key) const;
@@ -62,6 +66,7 @@ class ModifierArgs {
   std::string class_name_;
   std::set<std::string> known_;
   std::map<std::string, std::string> refused_;
+  std::map<std::string, std::string> ignored_;
 };
 
 template <class T>

@@ -29,13 +29,14 @@ std::string describe_args(const quant::QuantizationArgs& args) {
 
 std::string modifier_reference_markdown(const ModifierRegistry& registry) {
   std::ostringstream out;
-  out << "| modifier | what it does | arguments accepted | arguments refused |\n"
+  out << "| modifier | what it does | arguments accepted | arguments refused or ignored |\n"
       << "|---|---|---|---|\n";
   for (const ModifierDescription& modifier : registry.describe()) {
-    std::string refused;
-    for (const auto& [key, reason] : modifier.refused) refused += (refused.empty() ? "`" : "; `") + key + "` " + reason;
+    std::string other;
+    for (const auto& [key, reason] : modifier.refused) other += (other.empty() ? "`" : "; `") + key + "` " + reason;
+    for (const auto& [key, why] : modifier.ignored) other += (other.empty() ? "`" : "; `") + key + "` ignored: " + why;
     out << "| `" << modifier.class_name << "` | " << modifier.what << " | " << code_list(modifier.accepted) << " | "
-        << (refused.empty() ? "none" : refused) << " |\n";
+        << (other.empty() ? "none" : other) << " |\n";
   }
   out << "\nllm-compressor modifiers dcomp refuses, with the reason a recipe naming one gets:\n\n";
   for (const auto& [name, reason] : registry.unsupported()) out << "- `" << name << "`: " << reason << "\n";

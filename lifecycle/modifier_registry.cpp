@@ -53,9 +53,10 @@ std::vector<ModifierDescription> ModifierRegistry::describe() const {
     } catch (const std::exception& error) {
       throw LifecycleError("the example arguments of " + name + " are not valid: " + error.what());
     }
-    ModifierDescription description{name, entry.summary.what, entry.summary.example_args, {}, args.refused()};
+    ModifierDescription description{name, entry.summary.what, entry.summary.example_args, {}, args.refused(),
+                                    args.ignored()};
     for (const auto& key : args.known()) {
-      if (!description.refused.count(key)) description.accepted.push_back(key);
+      if (!description.refused.count(key) && !description.ignored.count(key)) description.accepted.push_back(key);
     }
     out.push_back(std::move(description));
   }

@@ -28,6 +28,7 @@ struct ModifierDescription {
   std::string example_args;                    // the YAML mapping the description was read with
   std::vector<std::string> accepted;          // sorted, the scheduling arguments (start, end, ...) included
   std::map<std::string, std::string> refused;  // key → why dcomp refuses it
+  std::map<std::string, std::string> ignored;  // key → why dcomp accepts and ignores it
 };
 
 class ModifierRegistry {

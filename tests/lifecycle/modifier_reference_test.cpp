@@ -1,6 +1,6 @@
 // The recipe reference generated from the builtin registry says what the parsers do:
 // every argument it lists as accepted is read by its modifier's parser, every refused
-// one is refused with the reason it gives, and a recipe naming an llm-compressor
+// one is refused with the reason it gives, every ignored one accepted, and a recipe naming an llm-compressor
 // modifier dcomp lacks is refused with that modifier's reason.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -68,6 +68,18 @@ TEST(ModifierReference, EveryRefusedArgumentIsRefusedWithItsReason) {
     }
   }
   EXPECT_GE(refused, 5u);  // kv_cache_scheme (×2), OWL's three, calibration_function
+}
+
+TEST(ModifierReference, IgnoredArgumentsAreAccepted) {
+  size_t ignored = 0;
+  for (const auto& modifier : ModifierRegistry::builtin().describe()) {
+    for (const auto& [key, why] : modifier.ignored) {
+      EXPECT_FALSE(why.empty());
+      EXPECT_EQ(creation_error(modifier, example_with(modifier, key, "true")), "") << modifier.class_name << "." << key;
+      ++ignored;
+    }
+  }
+  EXPECT_GE(ignored, 2u);  // sequential_update of GPTQModifier and SparseGPTModifier
 }
 
 TEST(ModifierReference, UnimplementedModifiersAreRefusedWithTheirReason) {
