@@ -123,6 +123,12 @@ void QuantizationMixin::resolve(const std::optional<quant::ActOrder>& default_ac
         w.actorder = quant::ActOrder::None;
         w.actorder_literal = "";
       }
+      if (w.actorder == quant::ActOrder::Group) {
+        spdlog::warn("{}: config group '{}' uses actorder 'group': the checkpoint stores weight_g_idx, which "
+                     "compressed-tensors 0.16 and earlier load; 0.19 and later (llm-compressor 0.14's) refuse "
+                     "actorder 'group'; actorder 'weight' writes checkpoints every version loads",
+                     where, name);
+      }
       try {
         w.validate();
       } catch (const quant::QuantConfigError& e) {
