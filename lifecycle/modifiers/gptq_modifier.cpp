@@ -18,10 +18,7 @@ namespace dcomp::lifecycle {
 GPTQModifier::GPTQModifier(ModifierArgs& args) : QuantizingModifier("GPTQModifier", args) {
   block_size_ = args.get<int64_t>("block_size", 128);
   dampening_frac_ = args.get<double>("dampening_frac", 0.01);
-  offload_hessians_ = args.get<bool>("offload_hessians", false);
-  args.ignore_deprecated("sequential_update",
-                         "deprecated in llm-compressor; dcomp always compresses layer by layer, each layer calibrated "
-                         "on the outputs of the compressed layers before it");  // Hessians already live in host memory on CPU
+  offload_hessians_ = args.get<bool>("offload_hessians", false);  // Hessians already live in host memory on CPU
   if (block_size_ <= 0) args.fail("block_size", "must be positive");
   if (dampening_frac_ < 0) args.fail("dampening_frac", "must not be negative");
   requires_calibration_data = true;

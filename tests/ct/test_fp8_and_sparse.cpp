@@ -1,11 +1,14 @@
 // FP8 E4M3 conversion against the values of the OCP / arXiv 2209.05433 E4M3 table,
+// FP8_BLOCK's dynamic group input quantization against a per-group rounding by hand,
 // and the legacy sparse-24-bitmask layout against numpy.packbits(bitorder="little").
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 
+#include "kernels/ct/activation_quantizer.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
+#include "kernels/quant/quant_args.hpp"
 #include "kernels/ct/sparse_24_bitmask.hpp"
 
 namespace dcomp::ct {
@@ -53,6 +56,31 @@ TEST(Fp8E4M3, EncodeRoundsToNearestEven) {
   EXPECT_EQ(encode_one(470.0f), 0x7E);    // beyond the range: saturates to 448 (callers clamp first anyway)
   EXPECT_EQ(encode_one(-1000.0f), 0xFE);
   EXPECT_EQ(encode_one(NAN) & 0x7F, 0x7F);
+}
+
+// FP8_BLOCK's inputs: FP8 E4M3, dynamic, one scale per token and group of 128 channels,
+// max|x| / 448 over the group, as compressed-tensors' group strategy computes it.
+TEST(Fp8E4M3, DynamicGroupInputsScaleEachGroupOfEachTokenOnItsOwn) {
+  const quant::QuantizationArgs args = *quant::preset_scheme("FP8_BLOCK", {"Linear"}).input_activations;
+  ASSERT_EQ(args.resolved_strategy(), quant::Strategy::Group);
+  at::manual_seed(3);
+  at::Tensor x = at::randn({2, 3, 256});
+  x[0][1][200] = 90.0f;  // an outlier in the second group of one token only
+  const at::Tensor quantized = make_input_quantizer(args, {}, {})(x);
+  for (int64_t b = 0; b < 2; ++b) {
+    for (int64_t t = 0; t < 3; ++t) {
+      for (int64_t g = 0; g < 2; ++g) {
+        const at::Tensor group = x[b][t].narrow(0, 128 * g, 128);
+        const float scale = group.abs().max().item<float>() / 448.0f;
+        const at::Tensor expected =
+            quant::decode_fp8_e4m3(quant::encode_fp8_e4m3(group / scale)).to(at::kFloat) * scale;
+        EXPECT_TRUE(at::allclose(quantized[b][t].narrow(0, 128 * g, 128), expected, 1e-6, 1e-7))
+            << "batch " << b << " token " << t << " group " << g;
+      }
+    }
+  }
+  // The outlier's group alone is coarse: the other group of that token keeps fine steps.
+  EXPECT_LT((quantized[0][1].narrow(0, 0, 128) - x[0][1].narrow(0, 0, 128)).abs().max().item<float>(), 0.2f);
 }
 
 TEST(Sparse24Bitmask, BitOrderIsLittleEndianPerByte) {
