@@ -5,6 +5,7 @@
 # nlohmann-json, CLI11, GoogleTest), downloaded with `apt-get download` into
 # .gpu-bundle/debs/ (ignored by git), with their SHA-256 list in .gpu-bundle/SHA256SUMS.
 # launch/gpu-check.sh unpacks them there with `dpkg -x` into a prefix (never into /).
+# It also copies the two real models and the texts the GPU tests read into .gpu-bundle/data.
 #
 # The packages: the ones named below, plus every package that provides a shared library
 # one of their programs or libraries links (found with ldd, closed over), less the base
@@ -64,9 +65,20 @@ IFS=$'\n' packages=($(sort <<<"${packages[*]}")); unset IFS
 
 rm -rf "$bundle/debs"
 mkdir -p "$bundle/debs"
-(cd "$bundle/debs" && apt-get download -qq "${packages[@]}" >/dev/null)
+(cd "$bundle/debs" && apt-get download -qq -o APT::Sandbox::User=root "${packages[@]}" >/dev/null)
 (cd "$bundle/debs" && sha256sum ./*.deb | sed 's|\./||') > "$bundle/SHA256SUMS"
 printf '%s\n' "${packages[@]}" > "$bundle/PACKAGES"
+# The real models and texts the GPU tests read, for a machine without ../shared.
+data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
+if [ -d "$data/tinystories-656k" ]; then
+  rm -rf "$bundle/data"
+  mkdir -p "$bundle/data"
+  cp -R "$data/tinystories-656k" "$data/stories260k" "$data/text" "$bundle/data/"
+  chmod -R u+w "$bundle/data"
+else
+  echo "gpu-bundle: no shared data folder at $data: the bundle holds no models"
+fi
 count="$(ls "$bundle"/debs/*.deb | wc -l)"
 size="$(du -sm "$bundle/debs" | cut -f1)"
-echo "gpu-bundle: $count packages, ${size} MiB in $bundle/debs (list: $bundle/PACKAGES, sums: $bundle/SHA256SUMS)"
+echo "gpu-bundle: $count packages, ${size} MiB in $bundle/debs (list: $bundle/PACKAGES, sums: $bundle/SHA256SUMS);" \
+  "$(du -sm "$bundle" | cut -f1) MiB in all with the models in $bundle/data"
