@@ -11,11 +11,19 @@ dcomp_gpu_prefix() {
     { echo "gpu prefix: no bundle in $bundle (make it with launch/gpu-bundle.sh on a machine with apt)"; return 1; }
   (cd "$bundle/debs" && sha256sum --quiet -c ../SHA256SUMS) ||
     { echo "gpu prefix: $bundle/debs does not match $bundle/SHA256SUMS"; return 1; }
-  command -v dpkg >/dev/null || { echo "gpu prefix: dpkg is missing (needed for dpkg -x)"; return 1; }
+  # Without dpkg (a system not based on Debian), the .deb (an ar archive holding
+  # data.tar.*) is unpacked by python3's tarfile instead, the same files.
+  local unpack=(dpkg -x)
+  if ! command -v dpkg >/dev/null; then
+    local python="${DCOMP_PYTHON:-python3}"
+    command -v "$python" >/dev/null || { echo "gpu prefix: neither dpkg nor $python to unpack .deb files"; return 1; }
+    unpack=("$python" "$(dirname "${BASH_SOURCE[0]}")/unpack_deb.py")
+    echo "gpu prefix: no dpkg here: unpacking with ${unpack[*]}"
+  fi
   case "$prefix" in /|/usr|/usr/local) echo "gpu prefix: refusing to unpack into $prefix"; return 1 ;; esac
   mkdir -p "$prefix"
   while read -r _ name; do
-    dpkg -x "$bundle/debs/$name" "$prefix" || { echo "gpu prefix: dpkg -x $name failed"; return 1; }
+    "${unpack[@]}" "$bundle/debs/$name" "$prefix" || { echo "gpu prefix: unpacking $name failed"; return 1; }
   done < "$bundle/SHA256SUMS"
   # Debian names the MPI commands through update-alternatives (mpirun → mpirun.openmpi):
   # the prefix gets the plain names as links.
