@@ -1,8 +1,6 @@
 // dcomp: post-training compression of large language models, from one process
 // to many MPI ranks. This file only parses the command line; every subcommand
 // is a thin wrapper over a library call (launch/commands/).
-#include <malloc.h>
-
 #include <CLI/CLI.hpp>
 
 #include <exception>
@@ -10,13 +8,15 @@
 
 #include "launch/cli_errors.hpp"
 #include "launch/commands.hpp"
+#include "kernels/model/allocation_policy.hpp"
 #include "lifecycle/logging.hpp"
 
 int main(int argc, char** argv) {
   // Tensors of 1 MiB or more get their own mappings and go back to the system when
   // freed: without this, glibc's adaptive threshold keeps freed layer-sized blocks in
-  // its heaps and a streamed run's resident memory creeps up layer after layer.
-  mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  // its heaps and a streamed run's resident memory creeps up layer after layer. eval and
+  // generate, which hold the whole model, keep freed blocks for reuse instead.
+  dcomp::model::release_large_blocks_when_freed();
   CLI::App app{"dcomp: compresses large language models after training (GPTQ, RTN and FP8 quantization, "
                "SparseGPT, SmoothQuant) on one process or many MPI ranks, and writes compressed-tensors "
                "checkpoints."};

@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -14,13 +15,46 @@
 namespace dcomp::model {
 
 at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_query,
-                                 const std::optional<int64_t>& sliding_window, c10::Device device) {
+                                 const std::optional<int64_t>& sliding_window, c10::Device device, int64_t first_key) {
   const auto longs = at::TensorOptions().dtype(at::kLong).device(device);
   const at::Tensor query_positions = at::arange(first_query, first_query + queries, longs).unsqueeze(1);  // [q, 1]
-  const at::Tensor key_positions = at::arange(0, keys, longs).unsqueeze(0);                                // [1, k]
+  const at::Tensor key_positions = at::arange(first_key, first_key + keys, longs).unsqueeze(0);           // [1, k]
   at::Tensor allowed = key_positions <= query_positions;                                                      // [q, k]
   if (sliding_window) allowed = at::logical_and(allowed, (query_positions - key_positions) < *sliding_window);
   return at::zeros({queries, keys}, at::TensorOptions().dtype(at::kFloat).device(device)).masked_fill(allowed.logical_not(), -std::numeric_limits<float>::infinity());
+}
+
+// reference: Dao et al., "FlashAttention" (arXiv 2205.14135) §3.1 (attention by blocks of
+// queries; here each block keeps its full row of scores, so the softmax is the plain one).
+at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t first_query,
+                                    const std::optional<int64_t>& sliding_window) {
+  const int64_t batch = q.size(0), heads = q.size(1), seq = q.size(2), head_dim = q.size(3);
+  const int64_t kv_heads = k.size(1), total = k.size(2);
+  const int64_t group = heads / kv_heads;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
+  at::Tensor context = at::empty({batch, heads, seq, head_dim}, q.options());  // [B, H, S, D]
+  for (int64_t first = 0; first < seq; first += kAttentionQueryBlock) {
+    const int64_t count = std::min(kAttentionQueryBlock, seq - first);
+    // Keys this block may see: positions up to its last query, within the window.
+    const int64_t key_end = std::min(total, first_query + first + count);
+    const int64_t key_begin =
+        sliding_window ? std::max<int64_t>(0, first_query + first - *sliding_window + 1) : int64_t{0};
+    const int64_t keys = key_end - key_begin;
+    // Query head h = kv * group + g reads key/value head kv: fold the group into the query rows.
+    const at::Tensor grouped_q = q.narrow(2, first, count).reshape({batch, kv_heads, group * count, head_dim});
+    const at::Tensor block_k = k.narrow(2, key_begin, keys);  // [B, K, T', D]
+    const at::Tensor block_v = v.narrow(2, key_begin, keys);  // [B, K, T', D]
+    at::Tensor scores = at::matmul(grouped_q, block_k.transpose(-1, -2))  // [B, K, G*n, T']
+                            .mul_(scale)
+                            .view({batch, kv_heads, group, count, keys});  // [B, K, G, n, T']
+    // One query sees exactly keys [key_begin, key_end); several need the causal triangle.
+    if (count > 1) {
+      scores.add_(causal_attention_mask(count, keys, first_query + first, sliding_window, scores.device(), key_begin));
+    }
+    const at::Tensor probabilities = at::softmax(scores, /*dim=*/-1).view({batch, kv_heads, group * count, keys});
+    context.narrow(2, first, count).copy_(at::matmul(probabilities, block_v).view({batch, heads, count, head_dim}));
+  }
+  return context;
 }
 
 at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& normed,
@@ -31,7 +65,6 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
   const int64_t seq = normed.size(1);
   const int64_t heads = config.num_attention_heads;
   const int64_t kv_heads = config.num_key_value_heads;
-  const int64_t group = config.query_heads_per_kv_head();
   const int64_t head_dim = config.head_dim;
 
   notify_linear_input(hook, {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, normed);
@@ -58,19 +91,7 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
     k = cache->keys;    // [B, K, T, D]
     v = cache->values;  // [B, K, T, D]
   }
-  const int64_t total = k.size(2);
-
-  // Query head h = kv * group + g reads key/value head kv: fold the group into the query rows.
-  const at::Tensor grouped_q = q.reshape({batch, kv_heads, group * seq, head_dim});  // [B, K, G*S, D]
-  at::Tensor scores = at::matmul(grouped_q, k.transpose(-1, -2))                     // [B, K, G*S, T]
-                          .mul_(1.0 / std::sqrt(static_cast<double>(head_dim)))
-                          .view({batch, kv_heads, group, seq, total});  // [B, K, G, S, T]
-  if (seq > 1 || config.sliding_window) {
-    scores.add_(causal_attention_mask(seq, total, start, config.sliding_window, scores.device()));  // broadcast [S, T]
-  }
-  const at::Tensor probabilities = at::softmax(scores, /*dim=*/-1).view({batch, kv_heads, group * seq, total});
-  const at::Tensor context = at::matmul(probabilities, v)                   // [B, K, G*S, D]
-                                 .view({batch, heads, seq, head_dim})        // [B, H, S, D]
+  const at::Tensor context = causal_grouped_attention(q, k, v, start, config.sliding_window)  // [B, H, S, D]
                                  .transpose(1, 2)
                                  .reshape({batch, seq, heads * head_dim});  // [B, S, H*D]
 

@@ -30,9 +30,23 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
                                   const LinearInputHook* hook = nullptr);
 
 /// Additive attention mask [queries, keys] fp32 (0 where allowed, -inf elsewhere) for
-/// queries at positions [first_query, first_query + queries) over keys at [0, keys):
-/// causal, and limited to the last `sliding_window` positions when given. Built on `device`.
+/// queries at positions [first_query, first_query + queries) over keys at
+/// [first_key, first_key + keys): causal, and limited to the last `sliding_window`
+/// positions when given. Built on `device`.
 at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_query,
-                                 const std::optional<int64_t>& sliding_window, c10::Device device = c10::kCPU);
+                                 const std::optional<int64_t>& sliding_window, c10::Device device = c10::kCPU,
+                                 int64_t first_key = 0);
+
+/// Queries per block of the causal attention: a block of queries is scored only against
+/// the keys it may see (never the causal upper triangle), and no score tensor is larger
+/// than heads × block × keys.
+inline constexpr int64_t kAttentionQueryBlock = 256;
+
+/// Scaled dot-product attention of grouped queries over their keys, causal from
+/// position `first_query` on: q [B, H, S, D], k and v [B, K, T, D] fp32 with H = K·G;
+/// query s sits at position first_query + s and key t at position t. Returns the context
+/// [B, H, S, D]. Computed by blocks of kAttentionQueryBlock queries.
+at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t first_query,
+                                    const std::optional<int64_t>& sliding_window);
 
 }  // namespace dcomp::model

@@ -15,6 +15,7 @@
 
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/data/dataset.hpp"
+#include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/causal_lm.hpp"
 #include "kernels/model/compute_threads.hpp"
 #include "kernels/model/perplexity.hpp"
@@ -61,6 +62,7 @@ void dump_first_window_logits(const model::CausalLM& model, const std::vector<in
 
 void run_eval(const EvalOptions& options) {
   model::set_default_compute_threads();
+  model::keep_freed_blocks_for_reuse();  // the whole model is resident: reuse activation blocks
   const model::CausalLM model = model::CausalLM::load(options.model_dir, ct::make_linear_loader(options.model_dir));
   const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
   const auto& config = model.config();

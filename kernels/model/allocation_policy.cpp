@@ -1,0 +1,14 @@
+#include "kernels/model/allocation_policy.hpp"
+
+#include <malloc.h>
+
+namespace dcomp::model {
+
+void release_large_blocks_when_freed() { mallopt(M_MMAP_THRESHOLD, 1 << 20); }
+
+void keep_freed_blocks_for_reuse() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+}  // namespace dcomp::model
