@@ -248,12 +248,46 @@ TEST(AttentionReference, KvCacheDecodingEqualsOneFullPass) {
   }
 }
 
+// Sequences longer than one query block (kAttentionQueryBlock) run block by block, each
+// block scored only against the keys it may see: the result equals the brute force, with
+// and without a sliding window wider or narrower than a block, and a cached prefill in
+// two long pieces equals one full pass.
+TEST(AttentionReference, LongSequencesInQueryBlocksMatchBruteForce) {
+  at::manual_seed(13);
+  const int64_t seq = 2 * kAttentionQueryBlock + 88;
+  const std::vector<Variant> cases = {{"llama GQA", "LlamaForCausalLM", nlohmann::json::object()},
+                                      {"mistral window 300", "MistralForCausalLM", {{"sliding_window", 300}}},
+                                      {"mistral window 3", "MistralForCausalLM", {{"sliding_window", 3}}}};
+  for (const auto& variant : cases) {
+    const ModelConfig config = testing::tiny_config(variant.architecture, variant.overrides);
+    const DecoderLayerWeights weights = testing::random_layer(config);
+    const RotaryEmbedding rope(config);
+    const at::Tensor normed = at::randn({1, seq, config.hidden_size}, at::kFloat);
+    EXPECT_LT(max_difference(self_attention_forward(config, weights, normed, rope),
+                             naive_attention(config, weights, normed)),
+              2e-5)
+        << variant.label;
+    const at::Tensor hidden = at::randn({1, seq, config.hidden_size}, at::kFloat);
+    const at::Tensor full = decoder_layer_forward(config, weights, hidden, rope);
+    LayerKVCache cache;
+    const int64_t first = kAttentionQueryBlock + 44;
+    const at::Tensor head = decoder_layer_forward_cached(config, weights, hidden.narrow(1, 0, first), rope, cache);
+    const at::Tensor tail = decoder_layer_forward_cached(config, weights, hidden.narrow(1, first, seq - first), rope, cache);
+    EXPECT_LT(max_difference(at::cat({head, tail}, 1), full), 1e-5) << variant.label;
+  }
+}
+
 TEST(AttentionReference, MaskIsCausalAndWindowed) {
   const at::Tensor mask = causal_attention_mask(2, 5, 3, 2);  // queries at 3, 4 over keys 0..4, window 2
   const float inf = INFINITY;
   const std::vector<std::vector<float>> expected = {{-inf, -inf, 0, 0, -inf}, {-inf, -inf, -inf, 0, 0}};
   for (int64_t q = 0; q < 2; ++q) {
     for (int64_t k = 0; k < 5; ++k) EXPECT_EQ(mask[q][k].item<float>(), expected[q][k]) << q << "," << k;
+  }
+  // The same queries over keys 2..4 only (a block's key range): the matching columns.
+  const at::Tensor shifted = causal_attention_mask(2, 3, 3, 2, c10::kCPU, 2);
+  for (int64_t q = 0; q < 2; ++q) {
+    for (int64_t k = 0; k < 3; ++k) EXPECT_EQ(shifted[q][k].item<float>(), expected[q][k + 2]) << q << "," << k;
   }
 }
 
