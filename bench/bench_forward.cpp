@@ -20,21 +20,13 @@
 #include "kernels/model/causal_lm.hpp"
 #include "kernels/model/compute_threads.hpp"
 #include "kernels/model/embedding_and_head.hpp"
+#include "bench/bench_timing.hpp"
 
 namespace {
 
-using dcomp::model::ModelConfig;
+using dcomp::bench::best_seconds;
 
-template <class Fn>
-double best_seconds(Fn&& fn, int repeats) {
-  double best = 1e30;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
+using dcomp::model::ModelConfig;
 
 struct GemmShape {
   int64_t in, out, count;  // count: how many of this shape per forward

@@ -11,21 +11,9 @@
 #include <iostream>
 
 #include "actors/layer_statistics.hpp"
+#include "bench/bench_timing.hpp"
 
-namespace {
-
-template <class Fn>
-double best_seconds(Fn&& fn, int repeats) {
-  double best = 1e30;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return best;
-}
-
-}  // namespace
+using dcomp::bench::best_seconds;
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;

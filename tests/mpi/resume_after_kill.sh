@@ -26,14 +26,23 @@ YAML
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 # stories260k has 5 decoder layers; a copy, so that one of its tensors can be changed.
 cp -R "$data/stories260k" "$work/model" && chmod -R u+w "$work/model"
-args=(--model "$work/model" --recipe "$work/channel_w4.yaml" --dataset "$data/text/tinystories_valid_sample.txt"
+args=(--model "$work/model" --dataset "$data/text/tinystories_valid_sample.txt"
       --num-calibration-samples 24 --max-seq-length 128 --threads 1)
-run() {  # run <ranks> <output> [extra arguments...]
+recipe="$work/channel_w4.yaml"
+run() {  # run <ranks> <output> [extra arguments...], with $recipe
   local ranks="$1" out="$2"; shift 2
   mpirun --allow-run-as-root --oversubscribe -np "$ranks" -x DCOMP_FAULT_KILL "$dcomp" --log-level warn oneshot \
-    "${args[@]}" --output "$out" "$@"
+    "${args[@]}" --recipe "$recipe" --output "$out" "$@"
 }
 fail() { echo "FAIL: $*"; exit 1; }
+killed_run() {  # killed_run <DCOMP_FAULT_KILL> <log> <ranks> <output>: the run must fail
+  local status
+  set +e
+  DCOMP_FAULT_KILL="$1" run "$3" "$4" >"$2" 2>&1
+  status=$?
+  set -e
+  [ "$status" -ne 0 ] || fail "the run with DCOMP_FAULT_KILL=$1 exited 0"
+}
 source "$(dirname "$0")/../support/same_checkpoint.sh"
 # Negates one tensor of the model copy in place (flips the sign bit of every F32 value), or
 # undoes that when run again: the file keeps its size and header.
@@ -64,11 +73,7 @@ cmp "$work/channel_w4.yaml" "$work/reference/recipe.yaml" || fail "recipe.yaml i
 for case in "2 1:2 3" "1 0:4 2"; do
   read -r ranks kill resume_ranks <<<"$case"
   out="$work/out-$ranks-$resume_ranks"
-  set +e
-  DCOMP_FAULT_KILL="$kill" run "$ranks" "$out" >"$work/crash.log" 2>&1
-  status=$?
-  set -e
-  [ "$status" -ne 0 ] || fail "the run with DCOMP_FAULT_KILL=$kill exited 0"
+  killed_run "$kill" "$work/crash.log" "$ranks" "$out"
   [ ! -e "$out" ] || fail "an output folder exists after the crash"
   partial=( "$out".tmp-* )
   [ -f "${partial[0]}/progress/state.json" ] || fail "no saved progress after the crash"
@@ -101,34 +106,21 @@ done
 # complete, reads the hidden states after the last one and compresses the head again:
 # the checkpoint equals an uninterrupted 1-rank run's.
 sed '/ignore: \[lm_head\]/d' "$work/channel_w4.yaml" >"$work/with_head.yaml"
-args_head=(--model "$work/model" --recipe "$work/with_head.yaml" --dataset "$data/text/tinystories_valid_sample.txt"
-           --num-calibration-samples 24 --max-seq-length 128 --threads 1)
-run_head() {  # run_head <ranks> <output> [extra arguments...]
-  local ranks="$1" out="$2"; shift 2
-  mpirun --allow-run-as-root --oversubscribe -np "$ranks" -x DCOMP_FAULT_KILL "$dcomp" --log-level warn oneshot \
-    "${args_head[@]}" --output "$out" "$@"
-}
-DCOMP_FAULT_KILL="" run_head 1 "$work/head-reference" || fail "the uninterrupted run with lm_head failed"
+recipe="$work/with_head.yaml"
+DCOMP_FAULT_KILL="" run 1 "$work/head-reference" || fail "the uninterrupted run with lm_head failed"
 python3 -c 'import json,sys; assert "lm_head.weight_packed" in json.load(open(sys.argv[1]))["weight_map"]' \
   "$work/head-reference/model.safetensors.index.json" || fail "lm_head is not compressed"
-set +e
-DCOMP_FAULT_KILL=0:5 run_head 1 "$work/head" >"$work/head-crash.log" 2>&1
-status=$?
-set -e
-[ "$status" -ne 0 ] || fail "the run killed in the lm_head subgraph exited 0"
+killed_run 0:5 "$work/head-crash.log" 1 "$work/head"
 partial=( "$work"/head.tmp-* )
 [ "$(completed_layers "${partial[0]}/progress/state.json")" = 5 ] || fail "killed at lm_head, yet not 5 layers saved"
-run_head 2 "$work/head" --resume || fail "the resumed run with lm_head failed"
+run 2 "$work/head" --resume || fail "the resumed run with lm_head failed"
 same_checkpoint "$work/head-reference" "$work/head"
 echo "killed in the lm_head subgraph, resumed on 2 ranks: identical to the uninterrupted run"
+recipe="$work/channel_w4.yaml"
 
 # A run killed before it saved any layer leaves a temporary folder that can never be
 # resumed: the next run of the same output removes it.
-set +e
-DCOMP_FAULT_KILL=0:0 run 1 "$work/early" >"$work/early.log" 2>&1
-status=$?
-set -e
-[ "$status" -ne 0 ] || fail "the run killed in layer 0 exited 0"
+killed_run 0:0 "$work/early.log" 1 "$work/early"
 abandoned=( "$work"/early.tmp-* )
 [ -d "${abandoned[0]}" ] || fail "no temporary folder after the kill in layer 0"
 [ ! -e "${abandoned[0]}/progress/state.json" ] || fail "killed in layer 0, yet progress was saved"
