@@ -5,7 +5,7 @@
 # nlohmann-json, CLI11, GoogleTest), downloaded with `apt-get download` into
 # .gpu-bundle/debs/ (ignored by git), with their SHA-256 list in .gpu-bundle/SHA256SUMS.
 # launch/gpu-check.sh unpacks them there with `dpkg -x` into a prefix (never into /).
-# It also copies the two real models and the texts the GPU tests read into .gpu-bundle/data.
+# It also copies the shared data folder (the real models and texts, 7 MB) into .gpu-bundle/data.
 #
 # The packages: the ones named below, plus every package that provides a shared library
 # one of their programs or libraries links (found with ldd, closed over), less the base
@@ -68,12 +68,12 @@ mkdir -p "$bundle/debs"
 (cd "$bundle/debs" && apt-get download -qq -o APT::Sandbox::User=root "${packages[@]}" >/dev/null)
 (cd "$bundle/debs" && sha256sum ./*.deb | sed 's|\./||') > "$bundle/SHA256SUMS"
 printf '%s\n' "${packages[@]}" > "$bundle/PACKAGES"
-# The real models and texts the GPU tests read, for a machine without ../shared.
+# The shared data folder (the real models and texts the tests read), for a machine without ../shared.
 data="${DCOMP_SHARED_DATA:-$repo_root/../shared/data}"
 if [ -d "$data/tinystories-656k" ]; then
   rm -rf "$bundle/data"
   mkdir -p "$bundle/data"
-  cp -R "$data/tinystories-656k" "$data/stories260k" "$data/text" "$bundle/data/"
+  cp -R "$data"/. "$bundle/data/"
   chmod -R u+w "$bundle/data"
 else
   echo "gpu-bundle: no shared data folder at $data: the bundle holds no models"
