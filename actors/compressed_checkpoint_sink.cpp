@@ -58,7 +58,11 @@ void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAn
   if (comm_.rank() != 0) return;
   writer_->add_tensor("model.embed_tokens.weight", weights.embed_tokens);
   writer_->add_tensor("model.norm.weight", weights.final_norm);
-  if (compressed_head && compressed_head->compressed) {
+  // A head a modifier left as it was (ConstantPruningModifier records its zeros and keeps
+  // the tensor) is written as before, tied or not.
+  const bool head_changed = compressed_head && compressed_head->compressed &&
+                            (compressed_head->compressed->weight_args || !compressed_head->weight.is_same(weights.lm_head));
+  if (head_changed) {
     // A compressed head of a tied model is untied, as llm-compressor does
     // (untie_word_embeddings): the embedding stays as it was.
     write_linear(*compressed_head);

@@ -165,6 +165,20 @@ TEST_F(LmHeadTest, SparseGptOnEveryLinearPrunesTheHead) {
   EXPECT_FALSE(at::equal(head, out.load("model.embed_tokens.weight").to(at::kFloat)));
 }
 
+// ConstantPruningModifier with __ALL_PRUNABLE__ selects lm_head too, but keeps its weight
+// as it is: a tied model stays tied (no second copy of the embedding is written).
+TEST_F(LmHeadTest, AHeadOnlyKeptByConstantPruningStaysTied) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  const OneshotOptions options =
+      run(data, data / "tinystories-656k", "kept",
+          "pruning_stage:\n  pruning_modifiers:\n    ConstantPruningModifier:\n      targets: __ALL_PRUNABLE__\n"
+          "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      ignore: [lm_head]\n      scheme: W8A16\n"
+          "      targets: [Linear]\n");
+  io::CheckpointReader out(options.output);
+  EXPECT_FALSE(out.contains("lm_head.weight"));
+  EXPECT_TRUE(read_json(options.output / "config.json").value("tie_word_embeddings", false));
+}
+
 // llm-compressor's new_quant_actorder_group.yaml as written: a QuantizationModifier
 // declares W4 asymmetric groups of 128 with actorder "group", and a GPTQModifier with
 // only block_size solves them. Each module stores weight_g_idx; every group holds
