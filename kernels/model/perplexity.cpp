@@ -26,9 +26,10 @@ double window_nll_sum(const CausalLM& model, const at::Tensor& hidden, const at:
     const int64_t count = std::min(kHeadChunk, positions - begin);
     const at::Tensor logits =
         lm_head_logits(model.config(), model.embedding_and_head(), hidden.narrow(1, begin, count)).squeeze(0);  // [c, V]
-    const at::Tensor log_probs = at::log_softmax(logits, /*dim=*/-1);                                         // [c, V]
-    const at::Tensor picked = log_probs.gather(1, targets.narrow(0, begin, count).unsqueeze(1));              // [c, 1]
-    total -= picked.to(at::kDouble).sum().item<double>();
+    // -log p(t) = logsumexp(logits) - logits[t], without a second [c, V] tensor.
+    const at::Tensor normalizers = at::logsumexp(logits, /*dim=*/-1);                                          // [c]
+    const at::Tensor picked = logits.gather(1, targets.narrow(0, begin, count).unsqueeze(1)).squeeze(1);      // [c]
+    total += (normalizers.to(at::kDouble) - picked.to(at::kDouble)).sum().item<double>();
   }
   return total;
 }
