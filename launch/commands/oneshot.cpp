@@ -13,6 +13,7 @@
 #include "actors/oneshot.hpp"
 #include "dcomp/build_info.hpp"
 #include "launch/backend_selection.hpp"
+#include "kernels/quant/quant_args.hpp"
 #include "launch/commands.hpp"
 #include "kernels/model/compute_device.hpp"
 #include "lifecycle/logging.hpp"
@@ -82,8 +83,12 @@ void add_oneshot_command(CLI::App& app) {
       "calibration data and the solves over ranks.");
   command->add_option("--model", flags->model, "Hugging Face model folder")->required()->check(CLI::ExistingDirectory);
   auto* recipe = command->add_option("--recipe", flags->recipe, "llm-compressor recipe (YAML, JSON or Markdown)");
+  std::string presets;
+  for (const std::string& name : quant::preset_names()) {
+    if (name != "UNQUANTIZED") presets += (presets.empty() ? "" : ", ") + name;
+  }
   auto* scheme = command->add_option("--scheme", flags->scheme,
-                                     "Preset instead of a recipe: W4A16, W4A16_ASYM, W8A16, W8A8, FP8, FP8_DYNAMIC");
+                                     "Preset instead of a recipe: " + presets + " (see `dcomp modifiers`)");
   recipe->excludes(scheme);
   command->add_option("--algorithm", flags->options.algorithm, "With --scheme: gptq or rtn")
       ->check(CLI::IsMember({"gptq", "rtn"}))
