@@ -31,8 +31,9 @@ at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, co
   const int64_t batch = q.size(0), heads = q.size(1), seq = q.size(2), head_dim = q.size(3);
   const int64_t kv_heads = k.size(1), total = k.size(2);
   const int64_t group = heads / kv_heads;
-  const double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));
-  at::Tensor context = at::empty({batch, heads, seq, head_dim}, q.options());  // [B, H, S, D]
+  // The 1/√D scale on the queries (S·D values) rather than on the scores (S·T).
+  const at::Tensor scaled_q = q * (1.0 / std::sqrt(static_cast<double>(head_dim)));  // [B, H, S, D]
+  at::Tensor context = at::empty({batch, heads, seq, head_dim}, q.options());         // [B, H, S, D]
   for (int64_t first = 0; first < seq; first += kAttentionQueryBlock) {
     const int64_t count = std::min(kAttentionQueryBlock, seq - first);
     // Keys this block may see: positions up to its last query, within the window.
@@ -41,15 +42,19 @@ at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, co
         sliding_window ? std::max<int64_t>(0, first_query + first - *sliding_window + 1) : int64_t{0};
     const int64_t keys = key_end - key_begin;
     // Query head h = kv * group + g reads key/value head kv: fold the group into the query rows.
-    const at::Tensor grouped_q = q.narrow(2, first, count).reshape({batch, kv_heads, group * count, head_dim});
+    const at::Tensor grouped_q = scaled_q.narrow(2, first, count).reshape({batch, kv_heads, group * count, head_dim});
     const at::Tensor block_k = k.narrow(2, key_begin, keys);  // [B, K, T', D]
     const at::Tensor block_v = v.narrow(2, key_begin, keys);  // [B, K, T', D]
     at::Tensor scores = at::matmul(grouped_q, block_k.transpose(-1, -2))  // [B, K, G*n, T']
-                            .mul_(scale)
                             .view({batch, kv_heads, group, count, keys});  // [B, K, G, n, T']
     // One query sees exactly keys [key_begin, key_end); several need the causal triangle.
-    if (count > 1) {
+    // Without a window it lies in the last `count` keys (those at the block's own
+    // positions), which alone are masked; a window also cuts keys off at the start.
+    if (count > 1 && sliding_window) {
       scores.add_(causal_attention_mask(count, keys, first_query + first, sliding_window, scores.device(), key_begin));
+    } else if (count > 1) {
+      scores.narrow(-1, keys - count, count)
+          .add_(causal_attention_mask(count, count, first_query + first, std::nullopt, scores.device(), key_end - count));
     }
     const at::Tensor probabilities = at::softmax(scores, /*dim=*/-1).view({batch, kv_heads, group * count, keys});
     context.narrow(2, first, count).copy_(at::matmul(probabilities, block_v).view({batch, heads, count, head_dim}));
