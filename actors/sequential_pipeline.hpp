@@ -4,6 +4,8 @@
 //     rank's samples (statistics hooks) → reduce statistics over ranks →
 //     SEQUENTIAL_EPOCH_END (modifiers compress, solves spread over ranks) →
 //     propagation pass with the compressed weights → hand the layer to the sink
+//   when a modifier selects lm_head: the final norm and lm_head as one more subgraph
+//     (statistics of model.norm's output, SEQUENTIAL_EPOCH_END for lm_head alone)
 //   CALIBRATION_END
 // Every lifecycle event goes through the coordinator actor. Memory stays at one
 // layer's weights and statistics plus this rank's hidden states.
