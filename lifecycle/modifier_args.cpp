@@ -94,6 +94,12 @@ void ModifierArgs::ignore_deprecated(const std::string& key, const std::string& 
   }
 }
 
+void ModifierArgs::ignore_sequential_update() {
+  ignore_deprecated("sequential_update",
+                    "deprecated in llm-compressor; dcomp always compresses layer by layer, each layer calibrated on "
+                    "the outputs of the compressed layers before it");
+}
+
 void ModifierArgs::reject_unknown() const {
   if (!node_ || !node_.IsMap()) return;
   for (auto it = node_.begin(); it != node_.end(); ++it) {

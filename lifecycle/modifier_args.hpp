@@ -50,6 +50,9 @@ class ModifierArgs {
   /// An argument llm-compressor has deprecated and dcomp ignores: known, and a warning
   /// naming it and `why` when the recipe sets it.
   void ignore_deprecated(const std::string& key, const std::string& why);
+  /// ignore_deprecated("sequential_update", ...): the GPTQ, SparseGPT and quantization
+  /// modifiers' old switch, which dcomp's layer-by-layer pipeline makes moot.
+  void ignore_sequential_update();
   /// Throws RecipeError for every key that was never asked for.
   void reject_unknown() const;
 

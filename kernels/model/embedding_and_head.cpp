@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/model/linear.hpp"
 #include "kernels/model/rms_norm.hpp"
 
 namespace dcomp::model {
@@ -27,9 +28,8 @@ at::Tensor embed_tokens(const EmbeddingAndHeadWeights& weights, const at::Tensor
 }
 
 at::Tensor lm_head_logits(const ModelConfig& config, const EmbeddingAndHeadWeights& weights, const at::Tensor& hidden) {
-  at::Tensor normed = rms_norm(hidden, weights.final_norm, config.rms_norm_eps);  // [B, S, hidden]
-  if (weights.lm_head_input_quantizer) normed = weights.lm_head_input_quantizer(normed);
-  return at::matmul(normed, weights.lm_head.t());                                      // [B, S, vocab]
+  const at::Tensor normed = rms_norm(hidden, weights.final_norm, config.rms_norm_eps);  // [B, S, hidden]
+  return linear_forward({weights.lm_head, at::Tensor(), weights.lm_head_input_quantizer}, normed);  // [B, S, vocab]
 }
 
 }  // namespace dcomp::model

@@ -185,8 +185,9 @@ EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& read
   weights.final_norm = load("model.norm.weight", {config.hidden_size});
   if (head_compressed) {
     if (!linear_loader) {
-      throw ModelConfigError(reader.directory().string() + ": lm_head is stored compressed (no \"" + head_name +
-                             "\"), but the checkpoint is being read as plain safetensors");
+      throw ModelConfigError(reader.directory().string() +
+                             ": lm_head is stored compressed (lm_head.weight_scale, ...), but the checkpoint is "
+                             "being read as plain safetensors");
     }
     LinearWeights head = linear_loader("lm_head");
     check_shape(head.weight, {config.vocab_size, config.hidden_size}, "lm_head (decoded weight)", config);

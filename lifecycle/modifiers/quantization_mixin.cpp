@@ -68,9 +68,7 @@ void QuantizationMixin::read_args(ModifierArgs& args) {
     actorder_override_ = parse_actorder(actorder_literal_, args.location("actorder"));
   }
   bypass_divisibility_checks_ = args.get<bool>("bypass_divisibility_checks", false);
-  args.ignore_deprecated("sequential_update",
-                         "deprecated in llm-compressor; dcomp always compresses layer by layer, each layer calibrated "
-                         "on the outputs of the compressed layers before it");
+  args.ignore_sequential_update();
   if (scheme_name_ || scheme_dict_) {
     if (config_groups_) args.fail("scheme", "and config_groups are mutually exclusive; give only one");
   }

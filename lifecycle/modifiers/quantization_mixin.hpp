@@ -27,8 +27,8 @@ class QuantizationMixin {
 
   /// True when the recipe gave this modifier a scheme or config_groups.
   bool has_config() const { return scheme_name_ || scheme_dict_ || config_groups_; }
-  /// A modifier without a config of its own takes the groups earlier modifiers declared
-  /// (and leaves their unquantized Linears, `unquantized`, alone), as llm-compressor's
+  /// A modifier without a config of its own takes the groups earlier modifiers declared in
+  /// `plan` (and leaves the Linears they left unquantized alone), as llm-compressor's
   /// GPTQModifier solves the schemes a QuantizationModifier before it attached.
   void adopt(const CompressionPlan& plan);
   bool adopted() const { return adopted_; }

@@ -44,9 +44,7 @@ SparseGPTModifier::SparseGPTModifier(ModifierArgs& args) : Modifier("SparseGPTMo
   }
   args.get<bool>("preserve_sparsity_mask", false);
   args.get<bool>("offload_hessians", false);
-  args.ignore_deprecated("sequential_update",
-                         "deprecated in llm-compressor; dcomp always compresses layer by layer, each layer calibrated "
-                         "on the outputs of the compressed layers before it");
+  args.ignore_sequential_update();
   requires_calibration_data = true;
 }
 
