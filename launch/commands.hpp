@@ -16,5 +16,6 @@ void add_inspect_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_modifiers_command(CLI::App& app);
+void add_convert_gguf_command(CLI::App& app);
 
 }  // namespace dcomp::launch

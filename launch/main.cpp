@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   dcomp::launch::add_generate_command(app);
   dcomp::launch::add_eval_command(app);
   dcomp::launch::add_modifiers_command(app);
+  dcomp::launch::add_convert_gguf_command(app);
 
   app.parse_complete_callback([&] { dcomp::logging::set_level(quiet ? std::string("warn") : log_level); });
   try {

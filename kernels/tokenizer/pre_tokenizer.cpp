@@ -1,4 +1,4 @@
-// reference: huggingface/tokenizers pre_tokenizers/{metaspace,byte_level,split,sequence}.rs
+// reference: huggingface/tokenizers pre_tokenizers/{metaspace,byte_level,split,digits,sequence}.rs
 // and tokenizer/normalizer.rs (SplitDelimiterBehavior).
 #include "kernels/tokenizer/pre_tokenizer.hpp"
 
@@ -7,6 +7,7 @@
 #include "kernels/tokenizer/byte_level.hpp"
 #include "kernels/tokenizer/growth_limit.hpp"
 #include "kernels/tokenizer/text_replace.hpp"
+#include "kernels/tokenizer/unicode_categories.hpp"
 #include "kernels/tokenizer/utf8.hpp"
 
 namespace dcomp::tok {
@@ -38,6 +39,19 @@ std::vector<Segment> segments_of(const std::vector<ByteSpan>& matches, size_t si
   }
   if (pos < size) segments.push_back({pos, size, invert});
   return segments;
+}
+
+// Each character of general category N (Rust's char::is_numeric, what the Digits
+// pre-tokenizer splits on) as one match.
+std::vector<ByteSpan> number_characters(const std::string& text) {
+  std::vector<ByteSpan> matches;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const size_t begin = pos;
+    const char32_t cp = next_code_point(text, pos);
+    if (is_number(cp)) matches.emplace_back(begin, pos);
+  }
+  return matches;
 }
 
 }  // namespace
@@ -96,8 +110,12 @@ void PreTokenizer::append_steps(const nlohmann::json& node, const JsonContext& c
     else if (behavior == "Contiguous") step.behavior = Delimiter::kContiguous;
     else throw_tokenizer_error(typed, "unknown split behavior '" + behavior + "'");
     step.invert = optional_bool(node, "invert", false, typed);
+  } else if (type == "Digits") {
+    step.kind = Step::Kind::kDigits;
+    step.individual_digits = optional_bool(node, "individual_digits", false, typed);
   } else {
-    throw_tokenizer_error(typed, "unsupported pre-tokenizer type (supported: Sequence, Metaspace, ByteLevel, Split)");
+    throw_tokenizer_error(typed,
+                          "unsupported pre-tokenizer type (supported: Sequence, Metaspace, ByteLevel, Split, Digits)");
   }
   steps.push_back(std::move(step));
 }
@@ -154,6 +172,11 @@ void PreTokenizer::apply_step(const Step& step, PreToken piece, std::vector<PreT
       matches = step.regex ? step.regex->find_matches(text) : literal_matches(text, step.literal);
       behavior = step.behavior;
       invert = step.invert;
+      break;
+    case Step::Kind::kDigits:
+      // Every number character its own piece, or each run of them one piece.
+      matches = number_characters(text);
+      behavior = step.individual_digits ? Delimiter::kIsolated : Delimiter::kContiguous;
       break;
   }
 

@@ -1,5 +1,5 @@
 // The "pre_tokenizer" of a tokenizer.json: Metaspace, ByteLevel (with the GPT-2
-// split regex when use_regex), Split (literal or a known regex) and Sequence.
+// split regex when use_regex), Split (literal or a known regex), Digits and Sequence.
 // It cuts normalized text into the words that BPE encodes one at a time.
 #pragma once
 
@@ -34,7 +34,7 @@ class PreTokenizer {
   enum class Delimiter { kRemoved, kIsolated, kMergedWithPrevious, kMergedWithNext, kContiguous };
   enum class Prepend { kAlways, kFirst, kNever };
   struct Step {
-    enum class Kind { kMetaspace, kByteLevel, kSplit } kind;
+    enum class Kind { kMetaspace, kByteLevel, kSplit, kDigits } kind;
     // Metaspace
     std::string replacement;  // UTF-8 of the replacement character
     Prepend prepend = Prepend::kAlways;
@@ -47,6 +47,8 @@ class PreTokenizer {
     std::optional<SplitPattern> regex;   // the Regex pattern
     Delimiter behavior = Delimiter::kIsolated;
     bool invert = false;
+    // Digits
+    bool individual_digits = false;
   };
 
   static void append_steps(const nlohmann::json& node, const JsonContext& context, std::vector<Step>& steps);

@@ -53,7 +53,9 @@ const char* const kMerges[][2] = {
 constexpr int32_t kEndOfText = 268;
 constexpr int32_t kHello = 269;
 
-enum class Split { kGpt2ByteLevel, kLlama3Regex };
+// kDigits*: the Digits pre-tokenizer (each digit alone, or runs of digits) before ByteLevel
+// with the GPT-2 regex, as SmolLM2's tokenizer.json has it.
+enum class Split { kGpt2ByteLevel, kLlama3Regex, kDigitsAloneThenGpt2, kDigitRunsThenGpt2 };
 
 std::string tiny_byte_level_json(Split split, bool ignore_merges = false, bool add_prefix_space = false,
                                  nlohmann::json extra_added_tokens = nlohmann::json::array()) {
@@ -76,6 +78,11 @@ std::string tiny_byte_level_json(Split split, bool ignore_merges = false, bool a
   nlohmann::json pre_tokenizer;
   if (split == Split::kGpt2ByteLevel) {
     pre_tokenizer = {{"type", "ByteLevel"}, {"add_prefix_space", add_prefix_space}, {"trim_offsets", true}, {"use_regex", true}};
+  } else if (split == Split::kDigitsAloneThenGpt2 || split == Split::kDigitRunsThenGpt2) {
+    pre_tokenizer = {{"type", "Sequence"},
+                     {"pretokenizers",
+                      {{{"type", "Digits"}, {"individual_digits", split == Split::kDigitsAloneThenGpt2}},
+                       {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}}}}};
   } else {
     const std::string regex =
         R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
@@ -162,6 +169,19 @@ TEST(ByteLevelTokenizer, Llama3PatternSplitsDigitsInThrees) {
   // " the" is still one pre-token ([^\r\n\p{L}\p{N}]?\p{L}+).
   EXPECT_EQ(tokenizer.encode("the the"), Ids({116, 256, 258}));
   EXPECT_EQ(tokenizer.decode({50, 261, 51}), "2123");
+}
+
+TEST(ByteLevelTokenizer, DigitsPreTokenizerIsolatesEachDigitOrEachRun) {
+  const Tokenizer alone = Tokenizer::from_json(tiny_byte_level_json(Split::kDigitsAloneThenGpt2));
+  // Every digit its own piece, so "12" (rank 5) can never merge: 2 1 2 3 | Ġ | 1 2 3 4 5.
+  EXPECT_EQ(alone.encode("2123 12345"), Ids({50, 49, 50, 51, 32, 49, 50, 51, 52, 53}));
+  EXPECT_EQ(alone.encode("x2y the"), Ids({120, 50, 121, 258}));
+  // A number outside ASCII (U+0663 ARABIC-INDIC DIGIT THREE, D9 A3) is a digit too: x | ٣ | y.
+  EXPECT_EQ(alone.encode("x\xD9\xA3y"), Ids({120, 0xD9, 0xA3, 121}));
+  EXPECT_EQ(alone.decode({50, 49, 50, 51, 32, 49}), "2123 1");
+  const Tokenizer runs = Tokenizer::from_json(tiny_byte_level_json(Split::kDigitRunsThenGpt2));
+  // Runs stay whole: "2123" -> 2 12 3 -> 2 123, then Ġ, then 123 4 5.
+  EXPECT_EQ(runs.encode("2123 12345"), Ids({50, 262, 32, 262, 52, 53}));
 }
 
 TEST(ByteLevelTokenizer, IgnoreMergesTakesWholeWordsFromTheVocab) {

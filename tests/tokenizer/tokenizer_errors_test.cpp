@@ -61,9 +61,9 @@ TEST(TokenizerErrors, UnsupportedComponentsAreNamed) {
   nfc["normalizer"] = {{"type", "NFC"}};
   EXPECT_THAT(load_error(nfc), AllOf(HasSubstr("broken/tokenizer.json"), HasSubstr("normalizer 'NFC'")));
 
-  nlohmann::json digits = minimal_tokenizer();
-  digits["pre_tokenizer"] = {{"type", "Digits"}, {"individual_digits", true}};
-  EXPECT_THAT(load_error(digits), HasSubstr("pre_tokenizer 'Digits'"));
+  nlohmann::json punctuation = minimal_tokenizer();
+  punctuation["pre_tokenizer"] = {{"type", "Punctuation"}, {"behavior", "Isolated"}};
+  EXPECT_THAT(load_error(punctuation), HasSubstr("pre_tokenizer 'Punctuation'"));
 
   nlohmann::json regex = minimal_tokenizer();
   regex["pre_tokenizer"] = {{"type", "Split"}, {"pattern", {{"Regex", "\\s+"}}}, {"behavior", "Isolated"}};
