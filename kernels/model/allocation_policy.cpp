@@ -11,4 +11,6 @@ void keep_freed_blocks_for_reuse() {
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
+void return_free_heap_to_system() { malloc_trim(0); }
+
 }  // namespace dcomp::model

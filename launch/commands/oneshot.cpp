@@ -13,6 +13,7 @@
 #include "actors/oneshot.hpp"
 #include "dcomp/build_info.hpp"
 #include "launch/backend_selection.hpp"
+#include "kernels/model/allocation_policy.hpp"
 #include "kernels/quant/quant_args.hpp"
 #include "launch/commands.hpp"
 #include "kernels/model/compute_device.hpp"
@@ -141,10 +142,12 @@ void add_oneshot_command(CLI::App& app) {
   command->add_flag("--compare-rtn", flags->options.pipeline.compare_round_to_nearest,
                     "Report each module's output error against round-to-nearest");
   command->add_flag("!--no-overlap", flags->options.pipeline.overlap,
-                    "Do not prefetch layers or overlap Hessian GEMMs with forward passes");
+                    "Do not prefetch layers (nor, on a GPU, overlap Hessian GEMMs with forward passes)");
   command->add_option("--report", flags->report, "Write a JSON run report to this file");
   command->callback([flags] {
     if (flags->recipe.empty() && flags->scheme.empty()) throw CLI::ValidationError("give --recipe or --scheme");
+    // Activation blocks are reused within a layer; the pipeline trims the heaps after each layer.
+    model::keep_freed_blocks_for_reuse();
     run(*flags);
   });
 }
