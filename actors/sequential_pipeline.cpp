@@ -211,7 +211,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     if (forward) {
       for (size_t c = 0; c < hidden.chunks.size(); ++c) {
         for (const auto& batch : hidden.chunks[c]) {
-          model::decoder_layer_forward(config, weights, batch_on(batch, device), rope, &statistics.hook());
+          model::decoder_layer_observe_inputs(config, weights, batch_on(batch, device), rope, statistics.hook());
         }
         statistics.end_chunk(hidden.samples_per_chunk[c], hessian_worker.get());
       }

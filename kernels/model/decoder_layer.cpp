@@ -3,6 +3,8 @@
 
 #include <ATen/ATen.h>
 
+#include <utility>
+
 #include "kernels/model/attention.hpp"
 #include "kernels/model/mlp.hpp"
 #include "kernels/model/rms_norm.hpp"
@@ -10,15 +12,23 @@
 namespace dcomp::model {
 namespace {
 
-at::Tensor run_layer(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& hidden,
-                     const RotaryEmbedding& rope, LayerKVCache* cache, const LinearInputHook* hook) {
+// The MLP's input, post_attention_layernorm(h) [B, S, hidden], and h itself.
+std::pair<at::Tensor, at::Tensor> run_attention(const ModelConfig& config, const DecoderLayerWeights& weights,
+                                                const at::Tensor& hidden, const RotaryEmbedding& rope,
+                                                LayerKVCache* cache, const LinearInputHook* hook) {
   TORCH_CHECK(hidden.dim() == 3 && hidden.size(2) == config.hidden_size, "decoder layer expects [batch, seq, ",
               config.hidden_size, "] fp32, got ", hidden.sizes());
   TORCH_CHECK(hidden.scalar_type() == at::kFloat, "decoder layer expects fp32 hidden states, got ", hidden.scalar_type());
   const at::Tensor attention_input = rms_norm(hidden, weights.input_layernorm, config.rms_norm_eps);
-  const at::Tensor after_attention =
+  at::Tensor after_attention =
       hidden + self_attention_forward(config, weights, attention_input, rope, cache, hook);  // [B, S, hidden]
-  const at::Tensor mlp_input = rms_norm(after_attention, weights.post_attention_layernorm, config.rms_norm_eps);
+  at::Tensor mlp_input = rms_norm(after_attention, weights.post_attention_layernorm, config.rms_norm_eps);
+  return {std::move(mlp_input), std::move(after_attention)};
+}
+
+at::Tensor run_layer(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& hidden,
+                     const RotaryEmbedding& rope, LayerKVCache* cache, const LinearInputHook* hook) {
+  const auto [mlp_input, after_attention] = run_attention(config, weights, hidden, rope, cache, hook);
   return after_attention + swiglu_mlp_forward(weights, mlp_input, hook);  // [B, S, hidden]
 }
 
@@ -27,6 +37,12 @@ at::Tensor run_layer(const ModelConfig& config, const DecoderLayerWeights& weigh
 at::Tensor decoder_layer_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& hidden,
                                  const RotaryEmbedding& rope, const LinearInputHook* hook) {
   return run_layer(config, weights, hidden, rope, nullptr, hook);
+}
+
+void decoder_layer_observe_inputs(const ModelConfig& config, const DecoderLayerWeights& weights,
+                                  const at::Tensor& hidden, const RotaryEmbedding& rope, const LinearInputHook& hook) {
+  const auto [mlp_input, after_attention] = run_attention(config, weights, hidden, rope, nullptr, &hook);
+  swiglu_mlp_observe_inputs(weights, mlp_input, hook);
 }
 
 at::Tensor decoder_layer_forward_cached(const ModelConfig& config, const DecoderLayerWeights& weights,

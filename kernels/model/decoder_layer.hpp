@@ -20,6 +20,13 @@ namespace dcomp::model {
 at::Tensor decoder_layer_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& hidden,
                                  const RotaryEmbedding& rope, const LinearInputHook* hook = nullptr);
 
+/// The hook's calls of decoder_layer_forward (every Linear input, in the same order and
+/// with the same values) without computing the layer's output: the down projection and
+/// the last residual are skipped, a quarter of a Llama MLP's arithmetic. For calibration
+/// passes, whose outputs are recomputed with the compressed weights anyway.
+void decoder_layer_observe_inputs(const ModelConfig& config, const DecoderLayerWeights& weights,
+                                  const at::Tensor& hidden, const RotaryEmbedding& rope, const LinearInputHook& hook);
+
 /// As decoder_layer_forward, for tokens at positions [cache.length(), cache.length() + seq);
 /// appends their keys and values to `cache` (incremental decoding).
 at::Tensor decoder_layer_forward_cached(const ModelConfig& config, const DecoderLayerWeights& weights,

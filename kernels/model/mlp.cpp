@@ -5,13 +5,28 @@
 
 namespace dcomp::model {
 
-at::Tensor swiglu_mlp_forward(const DecoderLayerWeights& weights, const at::Tensor& normed, const LinearInputHook* hook) {
+namespace {
+
+// silu(gate(x)) * up(x): the down projection's input [B, S, I].
+at::Tensor down_projection_input(const DecoderLayerWeights& weights, const at::Tensor& normed,
+                                 const LinearInputHook* hook) {
   notify_linear_input(hook, {"mlp.gate_proj", "mlp.up_proj"}, normed);
   const at::Tensor gate = linear_forward(weights.gate_proj, normed);  // [B, S, I]
   const at::Tensor up = linear_forward(weights.up_proj, normed);      // [B, S, I]
   const at::Tensor activated = at::silu(gate).mul_(up);              // [B, S, I]
   notify_linear_input(hook, {"mlp.down_proj"}, activated);
-  return linear_forward(weights.down_proj, activated);  // [B, S, hidden]
+  return activated;
+}
+
+}  // namespace
+
+at::Tensor swiglu_mlp_forward(const DecoderLayerWeights& weights, const at::Tensor& normed, const LinearInputHook* hook) {
+  return linear_forward(weights.down_proj, down_projection_input(weights, normed, hook));  // [B, S, hidden]
+}
+
+void swiglu_mlp_observe_inputs(const DecoderLayerWeights& weights, const at::Tensor& normed,
+                               const LinearInputHook& hook) {
+  down_projection_input(weights, normed, &hook);
 }
 
 }  // namespace dcomp::model

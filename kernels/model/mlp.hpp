@@ -16,4 +16,9 @@ namespace dcomp::model {
 at::Tensor swiglu_mlp_forward(const DecoderLayerWeights& weights, const at::Tensor& normed,
                               const LinearInputHook* hook = nullptr);
 
+/// The hook's two calls of swiglu_mlp_forward, without the down projection itself (whose
+/// output a calibration pass does not use): 3 of the MLP's GEMMs become 2.
+void swiglu_mlp_observe_inputs(const DecoderLayerWeights& weights, const at::Tensor& normed,
+                               const LinearInputHook& hook);
+
 }  // namespace dcomp::model

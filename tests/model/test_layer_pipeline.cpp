@@ -116,6 +116,30 @@ TEST(LayerPipeline, HookSeesEachDistinctLinearInputWithItsTrueValue) {
                            rms_norm(after_attention, weights.post_attention_layernorm, config.rms_norm_eps), 1e-5, 1e-6));
 }
 
+TEST(LayerPipeline, ObservingInputsReportsWhatTheForwardReports) {
+  at::manual_seed(29);
+  for (const char* architecture : {"LlamaForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM"}) {
+    const ModelConfig config = testing::tiny_config(architecture);
+    const DecoderLayerWeights weights = testing::random_layer(config);
+    const RotaryEmbedding rope(config);
+    const at::Tensor hidden = at::randn({2, 7, config.hidden_size});
+    std::vector<HookCall> forward_calls, observed_calls;
+    const LinearInputHook forward_hook = [&](const std::vector<std::string>& names, const at::Tensor& x) {
+      forward_calls.push_back({names, x.clone()});
+    };
+    const LinearInputHook observe_hook = [&](const std::vector<std::string>& names, const at::Tensor& x) {
+      observed_calls.push_back({names, x.clone()});
+    };
+    decoder_layer_forward(config, weights, hidden, rope, &forward_hook);
+    decoder_layer_observe_inputs(config, weights, hidden, rope, observe_hook);
+    ASSERT_EQ(observed_calls.size(), forward_calls.size()) << architecture;
+    for (size_t i = 0; i < forward_calls.size(); ++i) {
+      EXPECT_EQ(observed_calls[i].names, forward_calls[i].names) << architecture << " " << i;
+      EXPECT_TRUE(at::equal(observed_calls[i].x, forward_calls[i].x)) << architecture << " " << i;  // bit for bit
+    }
+  }
+}
+
 TEST(LayerPipeline, SetLayerReplacesTheWeightsUsed) {
   at::manual_seed(24);
   const ModelConfig config = testing::tiny_config("LlamaForCausalLM");
