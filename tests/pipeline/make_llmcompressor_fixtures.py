@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Writes tests/pipeline/fixtures/llmcompressor/: what llm-compressor 0.14's oneshot makes of
+TinyStories-656K (../shared/data) for four jobs, on fixed calibration token ids, as the
+reference for tests/pipeline/llmcompressor_parity.sh.
+
+Run by hand in a virtual environment with llmcompressor==0.14.0 (and its torch, transformers,
+compressed-tensors); the tests only read its output. Arguments: the shared data folder and the
+fixtures folder.
+
+calibration.jsonl  16 rows of {"input_ids": BOS + 127 tokens} of text/tinystories_valid_sample.txt
+<job>/recipe.yaml  the recipe, as given to oneshot
+<job>/losses.json  GPTQ jobs: each module's GPTQ loss, as quantize_weight returned it
+<job>/digests.json sha256 of every quantized tensor llm-compressor saved (codes, scales, zero points)
+<job>/codes.safetensors  GPTQ jobs: the quantized weight tensors themselves, for the share of identical codes
+Jobs: gptq_w4a16 (GPTQ, W4A16: int4 symmetric groups of 128), rtn_w4a16 (QuantizationModifier,
+W4A16), gptq_w8a8 (GPTQ, W8A8: int8 channel weights, dynamic int8 token activations),
+fp8_dynamic (QuantizationModifier, FP8_DYNAMIC).
+"""
+import hashlib
+import json
+import os
+import sys
+
+import torch
+from datasets import Dataset
+from safetensors.torch import load_file, save_file
+from tokenizers import Tokenizer
+
+import llmcompressor
+import llmcompressor.modifiers.gptq.base as gptq_base
+from llmcompressor import oneshot
+from transformers import AutoModelForCausalLM
+
+data, out = sys.argv[1], sys.argv[2]
+model_dir = os.path.join(data, "tinystories-656k")
+torch.set_num_threads(2)
+tokenizer = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
+ids = tokenizer.encode(open(os.path.join(data, "text/tinystories_valid_sample.txt")).read(),
+                       add_special_tokens=False).ids
+rows = [[1] + ids[i * 127:(i + 1) * 127] for i in range(16)]
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "calibration.jsonl"), "w") as f:
+    for row in rows:
+        f.write(json.dumps({"input_ids": row}) + "\n")
+
+# Exact GPTQ losses: the names of each batch of modules, then quantize_weight's losses for it.
+recorded, current = [], {}
+original_assign, original_quantize = gptq_base.assign_batches, gptq_base.quantize_weight
+original_compress = gptq_base.GPTQModifier.compress_module_list
+def compress_module_list(self, module_list):
+    current["modifier"] = self
+    return original_compress(self, module_list)
+def assign_batches(*args, **kwargs):
+    for batch in original_assign(*args, **kwargs):
+        current["names"] = [current["modifier"]._module_names[m] for m in batch]
+        yield batch
+def quantize_weight(*args, **kwargs):
+    result = original_quantize(*args, **kwargs)
+    recorded.extend(zip(current["names"], [float(loss) for loss in result[1]]))
+    return result
+gptq_base.GPTQModifier.compress_module_list = compress_module_list
+gptq_base.assign_batches = assign_batches
+gptq_base.quantize_weight = quantize_weight
+
+jobs = {
+    "gptq_w4a16": "GPTQModifier", "rtn_w4a16": "QuantizationModifier",
+    "gptq_w8a8": "GPTQModifier", "fp8_dynamic": "QuantizationModifier",
+}
+schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp8_dynamic": "FP8_DYNAMIC"}
+for job, modifier in jobs.items():
+    folder = os.path.join(out, job)
+    os.makedirs(folder, exist_ok=True)
+    recipe = (f"quant_stage:\n  quant_modifiers:\n    {modifier}:\n      targets: [\"Linear\"]\n"
+              f"      ignore: [\"lm_head\"]\n      scheme: {schemes[job]}\n")
+    open(os.path.join(folder, "recipe.yaml"), "w").write(recipe)
+    recorded.clear()
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype="auto")
+    dataset = Dataset.from_dict({"input_ids": rows, "attention_mask": [[1] * len(r) for r in rows]})
+    oneshot(model=model, dataset=dataset, recipe=os.path.join(folder, "recipe.yaml"), num_calibration_samples=16,
+            max_seq_length=128, shuffle_calibration_samples=False)
+    saved = os.path.join("/tmp", "llmcompressor-fixture-" + job)
+    model.save_pretrained(saved, save_compressed=True)
+    tensors = load_file(os.path.join(saved, "model.safetensors"))
+    quantized = {k: v for k, v in tensors.items()
+                 if k.endswith(("weight_packed", "weight_scale", "weight_zero_point", "weight_shape"))
+                 or (k.endswith(".weight") and v.dtype in (torch.int8, torch.float8_e4m3fn))}
+    digests = {k: {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape),
+                   "sha256": hashlib.sha256(v.contiguous().view(torch.uint8).numpy().tobytes()).hexdigest()}
+               for k, v in sorted(quantized.items())}
+    json.dump(digests, open(os.path.join(folder, "digests.json"), "w"), indent=1)
+    if recorded:
+        json.dump(dict(recorded), open(os.path.join(folder, "losses.json"), "w"), indent=1)
+        save_file({k: v.contiguous() for k, v in quantized.items()
+                   if k.endswith("weight_packed") or (k.endswith(".weight") and v.dtype == torch.int8)},
+                  os.path.join(folder, "codes.safetensors"))
+    print(job, len(digests), "tensors,", len(recorded), "losses")
+json.dump({"llmcompressor": llmcompressor.__version__, "torch": torch.__version__,
+           "transformers": __import__("transformers").__version__,
+           "compressed_tensors": __import__("compressed_tensors").__version__},
+          open(os.path.join(out, "versions.json"), "w"), indent=1)
