@@ -4,7 +4,9 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include "kernels/io/safetensors.hpp"
@@ -77,13 +79,33 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
     throw std::invalid_argument("synthetic model: dtype must be float32 or bfloat16, not " + o.dtype);
   }
   std::filesystem::create_directories(directory);
-  const int64_t vocab = 258;
+  if (o.vocab_size < 258) throw std::invalid_argument("synthetic model: vocab_size must be at least 258");
+  const int64_t vocab = o.vocab_size;
   const int64_t head_dim = o.hidden_size / o.num_attention_heads;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
   const at::ScalarType stored = o.dtype == "bfloat16" ? at::kBFloat16 : at::kFloat;
+  const int64_t element_bytes = stored == at::kBFloat16 ? 2 : 4;
+  const int64_t attention = o.num_attention_heads * head_dim, kv = o.num_key_value_heads * head_dim;
+  const int64_t layer_elements = 2 * o.hidden_size + 2 * o.hidden_size * attention + 2 * o.hidden_size * kv +
+                                 3 * o.hidden_size * o.intermediate_size;
+  const int64_t total_bytes = element_bytes * (o.num_layers * layer_elements + 2 * vocab * o.hidden_size + o.hidden_size);
+  const bool sharded = total_bytes > (int64_t{2} << 30);
+  const int64_t shard_count = o.num_layers + 2;  // embedding, each layer, norm + head
   std::vector<io::NamedTensor> tensors;
+  std::map<std::string, std::string> weight_map;
+  int64_t shard = 0;
   auto add = [&](const std::string& name, at::Tensor value) {
     tensors.push_back({name, value.to(stored).contiguous(), std::nullopt});
+  };
+  // Writes the tensors made so far as the next shard (sharded models) and frees them.
+  auto flush = [&]() {
+    if (!sharded) return;
+    char file[64];
+    std::snprintf(file, sizeof file, "model-%05lld-of-%05lld.safetensors", static_cast<long long>(++shard),
+                  static_cast<long long>(shard_count));
+    for (const auto& tensor : tensors) weight_map[tensor.name] = file;
+    io::write_safetensors(directory / file, tensors, {{"format", "pt"}});
+    tensors.clear();
   };
   // Weights ~ N(0, 1/fan_in) keep activations of order one through the layers.
   auto linear = [&](int64_t out, int64_t in) {
@@ -95,21 +117,29 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
     return weight;
   };
   add("model.embed_tokens.weight", at::randn({vocab, o.hidden_size}, generator, at::kFloat));
+  flush();
   for (int64_t i = 0; i < o.num_layers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     add(p + "input_layernorm.weight", norm());
-    add(p + "self_attn.q_proj.weight", linear(o.num_attention_heads * head_dim, o.hidden_size));
-    add(p + "self_attn.k_proj.weight", linear(o.num_key_value_heads * head_dim, o.hidden_size));
-    add(p + "self_attn.v_proj.weight", linear(o.num_key_value_heads * head_dim, o.hidden_size));
-    add(p + "self_attn.o_proj.weight", linear(o.hidden_size, o.num_attention_heads * head_dim));
+    add(p + "self_attn.q_proj.weight", linear(attention, o.hidden_size));
+    add(p + "self_attn.k_proj.weight", linear(kv, o.hidden_size));
+    add(p + "self_attn.v_proj.weight", linear(kv, o.hidden_size));
+    add(p + "self_attn.o_proj.weight", linear(o.hidden_size, attention));
     add(p + "post_attention_layernorm.weight", norm());
     add(p + "mlp.gate_proj.weight", linear(o.intermediate_size, o.hidden_size));
     add(p + "mlp.up_proj.weight", linear(o.intermediate_size, o.hidden_size));
     add(p + "mlp.down_proj.weight", linear(o.hidden_size, o.intermediate_size));
+    flush();
   }
   add("model.norm.weight", at::ones({o.hidden_size}, at::kFloat));
   add("lm_head.weight", linear(vocab, o.hidden_size));
-  io::write_safetensors(directory / "model.safetensors", tensors, {{"format", "pt"}});
+  if (sharded) {
+    flush();
+    io::write_safetensors_index(directory / "model.safetensors.index.json", weight_map,
+                                static_cast<uint64_t>(total_bytes));
+  } else {
+    io::write_safetensors(directory / "model.safetensors", tensors, {{"format", "pt"}});
+  }
 
   write_json(directory / "config.json",
              {{"architectures", {"LlamaForCausalLM"}},

@@ -17,6 +17,9 @@ struct SyntheticModelOptions {
   int64_t num_attention_heads = 4;
   int64_t num_key_value_heads = 2;
   int64_t max_position_embeddings = 2048;
+  /// Rows of the embedding and LM head: at least the tokenizer's 258 tokens; more only
+  /// give a model the shape of a real one (e.g. Llama-3's 128256), never produced by it.
+  int64_t vocab_size = 258;
   uint64_t seed = 0;
   std::string dtype = "float32";  // "float32" or "bfloat16"
   /// Scale a few hidden channels of every norm up, as trained LLMs have
@@ -25,7 +28,9 @@ struct SyntheticModelOptions {
 };
 
 /// Writes the model into `directory` (created; must not exist or be empty).
-/// The vocabulary is the 256 bytes plus <s> (256) and </s> (257).
+/// The vocabulary is the 256 bytes plus <s> (256) and </s> (257). A model over 2 GiB
+/// is written in shards (embedding, one per layer, final norm and head) with an index,
+/// each written and freed before the next is made: memory stays at about one layer.
 void create_synthetic_model(const std::filesystem::path& directory, const SyntheticModelOptions& options);
 
 /// English text for calibrating and evaluating the synthetic model (built in,

@@ -25,6 +25,9 @@ void add_create_model_command(CLI::App& app) {
   command->add_option("--intermediate-size", flags->options.intermediate_size, "MLP size")->capture_default_str();
   command->add_option("--heads", flags->options.num_attention_heads, "Attention heads")->capture_default_str();
   command->add_option("--kv-heads", flags->options.num_key_value_heads, "Key/value heads")->capture_default_str();
+  command->add_option("--vocab-size", flags->options.vocab_size,
+                      "Rows of the embedding and LM head (at least 258; the tokenizer has 258 tokens)")
+      ->capture_default_str();
   command->add_option("--seed", flags->options.seed, "Weight seed")->capture_default_str();
   command->add_option("--dtype", flags->options.dtype, "float32 or bfloat16")
       ->check(CLI::IsMember({"float32", "bfloat16"}))
