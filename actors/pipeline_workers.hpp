@@ -1,7 +1,7 @@
 // Two helper actors that let the sequential pipeline overlap its phases:
 //  - the layer loader reads layer i+1 from the checkpoint while layer i is
 //    calibrated and compressed;
-//  - the Hessian worker (used on a GPU) runs the Gram-matrix GEMM of chunk k while
+//  - the Hessian worker (on a GPU, or with cores to spare) runs the Gram-matrix GEMM of chunk k while
 //    the pipeline thread runs the forward pass of chunk k+1 (a bounded number of
 //    chunks in flight, so memory stays bounded).
 // Each actor handles one message at a time, in arrival order, so the work

@@ -55,8 +55,8 @@ struct PipelineOptions {
   size_t chunk_size = 4;
   /// Also quantize with round-to-nearest and report both output errors.
   bool compare_round_to_nearest = false;
-  /// Overlap: prefetch layer i+1 while layer i is processed, and (on a GPU) run
-  /// each chunk's Hessian GEMM while the next chunk's forward pass runs.
+  /// Overlap: prefetch layer i+1 while layer i is processed, and (on a GPU, or with
+  /// cores to spare) run each chunk's Hessian GEMM while the next chunk's forward pass runs.
   bool overlap = true;
   /// Hessian jobs queued at most (bounds the tokens held for the worker).
   size_t max_hessian_jobs_in_flight = 8;

@@ -142,7 +142,7 @@ void add_oneshot_command(CLI::App& app) {
   command->add_flag("--compare-rtn", flags->options.pipeline.compare_round_to_nearest,
                     "Report each module's output error against round-to-nearest");
   command->add_flag("!--no-overlap", flags->options.pipeline.overlap,
-                    "Do not prefetch layers (nor, on a GPU, overlap Hessian GEMMs with forward passes)");
+                    "Do not prefetch layers or overlap Hessian GEMMs with forward passes (the latter only on a GPU or with cores to spare)");
   command->add_option("--report", flags->report, "Write a JSON run report to this file");
   command->callback([flags] {
     if (flags->recipe.empty() && flags->scheme.empty()) throw CLI::ValidationError("give --recipe or --scheme");
