@@ -101,9 +101,12 @@ void compress_work(const PipelineInputs& in, const std::shared_ptr<lifecycle::La
 /// for a LayerWork holding only lm_head, numbered num_hidden_layers.
 // reference: llm-compressor pipelines/sequential/pipeline.py (the subgraph after the last
 // sequential target holds model.norm and lm_head, and its modules are calibrated too)
-LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAndHeadWeights& ends, const HiddenStates* hidden,
-                             HessianWorker* hessian_worker) {
+LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAndHeadWeights& stored_ends,
+                             const HiddenStates* hidden, HessianWorker* hessian_worker) {
   const auto& config = *in.config;
+  // The modifiers work on an fp32 head (the embedding is written as stored).
+  model::EmbeddingAndHeadWeights ends = stored_ends;
+  if (ends.lm_head.scalar_type() != at::kFloat) ends.lm_head = ends.lm_head.to(at::kFloat);
   const c10::Device device = in.options.device;
   const int index = static_cast<int>(config.num_hidden_layers);
   LayerReport report;
@@ -179,7 +182,10 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   const c10::Device device = in.options.device;
   model::RotaryEmbedding rope(config);
   rope.to(device);
-  model::EmbeddingAndHeadWeights ends = model::load_embedding_and_head(*in.reader, config, in.linear_loader);
+  // The embedding and head stay as stored (zero-copy views): the run gathers embedding rows
+  // and writes both back; lm_head gets an fp32 copy only when a modifier compresses it.
+  model::EmbeddingAndHeadWeights ends =
+      model::load_embedding_and_head(*in.reader, config, in.linear_loader, /*keep_stored_dtype=*/true);
   const int first_layer = in.progress ? in.progress->first_layer() : 0;
   const int layers = static_cast<int>(config.num_hidden_layers);
   // lm_head is calibrated on the hidden states leaving the last layer.
@@ -220,7 +226,6 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
         prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
     // The layer's weights are owned copies now: drop its file pages from this process.
     in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
-    if (prefetcher && layer + 1 < layers) prefetcher->request(layer + 1);
     // The modifiers work on host tensors; the passes run on `device`.
     auto work = make_layer_work(layer, weights, in.comm);
     weights.to(device);
@@ -253,6 +258,9 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     report.compress_seconds = seconds_since(started);
     kill_if_requested(in.comm->rank(), layer);
 
+    // The next layer loads while this one propagates: after the solves, so that its weights
+    // never sit beside this layer's Hessians and solve buffers (the run's memory peak).
+    if (prefetcher && layer + 1 < layers) prefetcher->request(layer + 1);
     display.phase(layer, "propagate");
     started = Clock::now();
     if (forward && (layer + 1 < layers || head)) {

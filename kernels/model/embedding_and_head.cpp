@@ -24,12 +24,14 @@ at::Tensor embed_tokens(const EmbeddingAndHeadWeights& weights, const at::Tensor
                               " is outside the model's vocabulary [0, " + std::to_string(vocab) + ")");
     }
   }
-  return at::embedding(weights.embed_tokens, ids);  // [batch, seq, hidden]
+  const at::Tensor rows = at::embedding(weights.embed_tokens, ids);  // [batch, seq, hidden] as stored
+  return rows.scalar_type() == at::kFloat ? rows : rows.to(at::kFloat);
 }
 
 at::Tensor lm_head_logits(const ModelConfig& config, const EmbeddingAndHeadWeights& weights, const at::Tensor& hidden) {
   const at::Tensor normed = rms_norm(hidden, weights.final_norm, config.rms_norm_eps);  // [B, S, hidden]
-  return linear_forward({weights.lm_head, at::Tensor(), weights.lm_head_input_quantizer}, normed);  // [B, S, vocab]
+  const at::Tensor head = weights.lm_head.scalar_type() == at::kFloat ? weights.lm_head : weights.lm_head.to(at::kFloat);
+  return linear_forward({head, at::Tensor(), weights.lm_head_input_quantizer}, normed);  // [B, S, vocab]
 }
 
 }  // namespace dcomp::model

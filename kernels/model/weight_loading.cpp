@@ -42,14 +42,16 @@ void check_linear(const LinearWeights& linear, const std::string& module, int64_
 
 // Loads one checkpoint tensor as owned fp32; another stored dtype is an error in
 // the file's own terms (e.g. "F8_E4M3", "I32").
-at::Tensor read_fp32(const io::CheckpointReader& reader, const std::string& name, const at::Tensor& view) {
+// The tensor as an owned fp32 copy, or (as_stored) the validated view itself.
+at::Tensor read_fp32(const io::CheckpointReader& reader, const std::string& name, const at::Tensor& view,
+                     bool as_stored = false) {
   const io::DType stored = reader.info(name).dtype;
   const std::string file = reader.file_of(name).string();
   if (stored != io::DType::F32 && stored != io::DType::F16 && stored != io::DType::BF16) {
     throw ModelConfigError(file + ": tensor \"" + name + "\" is stored as " + io::dtype_name(stored) +
                            "; expected F32, F16 or BF16 (a compressed checkpoint needs its own weight loader)");
   }
-  return to_owned_fp32(view, name, file);
+  return as_stored ? view : to_owned_fp32(view, name, file);
 }
 
 // Reads "<name>" from a map of one layer's tensors, naming the checkpoint when absent.
@@ -159,12 +161,12 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
 }
 
 EmbeddingAndHeadWeights load_embedding_and_head(const io::CheckpointReader& reader, const ModelConfig& config,
-                                                const LinearLoader& linear_loader) {
+                                                const LinearLoader& linear_loader, bool keep_stored_dtype) {
   const auto load = [&](const std::string& name, at::IntArrayRef shape) {
     if (!reader.contains(name)) {
       throw ModelConfigError(reader.directory().string() + ": tensor \"" + name + "\" not found in the checkpoint");
     }
-    at::Tensor tensor = read_fp32(reader, name, reader.load(name));
+    at::Tensor tensor = read_fp32(reader, name, reader.load(name), keep_stored_dtype && shape.size() == 2);
     check_shape(tensor, shape, name, config);
     return tensor;
   };
