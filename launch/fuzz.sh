@@ -16,7 +16,7 @@ build_dir="${DCOMP_FUZZ_BUILD_DIR:-$repo_root/build-fuzz}"
 seconds="${DCOMP_FUZZ_SECONDS:-60}"
 parallel="${DCOMP_FUZZ_PARALLEL:-2}"
 jobs="${DCOMP_JOBS:-$(nproc)}"
-all_targets=(safetensors_header recipe tokenizer tokenizer_text model_config)
+all_targets=(safetensors_header recipe tokenizer tokenizer_text model_config gguf)
 targets=("$@")
 if ((${#targets[@]} == 0)); then targets=("${all_targets[@]}"); fi
 started=$SECONDS
