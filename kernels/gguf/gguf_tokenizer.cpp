@@ -169,9 +169,13 @@ HuggingFaceTokenizer tokenizer_from_gguf(const GgufFile& file) {
 
   std::unordered_map<std::string, int64_t> vocab_ids;
   for (size_t id = 0; id < tokens.size(); ++id) vocab_ids[tokens[id]] = static_cast<int64_t>(id);  // the last wins
+  // In id order, appended without a lookup (ordered_json's operator[] searches linearly:
+  // quadratic in a 128k vocabulary); the keys are unique since each token is taken once.
   Json vocab = Json::object();
+  auto& entries = vocab.get_ref<Json::object_t&>();
+  entries.reserve(vocab_ids.size());
   for (size_t id = 0; id < tokens.size(); ++id)
-    if (vocab_ids.at(tokens[id]) == static_cast<int64_t>(id)) vocab[tokens[id]] = id;
+    if (vocab_ids.at(tokens[id]) == static_cast<int64_t>(id)) entries.emplace_back(tokens[id], Json(id));
 
   Json added = Json::array();
   for (size_t id = 0; id < tokens.size(); ++id) {
