@@ -10,8 +10,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <random>
-#include <sstream>
 #include <system_error>
 
 
@@ -24,13 +22,6 @@
 namespace dcomp::ct {
 namespace fs = std::filesystem;
 namespace {
-
-std::string random_suffix() {
-  std::random_device device;
-  std::ostringstream text;
-  text << std::hex << device() << device();
-  return text.str().substr(0, 12);
-}
 
 nlohmann::json read_json_file(const fs::path& path) {
   std::ifstream stream(path);
@@ -157,7 +148,7 @@ CheckpointWriter::CheckpointWriter(fs::path output_dir, fs::path source_model_di
     return;
   }
   temporary_dir_ = output_dir_;
-  temporary_dir_ += ".tmp-" + random_suffix();
+  temporary_dir_ += ".tmp-" + io::random_name_suffix();
   if (!fs::create_directory(temporary_dir_, error) || error) {
     throw CheckpointWriteError(temporary_dir_.string() + ": cannot create the temporary folder" +
                                (error ? ": " + error.message() : std::string(" (it exists)")));
@@ -326,28 +317,15 @@ void CheckpointWriter::write_config(const nlohmann::json& quantization_config,
 }
 
 void CheckpointWriter::move_into_place() {
-  const fs::path parent = output_dir_.parent_path();
-  fs::path displaced;
-  if (fs::exists(output_dir_)) {
-    if (!options_.overwrite) {
-      throw CheckpointWriteError(output_dir_.string() + ": the output folder already exists (overwrite not requested)");
-    }
-    displaced = output_dir_;
-    displaced += ".old-" + random_suffix();
-    rename_path(output_dir_, displaced);
+  if (fs::exists(output_dir_) && !options_.overwrite) {
+    throw CheckpointWriteError(output_dir_.string() + ": the output folder already exists (overwrite not requested)");
   }
   try {
-    rename_path(temporary_dir_, output_dir_);
-  } catch (...) {
-    if (!displaced.empty()) std::rename(displaced.c_str(), output_dir_.c_str());
-    throw;
+    io::move_folder_into_place(temporary_dir_, output_dir_);
+  } catch (const std::runtime_error& error) {
+    throw CheckpointWriteError(error.what());
   }
   finished_ = true;
-  sync_path(parent, /*directory=*/true);
-  if (!displaced.empty()) {
-    std::error_code ignored;
-    fs::remove_all(displaced, ignored);
-  }
 }
 
 std::vector<ShardRecord> CheckpointWriter::finish_shards() {

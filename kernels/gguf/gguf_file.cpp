@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <set>
 
 #include "kernels/io/file_mapping.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -177,9 +178,12 @@ std::shared_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
       throw GgufError(path.string() + ": general.alignment " + std::to_string(alignment) + " is not a power of two");
   }
 
+  std::set<std::string> tensor_names;
   for (uint64_t i = 0; i < tensor_count; ++i) {
     GgufTensorInfo info;
     info.name = cursor.read_string("a tensor name");
+    if (!tensor_names.insert(info.name).second)
+      throw GgufError(path.string() + ": tensor '" + info.name + "' appears twice");
     const auto dims = cursor.read<uint32_t>("a tensor's dimension count");
     if (dims == 0 || dims > kMaxDims)
       throw GgufError(path.string() + ": tensor '" + info.name + "' has " + std::to_string(dims) +
@@ -235,10 +239,6 @@ std::shared_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
       throw GgufError(path.string() + ": tensors '" + previous.name + "' and '" + extents[i].second->name +
                       "' overlap");
   }
-  for (size_t i = 0; i < file->tensors_.size(); ++i)
-    for (size_t j = 0; j < i; ++j)
-      if (file->tensors_[i].name == file->tensors_[j].name)
-        throw GgufError(path.string() + ": tensor '" + file->tensors_[i].name + "' appears twice");
   return file;
 }
 

@@ -5,17 +5,14 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include "kernels/tokenizer/split_pattern.hpp"
+
 namespace dcomp::gguf {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
 constexpr int64_t kTokenUnknown = 2, kTokenControl = 3, kTokenUserDefined = 4;
-constexpr const char* kGpt2Regex = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
-constexpr const char* kLlama3Regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-constexpr const char* kQwen2Regex =
-    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 
 bool optional_flag(const GgufFile& file, const std::string& key, bool fallback) {
   return file.has(key) ? file.boolean(key) : fallback;
@@ -85,8 +82,12 @@ Json byte_level(bool add_prefix_space, bool trim_offsets, bool use_regex) {
           {"use_regex", use_regex}};
 }
 
-Json regex_split(const char* regex) {
-  return {{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}};
+// A Split on one of the regexes dcomp's tokenizer matches (the text it recognises).
+Json regex_split(const tok::SplitPattern& pattern) {
+  return {{"type", "Split"},
+          {"pattern", {{"Regex", std::string(pattern.regex())}}},
+          {"behavior", "Isolated"},
+          {"invert", false}};
 }
 
 // The byte-level pre-tokenizer for tokenizer.ggml.pre, and whether merges are ignored
@@ -100,10 +101,10 @@ std::pair<Json, bool> byte_level_pre_tokenizer(const GgufFile& file) {
               Json::array({{{"type", "Digits"}, {"individual_digits", true}}, byte_level(false, true, true)})}},
             false};
   if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3")
-    return {{{"type", "Sequence"}, {"pretokenizers", Json::array({regex_split(kLlama3Regex), byte_level(false, true, false)})}},
+    return {{{"type", "Sequence"}, {"pretokenizers", Json::array({regex_split(tok::SplitPattern::llama3()), byte_level(false, true, false)})}},
             true};
   if (pre == "qwen2")
-    return {{{"type", "Sequence"}, {"pretokenizers", Json::array({regex_split(kQwen2Regex), byte_level(false, false, false)})}},
+    return {{{"type", "Sequence"}, {"pretokenizers", Json::array({regex_split(tok::SplitPattern::qwen2()), byte_level(false, false, false)})}},
             false};
   throw file.error("tokenizer.ggml.pre '" + pre +
                    "' is a pre-tokenizer dcomp cannot convert (known: default, gpt2, smollm, llama-bpe, qwen2)");

@@ -2,7 +2,6 @@
 // transformers/integrations/ggml.py and modeling_gguf_pytorch_utils.py (reverse_permute_weights)
 #include "kernels/gguf/llama_gguf_conversion.hpp"
 
-#include <fstream>
 #include <optional>
 #include <regex>
 
@@ -13,6 +12,7 @@
 #include "kernels/gguf/gguf_tokenizer.hpp"
 #include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
+#include "kernels/io/shape_text.hpp"
 
 namespace dcomp::gguf {
 namespace {
@@ -32,12 +32,6 @@ struct PlannedTensor {
   std::vector<int64_t> shape;
   RowOrder order = RowOrder::kAsStored;
 };
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string text = "[";
-  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
 
 int64_t positive(const GgufFile& file, const std::string& key) {
   const uint64_t value = file.unsigned_integer(key);
@@ -113,7 +107,7 @@ std::vector<PlannedTensor> plan_tensors(const GgufFile& file, LlamaShape& shape)
   const auto* embedding = file.find_tensor("token_embd.weight");
   if (!embedding) throw file.error("tensor 'token_embd.weight' is missing");
   if (embedding->shape.size() != 2 || embedding->shape[1] != shape.hidden)
-    throw file.error("tensor 'token_embd.weight' has shape " + shape_text(embedding->shape) + ", expected [vocab, " +
+    throw file.error("tensor 'token_embd.weight' has shape " + io::shape_text(embedding->shape) + ", expected [vocab, " +
                      std::to_string(shape.hidden) + "]");
   shape.vocab = embedding->shape[0];
   std::vector<PlannedTensor> planned;
@@ -125,8 +119,8 @@ std::vector<PlannedTensor> plan_tensors(const GgufFile& file, LlamaShape& shape)
     auto tensor = plan_tensor(info, shape);
     if (!tensor) throw file.error("tensor '" + info.name + "' is not part of a Llama model");
     if (info.shape != tensor->shape)
-      throw file.error("tensor '" + info.name + "' has shape " + shape_text(info.shape) + ", expected " +
-                       shape_text(tensor->shape));
+      throw file.error("tensor '" + info.name + "' has shape " + io::shape_text(info.shape) + ", expected " +
+                       io::shape_text(tensor->shape));
     if (!ggml_type_is_convertible(info.type))
       throw file.error("tensor '" + info.name + "' is " + ggml_type_name(info.type) +
                        ", which dcomp cannot dequantize (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)");
@@ -186,11 +180,7 @@ Json model_config(const GgufFile& file, const LlamaShape& s, bool tied, at::Scal
 }
 
 void write_json(const std::filesystem::path& path, const Json& value) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << value.dump(2) << "\n";
-  out.close();
-  if (!out) throw std::runtime_error(path.string() + ": cannot write");
-  io::sync_path(path, false);
+  io::replace_file_durably(path, value.dump(2) + "\n");
 }
 
 }  // namespace

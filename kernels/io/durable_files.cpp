@@ -4,6 +4,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <random>
+#include <sstream>
 #include <stdexcept>
 
 #include <fcntl.h>
@@ -51,6 +53,42 @@ void replace_file_durably(const std::filesystem::path& path, const std::string& 
                              std::strerror(error));
   }
   sync_path(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(), /*directory=*/true);
+}
+
+std::string random_name_suffix() {
+  std::random_device device;
+  std::ostringstream text;
+  text << std::hex << device() << device();
+  return text.str().substr(0, 12);
+}
+
+namespace {
+
+void rename_or_throw(const std::filesystem::path& from, const std::filesystem::path& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    throw std::runtime_error("cannot rename " + from.string() + " to " + to.string() + ": " + std::strerror(errno));
+  }
+}
+
+}  // namespace
+
+void move_folder_into_place(const std::filesystem::path& temporary, const std::filesystem::path& output) {
+  std::filesystem::path displaced;
+  std::error_code error;
+  if (std::filesystem::exists(output, error)) {
+    displaced = output;
+    displaced += ".old-" + random_name_suffix();
+    rename_or_throw(output, displaced);
+  }
+  try {
+    rename_or_throw(temporary, output);
+  } catch (...) {
+    if (!displaced.empty()) std::rename(displaced.c_str(), output.c_str());
+    throw;
+  }
+  const std::filesystem::path parent = output.parent_path();
+  sync_path(parent.empty() ? std::filesystem::path(".") : parent, /*directory=*/true);
+  if (!displaced.empty()) std::filesystem::remove_all(displaced, error);
 }
 
 }  // namespace dcomp::io

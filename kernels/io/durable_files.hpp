@@ -18,4 +18,13 @@ void sync_path(const std::filesystem::path& path, bool directory);
 /// syncs the folder. Throws std::runtime_error naming the path (ENOSPC included).
 void replace_file_durably(const std::filesystem::path& path, const std::string& contents);
 
+/// 12 random hex digits, for the names of temporary and displaced folders.
+std::string random_name_suffix();
+
+/// Renames the complete folder `temporary` onto `output`. An existing `output` is first
+/// renamed aside to `<output>.old-<random>` (and put back if the final rename fails), then
+/// removed once the new folder is in place; the parent folder is synced. Throws
+/// std::runtime_error naming the paths.
+void move_folder_into_place(const std::filesystem::path& temporary, const std::filesystem::path& output);
+
 }  // namespace dcomp::io

@@ -30,8 +30,7 @@ at::Tensor embed_tokens(const EmbeddingAndHeadWeights& weights, const at::Tensor
 
 at::Tensor lm_head_logits(const ModelConfig& config, const EmbeddingAndHeadWeights& weights, const at::Tensor& hidden) {
   const at::Tensor normed = rms_norm(hidden, weights.final_norm, config.rms_norm_eps);  // [B, S, hidden]
-  const at::Tensor head = weights.lm_head.scalar_type() == at::kFloat ? weights.lm_head : weights.lm_head.to(at::kFloat);
-  return linear_forward({head, at::Tensor(), weights.lm_head_input_quantizer}, normed);  // [B, S, vocab]
+  return linear_forward({weights.lm_head, at::Tensor(), weights.lm_head_input_quantizer}, normed);  // [B, S, vocab]
 }
 
 }  // namespace dcomp::model

@@ -28,7 +28,8 @@ struct EmbeddingAndHeadWeights {
 /// [0, vocab) is an std::out_of_range naming it.
 at::Tensor embed_tokens(const EmbeddingAndHeadWeights& weights, const at::Tensor& token_ids);
 
-/// hidden [batch, seq, hidden] fp32 → logits [batch, seq, vocab] fp32 (final norm, then LM head).
+/// hidden [batch, seq, hidden] fp32 → logits [batch, seq, vocab] fp32 (final norm, then LM head);
+/// the head must be fp32 (load_embedding_and_head without keep_stored_dtype).
 at::Tensor lm_head_logits(const ModelConfig& config, const EmbeddingAndHeadWeights& weights, const at::Tensor& hidden);
 
 }  // namespace dcomp::model

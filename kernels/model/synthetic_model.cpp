@@ -84,7 +84,7 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
   const int64_t head_dim = o.hidden_size / o.num_attention_heads;
   auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
   const at::ScalarType stored = o.dtype == "bfloat16" ? at::kBFloat16 : at::kFloat;
-  const int64_t element_bytes = stored == at::kBFloat16 ? 2 : 4;
+  const int64_t element_bytes = static_cast<int64_t>(at::elementSize(stored));
   const int64_t attention = o.num_attention_heads * head_dim, kv = o.num_key_value_heads * head_dim;
   const int64_t layer_elements = 2 * o.hidden_size + 2 * o.hidden_size * attention + 2 * o.hidden_size * kv +
                                  3 * o.hidden_size * o.intermediate_size;

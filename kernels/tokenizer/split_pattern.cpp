@@ -151,6 +151,11 @@ SplitPattern SplitPattern::gpt2() { return SplitPattern(Family::kGpt2, 0, "gpt2"
 SplitPattern SplitPattern::llama3() { return SplitPattern(Family::kLlama3, 3, "llama3"); }
 SplitPattern SplitPattern::qwen2() { return SplitPattern(Family::kLlama3, 1, "qwen2"); }
 
+std::string_view SplitPattern::regex() const {
+  if (family_ == Family::kGpt2) return kGpt2Regex;
+  return max_digits_ == 3 ? kLlama3Regex : kQwen2Regex;
+}
+
 std::optional<SplitPattern> SplitPattern::recognise(std::string_view regex) {
   if (regex == kGpt2Regex) return gpt2();
   if (regex == kLlama3Regex) return llama3();

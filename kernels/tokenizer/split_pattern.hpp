@@ -35,6 +35,8 @@ class SplitPattern {
 
   /// "gpt2", "llama3" or "qwen2".
   const std::string& name() const { return name_; }
+  /// The regex text this pattern matches, as tokenizer.json stores it (recognise's input).
+  std::string_view regex() const;
 
  private:
   enum class Family { kGpt2, kLlama3 };

@@ -8,8 +8,6 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <random>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -32,13 +30,6 @@ struct ConvertGgufOptions {
   bool overwrite = false;
 };
 
-std::string random_text() {
-  std::random_device device;
-  std::ostringstream text;
-  text << std::hex << device() << device();
-  return text.str().substr(0, 12);
-}
-
 at::ScalarType scalar_type(const std::string& name) {
   if (name == "bfloat16") return at::kBFloat16;
   if (name == "float16") return at::kHalf;
@@ -50,11 +41,10 @@ void run_convert_gguf(const ConvertGgufOptions& options) {
   model::set_default_compute_threads();
   const auto file = gguf::GgufFile::open(options.input);  // header and tensor table validated before any output
   const fs::path output = fs::absolute(options.output).lexically_normal();
-  const auto existing =
-      ct::check_output_folder(output, {{"the GGUF file", fs::path(options.input), /*is_folder=*/false}}, options.overwrite);
+  ct::check_output_folder(output, {{"the GGUF file", fs::path(options.input), /*is_folder=*/false}}, options.overwrite);
 
   fs::path temporary = output;
-  temporary += ".tmp-" + random_text();
+  temporary += ".tmp-" + io::random_name_suffix();
   fs::create_directories(temporary);
   try {
     gguf::GgufConversionOptions conversion;
@@ -74,16 +64,7 @@ void run_convert_gguf(const ConvertGgufOptions& options) {
                           {"shards", summary.shards},
                           {"seconds", seconds}};
     io::replace_file_durably(temporary / "dcomp_report.json", report.dump(2) + "\n");
-
-    fs::path displaced;
-    if (existing != ct::ExistingOutput::Absent) {
-      displaced = output;
-      displaced += ".old-" + random_text();
-      fs::rename(output, displaced);
-    }
-    fs::rename(temporary, output);
-    io::sync_path(output.parent_path(), true);
-    if (!displaced.empty()) fs::remove_all(displaced);
+    io::move_folder_into_place(temporary, output);  // an earlier conversion --overwrite accepted is replaced
 
     std::string types;
     for (const auto& [type, count] : summary.source_types) types += (types.empty() ? "" : ", ") + std::to_string(count) + " " + type;
