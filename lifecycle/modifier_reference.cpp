@@ -18,7 +18,7 @@ std::string describe_args(const quant::QuantizationArgs& args) {
   std::ostringstream out;
   out << (args.type == quant::QuantType::Float ? "fp" : "int") << args.num_bits << " "
       << quant::to_string(args.resolved_strategy());
-  if (args.resolved_strategy() == quant::Strategy::Group && args.group_size) out << " " << *args.group_size;
+  if (quant::is_grouped(args.resolved_strategy()) && args.group_size) out << " " << *args.group_size;
   if (args.block_structure) out << " " << (*args.block_structure)[0] << "x" << (*args.block_structure)[1];
   out << (args.symmetric ? " symmetric" : " asymmetric");
   if (args.dynamic) out << " dynamic";

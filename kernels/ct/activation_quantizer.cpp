@@ -9,8 +9,29 @@ namespace dcomp::ct {
 
 std::function<at::Tensor(const at::Tensor&)> make_input_quantizer(const quant::QuantizationArgs& args,
                                                                   at::Tensor static_scale,
-                                                                  at::Tensor static_zero_point) {
+                                                                  at::Tensor static_zero_point,
+                                                                  at::Tensor global_scale) {
   const quant::Strategy strategy = args.resolved_strategy();
+  if (args.local_dynamic) {
+    // NVFP4: an FP8 scale per token and group of 16 channels, times the calibrated global scale.
+    if (!global_scale.defined() || global_scale.numel() != 1) {
+      throw quant::QuantConfigError("input activations: locally dynamic (NVFP4) quantization needs the stored "
+                                    "input_global_scale");
+    }
+    const at::Tensor global = global_scale.to(at::kFloat).reshape({1}).clone();
+    return [args, global](const at::Tensor& x) {
+      const at::Tensor flat = x.reshape({-1, x.size(-1)}).to(at::kFloat).contiguous();  // [tokens, in]
+      const int64_t group_size = *args.group_size;
+      if (flat.size(1) % group_size != 0) {
+        throw quant::QuantConfigError("input activations: group_size " + std::to_string(group_size) +
+                                      " does not divide the input's " + std::to_string(flat.size(1)) + " channels");
+      }
+      const at::Tensor groups = flat.reshape({flat.size(0), -1, group_size});  // [tokens, in/16, 16]
+      const at::Tensor lo = std::get<0>(groups.min(2));                       // [tokens, in/16]
+      const at::Tensor hi = std::get<0>(groups.max(2));
+      return quant::fake_quantize(flat, quant::compute_qparams(lo, hi, args, global), args).reshape(x.sizes());
+    };
+  }
   const bool grouped = strategy == quant::Strategy::Group && args.dynamic && args.group_size && *args.group_size > 0;
   if (strategy != quant::Strategy::Token && strategy != quant::Strategy::Tensor && !grouped) {
     throw quant::QuantConfigError("input activations: strategy " + quant::to_string(strategy) +

@@ -24,7 +24,7 @@ const std::vector<std::string>& module_suffixes() {
   static const std::vector<std::string> suffixes{
       ".weight",      ".bias",         ".weight_packed", ".weight_scale", ".weight_zero_point", ".weight_shape",
       ".weight_g_idx", ".input_scale", ".input_zero_point", ".bitmask",   ".compressed",        ".shape",
-      ".row_offsets", ".k_scale",      ".v_scale"};
+      ".row_offsets", ".k_scale",      ".v_scale",       ".weight_global_scale", ".input_global_scale"};
   return suffixes;
 }
 

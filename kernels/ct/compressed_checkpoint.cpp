@@ -53,7 +53,8 @@ model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module
   if (!is_supported_format(format) && format != format::kSparse24Bitmask) {
     throw DecodingError((directory_ / "config.json").string() + ": Linear \"" + module_name + "\" is stored as \"" +
                         format + "\", which is not supported (supported: dense, pack-quantized, int-quantized, "
-                        "float-quantized, naive-quantized, and the legacy sparse-24-bitmask)");
+                        "float-quantized, naive-quantized, nvfp4-pack-quantized, mxfp4-pack-quantized, and the "
+                        "legacy sparse-24-bitmask)");
   }
   const auto* group = config_.group_for(module_name);
   const quant::QuantizationArgs* weight_args = group && group->second.weights ? &*group->second.weights : nullptr;
@@ -62,8 +63,15 @@ model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module
   weights.weight = decode_linear_weight(reader_, module_name, weight_args);
   if (group && group->second.input_activations) {
     const auto& input_args = *group->second.input_activations;
-    at::Tensor input_scale, input_zero_point;
-    if (!input_args.dynamic) {
+    at::Tensor input_scale, input_zero_point, input_global_scale;
+    if (input_args.local_dynamic) {
+      const std::string global_name = module_name + ".input_global_scale";
+      if (!reader_.contains(global_name)) {
+        throw DecodingError(reader_.directory().string() + ": Linear \"" + module_name +
+                            "\" declares NVFP4 input activations but has no " + global_name);
+      }
+      input_global_scale = reader_.load(global_name).to(at::kFloat);
+    } else if (!input_args.dynamic) {
       const std::string scale_name = module_name + ".input_scale";
       if (!reader_.contains(scale_name)) {
         throw DecodingError(reader_.directory().string() + ": Linear \"" + module_name +
@@ -74,7 +82,7 @@ model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module
         input_zero_point = reader_.load(module_name + ".input_zero_point");
       }
     }
-    weights.input_quantizer = make_input_quantizer(input_args, input_scale, input_zero_point);
+    weights.input_quantizer = make_input_quantizer(input_args, input_scale, input_zero_point, input_global_scale);
   }
   const std::string bias_name = module_name + ".bias";
   if (reader_.contains(bias_name)) {

@@ -7,6 +7,8 @@ namespace dcomp::ct {
 std::string infer_module_format(const std::optional<quant::QuantizationArgs>& weights,
                                 const std::optional<quant::QuantizationArgs>& input_activations) {
   if (!weights) return format::kDense;
+  if (weights->is_fp4() && weights->group_size == 32) return format::kMxfp4PackQuantized;
+  if (weights->is_fp4() && weights->group_size == 16) return format::kNvfp4PackQuantized;
   const bool int_weights = weights->type == quant::QuantType::Int;
   if (int_weights && input_activations) return format::kIntQuantized;
   // (pack-quantized also excludes FP8 inputs, but any input quantization matched above.)
@@ -30,7 +32,8 @@ std::string model_format(const std::set<std::string>& module_formats) {
 
 bool is_supported_format(const std::string& name) {
   return name == format::kDense || name == format::kPackQuantized || name == format::kIntQuantized ||
-         name == format::kFloatQuantized || name == format::kNaiveQuantized;
+         name == format::kFloatQuantized || name == format::kNaiveQuantized || name == format::kNvfp4PackQuantized ||
+         name == format::kMxfp4PackQuantized;
 }
 
 }  // namespace dcomp::ct

@@ -19,12 +19,16 @@ inline constexpr const char* kPackQuantized = "pack-quantized";
 inline constexpr const char* kIntQuantized = "int-quantized";
 inline constexpr const char* kFloatQuantized = "float-quantized";
 inline constexpr const char* kNaiveQuantized = "naive-quantized";
+inline constexpr const char* kNvfp4PackQuantized = "nvfp4-pack-quantized";
+inline constexpr const char* kMxfp4PackQuantized = "mxfp4-pack-quantized";
 inline constexpr const char* kMixedPrecision = "mixed-precision";
 inline constexpr const char* kSparse24Bitmask = "sparse-24-bitmask";  // legacy sparsity format
 }  // namespace format
 
 /// The format compressed-tensors infers for a Linear with these arguments; the first rule that holds wins:
 ///   no weight quantization                                   → "dense"
+///   FP4 weights in groups of 32 (MXFP4)                       → "mxfp4-pack-quantized"
+///   FP4 weights in groups of 16 (NVFP4)                       → "nvfp4-pack-quantized"
 ///   INT weights and input activations quantized (W8A8, W4A8)  → "int-quantized"
 ///   INT weights of 1..8 bits, weight-only (W4A16, W8A16)      → "pack-quantized"
 ///   FP8 weights and input activations quantized (FP8, ...)    → "float-quantized"
@@ -40,7 +44,8 @@ std::string module_format(const quant::QuantizationScheme& scheme);
 /// one, "mixed-precision" otherwise.
 std::string model_format(const std::set<std::string>& module_formats);
 
-/// True for the formats this engine writes and reads (dense, pack-, int-, float-, naive-quantized).
+/// True for the formats this engine writes and reads (dense, pack-, int-, float-, naive-quantized,
+/// nvfp4-pack-quantized, mxfp4-pack-quantized).
 bool is_supported_format(const std::string& name);
 
 }  // namespace dcomp::ct

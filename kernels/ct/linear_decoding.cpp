@@ -6,8 +6,10 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <sstream>
 
+#include "kernels/quant/fp4_e2m1.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/ct/linear_encoding.hpp"
 #include "kernels/ct/sparse_24_bitmask.hpp"
@@ -97,7 +99,8 @@ at::Tensor expand_to_weight(const at::Tensor& per_group, const at::Tensor& g_idx
   switch (args.resolved_strategy()) {
     case quant::Strategy::Tensor: return per_group.reshape({1, 1});
     case quant::Strategy::Channel: return per_group.reshape({out_features, 1});
-    case quant::Strategy::Group: {
+    case quant::Strategy::Group:
+    case quant::Strategy::TensorGroup: {
       const at::Tensor columns = g_idx.defined()
                                      ? g_idx.to(at::kLong)
                                      : at::arange(in_features, at::kLong).div(*args.group_size, "floor");
@@ -113,6 +116,46 @@ at::Tensor expand_to_weight(const at::Tensor& per_group, const at::Tensor& g_idx
     case quant::Strategy::Token: break;
   }
   throw DecodingError("weights cannot use the token strategy");
+}
+
+// The effective group scales of an FP4 weight: FP8 values divided by the global scale
+// (NVFP4), or 2^(e − 127) of uint8 exponents (MXFP4), fp32 [out, groups].
+at::Tensor fp4_effective_scale(const ModuleTensors& tensors, const quant::QuantizationArgs& args) {
+  const io::DType dtype = tensors.dtype("weight_scale");
+  const at::Tensor stored = tensors.load("weight_scale");
+  if (args.scale_dtype == quant::ScaleDType::Fp8E4m3) {
+    if (dtype != io::DType::F8_E4M3) {
+      tensors.fail_at("weight_scale", "NVFP4 group scales are F8_E4M3, got " + io::dtype_name(dtype));
+    }
+    if (!tensors.has("weight_global_scale")) tensors.fail("NVFP4 weights need weight_global_scale, which is missing");
+    const at::Tensor global = tensors.load("weight_global_scale");
+    if (global.numel() != 1 || !is_floating(tensors.dtype("weight_global_scale"))) {
+      tensors.fail_at("weight_global_scale", "expected one floating value, got shape " + shape_text(global.sizes()));
+    }
+    const float value = global.to(at::kFloat).reshape({1}).item<float>();
+    if (!(std::isfinite(value) && value > 0.0f)) {
+      tensors.fail_at("weight_global_scale", "must be finite and positive, got " + std::to_string(value));
+    }
+    return quant::decode_fp8_e4m3(stored) / value;
+  }
+  if (dtype != io::DType::U8) tensors.fail_at("weight_scale", "MXFP4 scales are uint8 exponents, got " + io::dtype_name(dtype));
+  return at::pow(2.0, stored.to(at::kInt).sub(127).to(at::kFloat)).to(at::kFloat);
+}
+
+// nvfp4- / mxfp4-pack-quantized: uint8 [out, in/2] holding two E2M1 codes per byte.
+at::Tensor decode_fp4_packed(const ModuleTensors& tensors, const quant::QuantizationArgs& args) {
+  if (!args.is_fp4()) {
+    tensors.fail_at("weight_packed", "holds FP4 codes (uint8) but the config quantizes this weight to " +
+                                         std::to_string(args.num_bits) + "-bit " + quant::to_string(args.type));
+  }
+  const at::Tensor packed = tensors.load("weight_packed");
+  if (packed.dim() != 2) tensors.fail_at("weight_packed", "expected [out, in/2], got " + shape_text(packed.sizes()));
+  const at::Tensor values = quant::decode_fp4_e2m1(quant::unpack_fp4_codes(packed));  // [out, in] fp32
+  try {
+    return dequantize_weight(values, fp4_effective_scale(tensors, args), {}, {}, args);
+  } catch (const DecodingError& error) {
+    tensors.fail_at("weight_packed", error.what());
+  }
 }
 
 }  // namespace
@@ -171,6 +214,9 @@ at::Tensor decode_linear_weight(const io::CheckpointReader& reader, const std::s
     }
   };
 
+  if (tensors.has("weight_packed") && tensors.dtype("weight_packed") == io::DType::U8) {
+    return decode_fp4_packed(tensors, require_args("weight_packed"));
+  }
   if (tensors.has("weight_packed")) {
     const quant::QuantizationArgs& args = require_args("weight_packed");
     if (args.type != quant::QuantType::Int || tensors.dtype("weight_packed") != io::DType::I32) {

@@ -1,6 +1,7 @@
 // The dequantized fp32 weight of one Linear stored in a compressed-tensors checkpoint,
 // from whichever layout holds it (see linear_encoding.hpp for the tensor names):
-// pack-quantized (with or without zero point and g_idx), int-/naive-quantized int8,
+// pack-quantized (with or without zero point and g_idx), nvfp4- and mxfp4-pack-quantized
+// (E2M1 codes times FP8 scales over the global scale, or times 2^(e − 127)), int-/naive-quantized int8,
 // float-/naive-quantized FP8 E4M3, dense, and the legacy sparse-24-bitmask (alone or
 // holding quantized codes).
 //

@@ -6,11 +6,14 @@
 
 #include <ATen/ATen.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "kernels/ct/compression_format.hpp"
 #include "kernels/ct/sparse_24_bitmask.hpp"
 #include "kernels/io/shape_text.hpp"
+#include "kernels/quant/fp4_e2m1.hpp"
+#include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/quant/packing.hpp"
 
 namespace dcomp::ct {
@@ -63,6 +66,8 @@ class Encoder {
       fail(error.what());
     }
     if (args.dynamic) fail("weights cannot be quantized dynamically");
+    const bool fp4_format = format_ == format::kNvfp4PackQuantized || format_ == format::kMxfp4PackQuantized;
+    if (fp4_format || args.is_fp4()) return fp4_packed(args, fp4_format);
     const bool is_int = args.type == quant::QuantType::Int;
     if ((format_ == format::kPackQuantized || format_ == format::kIntQuantized) && !is_int) {
       fail("the format stores integer weights, but the weights are FP8");
@@ -114,6 +119,69 @@ class Encoder {
   }
 
  private:
+  // nvfp4- / mxfp4-pack-quantized: weight_packed uint8 [out, in/2] (two E2M1 codes a byte),
+  // weight_scale F8_E4M3 (NVFP4) or uint8 E8M0 exponents (MXFP4) [out, in/group_size],
+  // weight_global_scale F32 [1] (NVFP4).
+  std::vector<io::NamedTensor> fp4_packed(const quant::QuantizationArgs& args, bool fp4_format) {
+    if (!fp4_format) fail("FP4 weights are stored as nvfp4-pack-quantized or mxfp4-pack-quantized");
+    if (!args.is_fp4()) fail("the format stores FP4 weights, but the weights are " + std::to_string(args.num_bits) +
+                             "-bit " + quant::to_string(args.type));
+    const bool nvfp4 = format_ == format::kNvfp4PackQuantized;
+    if (nvfp4 != (args.resolved_strategy() == quant::Strategy::TensorGroup)) {
+      fail(nvfp4 ? "nvfp4-pack-quantized needs the tensor_group strategy (groups of 16 and a global scale)"
+                 : "mxfp4-pack-quantized needs the group strategy with groups of 32");
+    }
+    const at::Tensor& codes = weight_.codes;
+    if (!codes.defined() || codes.dim() != 2 || codes.scalar_type() != at::kByte) {
+      fail("FP4 codes must be a 2-D uint8 [out, in] tensor of E2M1 codes");
+    }
+    out_ = codes.size(0);
+    in_ = codes.size(1);
+    if (in_ % 2 != 0) fail("FP4 packing needs an even number of input columns, got " + std::to_string(in_));
+    const at::Tensor scale = checked_scale(args, at::kFloat);  // FP8 / power-of-two values, kept exact
+    if (weight_.zero_point.defined() && weight_.zero_point.numel() > 0 && weight_.zero_point.ne(0).any().item<bool>()) {
+      fail("FP4 quantization is symmetric, but a non-zero zero point is given");
+    }
+    try {
+      add("weight_packed", quant::pack_fp4_codes(codes.to(at::kCPU)));
+    } catch (const std::invalid_argument& error) {
+      fail(error.what());
+    }
+    if (nvfp4) {
+      const at::Tensor stored = quant::encode_fp8_e4m3(scale);
+      if (!at::equal(quant::decode_fp8_e4m3(stored), scale)) fail("NVFP4 group scales must be FP8 E4M3 values");
+      tensors_.push_back({module_ + ".weight_scale", stored, io::DType::F8_E4M3});
+      const at::Tensor& global = weight_.global_scale;
+      if (!global.defined() || global.numel() != 1 || !at::isFloatingType(global.scalar_type())) {
+        fail("NVFP4 weights need weight_global_scale, one floating value");
+      }
+      add("weight_global_scale", global.reshape({1}).to(at::kFloat));
+    } else {
+      add("weight_scale", mx_exponents(scale));
+      if (weight_.global_scale.defined()) fail("MXFP4 weights have no global scale");
+    }
+    add_input_quantization();
+    return std::move(tensors_);
+  }
+
+  // Power-of-two scales → their E8M0 exponents 127 + log2(scale) (uint8).
+  at::Tensor mx_exponents(const at::Tensor& scale) const {
+    const at::Tensor values = scale.contiguous();
+    at::Tensor exponents = at::empty(values.sizes(), at::kByte);
+    const float* in = values.data_ptr<float>();
+    uint8_t* out = exponents.data_ptr<uint8_t>();
+    for (int64_t i = 0; i < values.numel(); ++i) {
+      int exponent = 0;
+      const float mantissa = std::frexp(in[i], &exponent);  // in = mantissa · 2^exponent, mantissa in [0.5, 1)
+      const int biased = exponent - 1 + 127;
+      if (mantissa != 0.5f || biased < 0 || biased > 255) {
+        fail("MXFP4 scale " + std::to_string(in[i]) + " is not a power of two in E8M0's range");
+      }
+      out[i] = static_cast<uint8_t>(biased);
+    }
+    return exponents;
+  }
+
   void add(const std::string& suffix, const at::Tensor& tensor) {
     tensors_.push_back({module_ + "." + suffix, tensor.to(at::kCPU).contiguous(), std::nullopt});
   }
@@ -128,7 +196,9 @@ class Encoder {
     }
   }
 
-  at::Tensor checked_scale(const quant::QuantizationArgs& args) const {
+  at::Tensor checked_scale(const quant::QuantizationArgs& args) const { return checked_scale(args, model_dtype_); }
+
+  at::Tensor checked_scale(const quant::QuantizationArgs& args, at::ScalarType dtype) const {
     const at::Tensor& scale = weight_.scale;
     if (!scale.defined() || !at::isFloatingType(scale.scalar_type())) fail("scale must be a floating tensor");
     const std::vector<int64_t> expected = expected_scale_shape(args, out_, in_);
@@ -138,7 +208,7 @@ class Encoder {
       fail("scale has shape " + shape_text(scale.sizes()) + " but " + quant::to_string(args.resolved_strategy()) +
            " quantization of a " + shape_text({out_, in_}) + " weight needs " + shape_text(expected));
     }
-    return shaped.to(at::kCPU).to(model_dtype_).contiguous();
+    return shaped.to(at::kCPU).to(dtype).contiguous();
   }
 
   at::Tensor checked_zero_point(const quant::QuantizationArgs& args, const at::Tensor& scale) const {
@@ -184,6 +254,14 @@ class Encoder {
   }
 
   void add_input_quantization() {
+    if (weight_.input_args && weight_.input_args->local_dynamic) {
+      const at::Tensor& global = weight_.input_global_scale;
+      if (!global.defined() || global.numel() != 1 || !at::isFloatingType(global.scalar_type())) {
+        fail("locally dynamic (NVFP4) input activations need input_global_scale, one floating value");
+      }
+      add("input_global_scale", global.reshape({1}).to(at::kFloat));
+      return;
+    }
     if (!weight_.input_args || weight_.input_args->dynamic) return;
     const quant::QuantizationArgs& args = *weight_.input_args;
     const at::Tensor& scale = weight_.input_scale;
@@ -217,7 +295,8 @@ std::vector<int64_t> expected_scale_shape(const quant::QuantizationArgs& args, i
   switch (args.resolved_strategy()) {
     case quant::Strategy::Tensor: return {1};
     case quant::Strategy::Channel: return {out_features, 1};
-    case quant::Strategy::Group: return {out_features, ceil_div(in_features, *args.group_size)};
+    case quant::Strategy::Group:
+    case quant::Strategy::TensorGroup: return {out_features, ceil_div(in_features, *args.group_size)};
     case quant::Strategy::Block: {
       const auto& block = *args.block_structure;
       return {ceil_div(out_features, block[0]), ceil_div(in_features, block[1])};
@@ -237,7 +316,7 @@ std::vector<io::NamedTensor> encode_compressed_linear(const std::string& module_
   if (!is_supported_format(format)) {
     throw EncodingError("compressed Linear \"" + module_name + "\": format \"" + format +
                         "\" cannot be written (supported: dense, pack-quantized, int-quantized, float-quantized, "
-                        "naive-quantized)");
+                        "naive-quantized, nvfp4-pack-quantized, mxfp4-pack-quantized)");
   }
   Encoder encoder(module_name, weight, format, model_dtype);
   return format == format::kDense ? encoder.dense(legacy_sparse_24_bitmask) : encoder.quantized();

@@ -59,7 +59,7 @@ at::Tensor per_row_table(const at::Tensor& values, const QParamLayout& layout, i
 }  // namespace
 
 GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantizationArgs& args,
-                         const GptqOptions& options) {
+                         const GptqOptions& options, const at::Tensor& global_scale) {
   check_inputs(weight, hessian, options);
   const at::Tensor original = weight.contiguous();  // [out, in] fp32
   if (!all_finite(original.data_ptr<float>(), original.numel())) {
@@ -93,7 +93,7 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   // Steps 4–6: scales fixed before the loop, from the original weight, or from the
   // permuted weight for actorder Group so that its groups are contiguous in that order.
   GptqResult result;
-  result.qparams = observe_weight(actorder == ActOrder::Group ? w : original, args);
+  result.qparams = observe_weight(actorder == ActOrder::Group ? w : original, args, {}, global_scale);
   const QParamLayout layout = make_qparam_layout(rows, columns, args);
   std::vector<int64_t> position_scale_column(static_cast<size_t>(columns));
   for (int64_t p = 0; p < columns; ++p) {
@@ -102,7 +102,7 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
     position_scale_column[static_cast<size_t>(p)] = layout.column_to_scale_column[static_cast<size_t>(column)];
   }
   const int64_t padded_rows = (rows + kGptqRowTile - 1) / kGptqRowTile * kGptqRowTile;
-  const at::Tensor scale_table = per_row_table(result.qparams.scale, layout, padded_rows, 1.0f);
+  const at::Tensor scale_table = per_row_table(result.qparams.effective_scale(), layout, padded_rows, 1.0f);
   const at::Tensor zero_point_table = per_row_table(result.qparams.zero_point, layout, padded_rows, 0.0f);
 
   // Steps 7–8: inputs that never fired carry no information (their diagonal entry
@@ -139,6 +139,14 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
     permute_columns_in_place(static_cast<uint8_t*>(codes.data_ptr()), inverse, rows, columns);
     permute_columns_in_place(w.data_ptr<float>(), inverse, rows, columns);
     if (actorder == ActOrder::Group) result.g_idx = inverse_perm.div(*args.group_size, "floor").to(at::kInt);
+  }
+  if (grid.is_fp4) {
+    // Upstream stores GPTQ's dequantized weight and packs it again: a −0 there packs as +0
+    // (see fp4_e2m1.hpp), so FP4 codes carry no negative zero.
+    uint8_t* code = codes.data_ptr<uint8_t>();
+    for (int64_t i = 0; i < codes.numel(); ++i) {
+      if (code[i] == 8) code[i] = 0;
+    }
   }
   result.codes = codes;
   result.dequantized = w;

@@ -40,8 +40,8 @@ struct GptqResult {
 
 /// weight [out, in] fp32; hessian [in, in] fp32, symmetric, already divided by the
 /// sample count (see HessianAccumulator). Supports Int (1–8 bits, symmetric or
-/// asymmetric) and Float (FP8 E4M3, symmetric) with the Tensor, Channel, Group and
-/// Block strategies. Scales come from the observer args.observer names (min/max or
+/// asymmetric), Float (FP8 E4M3, symmetric) and FP4 (NVFP4, MXFP4) with the Tensor,
+/// Channel, Group, TensorGroup and Block strategies. Scales come from the observer args.observer names (min/max or
 /// MSE), computed on the original weight before the loop (on the permuted weight for
 /// actorder Group, so groups are contiguous in permuted order). The args must pass
 /// QuantizationArgs::validate(), which rejects actorder Group without the group strategy.
@@ -53,7 +53,9 @@ struct GptqResult {
 ///
 /// Throws std::invalid_argument for mismatched shapes, non-fp32 or non-finite input,
 /// and QuantConfigError for arguments GPTQ cannot use (e.g. the Token strategy).
+/// TensorGroup (NVFP4) weights need `global_scale` (fp32 [1]); their codes are quantized
+/// with the effective scales scale / global_scale, as upstream's column_scale_window does.
 GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantizationArgs& args,
-                         const GptqOptions& options = {});
+                         const GptqOptions& options = {}, const at::Tensor& global_scale = {});
 
 }  // namespace dcomp::quant

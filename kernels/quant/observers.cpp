@@ -130,7 +130,10 @@ WeightRange weight_min_max(const at::Tensor& w, const QuantizationArgs& args, co
 WeightRange mse_weight_range(const at::Tensor& w, const QuantizationArgs& args, const MseSearchOptions& options,
                              const at::Tensor& g_idx) {
   check_weight(w, "mse_weight_range");
-  const QuantGrid grid = QuantGrid::from_args(args);
+  QuantGrid grid = QuantGrid::from_args(args);
+  // NVFP4's search ignores the FP8 rounding and the global scale (llm-compressor drops
+  // scale_dtype for tensor_group before searching).
+  if (args.resolved_strategy() == Strategy::TensorGroup) grid.scale_dtype = ScaleDType::Native;
   const QParamLayout layout = make_qparam_layout(w.size(0), w.size(1), args, g_idx);
   const int64_t num_qparams = layout.num_qparams();
   const int64_t rows = layout.rows;
@@ -225,11 +228,21 @@ WeightRange mse_weight_range(const at::Tensor& w, const QuantizationArgs& args, 
   return {to_qparam_tensor(best_min, layout), to_qparam_tensor(best_max, layout)};
 }
 
-QParams observe_weight(const at::Tensor& w, const QuantizationArgs& args, const at::Tensor& g_idx) {
-  const WeightRange range = weight_observer_kind(args) == WeightObserverKind::Mse
-                                ? mse_weight_range(w, args, MseSearchOptions::from_kwargs(args.observer_kwargs), g_idx)
-                                : weight_min_max(w, args, g_idx);
-  return compute_qparams(range.min, range.max, args);
+WeightRange observe_weight_range(const at::Tensor& w, const QuantizationArgs& args, const at::Tensor& g_idx) {
+  return weight_observer_kind(args) == WeightObserverKind::Mse
+             ? mse_weight_range(w, args, MseSearchOptions::from_kwargs(args.observer_kwargs), g_idx)
+             : weight_min_max(w, args, g_idx);
+}
+
+float range_absmax(const WeightRange& range) {
+  if (!range.min.defined() || range.min.numel() == 0) return 0.0f;
+  return std::max(-range.min.min().item<float>(), range.max.max().item<float>());
+}
+
+QParams observe_weight(const at::Tensor& w, const QuantizationArgs& args, const at::Tensor& g_idx,
+                       const at::Tensor& global_scale) {
+  const WeightRange range = observe_weight_range(w, args, g_idx);
+  return compute_qparams(range.min, range.max, args, global_scale);
 }
 
 }  // namespace dcomp::quant

@@ -57,7 +57,18 @@ WeightRange mse_weight_range(const at::Tensor& w, const QuantizationArgs& args, 
                              const at::Tensor& g_idx = {});
 
 /// Scales and zero points of w [out, in] fp32 from the observer args.observer names,
-/// with options from args.observer_kwargs.
-QParams observe_weight(const at::Tensor& w, const QuantizationArgs& args, const at::Tensor& g_idx = {});
+/// with options from args.observer_kwargs. TensorGroup (NVFP4) needs `global_scale`
+/// (fp32 [1], see global_scale_for_absmax and range_absmax; fused modules share one); the MSE search for it
+/// compares candidates with unrounded scales and no global scale, as upstream does.
+QParams observe_weight(const at::Tensor& w, const QuantizationArgs& args, const at::Tensor& g_idx = {},
+                       const at::Tensor& global_scale = {});
+
+/// The range the observer args.observer names picks for each qparam entry.
+WeightRange observe_weight_range(const at::Tensor& w, const QuantizationArgs& args, const at::Tensor& g_idx = {});
+
+/// The largest magnitude an observed range spans: max over entries of max(−min, max). The
+/// global scale of TensorGroup weights is fp4_global_scale of this, taken over every module
+/// that shares it (llm-compressor's observers: the observed statistics, after any MSE search).
+float range_absmax(const WeightRange& range);
 
 }  // namespace dcomp::quant

@@ -68,7 +68,8 @@ QParamLayout make_qparam_layout(int64_t rows, int64_t columns, const Quantizatio
       for (int64_t r = 0; r < rows; ++r) layout.row_to_scale_row[static_cast<size_t>(r)] = r;
       layout.scale_shape = {rows, 1};
       break;
-    case Strategy::Group: {
+    case Strategy::Group:
+    case Strategy::TensorGroup: {
       if (!args.group_size) throw QuantConfigError("group quantization: group_size is missing");
       layout.scale_rows = rows;
       for (int64_t r = 0; r < rows; ++r) layout.row_to_scale_row[static_cast<size_t>(r)] = r;

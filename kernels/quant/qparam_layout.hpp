@@ -1,6 +1,6 @@
 // Where each element of an [out, in] weight finds its scale and zero point, for each
 // quantization strategy: one entry (Tensor), one per row (Channel), one per row and
-// column group (Group, optionally through g_idx), one per 2-D block (Block).
+// column group (Group and TensorGroup, Group optionally through g_idx), one per 2-D block (Block).
 //
 // reference: compressed-tensors quantization/lifecycle/initialize.py (qparam shapes)
 // and forward.py (_process_quantization: group and block layouts).

@@ -45,12 +45,18 @@ FlatQParams flatten_checked(const QParams& qparams, const QParamLayout& layout, 
                                 to_string(layout.strategy) + " strategy needs " + std::to_string(expected) +
                                 " entries");
   }
+  if ((layout.strategy == Strategy::TensorGroup) != qparams.global_scale.defined()) {
+    throw std::invalid_argument(std::string(what) + (qparams.global_scale.defined()
+                                                         ? ": a global scale is given, but the strategy is " +
+                                                               to_string(layout.strategy)
+                                                         : ": tensor_group quantization needs its global scale"));
+  }
   if (layout.strategy != Strategy::Tensor && qparams.scale.sizes() != at::IntArrayRef(layout.scale_shape)) {
     throw std::invalid_argument(std::string(what) + ": scale has shape " + shape_of(qparams.scale) + ", expected [" +
                                 std::to_string(layout.scale_shape[0]) + ", " + std::to_string(layout.scale_shape[1]) + "]");
   }
   FlatQParams flat;
-  flat.scale = qparams.scale.to(at::kFloat).reshape({expected}).contiguous();
+  flat.scale = qparams.effective_scale().reshape({expected}).contiguous();
   if (qparams.zero_point.defined()) {
     if (qparams.zero_point.numel() != expected) {
       throw std::invalid_argument(std::string(what) + ": zero_point has shape " + shape_of(qparams.zero_point) +
@@ -65,10 +71,24 @@ FlatQParams flatten_checked(const QParams& qparams, const QParamLayout& layout, 
 
 }  // namespace
 
-QParams compute_qparams(const at::Tensor& min_vals, const at::Tensor& max_vals, const QuantizationArgs& args) {
+at::Tensor QParams::effective_scale() const {
+  const at::Tensor values = scale.to(at::kFloat);
+  if (!global_scale.defined()) return values;
+  return values / global_scale.to(at::kFloat).reshape({1});
+}
+
+at::Tensor global_scale_for_absmax(float absmax) { return at::full({1}, fp4_global_scale(absmax), at::kFloat); }
+
+QParams compute_qparams(const at::Tensor& min_vals, const at::Tensor& max_vals, const QuantizationArgs& args,
+                        const at::Tensor& global_scale) {
   if (!min_vals.defined() || !max_vals.defined() || min_vals.sizes() != max_vals.sizes()) {
     throw std::invalid_argument("compute_qparams: min_vals and max_vals must be defined and of one shape");
   }
+  const bool tensor_group = args.resolved_strategy() == Strategy::TensorGroup;
+  if (tensor_group && (!global_scale.defined() || global_scale.numel() != 1)) {
+    throw std::invalid_argument("compute_qparams: tensor_group quantization needs one global scale");
+  }
+  const float global = tensor_group ? global_scale.to(at::kFloat).reshape({1}).item<float>() : 0.0f;
   const QuantGrid grid = QuantGrid::from_args(args);
   const at::Tensor mins = min_vals.to(at::kFloat).contiguous();
   const at::Tensor maxs = max_vals.to(at::kFloat).contiguous();
@@ -82,10 +102,11 @@ QParams compute_qparams(const at::Tensor& min_vals, const at::Tensor& max_vals, 
   float* scale = result.scale.data_ptr<float>();
   int32_t* zero_point = result.zero_point.data_ptr<int32_t>();
   for (int64_t i = 0; i < mins.numel(); ++i) {
-    const ScalarQParams entry = grid.qparams(lo[i], hi[i]);
+    const ScalarQParams entry = grid.qparams(lo[i], hi[i], global);
     scale[i] = entry.scale;
     zero_point[i] = static_cast<int32_t>(entry.zero_point);
   }
+  if (tensor_group) result.global_scale = global_scale.to(at::kFloat).reshape({1}).clone();
   return result;
 }
 

@@ -35,8 +35,9 @@ Strategy strategy_from_name(const std::string& text, const std::string& where) {
   if (name == "group") return Strategy::Group;
   if (name == "block") return Strategy::Block;
   if (name == "token") return Strategy::Token;
-  if (name == "tensor_group" || name == "attn_head") {
-    fail(where + ".strategy", "\"" + text + "\" (FP4 tensor_group / attention-head quantization) is not supported");
+  if (name == "tensor_group") return Strategy::TensorGroup;
+  if (name == "attn_head") {
+    fail(where + ".strategy", "\"" + text + "\" (attention-head quantization) is not supported");
   }
   fail(where + ".strategy",
        "unknown value \"" + text + "\" (known: tensor, channel, group, block, token, tensor_group, attn_head)");
@@ -108,15 +109,45 @@ std::vector<int> read_block_structure(const nlohmann::json& value, const std::st
   return dims;
 }
 
-// Floating scale dtypes only restate the scale tensor's own dtype; FP8 and
-// uint8 (E8M0) scales belong to the NVFP4 and MX formats, which are not supported.
-void check_scale_dtype(const nlohmann::json& value, const std::string& field) {
-  if (value.is_null()) return;
+// Floating scale dtypes only restate the scale tensor's own dtype (Native); FP8 scales are
+// NVFP4's, uint8 (E8M0 exponents) the MX formats'.
+ScaleDType read_scale_dtype(const nlohmann::json& value, const std::string& field) {
+  if (value.is_null()) return ScaleDType::Native;
   const std::string name = read_string(value, field);
   static const std::set<std::string> floating{"torch.float16", "torch.bfloat16", "torch.float32", "torch.float64",
                                               "torch.half",    "torch.float",    "torch.double"};
-  if (!floating.count(name)) {
-    fail(field, "\"" + name + "\" scales (NVFP4 / MX formats) are not supported; expected null or a float dtype");
+  if (floating.count(name)) return ScaleDType::Native;
+  if (name == "torch.float8_e4m3fn") return ScaleDType::Fp8E4m3;
+  if (name == "torch.uint8") return ScaleDType::E8M0;
+  fail(field, "\"" + name + "\" is not a scale dtype dcomp supports (null, a float dtype, torch.float8_e4m3fn "
+              "for NVFP4, torch.uint8 for MXFP4)");
+}
+
+const char* scale_dtype_name(ScaleDType dtype) {
+  switch (dtype) {
+    case ScaleDType::Fp8E4m3: return "torch.float8_e4m3fn";
+    case ScaleDType::E8M0: return "torch.uint8";
+    case ScaleDType::Native: break;
+  }
+  return nullptr;
+}
+
+// The FP4 layouts compressed-tensors and vLLM know: NVFP4 (tensor_group, groups of 16, FP8
+// scales) and MXFP4 (group, groups of 32, E8M0 scales); no zero points.
+void validate_fp4(const QuantizationArgs& args, Strategy strategy, const std::string& where) {
+  if (!args.symmetric) {
+    fail(where + ".symmetric", "FP4 (E2M1) quantization is symmetric only: asymmetric zero points cannot be "
+                               "stored in the NVFP4 or MXFP4 formats");
+  }
+  const int group = args.group_size.value_or(0);
+  const bool nvfp4 = strategy == Strategy::TensorGroup && group == 16 && args.scale_dtype == ScaleDType::Fp8E4m3;
+  const bool mxfp4 = strategy == Strategy::Group && group == 32 && args.scale_dtype == ScaleDType::E8M0;
+  if (!nvfp4 && !mxfp4) {
+    fail(where, "FP4 needs the NVFP4 layout (strategy tensor_group, group_size 16, scale_dtype "
+                "torch.float8_e4m3fn) or the MXFP4 layout (strategy group, group_size 32, scale_dtype torch.uint8); "
+                "got strategy " + to_string(strategy) + ", group_size " +
+                (args.group_size ? std::to_string(*args.group_size) : std::string("null")) + ", scale_dtype " +
+                (scale_dtype_name(args.scale_dtype) ? scale_dtype_name(args.scale_dtype) : "null"));
   }
 }
 
@@ -137,9 +168,9 @@ void validate_args(const QuantizationArgs& args, const std::string& where) {
   if (args.type == QuantType::Int && (args.num_bits < 1 || args.num_bits > 8)) {
     fail(where + ".num_bits", "integer quantization needs 1..8 bits, got " + std::to_string(args.num_bits));
   }
-  if (args.type == QuantType::Float && args.num_bits != 8) {
-    fail(where + ".num_bits", "float quantization supports 8 bits (FP8 E4M3) only, got " +
-                                  std::to_string(args.num_bits) + " (FP4 formats are not supported)");
+  if (args.type == QuantType::Float && args.num_bits != 8 && args.num_bits != 4) {
+    fail(where + ".num_bits", "float quantization supports 8 bits (FP8 E4M3) and 4 bits (FP4 E2M1), got " +
+                                  std::to_string(args.num_bits));
   }
   if (args.group_size && *args.group_size < -1) {
     fail(where + ".group_size", "invalid value " + std::to_string(*args.group_size) +
@@ -150,11 +181,24 @@ void validate_args(const QuantizationArgs& args, const std::string& where) {
   }
   const Strategy strategy = args.resolved_strategy();
   const bool positive_group = args.group_size && *args.group_size > 0;
-  if (strategy == Strategy::Group && !positive_group) {
-    fail(where, "strategy group needs a positive group_size");
+  if (is_grouped(strategy) && !positive_group) {
+    fail(where, "strategy " + to_string(strategy) + " needs a positive group_size");
   }
-  if (positive_group && strategy != Strategy::Group) {
+  if (positive_group && !is_grouped(strategy)) {
     fail(where, "group_size " + std::to_string(*args.group_size) + " needs strategy group, not " + to_string(strategy));
+  }
+  if (args.is_fp4()) {
+    validate_fp4(args, strategy, where);
+  } else if (strategy == Strategy::TensorGroup) {
+    fail(where + ".strategy", "tensor_group is NVFP4's strategy and needs FP4 values (type float, num_bits 4)");
+  } else if (args.scale_dtype != ScaleDType::Native) {
+    fail(where + ".scale_dtype", std::string("\"") + scale_dtype_name(args.scale_dtype) +
+                                     "\" scales belong to the FP4 formats (NVFP4, MXFP4); " +
+                                     std::to_string(args.num_bits) + "-bit " + to_string(args.type) +
+                                     " quantization keeps its scales in the model dtype (scale_dtype null)");
+  }
+  if (args.local_dynamic && (!args.dynamic || strategy != Strategy::TensorGroup)) {
+    fail(where + ".dynamic", "\"local\" needs strategy tensor_group (NVFP4 activations), not " + to_string(strategy));
   }
   if (strategy == Strategy::Block) {
     if (!args.block_structure) fail(where, "strategy block needs block_structure [rows, cols]");
@@ -167,8 +211,12 @@ void validate_args(const QuantizationArgs& args, const std::string& where) {
   if (strategy == Strategy::Token && !args.dynamic) {
     fail(where, "strategy token is only possible with dynamic: true (static per-token scales cannot exist)");
   }
-  if (args.dynamic && strategy != Strategy::Token && strategy != Strategy::Tensor && strategy != Strategy::Group) {
-    fail(where, "dynamic quantization needs strategy token, tensor or group, not " + to_string(strategy));
+  if (args.dynamic && strategy != Strategy::Token && strategy != Strategy::Tensor && !is_grouped(strategy)) {
+    fail(where, "dynamic quantization needs strategy token, tensor, group or tensor_group, not " + to_string(strategy));
+  }
+  if (strategy == Strategy::TensorGroup && args.dynamic && !args.local_dynamic) {
+    fail(where + ".dynamic", "tensor_group activations are dynamic \"local\" (their global scale is calibrated), "
+                             "not dynamic true");
   }
   if (args.actorder == ActOrder::Group && strategy != Strategy::Group) {
     fail(where + ".actorder", "\"group\" activation ordering needs strategy group, not " + to_string(strategy));
@@ -200,6 +248,16 @@ QuantizationArgs dynamic_token(QuantType type) {
   return args;
 }
 
+QuantizationArgs fp4(Strategy strategy, int group_size, ScaleDType scale_dtype) {
+  QuantizationArgs args;
+  args.num_bits = 4;
+  args.type = QuantType::Float;
+  args.strategy = strategy;
+  args.group_size = group_size;
+  args.scale_dtype = scale_dtype;
+  return args;
+}
+
 QuantizationArgs fp8(Strategy strategy) {
   QuantizationArgs args;
   args.num_bits = 8;
@@ -225,8 +283,9 @@ double QuantizationArgs::q_min() const { return -q_max() - (type == QuantType::I
 
 double QuantizationArgs::q_max() const {
   if (type == QuantType::Float) {
+    if (num_bits == 4) return 6.0;  // largest E2M1 value
     if (num_bits != 8) {
-      throw QuantConfigError("quantization args: float quantization supports 8 bits only, got " +
+      throw QuantConfigError("quantization args: float quantization supports 8 and 4 bits, got " +
                              std::to_string(num_bits));
     }
     return 448.0;  // largest finite float8_e4m3fn
@@ -246,6 +305,7 @@ std::string to_string(Strategy strategy) {
     case Strategy::Group: return "group";
     case Strategy::Block: return "block";
     case Strategy::Token: return "token";
+    case Strategy::TensorGroup: return "tensor_group";
   }
   return "unknown";
 }
@@ -264,17 +324,21 @@ nlohmann::json to_json(const QuantizationArgs& args) {
     json["actorder"] = canonical_actorder_literal(args.actorder);
   }
   json["block_structure"] = args.block_structure ? nlohmann::json(*args.block_structure) : nlohmann::json(nullptr);
-  json["dynamic"] = args.dynamic;
+  json["dynamic"] = args.local_dynamic ? nlohmann::json("local") : nlohmann::json(args.dynamic);
   json["group_size"] = args.group_size ? nlohmann::json(*args.group_size) : nlohmann::json(nullptr);
   json["num_bits"] = args.num_bits;
-  // As compressed-tensors resolves it: none for dynamic, memoryless_minmax by default.
-  if (args.dynamic) {
+  // As compressed-tensors resolves it: none for dynamic, memoryless_minmax by default;
+  // locally dynamic activations keep the observer of their global scale.
+  if (args.local_dynamic) {
+    json["observer"] = args.observer.value_or("static_minmax");
+  } else if (args.dynamic) {
     json["observer"] = nullptr;
   } else {
     json["observer"] = args.observer.value_or("memoryless_minmax");
   }
   json["observer_kwargs"] = args.observer_kwargs.is_object() ? args.observer_kwargs : nlohmann::json::object();
-  json["scale_dtype"] = nullptr;
+  const char* scale_dtype = scale_dtype_name(args.scale_dtype);
+  json["scale_dtype"] = scale_dtype ? nlohmann::json(scale_dtype) : nlohmann::json(nullptr);
   json["strategy"] = to_string(args.resolved_strategy());
   json["symmetric"] = args.symmetric;
   json["type"] = to_string(args.type);
@@ -308,9 +372,11 @@ QuantizationArgs args_from_json(const nlohmann::json& json, const std::string& w
   if (present("dynamic")) {
     const auto& dynamic = json.at("dynamic");
     if (dynamic.is_string() && lowercase(dynamic.get<std::string>()) == "local") {
-      fail(field("dynamic"), "\"local\" (NVFP4 activation quantization) is not supported");
+      args.dynamic = true;
+      args.local_dynamic = true;
+    } else {
+      args.dynamic = read_bool(dynamic, field("dynamic"));
     }
-    args.dynamic = read_bool(dynamic, field("dynamic"));
   }
   if (present("actorder")) {
     const auto& order = json.at("actorder");
@@ -331,12 +397,19 @@ QuantizationArgs args_from_json(const nlohmann::json& json, const std::string& w
     if (!json.at("observer_kwargs").is_object()) fail(field("observer_kwargs"), "expected an object");
     args.observer_kwargs = json.at("observer_kwargs");
   }
-  if (json.contains("scale_dtype")) check_scale_dtype(json.at("scale_dtype"), field("scale_dtype"));
+  if (json.contains("scale_dtype")) args.scale_dtype = read_scale_dtype(json.at("scale_dtype"), field("scale_dtype"));
+  // An FP4 layout without scale_dtype gets the dtype its format stores the scales in.
+  if (args.is_fp4() && args.scale_dtype == ScaleDType::Native) {
+    if (args.resolved_strategy() == Strategy::TensorGroup) args.scale_dtype = ScaleDType::Fp8E4m3;
+    if (args.resolved_strategy() == Strategy::Group && args.group_size == 32) args.scale_dtype = ScaleDType::E8M0;
+  }
   if (present("zp_dtype")) read_string(json.at("zp_dtype"), field("zp_dtype"));
 
   // compressed-tensors' defaults: dynamic arguments have no observer; static ones
   // default to memoryless_minmax (older checkpoints spell theirs out, e.g. "minmax").
-  if (args.dynamic) {
+  if (args.local_dynamic) {
+    if (!args.observer) args.observer = "static_minmax";
+  } else if (args.dynamic) {
     args.observer.reset();
   } else if (!args.observer) {
     args.observer = "memoryless_minmax";
@@ -394,7 +467,7 @@ QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::strin
   }
   if (scheme.input_activations) {
     const Strategy strategy = scheme.input_activations->resolved_strategy();
-    if (strategy != Strategy::Token && strategy != Strategy::Tensor && strategy != Strategy::Group) {
+    if (strategy != Strategy::Token && strategy != Strategy::Tensor && !is_grouped(strategy)) {
       fail(where + ".input_activations", "strategy " + to_string(strategy) + " is not supported for activations");
     }
   }
@@ -406,8 +479,8 @@ QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::strin
 const std::set<std::string>& quantization_args_fields() { return known_args_fields(); }
 
 std::vector<std::string> preset_names() {
-  return {"UNQUANTIZED", "W8A16", "W4A16", "W4A16_ASYM", "W8A8", "INT8", "W4A8", "W4AFP8", "FP8", "FP8_DYNAMIC",
-          "FP8_BLOCK"};
+  return {"UNQUANTIZED", "W8A16", "W4A16", "W4A16_ASYM", "W8A8",     "INT8",     "W4A8",  "W4AFP8",
+          "FP8",         "FP8_DYNAMIC", "FP8_BLOCK", "NVFP4A16", "NVFP4", "MXFP4A16", "MXFP4"};
 }
 
 QuantizationScheme preset_scheme(const std::string& name, const std::vector<std::string>& targets) {
@@ -444,6 +517,20 @@ QuantizationScheme preset_scheme(const std::string& name, const std::vector<std:
     scheme.input_activations = fp8(Strategy::Group);
     scheme.input_activations->group_size = 128;
     scheme.input_activations->dynamic = true;
+  } else if (upper == "NVFP4A16" || upper == "NVFP4") {
+    scheme.weights = fp4(Strategy::TensorGroup, 16, ScaleDType::Fp8E4m3);
+    if (upper == "NVFP4") {
+      scheme.input_activations = fp4(Strategy::TensorGroup, 16, ScaleDType::Fp8E4m3);
+      scheme.input_activations->dynamic = true;
+      scheme.input_activations->local_dynamic = true;
+      scheme.input_activations->observer = "static_minmax";
+    }
+  } else if (upper == "MXFP4A16" || upper == "MXFP4") {
+    scheme.weights = fp4(Strategy::Group, 32, ScaleDType::E8M0);
+    if (upper == "MXFP4") {
+      scheme.input_activations = fp4(Strategy::Group, 32, ScaleDType::E8M0);
+      scheme.input_activations->dynamic = true;
+    }
   } else {
     std::string known;
     for (const auto& preset : preset_names()) known += (known.empty() ? "" : ", ") + preset;

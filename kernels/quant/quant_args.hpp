@@ -22,7 +22,15 @@ class QuantConfigError : public std::invalid_argument {
 };
 
 enum class QuantType { Int, Float };
-enum class Strategy { Tensor, Channel, Group, Block, Token };
+enum class Strategy { Tensor, Channel, Group, Block, Token, TensorGroup };
+/// Group and TensorGroup (NVFP4: groups plus one global scale per tensor) share one layout:
+/// a scale per row and group of group_size columns.
+inline bool is_grouped(Strategy strategy) { return strategy == Strategy::Group || strategy == Strategy::TensorGroup; }
+/// How scales are rounded and stored (`scale_dtype`): Native keeps them in the model dtype
+/// (null or a floating dtype); Fp8E4m3 ("torch.float8_e4m3fn", NVFP4) rounds each group scale
+/// to FP8 after multiplying it by the global scale; E8M0 ("torch.uint8" with groups of 32, MX)
+/// makes each scale a power of two, stored as its biased exponent.
+enum class ScaleDType { Native, Fp8E4m3, E8M0 };
 /// GPTQ activation ordering. Static ("static"/"weight") keeps each column's
 /// original group; Group ("group"/"dynamic") regroups columns in permuted order.
 enum class ActOrder { None, Static, Group };
@@ -35,6 +43,10 @@ struct QuantizationArgs {
   std::optional<Strategy> strategy;          // inferred from group_size when absent
   std::optional<std::vector<int>> block_structure;  // [rows, cols] for Block
   bool dynamic = false;
+  /// dynamic: "local" (TensorGroup activations): group scales computed per call, the global
+  /// scale calibrated (input_global_scale). Implies dynamic.
+  bool local_dynamic = false;
+  ScaleDType scale_dtype = ScaleDType::Native;
   ActOrder actorder = ActOrder::None;
   std::string actorder_literal;              // as given ("static", "weight", "group", "dynamic"), for writing back
   std::optional<std::string> observer;       // "minmax", "memoryless_minmax", "static_minmax", "mse", "memoryless_mse"
@@ -42,10 +54,13 @@ struct QuantizationArgs {
 
   /// Strategy after inference: group_size None → Tensor, > 0 → Group, -1 → Channel.
   Strategy resolved_strategy() const;
-  /// Integer range [q_min, q_max] (Int) or ±max (Float E4M3: ±448).
+  /// Integer range [q_min, q_max] (Int) or ±max (Float: E4M3 ±448, E2M1 ±6).
   double q_min() const;
   double q_max() const;
-  /// Checks consistency (bits 1..8 for Int, 8 for Float, group_size for Group, ...).
+  /// Whether the values are FP4 E2M1 (type float, 4 bits).
+  bool is_fp4() const { return type == QuantType::Float && num_bits == 4; }
+  /// Checks consistency (bits 1..8 for Int, 8 or 4 for Float, group_size for Group, the FP4
+  /// layouts NVFP4 and MXFP4, ...).
   void validate() const;
 };
 
@@ -58,7 +73,8 @@ struct QuantizationScheme {
   std::optional<std::string> format;  // compressed-tensors format of this group
 };
 
-/// The preset schemes by name (W4A16, W4A16_ASYM, W8A16, W8A8, INT8, W4A8, FP8, FP8_DYNAMIC, UNQUANTIZED);
+/// The preset schemes by name (W4A16, W4A16_ASYM, W8A16, W8A8, INT8, W4A8, W4AFP8, FP8, FP8_DYNAMIC,
+/// FP8_BLOCK, NVFP4A16, NVFP4, MXFP4A16, MXFP4, UNQUANTIZED);
 /// throws QuantConfigError listing the known presets for another name.
 QuantizationScheme preset_scheme(const std::string& name, const std::vector<std::string>& targets);
 std::vector<std::string> preset_names();

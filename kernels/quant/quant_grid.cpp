@@ -1,14 +1,40 @@
-// reference: compressed-tensors quantization/utils/helpers.py (calculate_range).
+// reference: compressed-tensors quantization/utils/helpers.py (calculate_range, generate_gparam),
+// quantization/utils/mxfp_utils.py (round_to_power_2, generate_mx_scales).
 #include "kernels/quant/quant_grid.hpp"
 
+#include <cstring>
+
 namespace dcomp::quant {
+
+float fp4_global_scale(float absmax) {
+  absmax = std::max(absmax, FLT_MIN);  // upstream clamps to the smallest normal
+  // `2688.0 / tensor` is torch's __rtruediv__: the reciprocal, then the product, each rounded.
+  const float reciprocal = 1.0f / absmax;
+  const float scale = reciprocal * (kFp8E4m3Max * kFp4E2m1Max);
+  return std::isfinite(scale) ? scale : 1.0f;
+}
+
+uint8_t mx_scale_exponent(float absmax) {
+  // round_to_power_2 on the fp32 bits: adding 2^21 carries into the exponent when the top two
+  // mantissa bits are set (mantissa >= 1.5); masking keeps sign and exponent.
+  uint32_t bits;
+  std::memcpy(&bits, &absmax, sizeof bits);
+  bits = (bits + (1u << 21)) & 0xFF800000u;
+  const int exponent_field = static_cast<int>((bits >> 23) & 0xFFu);
+  if (exponent_field == 0) return 0;  // zero (or a subnormal absmax): log2 is -inf, clamped to 0
+  const int exponent = 127 + (exponent_field - 127) - 2;
+  return static_cast<uint8_t>(std::clamp(exponent, 0, 255));
+}
 
 QuantGrid QuantGrid::from_args(const QuantizationArgs& args) {
   QuantGrid grid;
   grid.is_float = args.type == QuantType::Float;
+  grid.is_fp4 = args.is_fp4();
   grid.symmetric = args.symmetric;
+  grid.scale_dtype = args.scale_dtype;
   if (grid.is_float && !grid.symmetric) {
-    throw QuantConfigError("quantization args: asymmetric FP8 (type float, symmetric false) is not supported");
+    throw QuantConfigError("quantization args: asymmetric float quantization (type float, symmetric false) is not "
+                           "supported");
   }
   grid.q_min = static_cast<float>(args.q_min());
   grid.q_max = static_cast<float>(args.q_max());

@@ -1,9 +1,12 @@
-// The scalar arithmetic of one quantization grid (INT b-bit or FP8 E4M3): scale and
-// zero point from a min/max pair, and the quantize / dequantize of one value, with
-// the same fp32 operations, in the same order, as compressed-tensors.
+// The scalar arithmetic of one quantization grid (INT b-bit, FP8 E4M3 or FP4 E2M1): scale
+// and zero point from a min/max pair (with the FP8 group scales of NVFP4 and the
+// power-of-two scales of MX), and the quantize / dequantize of one value, with the same
+// fp32 operations, in the same order, as compressed-tensors.
 //
 // reference: compressed-tensors quantization/utils/helpers.py (calculate_qparams,
-// calculate_range) and quantization/lifecycle/forward.py (_quantize, _dequantize).
+// calculate_range, generate_gparam), quantization/utils/mxfp_utils.py (round_to_power_2,
+// generate_mx_scales, maybe_convert_from_mx_exp) and quantization/lifecycle/forward.py
+// (_quantize, _dequantize).
 #pragma once
 
 #include <algorithm>
@@ -11,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/quant/fp4_e2m1.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/quant/quant_args.hpp"
 
@@ -22,11 +26,24 @@ struct ScalarQParams {
   float zero_point = 0.0f;
 };
 
-/// Range and type of the quantized values. Float means FP8 E4M3 (±448); its codes are
-/// E4M3 bit patterns. Int codes are the integers themselves.
+/// The global scale of a tensor (or of the fused tensors sharing one, e.g. q/k/v) whose group
+/// scales are FP8: 448·6 / absmax in fp32 (as fl(fl(1/absmax)·2688), the way torch evaluates
+/// `2688.0 / tensor`), 1 where that is not finite (an all-zero tensor).
+float fp4_global_scale(float absmax);
+
+/// The E8M0 exponent (0..255, bias 127) of an MX group whose largest magnitude is `absmax`:
+/// absmax rounded to a power of two (up when its mantissa is at least 1.5), minus 2 (E2M1's
+/// largest exponent), clamped to [0, 255]; an all-zero group gets 0.
+uint8_t mx_scale_exponent(float absmax);
+
+/// Range and type of the quantized values. Float means FP8 E4M3 (±448; codes are E4M3 bit
+/// patterns) or, with is_fp4, FP4 E2M1 (±6; codes 0..15, see fp4_e2m1.hpp). Int codes are the
+/// integers themselves.
 struct QuantGrid {
   bool is_float = false;
+  bool is_fp4 = false;
   bool symmetric = true;
+  ScaleDType scale_dtype = ScaleDType::Native;  // how qparams() rounds the scales
   float q_min = -128.0f;
   float q_max = 127.0f;
   float bit_range = 255.0f;       // q_max − q_min
@@ -39,13 +56,25 @@ struct QuantGrid {
   /// scale = absmax / (bit_range/2), zero point 0; asymmetric scale = (max−min)/bit_range,
   /// zero point = round(clamp(q_min − min/scale, q_min, q_max)). A zero scale becomes
   /// fp32 eps; the zero point of an all-zero asymmetric group (0/0) is 0.
-  ScalarQParams qparams(float min_value, float max_value) const {
+  /// Fp8E4m3 scales: the scale times `global_scale` (when it is not 0), clamped to ±448 and
+  /// rounded to FP8; a zero becomes 0.125. E8M0 scales: 2^(mx_scale_exponent(absmax) − 127).
+  ScalarQParams qparams(float min_value, float max_value, float global_scale = 0.0f) const {
     min_value = std::min(min_value, 0.0f);
     max_value = std::max(max_value, 0.0f);
     ScalarQParams result;
     if (symmetric) {
       const float absmax = std::max(std::fabs(min_value), std::fabs(max_value));
+      if (scale_dtype == ScaleDType::E8M0) {
+        result.scale = std::ldexp(1.0f, static_cast<int>(mx_scale_exponent(absmax)) - 127);
+        return result;  // never zero
+      }
       result.scale = absmax / half_bit_range;
+      if (global_scale != 0.0f) result.scale = global_scale * result.scale;
+      if (scale_dtype == ScaleDType::Fp8E4m3) {
+        result.scale = fp8_e4m3_to_float(fp8_e4m3_from_float(std::clamp(result.scale, -kFp8E4m3Max, kFp8E4m3Max)));
+        if (result.scale == 0.0f) result.scale = 0.125f;  // the eps compressed-tensors uses for FP8 scales
+        return result;
+      }
     } else {
       result.scale = (max_value - min_value) / bit_range;
       float zero_point = q_min - min_value / result.scale;
@@ -61,9 +90,11 @@ struct QuantGrid {
   }
 
   /// Quantize one value: Int → round_half_even(clamp(x/scale + zp, q_min, q_max));
-  /// Float → E4M3 bits of clamp(x/scale + zp, ±448).
+  /// Float → E4M3 bits of clamp(x/scale + zp, ±448), or the E2M1 code of clamp(x/scale, ±6).
+  /// `scale` is the effective scale (for NVFP4 the group scale divided by the global scale).
   int32_t code(float value, float scale, float zero_point) const {
     float scaled = value / scale;
+    if (is_fp4) return fp4_e2m1_from_float(std::clamp(scaled, q_min, q_max));  // symmetric: no zero point
     scaled += zero_point;
     scaled = std::clamp(scaled, q_min, q_max);
     if (is_float) return fp8_e4m3_from_float(scaled);
@@ -72,6 +103,7 @@ struct QuantGrid {
 
   /// Dequantize one code: (q − zp) · scale.
   float value(int32_t code, float scale, float zero_point) const {
+    if (is_fp4) return fp4_e2m1_to_float(static_cast<uint8_t>(code)) * scale;
     const float q = is_float ? fp8_e4m3_to_float(static_cast<uint8_t>(code)) : static_cast<float>(code);
     return (q - zero_point) * scale;
   }

@@ -44,9 +44,17 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
   quant::GptqOptions options;
   options.block_size = block_size_;
   options.dampening_frac = dampening_frac_;
+  std::map<std::string, quant::QuantizationScheme> schemes;
+  for (LinearModule* module : modules) schemes.emplace(module->name, scheme_of(*module));
+  // Computed by every rank from the same weights: the owner of a module needs the scale
+  // its fused siblings share.
+  const auto global_scales = fused_weight_global_scales(layer, modules, [&](const LinearModule& module) {
+    const auto found = schemes.find(module.name);
+    return found == schemes.end() || !found->second.weights ? nullptr : &*found->second.weights;
+  });
   for (size_t i = 0; i < modules.size(); ++i) {
     LinearModule& module = *modules[i];
-    const auto scheme = scheme_of(module);
+    const auto& scheme = schemes.at(module.name);
     InputStatistics& input = layer.input_of(module);
     quant::CompressedWeight result;
     if (owners[i] == rank) {
@@ -55,7 +63,9 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
       }
       const auto started = std::chrono::steady_clock::now();
       at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
-      quant::GptqResult solved = quant::gptq_quantize(module.weight, hessian, *scheme.weights, options);
+      const auto global = global_scales.find(module.name);
+      quant::GptqResult solved = quant::gptq_quantize(module.weight, hessian, *scheme.weights, options,
+                                                      global == global_scales.end() ? at::Tensor() : global->second);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (solved.retries > 0) {
@@ -71,6 +81,7 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
       result.weight_args = *scheme.weights;
       result.codes = solved.codes;
       result.scale = solved.qparams.scale;
+      result.global_scale = solved.qparams.global_scale;
       if (!scheme.weights->symmetric) result.zero_point = solved.qparams.zero_point;
       if (scheme.weights->actorder == quant::ActOrder::Group) result.g_idx = solved.g_idx;
       result.effective_weight = solved.dequantized;

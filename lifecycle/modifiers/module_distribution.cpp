@@ -33,9 +33,10 @@ std::vector<int> assign_owners(const std::vector<std::pair<int64_t, int64_t>>& s
 
 void broadcast_compressed(comm::Communicator& comm, quant::CompressedWeight& weight, int owner) {
   if (comm.world_size() <= 1) return;
-  at::Tensor* fields[] = {&weight.codes,       &weight.scale,         &weight.zero_point,
-                          &weight.g_idx,       &weight.input_scale,   &weight.input_zero_point,
-                          &weight.sparsity_mask, &weight.effective_weight};
+  at::Tensor* fields[] = {&weight.codes,         &weight.scale,         &weight.zero_point,
+                          &weight.global_scale,  &weight.g_idx,         &weight.input_scale,
+                          &weight.input_zero_point, &weight.input_global_scale, &weight.sparsity_mask,
+                          &weight.effective_weight};
   // Which fields are defined travels first, so receivers know what follows.
   std::string present;
   if (comm.rank() == owner) {

@@ -174,7 +174,7 @@ std::vector<ModuleInfo> QuantizationMixin::quantized_modules(const ModelHandle& 
     auto scheme = scheme_for(module);
     if (!scheme || !scheme->weights) continue;
     const auto& w = *scheme->weights;
-    if (w.resolved_strategy() == quant::Strategy::Group && w.group_size && *w.group_size > 0 &&
+    if (quant::is_grouped(w.resolved_strategy()) && w.group_size && *w.group_size > 0 &&
         module.in_features % *w.group_size != 0) {
       // Refused here, at initialize, with or without bypass_divisibility_checks: dcomp's
       // group kernels and checkpoint layout need whole groups.

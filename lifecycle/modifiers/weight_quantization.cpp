@@ -2,6 +2,8 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
 #include "kernels/quant/observers.hpp"
 #include "kernels/quant/qparams.hpp"
 #include "lifecycle/errors.hpp"
@@ -9,15 +11,17 @@
 namespace dcomp::lifecycle {
 
 bool needs_static_input_scale(const quant::QuantizationScheme& scheme) {
-  return scheme.input_activations && !scheme.input_activations->dynamic;
+  return scheme.input_activations && (!scheme.input_activations->dynamic || scheme.input_activations->local_dynamic);
 }
 
-quant::CompressedWeight quantize_round_to_nearest(const at::Tensor& weight, const quant::QuantizationArgs& args) {
+quant::CompressedWeight quantize_round_to_nearest(const at::Tensor& weight, const quant::QuantizationArgs& args,
+                                                  const at::Tensor& global_scale) {
   quant::CompressedWeight out;
   out.weight_args = args;
-  quant::QParams qparams = quant::observe_weight(weight, args);
+  quant::QParams qparams = quant::observe_weight(weight, args, {}, global_scale);
   out.codes = quant::quantize_codes(weight, qparams, args);
   out.scale = qparams.scale;
+  out.global_scale = qparams.global_scale;
   if (!args.symmetric) out.zero_point = qparams.zero_point;
   if (args.actorder == quant::ActOrder::Group && args.resolved_strategy() == quant::Strategy::Group) {
     // Rounding visits no columns out of order: each column keeps its own group, c / group_size.
@@ -32,6 +36,17 @@ void attach_input_quantization(quant::CompressedWeight& weight, const quant::Qua
   if (!scheme.input_activations) return;
   const auto& args = *scheme.input_activations;
   weight.input_args = args;
+  if (args.local_dynamic) {
+    // NVFP4 activations: group scales per call, the global scale from the largest magnitude
+    // over every calibration token (static_minmax).
+    if (!input || !input->channel_min.defined() || input->num_tokens == 0) {
+      throw LifecycleError(module_name + ": NVFP4 input activations need calibration data for their global "
+                           "scale, but no input statistics were collected");
+    }
+    const float absmax = std::max(-input->channel_min.min().item<float>(), input->channel_max.max().item<float>());
+    weight.input_global_scale = quant::global_scale_for_absmax(absmax);
+    return;
+  }
   if (args.dynamic) return;
   if (args.resolved_strategy() != quant::Strategy::Tensor) {
     throw LifecycleError(module_name + ": static input activations support the tensor strategy only, not " +

@@ -10,16 +10,20 @@
 
 namespace dcomp::lifecycle {
 
-/// Whether a scheme needs calibration statistics of the module input (static activations).
+/// Whether a scheme needs calibration statistics of the module input (static activations,
+/// or NVFP4's locally dynamic ones, whose global scale is calibrated).
 bool needs_static_input_scale(const quant::QuantizationScheme& scheme);
 
-/// RTN: qparams from the weight observer, integer (or E4M3) codes, dequantized weight.
+/// RTN: qparams from the weight observer, integer (E4M3, E2M1) codes, dequantized weight.
+/// `global_scale` (fp32 [1]) is required for tensor_group (NVFP4) weights.
 quant::CompressedWeight quantize_round_to_nearest(const at::Tensor& weight /* [out, in] fp32 */,
-                                                  const quant::QuantizationArgs& args);
+                                                  const quant::QuantizationArgs& args,
+                                                  const at::Tensor& global_scale = {});
 
 /// Records the scheme's input activation args; for static input activations,
 /// computes the per-tensor scale (and zero point) from the input's channel
-/// ranges (static min/max over all calibration tokens).
+/// ranges (static min/max over all calibration tokens); for locally dynamic (NVFP4)
+/// ones, the input global scale from the same ranges.
 void attach_input_quantization(quant::CompressedWeight& weight, const quant::QuantizationScheme& scheme,
                                const InputStatistics* input, const std::string& module_name);
 

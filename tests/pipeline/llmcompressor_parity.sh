@@ -2,11 +2,20 @@
 # dcomp against llm-compressor 0.14 on TinyStories-656K: the same recipes and calibration token
 # ids as tests/pipeline/fixtures/llmcompressor/ (made by make_llmcompressor_fixtures.py with
 # llm-compressor itself). For each job dcomp's checkpoint is compared with llm-compressor's:
-#   rtn_w4a16, fp8_dynamic   every quantized tensor (codes, scales, zero points) byte for byte;
-#   gptq_w4a16, gptq_w8a8    every scale byte for byte; each module's GPTQ loss within a relative
-#                            tolerance (1e-3 in layer 0, whose inputs are the same; 1e-2 in layer 1,
-#                            whose inputs come through the quantized layer 0); the share of identical
-#                            integer codes printed and held to at least 99.9 %.
+#   RTN jobs (rtn_*, fp8_*)  every weight tensor (codes, scales, zero points, global scales) byte for
+#                            byte;
+#   GPTQ jobs (gptq_*)       every scale and global scale byte for byte; each module's GPTQ loss within
+#                            a relative tolerance (1e-3 in layer 0, whose inputs are the same; 1e-2 in
+#                            layer 1, whose inputs come through the quantized layer 0); the share of
+#                            identical codes (FP4 and INT4 nibble by nibble) printed per layer and held
+#                            to at least 99.9 % in layer 0 and 99.5 % (INT) or 97 % (FP4) in layer 1;
+#   calibrated scalars       (input_scale, input_global_scale, k_scale, v_scale) by value: layer 0
+#                            within 1e-6 relative (its inputs are the same, up to the forward's
+#                            rounding), layer 1 within 3 %: llm-compressor's RTN calibrates layer 1 on
+#                            the outputs of the unquantized layer 0 (its pipeline disables quantization
+#                            and RTN leaves the weights in place), dcomp on those of the quantized one,
+#                            the model a deployment runs;
+#   quantization_config      equal to llm-compressor's, but for the compressed-tensors version.
 # Usage: llmcompressor_parity.sh <dcomp binary> <source folder> <shared data folder>
 set -uo pipefail
 dcomp="$1"; source_dir="$2"; data="$3"
@@ -15,7 +24,9 @@ fixtures="$source_dir/tests/pipeline/fixtures/llmcompressor"
 work="$(mktemp -d /tmp/dcomp-llmcompressor-parity.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 failures=0
-for job in gptq_w4a16 rtn_w4a16 gptq_w8a8 fp8_dynamic; do
+jobs="gptq_w4a16 rtn_w4a16 gptq_w8a8 fp8_dynamic rtn_nvfp4a16 gptq_nvfp4a16 rtn_nvfp4 rtn_mxfp4a16 gptq_mxfp4a16
+      fp8_kv_cache"
+for job in $jobs; do
   if ! "$dcomp" --log-level warn oneshot --model "$data/tinystories-656k" --recipe "$fixtures/$job/recipe.yaml" \
       --dataset "$fixtures/calibration.jsonl" --num-calibration-samples 16 --max-seq-length 128 --threads 1 \
       --output "$work/$job" >"$work/$job.log" 2>&1; then
@@ -41,6 +52,8 @@ ours = read_tensors(glob.glob(os.path.join(out, "*.safetensors")))
 digests = json.load(open(os.path.join(reference, "digests.json")))
 problems = []
 gptq = os.path.exists(os.path.join(reference, "losses.json"))
+calibrated = ("input_scale", "input_global_scale", "k_scale", "v_scale")
+worst_scalar = {0: 0.0, 1: 0.0}
 for name, expected in digests.items():
     if name not in ours:
         problems.append(f"{name}: missing from dcomp's checkpoint")
@@ -48,9 +61,26 @@ for name, expected in digests.items():
     dtype, shape, raw = ours[name]
     if shape != expected["shape"]:
         problems.append(f"{name}: shape {shape}, llm-compressor {expected['shape']}")
+    if name.endswith(calibrated):
+        value = struct.unpack("<f", raw)[0] if dtype == "F32" and len(raw) == 4 else float("nan")
+        layer = int(name.split(".")[2])
+        relative = abs(value - expected["value"]) / abs(expected["value"])
+        worst_scalar[layer] = max(worst_scalar[layer], relative)
+        if not relative <= (1e-6 if layer == 0 else 3e-2):
+            problems.append(f"{name}: {value:.9g} ({dtype}), llm-compressor {expected['value']:.9g}")
+        continue
     codes = name.endswith("weight_packed") or (name.endswith(".weight") and dtype == "I8")
     if hashlib.sha256(raw).hexdigest() != expected["sha256"] and not (gptq and codes):
         problems.append(f"{name}: bytes differ from llm-compressor's")
+if any(name.endswith(calibrated) for name in digests):
+    print(f"     [{job}] calibrated scalars: largest relative difference layer 0 {worst_scalar[0]:.2e}, "
+          f"layer 1 {worst_scalar[1]:.2e}")
+config = json.load(open(os.path.join(out, "config.json")))["quantization_config"]
+reference_config = json.load(open(os.path.join(reference, "quantization_config.json")))
+for key in sorted(set(config) | set(reference_config)):
+    if key != "version" and config.get(key) != reference_config.get(key):
+        problems.append(f"quantization_config.{key}: {json.dumps(config.get(key))} , llm-compressor "
+                        f"{json.dumps(reference_config.get(key))}")
 
 if gptq:
     losses = json.load(open(os.path.join(reference, "losses.json")))
@@ -67,21 +97,28 @@ if gptq:
         if relative > (1e-3 if layer == 0 else 1e-2):
             problems.append(f"{module}: GPTQ loss {dcomp_losses[module]:.6g}, llm-compressor {expected:.6g}")
     references = read_tensors([os.path.join(reference, "codes.safetensors")])
-    same = total = 0
+    same, total = {0: 0, 1: 0}, {0: 0, 1: 0}
+    fp4 = False
     for name, (dtype, shape, raw) in references.items():
         mine = ours[name][2]
-        if dtype == "I32":  # eight 4-bit codes per int32: compare nibble by nibble
+        layer = int(name.split(".")[2])
+        if dtype == "I32" or dtype == "U8":  # 4-bit codes (INT4 in int32 words, FP4 two a byte): by nibble
+            fp4 = fp4 or dtype == "U8"
             for a, b in zip(mine, raw):
-                same += ((a & 15) == (b & 15)) + ((a >> 4) == (b >> 4))
-            total += 2 * len(raw)
+                same[layer] += ((a & 15) == (b & 15)) + ((a >> 4) == (b >> 4))
+            total[layer] += 2 * len(raw)
         else:
-            same += sum(a == b for a, b in zip(mine, raw))
-            total += len(raw)
-    share = same / total
-    print(f"     [{job}] identical codes {100 * share:.3f} % of {total}; largest relative loss difference "
-          f"layer 0 {worst[0]:.2e}, layer 1 {worst[1]:.2e}")
-    if share < 0.999:
-        problems.append(f"identical codes {100 * share:.3f} %, below 99.9 %")
+            same[layer] += sum(a == b for a, b in zip(mine, raw))
+            total[layer] += len(raw)
+    share = {layer: same[layer] / total[layer] for layer in same}
+    print(f"     [{job}] identical codes layer 0 {100 * share[0]:.3f} %, layer 1 {100 * share[1]:.3f} % of "
+          f"{total[0] + total[1]}; largest relative loss difference layer 0 {worst[0]:.2e}, layer 1 {worst[1]:.2e}")
+    # Layer 1 sees layer 0's output: one rounding flip there moves its Hessians and, through the
+    # activation order, its columns; FP4's uneven levels flip more often than INT4's.
+    floors = {0: 0.999, 1: 0.97 if fp4 else 0.995}
+    for layer, floor in floors.items():
+        if share[layer] < floor:
+            problems.append(f"identical codes in layer {layer} {100 * share[layer]:.3f} %, below {100 * floor:.1f} %")
 for problem in problems:
     print(f"FAIL [{job}]: {problem}")
 if not problems:

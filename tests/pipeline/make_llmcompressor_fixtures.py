@@ -5,16 +5,21 @@ reference for tests/pipeline/llmcompressor_parity.sh.
 
 Run by hand in a virtual environment with llmcompressor==0.14.0 (and its torch, transformers,
 compressed-tensors); the tests only read its output. Arguments: the shared data folder and the
-fixtures folder.
+fixtures folder, then optionally the names of the jobs to write (default: all).
 
 calibration.jsonl  16 rows of {"input_ids": BOS + 127 tokens} of text/tinystories_valid_sample.txt
 <job>/recipe.yaml  the recipe, as given to oneshot
 <job>/losses.json  GPTQ jobs: each module's GPTQ loss, as quantize_weight returned it
-<job>/digests.json sha256 of every quantized tensor llm-compressor saved (codes, scales, zero points)
+<job>/digests.json sha256 of every quantized tensor llm-compressor saved (codes, scales, zero points, global
+                   scales, k/v scales), and the value of each fp32 scalar
 <job>/codes.safetensors  GPTQ jobs: the quantized weight tensors themselves, for the share of identical codes
 Jobs: gptq_w4a16 (GPTQ, W4A16: int4 symmetric groups of 128), rtn_w4a16 (QuantizationModifier,
 W4A16), gptq_w8a8 (GPTQ, W8A8: int8 channel weights, dynamic int8 token activations),
-fp8_dynamic (QuantizationModifier, FP8_DYNAMIC).
+fp8_dynamic (QuantizationModifier, FP8_DYNAMIC), rtn_nvfp4a16 / gptq_nvfp4a16 (NVFP4A16: FP4 weights in
+groups of 16, FP8 group scales, a global scale per fused group), rtn_nvfp4 (NVFP4: also FP4 activations,
+input_global_scale from calibration), rtn_mxfp4a16 / gptq_mxfp4a16 (MXFP4A16: FP4 weights in groups of
+32, E8M0 scales), fp8_kv_cache (FP8 with an FP8 kv_cache_scheme: k_scale / v_scale).
+Every job also keeps the quantization_config llm-compressor wrote (quantization_config.json).
 """
 import hashlib
 import json
@@ -65,13 +70,22 @@ gptq_base.quantize_weight = quantize_weight
 jobs = {
     "gptq_w4a16": "GPTQModifier", "rtn_w4a16": "QuantizationModifier",
     "gptq_w8a8": "GPTQModifier", "fp8_dynamic": "QuantizationModifier",
+    "rtn_nvfp4a16": "QuantizationModifier", "gptq_nvfp4a16": "GPTQModifier", "rtn_nvfp4": "QuantizationModifier",
+    "rtn_mxfp4a16": "QuantizationModifier", "gptq_mxfp4a16": "GPTQModifier", "fp8_kv_cache": "QuantizationModifier",
 }
-schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp8_dynamic": "FP8_DYNAMIC"}
-for job, modifier in jobs.items():
+schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp8_dynamic": "FP8_DYNAMIC",
+           "rtn_nvfp4a16": "NVFP4A16", "gptq_nvfp4a16": "NVFP4A16", "rtn_nvfp4": "NVFP4",
+           "rtn_mxfp4a16": "MXFP4A16", "gptq_mxfp4a16": "MXFP4A16", "fp8_kv_cache": "FP8"}
+kv_cache_scheme = ("      kv_cache_scheme:\n        num_bits: 8\n        type: float\n        strategy: tensor\n"
+                   "        dynamic: false\n        symmetric: true\n")
+selected = sys.argv[3:] or list(jobs)
+for job in selected:
+    modifier = jobs[job]
     folder = os.path.join(out, job)
     os.makedirs(folder, exist_ok=True)
     recipe = (f"quant_stage:\n  quant_modifiers:\n    {modifier}:\n      targets: [\"Linear\"]\n"
-              f"      ignore: [\"lm_head\"]\n      scheme: {schemes[job]}\n")
+              f"      ignore: [\"lm_head\"]\n      scheme: {schemes[job]}\n"
+              + (kv_cache_scheme if job == "fp8_kv_cache" else ""))
     open(os.path.join(folder, "recipe.yaml"), "w").write(recipe)
     recorded.clear()
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype="auto")
@@ -82,18 +96,27 @@ for job, modifier in jobs.items():
     model.save_pretrained(saved, save_compressed=True)
     tensors = load_file(os.path.join(saved, "model.safetensors"))
     quantized = {k: v for k, v in tensors.items()
-                 if k.endswith(("weight_packed", "weight_scale", "weight_zero_point", "weight_shape"))
+                 if k.endswith(("weight_packed", "weight_scale", "weight_zero_point", "weight_shape",
+                                "weight_global_scale", "input_global_scale", "input_scale", "k_scale", "v_scale"))
                  or (k.endswith(".weight") and v.dtype in (torch.int8, torch.float8_e4m3fn))}
     digests = {k: {"dtype": str(v.dtype).replace("torch.", ""), "shape": list(v.shape),
                    "sha256": hashlib.sha256(v.contiguous().view(torch.uint8).numpy().tobytes()).hexdigest()}
                for k, v in sorted(quantized.items())}
+    for k, v in quantized.items():  # calibrated scalars also by value, for a relative comparison
+        if v.numel() == 1 and v.dtype == torch.float32:
+            digests[k]["value"] = float(v.item())
     json.dump(digests, open(os.path.join(folder, "digests.json"), "w"), indent=1)
+    config = json.load(open(os.path.join(saved, "config.json")))
+    json.dump(config.get("quantization_config"), open(os.path.join(folder, "quantization_config.json"), "w"),
+              indent=1, sort_keys=True)
     if recorded:
         json.dump(dict(recorded), open(os.path.join(folder, "losses.json"), "w"), indent=1)
         save_file({k: v.contiguous() for k, v in quantized.items()
                    if k.endswith("weight_packed") or (k.endswith(".weight") and v.dtype == torch.int8)},
                   os.path.join(folder, "codes.safetensors"))
     print(job, len(digests), "tensors,", len(recorded), "losses")
+if len(selected) < len(jobs):
+    sys.exit(0)
 json.dump({"llmcompressor": llmcompressor.__version__, "torch": torch.__version__,
            "transformers": __import__("transformers").__version__,
            "compressed_tensors": __import__("compressed_tensors").__version__},
