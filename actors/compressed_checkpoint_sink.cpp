@@ -46,6 +46,7 @@ void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
   if (layer.layer_index % comm_.world_size() != comm_.rank()) return;  // another rank writes it
   for (const auto& module : layer.linears) write_linear(module);
   for (const auto& [name, weight] : layer.norm_weights) writer_->add_tensor(name + ".weight", weight);
+  for (const auto& [name, scale] : layer.attention_scales) writer_->add_tensor(name, scale);  // model dtype
   if (weights.q_norm.defined()) {
     writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.q_norm.weight"), weights.q_norm);
     writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.k_norm.weight"), weights.k_norm);
@@ -121,6 +122,7 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
   if (!plan.quantization_groups.empty()) {
     ct::QuantizationConfigOptions options;
     if (!sparsity.is_null()) options.sparsity_config = sparsity;
+    options.kv_cache_scheme = plan.kv_cache_scheme;
     quantization = ct::build_quantization_config(plan.quantization_groups, plan.quantization_ignore, options);
   }
   writer_->add_file("recipe.yaml", recipe_text_);

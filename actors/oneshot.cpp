@@ -71,6 +71,7 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
                            {"chunk_size", options.pipeline.chunk_size},
                            {"overlap", options.pipeline.overlap},
                            {"seed", options.seed},
+                           {"shuffle", options.shuffle_calibration_samples},
                            {"blas", model::loaded_blas_libraries()},
                            {"libtorch", TORCH_VERSION}}},
           {"total_seconds", result.total_seconds},
@@ -124,6 +125,7 @@ nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string&
                                 {"num_calibration_samples", options.num_calibration_samples},
                                 {"max_seq_length", options.max_seq_length},
                                 {"seed", options.seed},
+                                {"shuffle", options.shuffle_calibration_samples},
                                 {"chunk_size", options.pipeline.chunk_size}};
   fingerprint["dataset"] = options.dataset ? nlohmann::json(absolute_text(*options.dataset)) : nlohmann::json(nullptr);
   fingerprint["dataset_content"] =
@@ -200,6 +202,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
     sample_options.num_samples = options.num_calibration_samples;
     sample_options.max_seq_length = options.max_seq_length;
     sample_options.seed = options.seed;
+    sample_options.shuffle = options.shuffle_calibration_samples;
     auto samples = data::load_samples(*options.dataset, tokenizer, sample_options);
     if (samples.empty()) throw data::DatasetError(options.dataset->string() + ": no calibration samples");
     if (samples.size() < options.num_calibration_samples && comm.rank() == 0) {

@@ -29,6 +29,7 @@ struct OneshotOptions {
   /// to its max_position_embeddings (as `eval` does); an explicit value above it is an error.
   bool max_seq_length_given = false;
   uint64_t seed = 42;
+  bool shuffle_calibration_samples = true;  // false: samples in file order
   std::filesystem::path output;
   bool overwrite = false;
   /// Continue the interrupted run of the same command whose progress was saved in a

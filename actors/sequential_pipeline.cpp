@@ -11,6 +11,7 @@
 #include "actors/fault_injection.hpp"
 #include "actors/hidden_state_placement.hpp"
 #include "actors/hidden_states.hpp"
+#include "actors/key_value_ranges.hpp"
 #include "actors/layer_statistics.hpp"
 #include "actors/llama_model_handle.hpp"
 #include "actors/pipeline_workers.hpp"
@@ -234,10 +235,13 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     started = Clock::now();
     display.phase(layer, forward ? "calibrate" : "prepare");
     LayerStatistics statistics(layer, config, plan.needs_hessians, plan.needs_channel_ranges, device);
+    KeyValueRangeCollector key_values;
+    const model::KeyValueHook* kv_hook = plan.needs_key_value_ranges ? &key_values.hook() : nullptr;
     if (forward) {
       for (size_t c = 0; c < hidden.chunks.size(); ++c) {
         for (const auto& batch : hidden.chunks[c]) {
-          model::decoder_layer_observe_inputs(config, weights, batch_on(batch, device), rope, statistics.hook());
+          model::decoder_layer_observe_inputs(config, weights, batch_on(batch, device), rope, statistics.hook(),
+                                              kv_hook);
         }
         statistics.end_chunk(hidden.samples_per_chunk[c], hessian_worker.get());
       }
@@ -247,7 +251,9 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     started = Clock::now();
     if (forward) statistics.all_reduce(*in.comm);
     report.reduced_bytes = statistics.reduced_bytes();
+    if (forward && kv_hook != nullptr) report.reduced_bytes += key_values.all_gather(*in.comm);
     statistics.fill(*work);
+    key_values.fill(*work);
     report.reduce_seconds = seconds_since(started);
 
     display.phase(layer, "compress");

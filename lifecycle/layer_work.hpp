@@ -31,6 +31,13 @@ struct InputStatistics {
   at::Tensor channel_max;  // [in] fp32
 };
 
+/// Per calibration sample, in global sample order: the smallest and largest value of the
+/// layer's attention keys (after q/k norm and RoPE, as the KV cache holds them) and values.
+struct KeyValueRanges {
+  std::vector<float> key_min, key_max, value_min, value_max;
+  bool empty() const { return key_min.empty(); }
+};
+
 struct LinearModule {
   std::string name;      // "model.layers.3.self_attn.q_proj"
   at::Tensor weight;     // [out, in] fp32; modifiers replace it with the compressed result
@@ -44,6 +51,9 @@ struct LayerWork {
   std::vector<LinearModule> linears;                 // model order
   std::map<std::string, InputStatistics> inputs;     // by input key
   std::map<std::string, at::Tensor> norm_weights;    // "model.layers.3.input_layernorm" → [hidden] fp32
+  KeyValueRanges key_value_ranges;                   // when the plan asks for them (KV-cache quantization)
+  /// Attention tensors modifiers produce: "model.layers.3.self_attn.k_scale" → fp32 [1].
+  std::map<std::string, at::Tensor> attention_scales;
   comm::Communicator* comm = nullptr;                // for spreading solves over ranks (may be single)
 
   LinearModule* find(const std::string& name);
@@ -56,6 +66,9 @@ struct LayerWork {
 struct CompressionPlan {
   bool needs_hessians = false;
   bool needs_channel_ranges = false;
+  bool needs_key_value_ranges = false;
+  /// The recipe's kv_cache_scheme (FP8 per-tensor K and V scales), written to the config.
+  std::optional<quant::QuantizationArgs> kv_cache_scheme;
   /// A modifier selects lm_head: after the last decoder layer the pipeline runs the
   /// final norm and lm_head as one more subgraph (a LayerWork holding only lm_head,
   /// whose input statistics are those of model.norm's output).

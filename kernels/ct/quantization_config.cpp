@@ -73,8 +73,14 @@ nlohmann::json build_quantization_config(const std::vector<std::pair<std::string
   config["format"] = model_format(formats);
   config["global_compression_ratio"] = nullptr;
   config["ignore"] = ignore;
-  config["kv_cache_scheme"] =
-      options.kv_cache_scheme ? quant::to_json(*options.kv_cache_scheme) : nlohmann::json(nullptr);
+  config["kv_cache_scheme"] = nullptr;
+  if (options.kv_cache_scheme) {
+    nlohmann::json kv = quant::to_json(*options.kv_cache_scheme);
+    // An unset observer stays null, as llm-compressor writes it (its default is "minmax").
+    kv["observer"] = options.kv_cache_scheme->observer ? nlohmann::json(*options.kv_cache_scheme->observer)
+                                                       : nlohmann::json(nullptr);
+    config["kv_cache_scheme"] = kv;
+  }
   config["quant_method"] = "compressed-tensors";
   config["quantization_status"] = "compressed";
   config["sparsity_config"] = options.sparsity_config.is_null() ? nlohmann::json::object() : options.sparsity_config;

@@ -64,7 +64,7 @@ std::vector<std::vector<int32_t>> sample_plain_text(const std::filesystem::path&
                                                     const SampleOptions& options, std::optional<int32_t> bos,
                                                     size_t text_tokens) {
   const TextBlockFile blocks(file, calibration_block_bytes(options.max_seq_length));
-  const std::vector<size_t> block_order = shuffled_order(blocks.count(), options.seed);
+  const std::vector<size_t> block_order = visiting_order(blocks.count(), options.seed, options.shuffle);
   const size_t per_block = (options.num_samples + blocks.count() - 1) / blocks.count();
   std::vector<std::vector<int32_t>> samples;
   std::vector<std::vector<int32_t>> passed_over;  // at most num_samples kept
@@ -75,7 +75,7 @@ std::vector<std::vector<int32_t>> sample_plain_text(const std::filesystem::path&
     std::vector<std::vector<int32_t>> windows = full_windows(tokens, bos, text_tokens);
     if (windows.empty() && first_partial.empty()) first_partial = tokens;
     const uint64_t block_seed = options.seed + static_cast<uint64_t>(block) * 0x9E3779B97F4A7C15ull;
-    const std::vector<size_t> window_order = shuffled_order(windows.size(), block_seed);
+    const std::vector<size_t> window_order = visiting_order(windows.size(), block_seed, options.shuffle);
     for (size_t k = 0; k < window_order.size(); ++k) {
       std::vector<int32_t>& window = windows[window_order[k]];
       if (k < per_block && samples.size() < options.num_samples) {
@@ -107,7 +107,7 @@ std::vector<std::vector<int32_t>> sample_json_lines(const std::filesystem::path&
   std::vector<DatasetRow> rows = parse_json_lines(read_dataset_file(file), file, tokenizer.vocab_size());
   const size_t bos_slots = options.add_bos ? 1 : 0;
   std::vector<std::vector<int32_t>> samples;
-  for (const size_t index : shuffled_order(rows.size(), options.seed)) {
+  for (const size_t index : visiting_order(rows.size(), options.seed, options.shuffle)) {
     if (samples.size() >= options.num_samples) break;
     DatasetRow& row = rows[index];
     std::vector<int32_t> sample;

@@ -16,6 +16,7 @@ struct SampleOptions {
   size_t num_samples = 512;     ///< samples returned (all candidates when fewer exist)
   size_t max_seq_length = 2048;  ///< tokens per sample at most, BOS included
   uint64_t seed = 42;           ///< seeds the shuffle; equal seeds give equal samples
+  bool shuffle = true;          ///< false: rows, blocks and windows in file order (no shuffle)
   bool add_bos = true;          ///< start text samples with the tokenizer's BOS token
 };
 
@@ -33,7 +34,7 @@ class DatasetError : public std::runtime_error {
 ///   rows are then visited in a shuffled order (std::mt19937_64 seeded with `seed`,
 ///   Fisher-Yates with unbiased bounded draws, the same on every platform) and tokenized,
 ///   a long text only as far as its sample needs, until num_samples usable rows are
-///   found. Blank lines and rows with an empty text or list are skipped.
+///   found (in file order when !shuffle). Blank lines and rows with an empty text or list are skipped.
 /// - plain text (any other extension): cut into blocks (TextBlockFile with
 ///   calibration_block_bytes(max_seq_length)) that are visited in a shuffled order; each
 ///   visited block is tokenized on its own and cut into consecutive windows of
@@ -41,7 +42,8 @@ class DatasetError : public std::runtime_error {
 ///   text tokens), of which ceil(num_samples / blocks) are taken in a shuffled order, and
 ///   the windows passed over fill any shortfall. A block's shorter tail is dropped,
 ///   unless the text does not fill even one window, in which case it is the only sample.
-///   A file of one block gives all its windows in one shuffle.
+///   A file of one block gives all its windows in one shuffle. Without shuffle, blocks and
+///   windows are taken in file order.
 /// Bytes in blocks or rows never visited are not checked (for example for UTF-8).
 /// Throws DatasetError for an unreadable or empty file, invalid JSON (with the line), a
 /// row with neither "text" nor "input_ids", no usable rows, ids outside the vocabulary,

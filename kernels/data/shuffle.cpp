@@ -28,4 +28,11 @@ std::vector<size_t> shuffled_order(size_t count, uint64_t seed) {
   return order;
 }
 
+std::vector<size_t> visiting_order(size_t count, uint64_t seed, bool shuffle) {
+  if (shuffle) return shuffled_order(count, seed);
+  std::vector<size_t> order(count);
+  for (size_t i = 0; i < count; ++i) order[i] = i;
+  return order;
+}
+
 }  // namespace dcomp::data

@@ -17,4 +17,7 @@ uint64_t uniform_below(std::mt19937_64& engine, uint64_t bound);
 /// `seed`: result[k] is the original index of the item placed at position k.
 std::vector<size_t> shuffled_order(size_t count, uint64_t seed);
 
+/// shuffled_order(count, seed) when `shuffle`, else 0, 1, ..., count − 1.
+std::vector<size_t> visiting_order(size_t count, uint64_t seed, bool shuffle);
+
 }  // namespace dcomp::data

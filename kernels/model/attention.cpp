@@ -63,7 +63,8 @@ at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, co
 }
 
 at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& normed,
-                                  const RotaryEmbedding& rope, LayerKVCache* cache, const LinearInputHook* hook) {
+                                  const RotaryEmbedding& rope, LayerKVCache* cache, const LinearInputHook* hook,
+                                  const KeyValueHook* kv_hook) {
   TORCH_CHECK(normed.dim() == 3 && normed.size(2) == config.hidden_size, "attention expects [batch, seq, ",
               config.hidden_size, "], got ", normed.sizes());
   const int64_t batch = normed.size(0);
@@ -84,6 +85,7 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
   q = rope.apply(q.transpose(1, 2), start);  // [B, H, S, D]
   k = rope.apply(k.transpose(1, 2), start);  // [B, K, S, D]
   v = v.transpose(1, 2);                     // [B, K, S, D]
+  if (kv_hook != nullptr && *kv_hook) (*kv_hook)(k, v);
 
   if (cache != nullptr) {
     if (cache->keys.defined()) {

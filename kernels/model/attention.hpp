@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include <ATen/core/Tensor.h>
@@ -20,14 +21,18 @@
 
 namespace dcomp::model {
 
+/// Sees the keys (after q/k norm and RoPE, as a KV cache stores them) and the values of one
+/// attention call: both [batch, kv_heads, seq, head_dim] fp32. For calibrating KV-cache scales.
+using KeyValueHook = std::function<void(const at::Tensor& keys, const at::Tensor& values)>;
+
 /// normed [batch, seq, hidden] fp32 (the input_layernorm output) → o_proj output
 /// [batch, seq, hidden] fp32. The tokens sit at positions [p, p + seq) where
 /// p = cache->length() (0 without a cache); with a cache, this call's keys and
 /// values are appended to it and attention covers every cached position.
-/// The hook sees the q/k/v input and the o_proj input.
+/// The hook sees the q/k/v input and the o_proj input; `kv_hook` this call's keys and values.
 at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& normed,
                                   const RotaryEmbedding& rope, LayerKVCache* cache = nullptr,
-                                  const LinearInputHook* hook = nullptr);
+                                  const LinearInputHook* hook = nullptr, const KeyValueHook* kv_hook = nullptr);
 
 /// Additive attention mask [queries, keys] fp32 (0 where allowed, -inf elsewhere) for
 /// queries at positions [first_query, first_query + queries) over keys at

@@ -15,13 +15,14 @@ namespace {
 // The MLP's input, post_attention_layernorm(h) [B, S, hidden], and h itself.
 std::pair<at::Tensor, at::Tensor> run_attention(const ModelConfig& config, const DecoderLayerWeights& weights,
                                                 const at::Tensor& hidden, const RotaryEmbedding& rope,
-                                                LayerKVCache* cache, const LinearInputHook* hook) {
+                                                LayerKVCache* cache, const LinearInputHook* hook,
+                                                const KeyValueHook* kv_hook = nullptr) {
   TORCH_CHECK(hidden.dim() == 3 && hidden.size(2) == config.hidden_size, "decoder layer expects [batch, seq, ",
               config.hidden_size, "] fp32, got ", hidden.sizes());
   TORCH_CHECK(hidden.scalar_type() == at::kFloat, "decoder layer expects fp32 hidden states, got ", hidden.scalar_type());
   const at::Tensor attention_input = rms_norm(hidden, weights.input_layernorm, config.rms_norm_eps);
   at::Tensor after_attention =
-      hidden + self_attention_forward(config, weights, attention_input, rope, cache, hook);  // [B, S, hidden]
+      hidden + self_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook);  // [B, S, hidden]
   at::Tensor mlp_input = rms_norm(after_attention, weights.post_attention_layernorm, config.rms_norm_eps);
   return {std::move(mlp_input), std::move(after_attention)};
 }
@@ -40,8 +41,9 @@ at::Tensor decoder_layer_forward(const ModelConfig& config, const DecoderLayerWe
 }
 
 void decoder_layer_observe_inputs(const ModelConfig& config, const DecoderLayerWeights& weights,
-                                  const at::Tensor& hidden, const RotaryEmbedding& rope, const LinearInputHook& hook) {
-  const auto [mlp_input, after_attention] = run_attention(config, weights, hidden, rope, nullptr, &hook);
+                                  const at::Tensor& hidden, const RotaryEmbedding& rope, const LinearInputHook& hook,
+                                  const KeyValueHook* kv_hook) {
+  const auto [mlp_input, after_attention] = run_attention(config, weights, hidden, rope, nullptr, &hook, kv_hook);
   swiglu_mlp_observe_inputs(weights, mlp_input, hook);
 }
 

@@ -7,6 +7,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "kernels/model/attention.hpp"
 #include "kernels/model/decoder_layer_weights.hpp"
 #include "kernels/model/kv_cache.hpp"
 #include "kernels/model/linear.hpp"
@@ -24,8 +25,10 @@ at::Tensor decoder_layer_forward(const ModelConfig& config, const DecoderLayerWe
 /// with the same values) without computing the layer's output: the down projection and
 /// the last residual are skipped, a quarter of a Llama MLP's arithmetic. For calibration
 /// passes, whose outputs are recomputed with the compressed weights anyway.
+/// `kv_hook` (optional) sees the attention's keys and values (see KeyValueHook).
 void decoder_layer_observe_inputs(const ModelConfig& config, const DecoderLayerWeights& weights,
-                                  const at::Tensor& hidden, const RotaryEmbedding& rope, const LinearInputHook& hook);
+                                  const at::Tensor& hidden, const RotaryEmbedding& rope, const LinearInputHook& hook,
+                                  const KeyValueHook* kv_hook = nullptr);
 
 /// As decoder_layer_forward, for tokens at positions [cache.length(), cache.length() + seq);
 /// appends their keys and values to `cache` (incremental decoding).

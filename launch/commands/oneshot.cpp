@@ -108,6 +108,9 @@ void add_oneshot_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 24))
       ->capture_default_str();
   command->add_option("--seed", flags->options.seed, "Seed of the sample selection")->capture_default_str();
+  command->add_flag("!--no-shuffle", flags->options.shuffle_calibration_samples,
+                    "Take the calibration samples in file order, unshuffled (llm-compressor's "
+                    "shuffle_calibration_samples: false)");
   command->add_option("--output", flags->output, "Output folder (written atomically)")->required();
   command->add_flag("--overwrite", flags->options.overwrite, "Replace an existing output folder");
   auto* resume = command->add_flag(

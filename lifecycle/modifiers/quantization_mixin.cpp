@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "lifecycle/errors.hpp"
+#include "lifecycle/modifiers/kv_cache_scales.hpp"
 #include "lifecycle/target_match.hpp"
 #include "lifecycle/yaml_json.hpp"
 
@@ -58,7 +59,22 @@ void QuantizationMixin::read_args(ModifierArgs& args) {
       else args.fail("observer", "has an unknown key '" + key + "' (expected weights, input, output)");
     }
   }
-  args.refuse("kv_cache_scheme", "is not supported by dcomp yet (KV-cache quantization needs attention hooks)");
+  YAML::Node kv_cache = args.raw("kv_cache_scheme");
+  if (kv_cache && !kv_cache.IsNull()) {
+    if (!kv_cache.IsMap()) args.fail("kv_cache_scheme", "must be a mapping of quantization arguments");
+    kv_cache_scheme_json_ = yaml_to_json(kv_cache);
+    try {
+      quant::QuantizationArgs kv = quant::args_from_json(*kv_cache_scheme_json_, "kv_cache_scheme");
+      // An unset observer means llm-compressor's moving-average "minmax" (written back as null).
+      if (!kv_cache_scheme_json_->contains("observer") || kv_cache_scheme_json_->at("observer").is_null()) {
+        kv.observer.reset();
+      }
+      validate_kv_cache_scheme(kv);
+      kv_cache_scheme_ = kv;
+    } catch (const quant::QuantConfigError& error) {
+      args.fail("kv_cache_scheme", error.what());
+    }
+  }
   YAML::Node actorder = args.raw("actorder");
   if (actorder) {
     if (!actorder.IsNull() && !actorder.IsScalar()) {
@@ -210,6 +226,13 @@ void QuantizationMixin::declare(CompressionPlan& plan, const ModelHandle* model)
     if (clash != plan.quantization_groups.end()) name += "_" + std::to_string(plan.quantization_groups.size());
     plan.quantization_groups.emplace_back(name, group.second);
   }
+  if (kv_cache_scheme_) {
+    if (plan.kv_cache_scheme && quant::to_json(*plan.kv_cache_scheme) != quant::to_json(*kv_cache_scheme_)) {
+      throw RecipeError(location_ + ": kv_cache_scheme differs from an earlier modifier's; a model has one KV cache");
+    }
+    plan.kv_cache_scheme = kv_cache_scheme_;
+    plan.needs_key_value_ranges = true;
+  }
   if (model) {
     auto unquantized = unquantized_linears(*model);
     if (first_declaration) {
@@ -238,6 +261,7 @@ nlohmann::json QuantizationMixin::serialize() const {
   if (input_observer_) out["input_observer"] = *input_observer_;
   if (output_observer_) out["output_observer"] = *output_observer_;
   if (bypass_divisibility_checks_) out["bypass_divisibility_checks"] = true;
+  if (kv_cache_scheme_json_) out["kv_cache_scheme"] = *kv_cache_scheme_json_;
   return out;
 }
 

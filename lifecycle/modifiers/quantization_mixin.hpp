@@ -25,8 +25,10 @@ class QuantizationMixin {
   /// `default_actorder` is set (GPTQ), it fills weight args whose actorder is unset.
   void resolve(const std::optional<quant::ActOrder>& default_actorder, const std::string& owner);
 
-  /// True when the recipe gave this modifier a scheme or config_groups.
-  bool has_config() const { return scheme_name_ || scheme_dict_ || config_groups_; }
+  /// True when the recipe gave this modifier a scheme, config_groups or a kv_cache_scheme.
+  bool has_config() const { return scheme_name_ || scheme_dict_ || config_groups_ || kv_cache_scheme_; }
+  /// The recipe's kv_cache_scheme (FP8 K and V scales per layer), checked at read_args.
+  const std::optional<quant::QuantizationArgs>& kv_cache_scheme() const { return kv_cache_scheme_; }
   /// A modifier without a config of its own takes the groups earlier modifiers declared in
   /// `plan` (and leaves the Linears they left unquantized alone), as llm-compressor's
   /// GPTQModifier solves the schemes a QuantizationModifier before it attached.
@@ -56,6 +58,8 @@ class QuantizationMixin {
   std::optional<quant::ActOrder> actorder_override_;
   std::string actorder_literal_;
   bool bypass_divisibility_checks_ = false;
+  std::optional<quant::QuantizationArgs> kv_cache_scheme_;
+  std::optional<nlohmann::json> kv_cache_scheme_json_;  // as written, for serialize()
   std::string location_;
   std::vector<std::pair<std::string, quant::QuantizationScheme>> groups_;
   bool adopted_ = false;

@@ -1,5 +1,7 @@
 #include "lifecycle/modifiers/quantizing_modifier.hpp"
 
+#include "lifecycle/modifiers/kv_cache_scales.hpp"
+
 #include "lifecycle/completed_modules.hpp"
 #include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
@@ -59,6 +61,7 @@ quant::QuantizationScheme QuantizingModifier::scheme_of(const LinearModule& modu
 void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
   auto layer = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
   if (!layer || !*layer) return;  // an epoch without a layer (nothing to compress)
+  calibrate_kv_cache(**layer);
   std::vector<LinearModule*> targets;
   for (auto& module : (*layer)->linears) {
     ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
@@ -79,6 +82,19 @@ void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwa
   }
   report("layer", (*layer)->layer_index);
   report("compressed", compressed);
+}
+
+void QuantizingModifier::calibrate_kv_cache(LayerWork& layer) {
+  const auto& scheme = mixin_.kv_cache_scheme();
+  if (!scheme) return;
+  // Decoder layers only: the subgraph holding lm_head has no attention.
+  const std::string attention = "model.layers." + std::to_string(layer.layer_index) + ".self_attn";
+  if (!layer.find(attention + ".k_proj")) return;
+  auto [k_scale, v_scale] = kv_cache_scales(layer.key_value_ranges, *scheme, attention);
+  layer.attention_scales[attention + ".k_scale"] = k_scale;
+  layer.attention_scales[attention + ".v_scale"] = v_scale;
+  report("k_scale", k_scale.item<double>());
+  report("v_scale", v_scale.item<double>());
 }
 
 bool QuantizingModifier::quantizes(const std::string& name) const {

@@ -35,6 +35,8 @@ class QuantizingModifier : public Modifier {
   quant::QuantizationScheme scheme_of(const LinearModule& module) const;
 
  private:
+  /// With a kv_cache_scheme: the layer's k_scale and v_scale from its key/value ranges.
+  void calibrate_kv_cache(LayerWork& layer);
   /// Whether this modifier quantizes `name`'s weights (no later modifier took it over).
   bool quantizes(const std::string& name) const;
 
