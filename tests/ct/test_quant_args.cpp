@@ -185,20 +185,77 @@ TEST(QuantArgs, RejectsInvalidArgumentsNamingTheField) {
   };
   EXPECT_NE(message_of({{"type", "complex"}}).find("group_0.weights.type"), std::string::npos);
   EXPECT_NE(message_of({{"strategy", "diagonal"}}).find("strategy"), std::string::npos);
-  EXPECT_NE(message_of({{"strategy", "tensor_group"}, {"group_size", 16}}).find("not supported"), std::string::npos);
+  EXPECT_NE(message_of({{"strategy", "tensor_group"}, {"group_size", 16}}).find("needs FP4"), std::string::npos);
   EXPECT_NE(message_of({{"num_bits", 4}, {"symetric", true}}).find("unknown field \"symetric\""), std::string::npos);
   EXPECT_NE(message_of({{"strategy", "group"}}).find("group_size"), std::string::npos);
   EXPECT_NE(message_of({{"strategy", "token"}}).find("dynamic"), std::string::npos);
   EXPECT_NE(message_of({{"strategy", "channel"}, {"group_size", 128}}).find("group_size"), std::string::npos);
   EXPECT_NE(message_of({{"num_bits", 12}}).find("num_bits"), std::string::npos);
-  EXPECT_NE(message_of({{"num_bits", 4}, {"type", "float"}}).find("FP4"), std::string::npos);
+  EXPECT_NE(message_of({{"num_bits", 4}, {"type", "float"}}).find("FP4 needs the NVFP4 layout"), std::string::npos);
+  EXPECT_NE(message_of({{"num_bits", 6}, {"type", "float"}}).find("num_bits"), std::string::npos);
   EXPECT_NE(message_of({{"group_size", -3}}).find("group_size"), std::string::npos);
   EXPECT_NE(message_of({{"strategy", "channel"}, {"actorder", "group"}}).find("actorder"), std::string::npos);
   EXPECT_NE(message_of({{"scale_dtype", "torch.float8_e4m3fn"}}).find("scale_dtype"), std::string::npos);
   EXPECT_NE(message_of({{"dynamic", "local"}}).find("local"), std::string::npos);
+  EXPECT_NE(message_of({{"scale_dtype", "torch.int32"}}).find("scale_dtype"), std::string::npos);
   EXPECT_NE(message_of({{"num_bits", "four"}}).find("num_bits"), std::string::npos);
   EXPECT_TRUE(message_of({{"scale_dtype", "torch.bfloat16"}, {"zp_dtype", "torch.int8"}, {"symmetric", false}})
                   .empty());
+}
+
+// The FP4 layouts compressed-tensors 0.19 defines (quant_scheme.py: NVFP4A16, NVFP4, MXFP4A16,
+// MXFP4) round-trip through JSON as upstream writes them, and impossible variants are refused
+// naming the field.
+TEST(QuantArgs, Fp4PresetsAndTheirJson) {
+  const QuantizationScheme nvfp4 = preset_scheme("NVFP4", {"Linear"});
+  ASSERT_TRUE(nvfp4.weights && nvfp4.input_activations);
+  const nlohmann::json weights = to_json(*nvfp4.weights);
+  EXPECT_EQ(weights.at("strategy"), "tensor_group");
+  EXPECT_EQ(weights.at("group_size"), 16);
+  EXPECT_EQ(weights.at("scale_dtype"), "torch.float8_e4m3fn");
+  EXPECT_TRUE(weights.at("zp_dtype").is_null());
+  const nlohmann::json inputs = to_json(*nvfp4.input_activations);
+  EXPECT_EQ(inputs.at("dynamic"), "local");
+  EXPECT_EQ(inputs.at("observer"), "static_minmax");
+  const QuantizationArgs reread = args_from_json(inputs, "input_activations");
+  EXPECT_TRUE(reread.dynamic && reread.local_dynamic);
+  EXPECT_EQ(to_json(reread), inputs);
+
+  const QuantizationScheme mxfp4 = preset_scheme("MXFP4A16", {"Linear"});
+  ASSERT_TRUE(mxfp4.weights && !mxfp4.input_activations);
+  EXPECT_EQ(to_json(*mxfp4.weights).at("scale_dtype"), "torch.uint8");
+  EXPECT_EQ(to_json(*mxfp4.weights).at("strategy"), "group");
+  EXPECT_EQ(mxfp4.weights->q_max(), 6.0);
+  // An FP4 layout written without scale_dtype gets the dtype its format stores.
+  EXPECT_EQ(args_from_json({{"num_bits", 4}, {"type", "float"}, {"strategy", "tensor_group"}, {"group_size", 16}}, "w")
+                .scale_dtype,
+            ScaleDType::Fp8E4m3);
+}
+
+TEST(QuantArgs, RejectsImpossibleFp4Layouts) {
+  const auto message_of = [](nlohmann::json json) -> std::string {
+    json["num_bits"] = 4;
+    json["type"] = "float";
+    try {
+      args_from_json(json, "config_groups.group_0.weights");
+    } catch (const QuantConfigError& error) {
+      return error.what();
+    }
+    return "";
+  };
+  EXPECT_NE(message_of({{"strategy", "tensor_group"}, {"group_size", 16}, {"symmetric", false}})
+                .find("group_0.weights.symmetric: FP4"),
+            std::string::npos);
+  EXPECT_NE(message_of({{"strategy", "tensor_group"}, {"group_size", 32}}).find("group_size 32"), std::string::npos);
+  EXPECT_NE(message_of({{"strategy", "group"}, {"group_size", 16}}).find("strategy group, group_size 16"),
+            std::string::npos);
+  EXPECT_NE(message_of({{"strategy", "channel"}}).find("FP4 needs"), std::string::npos);
+  EXPECT_NE(message_of({{"strategy", "tensor_group"}, {"group_size", 16}, {"dynamic", true}}).find("local"),
+            std::string::npos);
+  EXPECT_NE(message_of({{"strategy", "group"}, {"group_size", 32}, {"dynamic", "local"}}).find("tensor_group"),
+            std::string::npos);
+  EXPECT_TRUE(message_of({{"strategy", "tensor_group"}, {"group_size", 16}, {"dynamic", "local"}}).empty());
+  EXPECT_TRUE(message_of({{"strategy", "group"}, {"group_size", 32}, {"scale_dtype", "torch.uint8"}}).empty());
 }
 
 TEST(QuantArgs, Ranges) {
