@@ -14,6 +14,7 @@
 
 #include "actors/oneshot.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/ct/kv_cache_quantization.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/causal_lm.hpp"
@@ -92,7 +93,7 @@ int main(int argc, char** argv) {
     options.max_seq_length = 256;
     options.output = work / name;
     actors::run_oneshot(options, *comm);
-    auto compressed = model::CausalLM::load(options.output, ct::make_linear_loader(options.output));
+    auto compressed = ct::load_deployed_model(options.output);
     rows.push_back({name, evaluate(compressed, sample_tokens, heldout_tokens, bos)});
   };
   compress("RTN W4A16 g32", group_recipe("QuantizationModifier", 4, "strategy: group, group_size: 32"));

@@ -21,7 +21,13 @@ std::string describe_args(const quant::QuantizationArgs& args) {
   if (quant::is_grouped(args.resolved_strategy()) && args.group_size) out << " " << *args.group_size;
   if (args.block_structure) out << " " << (*args.block_structure)[0] << "x" << (*args.block_structure)[1];
   out << (args.symmetric ? " symmetric" : " asymmetric");
-  if (args.dynamic) out << " dynamic";
+  if (args.scale_dtype == quant::ScaleDType::Fp8E4m3) out << ", fp8 scales";
+  if (args.scale_dtype == quant::ScaleDType::E8M0) out << ", e8m0 scales";
+  if (args.local_dynamic) {
+    out << " dynamic (local, calibrated global scale)";
+  } else if (args.dynamic) {
+    out << " dynamic";
+  }
   return out.str();
 }
 

@@ -86,6 +86,8 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
   k = rope.apply(k.transpose(1, 2), start);  // [B, K, S, D]
   v = v.transpose(1, 2);                     // [B, K, S, D]
   if (kv_hook != nullptr && *kv_hook) (*kv_hook)(k, v);
+  if (weights.key_quantizer) k = weights.key_quantizer(k);
+  if (weights.value_quantizer) v = weights.value_quantizer(v);
 
   if (cache != nullptr) {
     if (cache->keys.defined()) {

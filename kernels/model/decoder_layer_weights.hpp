@@ -2,6 +2,7 @@
 // the Hugging Face module names relative to the layer ("self_attn.q_proj", ...).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ struct DecoderLayerWeights {
   LinearWeights down_proj;              // [hidden, I]
   at::Tensor q_norm;                    // [D] fp32, Qwen3 only (undefined otherwise)
   at::Tensor k_norm;                    // [D] fp32, Qwen3 only (undefined otherwise)
+  /// KV-cache quantization (a checkpoint's kv_cache_scheme): applied to the keys (after RoPE)
+  /// and values [B, K, S, D] before attention and caching; empty when the cache stays fp32.
+  std::function<at::Tensor(const at::Tensor&)> key_quantizer;
+  std::function<at::Tensor(const at::Tensor&)> value_quantizer;
 
   /// The seven Linear names in forward order: "self_attn.q_proj", "self_attn.k_proj",
   /// "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj".

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/ct/kv_cache_quantization.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/causal_lm.hpp"
@@ -52,6 +53,8 @@ void dump_first_window_logits(const model::CausalLM& model, const std::vector<in
   for (int64_t layer = 0; layer < weights_only.num_layers(); ++layer) {
     model::DecoderLayerWeights weights = weights_only.layer(layer);
     for (const auto& name : model::DecoderLayerWeights::linear_names()) weights.linear(name).input_quantizer = nullptr;
+    weights.key_quantizer = nullptr;
+    weights.value_quantizer = nullptr;
     weights_only.set_layer(layer, std::move(weights));
   }
   at::Tensor plain = weights_only.forward(ids).contiguous();
@@ -63,7 +66,7 @@ void dump_first_window_logits(const model::CausalLM& model, const std::vector<in
 void run_eval(const EvalOptions& options) {
   model::set_default_compute_threads();
   model::keep_freed_blocks_for_reuse();  // the whole model is resident: reuse activation blocks
-  const model::CausalLM model = model::CausalLM::load(options.model_dir, ct::make_linear_loader(options.model_dir));
+  const model::CausalLM model = ct::load_deployed_model(options.model_dir);
   const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
   const auto& config = model.config();
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/ct/kv_cache_quantization.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/causal_lm.hpp"
 #include "kernels/model/compute_threads.hpp"
@@ -30,7 +31,7 @@ struct GenerateOptions {
 void run_generate(const GenerateOptions& options) {
   model::set_default_compute_threads();
   model::keep_freed_blocks_for_reuse();  // the whole model is resident: reuse activation blocks
-  const model::CausalLM model = model::CausalLM::load(options.model_dir, ct::make_linear_loader(options.model_dir));
+  const model::CausalLM model = ct::load_deployed_model(options.model_dir);
   const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
 
   const auto bos = tokenizer.bos_id() ? std::optional<int64_t>(*tokenizer.bos_id()) : model.config().bos_token_id;
