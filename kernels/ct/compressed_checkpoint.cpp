@@ -58,6 +58,15 @@ model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module
   }
   const auto* group = config_.group_for(module_name);
   const quant::QuantizationArgs* weight_args = group && group->second.weights ? &*group->second.weights : nullptr;
+  const bool fp4_format = format == format::kNvfp4PackQuantized || format == format::kMxfp4PackQuantized;
+  if (fp4_format && (!weight_args || !weight_args->is_fp4())) {
+    throw DecodingError((directory_ / "config.json").string() + ": Linear \"" + module_name + "\" is stored as \"" +
+                        format + "\", but its config group " +
+                        (weight_args ? "quantizes it to " + std::to_string(weight_args->num_bits) + "-bit " +
+                                           quant::to_string(weight_args->type)
+                                     : std::string("does not quantize its weights")) +
+                        "; the format holds FP4 weights");
+  }
 
   model::LinearWeights weights;
   weights.weight = decode_linear_weight(reader_, module_name, weight_args);

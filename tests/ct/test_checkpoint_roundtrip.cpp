@@ -377,6 +377,8 @@ TEST_F(RoundTrip, ReaderRejectsCheckpointsThatContradictTheirConfig) {
     group["weights"]["group_size"] = 16;
     group["format"] = "nvfp4-pack-quantized";
   });
+  EXPECT_NE(error_of().find("the format holds FP4 weights"), std::string::npos) << error_of();
+  rewrite_weights([](nlohmann::json& group) { group["format"] = "marlin-24"; });
   EXPECT_NE(error_of().find("not supported"), std::string::npos) << error_of();
   rewrite_weights([](nlohmann::json& group) {
     group["format"] = "pack-quantized";
