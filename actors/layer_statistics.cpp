@@ -59,12 +59,13 @@ LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& conf
 
 LayerStatistics::LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians,
                                  bool channel_ranges, c10::Device device)
-    : layer_index_(layer_index), hessians_(hessians), channel_ranges_(channel_ranges) {
+    : layer_index_(layer_index), hessians_(hessians), channel_ranges_(channel_ranges), device_(device) {
   const auto doubles = at::TensorOptions().dtype(at::kDouble).device(device);
   const auto floats = at::TensorOptions().dtype(at::kFloat).device(device);
   for (const auto& input : inputs) {
     auto& acc = inputs_[input.key];
     acc.consumers = input.consumers;
+    acc.in_features = input.in_features;
     if (hessians_) acc.hessian_sum = at::zeros({input.in_features, input.in_features}, doubles);
     if (channel_ranges_) {
       acc.channel_min = at::full({input.in_features}, std::numeric_limits<float>::infinity(), floats);
@@ -76,6 +77,15 @@ LayerStatistics::LayerStatistics(int layer_index, const std::vector<StatisticsIn
   };
 }
 
+void LayerStatistics::collect_activation_sums_and_inputs(bool abs_sums, bool cache_inputs) {
+  cache_inputs_ = cache_inputs;
+  abs_sums_ = abs_sums;
+  if (!abs_sums) return;
+  // Zeroed up front, so that a rank without samples takes part in the reduction.
+  const auto doubles = at::TensorOptions().dtype(at::kDouble).device(device_);
+  for (auto& [key, acc] : inputs_) acc.channel_abs_sum = at::zeros({acc.in_features}, doubles);
+}
+
 void LayerStatistics::observe_input(const std::string& key, const at::Tensor& x) {
   // x: [tokens, in] fp32 contiguous
   auto it = inputs_.find(key);
@@ -83,6 +93,11 @@ void LayerStatistics::observe_input(const std::string& key, const at::Tensor& x)
   auto& acc = it->second;
   acc.num_tokens += x.size(0);
   if (hessians_) acc.pending.push_back(x);
+  if (abs_sums_) {
+    const at::Tensor sums = x.abs().sum(0, /*keepdim=*/false, at::kDouble);  // [in] fp64
+    acc.channel_abs_sum.add_(sums);
+  }
+  if (cache_inputs_) acc.cached.push_back(x.to(at::kCPU, /*non_blocking=*/false, /*copy=*/true));
   if (channel_ranges_) {
     at::Tensor lo = std::get<0>(x.min(0));
     at::Tensor hi = std::get<0>(x.max(0));
@@ -120,6 +135,10 @@ void LayerStatistics::all_reduce(comm::Communicator& comm) {
       comm.all_reduce(acc.hessian_sum, comm::ReduceOp::Sum);
       reduced_bytes_ += acc.hessian_sum.numel() * 8;
     }
+    if (abs_sums_) {
+      comm.all_reduce(acc.channel_abs_sum, comm::ReduceOp::Sum);
+      reduced_bytes_ += acc.channel_abs_sum.numel() * 8;
+    }
     if (channel_ranges_) {
       comm.all_reduce(acc.channel_min, comm::ReduceOp::Min);
       comm.all_reduce(acc.channel_max, comm::ReduceOp::Max);
@@ -139,6 +158,8 @@ void LayerStatistics::fill(lifecycle::LayerWork& layer) {
       stats.channel_min = acc.channel_min.to(at::kCPU);
       stats.channel_max = acc.channel_max.to(at::kCPU);
     }
+    if (acc.channel_abs_sum.defined()) stats.channel_abs_sum = acc.channel_abs_sum.to(at::kCPU);
+    stats.cached = std::move(acc.cached);
     layer.inputs[key] = std::move(stats);
     acc.hessian_sum = at::Tensor();
   }

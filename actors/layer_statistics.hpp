@@ -57,6 +57,10 @@ class LayerStatistics {
   LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians, bool channel_ranges,
                   c10::Device device = c10::kCPU);
 
+  /// Also gathers, from the next observation on, Σ|x| per channel (`abs_sums`, summed over
+  /// ranks like the Hessians) and this rank's inputs themselves (`cache_inputs`, one host
+  /// tensor per batch): what AWQ's grid search needs.
+  void collect_activation_sums_and_inputs(bool abs_sums, bool cache_inputs);
   /// The hook to pass to decoder_layer_forward during calibration.
   const model::LinearInputHook& hook() const { return hook_; }
   /// Observes x [tokens, in] fp32 contiguous as input `key` (ignored when not listed).
@@ -74,9 +78,12 @@ class LayerStatistics {
  private:
   struct Accumulator {
     std::vector<std::string> consumers;  // full Linear names
+    int64_t in_features = 0;
     std::vector<at::Tensor> pending;     // [tokens, in] fp32 of the current chunk
     at::Tensor hessian_sum;              // [in, in] fp64
     at::Tensor channel_min, channel_max; // [in] fp32
+    at::Tensor channel_abs_sum;          // [in] fp64
+    std::vector<at::Tensor> cached;      // [tokens, in] fp32 per batch, host
     int64_t num_samples = 0;
     int64_t num_tokens = 0;
   };
@@ -84,6 +91,9 @@ class LayerStatistics {
   int layer_index_;
   bool hessians_;
   bool channel_ranges_;
+  bool cache_inputs_ = false;
+  bool abs_sums_ = false;
+  c10::Device device_ = c10::kCPU;
   std::map<std::string, Accumulator> inputs_;
   model::LinearInputHook hook_;
   int64_t reduced_bytes_ = 0;

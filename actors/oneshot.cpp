@@ -192,7 +192,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
 
   // Calibration data, when any modifier needs statistics.
   std::unique_ptr<CalibrationShard> shard;
-  if (plan->needs_hessians || plan->needs_channel_ranges) {
+  if (plan->needs_calibration_pass()) {
     if (!options.dataset) {
       throw std::invalid_argument("the recipe needs calibration data (GPTQ, SparseGPT, SmoothQuant or static "
                                   "activation scales): give --dataset");

@@ -47,6 +47,8 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
   }
   work->norm_weights[layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
   work->norm_weights[layer_module_name(layer_index, "post_attention_layernorm")] = weights.post_attention_layernorm;
+  work->q_norm = weights.q_norm;
+  work->k_norm = weights.k_norm;
   return work;
 }
 
@@ -179,10 +181,11 @@ bool hessians_can_overlap(c10::Device device) {
 std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   const auto& config = *in.config;
   const auto& plan = *in.plan;
-  const bool forward = in.data != nullptr && (plan.needs_hessians || plan.needs_channel_ranges);
+  const bool forward = in.data != nullptr && plan.needs_calibration_pass();
   const c10::Device device = in.options.device;
   model::RotaryEmbedding rope(config);
   rope.to(device);
+  const model::RotaryEmbedding host_rope(config);  // for modifiers that run parts of a layer (on host tensors)
   // The embedding and head stay as stored (zero-copy views): the run gathers embedding rows
   // and writes both back; lm_head gets an fp32 copy only when a modifier compresses it.
   model::EmbeddingAndHeadWeights ends =
@@ -229,12 +232,15 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
     // The modifiers work on host tensors; the passes run on `device`.
     auto work = make_layer_work(layer, weights, in.comm);
+    work->config = &config;
+    work->rope = &host_rope;
     weights.to(device);
     report.load_seconds = seconds_since(started);
 
     started = Clock::now();
     display.phase(layer, forward ? "calibrate" : "prepare");
     LayerStatistics statistics(layer, config, plan.needs_hessians, plan.needs_channel_ranges, device);
+    statistics.collect_activation_sums_and_inputs(plan.needs_channel_abs_sums, plan.needs_cached_inputs);
     KeyValueRangeCollector key_values;
     const model::KeyValueHook* kv_hook = plan.needs_key_value_ranges ? &key_values.hook() : nullptr;
     if (forward) {
@@ -242,6 +248,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
         for (const auto& batch : hidden.chunks[c]) {
           model::decoder_layer_observe_inputs(config, weights, batch_on(batch, device), rope, statistics.hook(),
                                               kv_hook);
+          if (plan.needs_cached_inputs) work->batch_shapes.emplace_back(batch.size(0), batch.size(1));
         }
         statistics.end_chunk(hidden.samples_per_chunk[c], hessian_worker.get());
       }

@@ -15,6 +15,8 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/comm/communicator.hpp"
+#include "kernels/model/model_config.hpp"
+#include "kernels/model/rotary_embedding.hpp"
 #include "kernels/quant/compressed_weight.hpp"
 #include "kernels/quant/quant_args.hpp"
 
@@ -29,6 +31,10 @@ struct InputStatistics {
   int64_t num_tokens = 0;
   at::Tensor channel_min;  // [in] fp32 per input channel (when requested)
   at::Tensor channel_max;  // [in] fp32
+  at::Tensor channel_abs_sum;  // [in] fp64: Σ |x| over all tokens (when requested; AWQ's activation means)
+  /// This rank's calibration inputs, one [tokens, in] fp32 tensor per batch, in batch order
+  /// (when requested; AWQ's grid search replays them). Batch b has LayerWork::batch_shapes[b].
+  std::vector<at::Tensor> cached;
 };
 
 /// Per calibration sample, in global sample order: the smallest and largest value of the
@@ -52,6 +58,13 @@ struct LayerWork {
   std::map<std::string, InputStatistics> inputs;     // by input key
   std::map<std::string, at::Tensor> norm_weights;    // "model.layers.3.input_layernorm" → [hidden] fp32
   KeyValueRanges key_value_ranges;                   // when the plan asks for them (KV-cache quantization)
+  /// Running parts of the layer's forward (AWQ's grid search): the model's config and rotary
+  /// tables, the layer's q/k norms ([head_dim] fp32, Qwen3 only), and the [batch, seq] shape of
+  /// each calibration batch of this rank whose inputs are cached.
+  const model::ModelConfig* config = nullptr;
+  const model::RotaryEmbedding* rope = nullptr;
+  at::Tensor q_norm, k_norm;
+  std::vector<std::pair<int64_t, int64_t>> batch_shapes;
   /// Attention tensors modifiers produce: "model.layers.3.self_attn.k_scale" → fp32 [1].
   std::map<std::string, at::Tensor> attention_scales;
   comm::Communicator* comm = nullptr;                // for spreading solves over ranks (may be single)
@@ -67,6 +80,13 @@ struct CompressionPlan {
   bool needs_hessians = false;
   bool needs_channel_ranges = false;
   bool needs_key_value_ranges = false;
+  bool needs_channel_abs_sums = false;
+  bool needs_cached_inputs = false;
+  /// Whether any statistic above needs the calibration samples run through the layers.
+  bool needs_calibration_pass() const {
+    return needs_hessians || needs_channel_ranges || needs_key_value_ranges || needs_channel_abs_sums ||
+           needs_cached_inputs;
+  }
   /// The recipe's kv_cache_scheme (FP8 per-tensor K and V scales), written to the config.
   std::optional<quant::QuantizationArgs> kv_cache_scheme;
   /// A modifier selects lm_head: after the last decoder layer the pipeline runs the

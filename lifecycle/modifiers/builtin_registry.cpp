@@ -1,6 +1,7 @@
 // The registry of every modifier dcomp implements, by recipe class name, and of the
 // llm-compressor modifiers it does not, with the reason a recipe naming one gets.
 #include "lifecycle/modifier_registry.hpp"
+#include "lifecycle/modifiers/awq_modifier.hpp"
 #include "lifecycle/modifiers/constant_pruning_modifier.hpp"
 #include "lifecycle/modifiers/gptq_modifier.hpp"
 #include "lifecycle/modifiers/quantization_modifier.hpp"
@@ -25,7 +26,10 @@ const ModifierRegistry& ModifierRegistry::builtin() {
           {"keeps a pruned model's zeros through later quantization", "{targets: __ALL_PRUNABLE__}"});
     r.add("SmoothQuantModifier", [](ModifierArgs& args) { return std::make_shared<SmoothQuantModifier>(args); },
           {"moves activation outliers into the weights before quantization", "{}"});
-    r.add_unsupported("AWQModifier", "activation-aware weight scaling is not implemented yet");
+    r.add("AWQModifier", [](ModifierArgs& args) { return std::make_shared<AWQModifier>(args); },
+          {"activation-aware weight scaling (a grid search over per-channel scales) before the quantizing "
+           "modifier after it; with a scheme of its own it also rounds to nearest",
+           "{duo_scaling: true}"});
     r.add_unsupported("AutoRoundModifier", "sign-gradient rounding optimization is not implemented");
     r.add_unsupported("WandaPruningModifier", "Wanda pruning is not implemented; SparseGPTModifier prunes instead");
     r.add_unsupported("MagnitudePruningModifier", "gradual magnitude pruning belongs to training, not one-shot runs");

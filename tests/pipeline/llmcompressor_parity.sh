@@ -15,6 +15,11 @@
 #                            the outputs of the unquantized layer 0 (its pipeline disables quantization
 #                            and RTN leaves the weights in place), dcomp on those of the quantized one,
 #                            the model a deployment runs;
+#   AWQ (awq_w4a16_asym)     layer 0, whose inputs are the same: every code and zero point byte for
+#                            byte, scales within 1e-6 relative (the activation means are summed in another
+#                            order), each mapping's grid-search errors within 1e-5; layer 1, calibrated
+#                            on the quantized layer 0 by dcomp and on the unquantized one by llm-compressor
+#                            (see above): errors within 5 %, the share of identical codes printed;
 #   quantization_config      equal to llm-compressor's, but for the compressed-tensors version.
 # The samples are taken in file order (--no-shuffle), as the fixtures were: the KV-cache observer's
 # moving average depends on the order, and fp32 Hessian sums round differently in another one.
@@ -27,7 +32,7 @@ work="$(mktemp -d /tmp/dcomp-llmcompressor-parity.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 failures=0
 jobs="gptq_w4a16 rtn_w4a16 gptq_w8a8 fp8_dynamic rtn_nvfp4a16 gptq_nvfp4a16 rtn_nvfp4 rtn_mxfp4a16 gptq_mxfp4a16
-      fp8_kv_cache"
+      fp8_kv_cache awq_w4a16_asym"
 for job in $jobs; do
   if ! "$dcomp" --log-level warn oneshot --model "$data/tinystories-656k" --recipe "$fixtures/$job/recipe.yaml" \
       --dataset "$fixtures/calibration.jsonl" --num-calibration-samples 16 --max-seq-length 128 --no-shuffle --threads 1 \
@@ -54,6 +59,11 @@ ours = read_tensors(glob.glob(os.path.join(out, "*.safetensors")))
 digests = json.load(open(os.path.join(reference, "digests.json")))
 problems = []
 gptq = os.path.exists(os.path.join(reference, "losses.json"))
+awq = os.path.exists(os.path.join(reference, "awq_errors.json"))
+awq_values = read_tensors([os.path.join(reference, "codes.safetensors")]) if awq else {}
+
+def floats(raw):
+    return struct.unpack(f"<{len(raw) // 4}f", raw)
 calibrated = ("input_scale", "input_global_scale", "k_scale", "v_scale")
 worst_scalar = {0: 0.0, 1: 0.0}
 for name, expected in digests.items():
@@ -72,6 +82,14 @@ for name, expected in digests.items():
             problems.append(f"{name}: {value:.9g} ({dtype}), llm-compressor {expected['value']:.9g}")
         continue
     codes = name.endswith("weight_packed") or (name.endswith(".weight") and dtype == "I8")
+    if awq and int(name.split(".")[2]) > 0:
+        continue  # compared through the grid-search errors below
+    if awq and name.endswith("weight_scale"):
+        theirs, mine = floats(awq_values[name][2]), floats(raw)
+        relative = max(abs(a - b) / abs(a) for a, b in zip(theirs, mine))
+        if relative > 1e-6:
+            problems.append(f"{name}: scales differ by {relative:.2e} relative")
+        continue
     if hashlib.sha256(raw).hexdigest() != expected["sha256"] and not (gptq and codes):
         problems.append(f"{name}: bytes differ from llm-compressor's")
 if any(name.endswith(calibrated) for name in digests):
@@ -83,6 +101,35 @@ for key in sorted(set(config) | set(reference_config)):
     if key != "version" and config.get(key) != reference_config.get(key):
         problems.append(f"quantization_config.{key}: {json.dumps(config.get(key))} , llm-compressor "
                         f"{json.dumps(reference_config.get(key))}")
+
+if awq:
+    expected_errors = json.load(open(os.path.join(reference, "awq_errors.json")))
+    report = json.load(open(os.path.join(out, "dcomp_report.json")))
+    mine = {}
+    for layer in report["layers"]:
+        for modifier in layer["modifiers"]:
+            for mapping in modifier.get("smoothed", []):
+                if isinstance(mapping, dict):
+                    mine[mapping["smooth"]] = mapping
+    worst = {0: 0.0, 1: 0.0}
+    for smooth, expected in expected_errors.items():
+        if smooth not in mine:
+            problems.append(f"{smooth}: not smoothed by dcomp")
+            continue
+        layer = int(smooth.split(".")[2])
+        for key in ("initial_error", "best_error"):
+            relative = abs(mine[smooth][key] - expected[key]) / expected[key]
+            worst[layer] = max(worst[layer], relative)
+            if relative > (1e-5 if layer == 0 else 5e-2):
+                problems.append(f"{smooth}: AWQ {key} {mine[smooth][key]:.6g}, llm-compressor {expected[key]:.6g}")
+    same = total = 0
+    for name, (dtype, shape, raw) in awq_values.items():
+        if name.endswith("weight_packed") and name.startswith("model.layers.1."):
+            for a, b in zip(ours[name][2], raw):
+                same += ((a & 15) == (b & 15)) + ((a >> 4) == (b >> 4))
+            total += 2 * len(raw)
+    print(f"     [{job}] grid-search errors: largest relative difference layer 0 {worst[0]:.2e}, layer 1 "
+          f"{worst[1]:.2e}; identical codes in layer 1 {100 * same / max(total, 1):.2f} %")
 
 if gptq:
     losses = json.load(open(os.path.join(reference, "losses.json")))
@@ -122,7 +169,8 @@ if gptq:
 for problem in problems:
     print(f"FAIL [{job}]: {problem}")
 if not problems:
-    print(f"ok   [{job}]: {len(digests)} tensors compared" + (" (scales byte for byte)" if gptq else " byte for byte"))
+    print(f"ok   [{job}]: {len(digests)} tensors compared" + (" (scales byte for byte)" if gptq else " (layer 0's codes byte for byte)" if awq
+                                                      else " byte for byte"))
 sys.exit(1 if problems else 0)
 PY
 done

@@ -12,13 +12,16 @@ calibration.jsonl  16 rows of {"input_ids": BOS + 127 tokens} of text/tinystorie
 <job>/losses.json  GPTQ jobs: each module's GPTQ loss, as quantize_weight returned it
 <job>/digests.json sha256 of every quantized tensor llm-compressor saved (codes, scales, zero points, global
                    scales, k/v scales), and the value of each fp32 scalar
-<job>/codes.safetensors  GPTQ jobs: the quantized weight tensors themselves, for the share of identical codes
+<job>/codes.safetensors  GPTQ and AWQ jobs: the quantized weight tensors themselves, for the share of identical
+                   codes (AWQ: with its scales and zero points, compared by value)
 Jobs: gptq_w4a16 (GPTQ, W4A16: int4 symmetric groups of 128), rtn_w4a16 (QuantizationModifier,
 W4A16), gptq_w8a8 (GPTQ, W8A8: int8 channel weights, dynamic int8 token activations),
 fp8_dynamic (QuantizationModifier, FP8_DYNAMIC), rtn_nvfp4a16 / gptq_nvfp4a16 (NVFP4A16: FP4 weights in
 groups of 16, FP8 group scales, a global scale per fused group), rtn_nvfp4 (NVFP4: also FP4 activations,
 input_global_scale from calibration), rtn_mxfp4a16 / gptq_mxfp4a16 (MXFP4A16: FP4 weights in groups of
-32, E8M0 scales), fp8_kv_cache (FP8 with an FP8 kv_cache_scheme: k_scale / v_scale).
+32, E8M0 scales), fp8_kv_cache (FP8 with an FP8 kv_cache_scheme: k_scale / v_scale), awq_w4a16_asym (AWQModifier with
+duo_scaling, then QuantizationModifier W4A16_ASYM; awq_errors.json: each mapping's grid-search error before
+and after, as AWQModifier logs them).
 Every job also keeps the quantization_config llm-compressor wrote (quantization_config.json).
 """
 import hashlib
@@ -64,6 +67,19 @@ def quantize_weight(*args, **kwargs):
     recorded.extend(zip(current["names"], [float(loss) for loss in result[1]]))
     return result
 gptq_base.GPTQModifier.compress_module_list = compress_module_list
+
+# AWQ: each mapping's grid-search errors, as the modifier logs them at finalize.
+import llmcompressor.modifiers.transform.awq.base as awq_base
+awq_metrics = []
+original_log = awq_base.AWQModifier._log_error_metrics
+def log_error_metrics(self):
+    awq_metrics.extend(dict(m) for m in self._error_metrics)
+    return original_log(self)
+awq_base.AWQModifier._log_error_metrics = log_error_metrics
+# AWQ pins its cached inputs for faster copies to a GPU, which fails without one; pinning
+# changes no value, so on this CPU-only machine it is skipped.
+import llmcompressor.pipelines.cache as pipeline_cache
+pipeline_cache.IntermediatesCache.pin_memory = lambda self, batch_index: None
 gptq_base.assign_batches = assign_batches
 gptq_base.quantize_weight = quantize_weight
 
@@ -72,10 +88,12 @@ jobs = {
     "gptq_w8a8": "GPTQModifier", "fp8_dynamic": "QuantizationModifier",
     "rtn_nvfp4a16": "QuantizationModifier", "gptq_nvfp4a16": "GPTQModifier", "rtn_nvfp4": "QuantizationModifier",
     "rtn_mxfp4a16": "QuantizationModifier", "gptq_mxfp4a16": "GPTQModifier", "fp8_kv_cache": "QuantizationModifier",
+    "awq_w4a16_asym": "QuantizationModifier",
 }
 schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp8_dynamic": "FP8_DYNAMIC",
            "rtn_nvfp4a16": "NVFP4A16", "gptq_nvfp4a16": "NVFP4A16", "rtn_nvfp4": "NVFP4",
-           "rtn_mxfp4a16": "MXFP4A16", "gptq_mxfp4a16": "MXFP4A16", "fp8_kv_cache": "FP8"}
+           "rtn_mxfp4a16": "MXFP4A16", "gptq_mxfp4a16": "MXFP4A16", "fp8_kv_cache": "FP8",
+           "awq_w4a16_asym": "W4A16_ASYM"}
 kv_cache_scheme = ("      kv_cache_scheme:\n        num_bits: 8\n        type: float\n        strategy: tensor\n"
                    "        dynamic: false\n        symmetric: true\n")
 selected = sys.argv[3:] or list(jobs)
@@ -83,11 +101,13 @@ for job in selected:
     modifier = jobs[job]
     folder = os.path.join(out, job)
     os.makedirs(folder, exist_ok=True)
-    recipe = (f"quant_stage:\n  quant_modifiers:\n    {modifier}:\n      targets: [\"Linear\"]\n"
+    awq = "    AWQModifier:\n      duo_scaling: true\n" if job.startswith("awq") else ""
+    recipe = (f"quant_stage:\n  quant_modifiers:\n{awq}    {modifier}:\n      targets: [\"Linear\"]\n"
               f"      ignore: [\"lm_head\"]\n      scheme: {schemes[job]}\n"
               + (kv_cache_scheme if job == "fp8_kv_cache" else ""))
     open(os.path.join(folder, "recipe.yaml"), "w").write(recipe)
     recorded.clear()
+    awq_metrics.clear()
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype="auto")
     dataset = Dataset.from_dict({"input_ids": rows, "attention_mask": [[1] * len(r) for r in rows]})
     oneshot(model=model, dataset=dataset, recipe=os.path.join(folder, "recipe.yaml"), num_calibration_samples=16,
@@ -109,10 +129,15 @@ for job in selected:
     config = json.load(open(os.path.join(saved, "config.json")))
     json.dump(config.get("quantization_config"), open(os.path.join(folder, "quantization_config.json"), "w"),
               indent=1, sort_keys=True)
+    if awq_metrics:
+        json.dump({m["layer_name"]: {"initial_error": m["initial_error"], "best_error": m["best_error"]}
+                   for m in awq_metrics}, open(os.path.join(folder, "awq_errors.json"), "w"), indent=1)
     if recorded:
         json.dump(dict(recorded), open(os.path.join(folder, "losses.json"), "w"), indent=1)
+    if recorded or awq_metrics:  # AWQ also keeps its scales, compared by value
         save_file({k: v.contiguous() for k, v in quantized.items()
-                   if k.endswith("weight_packed") or (k.endswith(".weight") and v.dtype == torch.int8)},
+                   if k.endswith("weight_packed") or (k.endswith(".weight") and v.dtype == torch.int8)
+                   or (awq_metrics and k.endswith(("weight_scale", "weight_zero_point")))},
                   os.path.join(folder, "codes.safetensors"))
     print(job, len(digests), "tensors,", len(recorded), "losses")
 if len(selected) < len(jobs):

@@ -1,0 +1,354 @@
+// reference: llm-compressor src/llmcompressor/modifiers/transform/awq/base.py (_set_resolved_mappings,
+// _apply_smoothing, _compute_best_scale, _compute_loss) and mappings.py (default_mappings).
+#include "lifecycle/modifiers/awq_modifier.hpp"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "kernels/model/attention.hpp"
+#include "kernels/model/linear.hpp"
+#include "kernels/model/mlp.hpp"
+#include "kernels/quant/observers.hpp"
+#include "kernels/quant/qparams.hpp"
+#include "lifecycle/errors.hpp"
+#include "lifecycle/layer_work.hpp"
+#include "lifecycle/modifier_args.hpp"
+#include "lifecycle/modifiers/fused_global_scales.hpp"
+#include "lifecycle/modifiers/quantization_mixin.hpp"
+#include "lifecycle/target_match.hpp"
+
+namespace dcomp::lifecycle {
+namespace {
+
+// Which module a mapping's search runs: the lowest module holding every balance Linear.
+enum class Parent { Attention, OutputProjection, Mlp, DownProjection };
+
+std::vector<AWQModifier::Mapping> default_mappings() {
+  return {{"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}},
+          {"re:.*v_proj$", {"re:.*o_proj$"}},
+          {"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}},
+          {"re:.*up_proj$", {"re:.*down_proj$"}}};
+}
+
+std::string leaf(const std::string& name) { return name.substr(name.rfind('.') + 1); }
+
+// The kind of parent the balance Linears form, from their leaf names (sorted).
+std::optional<Parent> parent_of(std::vector<std::string> leaves) {
+  std::sort(leaves.begin(), leaves.end());
+  if (leaves == std::vector<std::string>{"k_proj", "q_proj", "v_proj"}) return Parent::Attention;
+  if (leaves == std::vector<std::string>{"o_proj"}) return Parent::OutputProjection;
+  if (leaves == std::vector<std::string>{"gate_proj", "up_proj"}) return Parent::Mlp;
+  if (leaves == std::vector<std::string>{"down_proj"}) return Parent::DownProjection;
+  return std::nullopt;
+}
+
+// The layer's weights as the model code takes them, with `replaced` (name → weight) in place.
+model::DecoderLayerWeights layer_weights(const LayerWork& layer, const std::map<std::string, at::Tensor>& replaced) {
+  model::DecoderLayerWeights weights;
+  const std::string prefix = "model.layers." + std::to_string(layer.layer_index) + ".";
+  for (const auto& relative : model::DecoderLayerWeights::linear_names()) {
+    const LinearModule* module = layer.find(prefix + relative);
+    const auto found = replaced.find(prefix + relative);
+    weights.linear(relative) = {found != replaced.end() ? found->second : module->weight, module->bias, nullptr};
+  }
+  weights.q_norm = layer.q_norm;
+  weights.k_norm = layer.k_norm;
+  return weights;
+}
+
+// The parent's output for every cached batch: [tokens, out] fp32 each.
+std::vector<at::Tensor> run_parent(const LayerWork& layer, Parent parent, const std::vector<at::Tensor>& inputs,
+                                   const std::map<std::string, at::Tensor>& replaced) {
+  const model::DecoderLayerWeights weights = layer_weights(layer, replaced);
+  std::vector<at::Tensor> outputs;
+  for (size_t b = 0; b < inputs.size(); ++b) {
+    const at::Tensor& x = inputs[b];  // [tokens, in]
+    switch (parent) {
+      case Parent::Attention: {
+        const auto [batch, seq] = layer.batch_shapes.at(b);
+        const at::Tensor out = model::self_attention_forward(*layer.config, weights, x.view({batch, seq, -1}), *layer.rope);
+        outputs.push_back(out.reshape({batch * seq, -1}));
+        break;
+      }
+      case Parent::OutputProjection: outputs.push_back(model::linear_forward(weights.o_proj, x)); break;
+      case Parent::Mlp: outputs.push_back(model::swiglu_mlp_forward(weights, x)); break;
+      case Parent::DownProjection: outputs.push_back(model::linear_forward(weights.down_proj, x)); break;
+    }
+  }
+  return outputs;
+}
+
+// Mean squared error over every element of every batch, summed over ranks.
+double parent_error(const std::vector<at::Tensor>& reference, const std::vector<at::Tensor>& outputs,
+                    comm::Communicator* comm) {
+  at::Tensor totals = at::zeros({2}, at::kDouble);  // [Σ squared error, elements]
+  for (size_t b = 0; b < reference.size(); ++b) {
+    totals[0] += (reference[b] - outputs[b]).square().sum(at::kDouble);
+    totals[1] += static_cast<double>(reference[b].numel());
+  }
+  if (comm && comm->world_size() > 1) comm->all_reduce(totals, comm::ReduceOp::Sum);
+  return totals[0].item<double>() / std::max(totals[1].item<double>(), 1.0);
+}
+
+}  // namespace
+
+AWQModifier::AWQModifier(ModifierArgs& args) : Modifier("AWQModifier") {
+  location_ = args.location();
+  YAML::Node mappings = args.raw("mappings");
+  if (mappings && !mappings.IsNull()) {
+    explicit_mappings_ = true;
+    if (!mappings.IsSequence()) args.fail("mappings", "must be a list of {smooth_layer, balance_layers}");
+    for (const auto& entry : mappings) {
+      if (!entry.IsMap() || !entry["smooth_layer"] || !entry["balance_layers"]) {
+        throw RecipeError(yaml_location(args.source(), entry) +
+                          ": AWQModifier mapping must have smooth_layer and balance_layers");
+      }
+      if (entry["activation_hook_target"] && !entry["activation_hook_target"].IsNull()) {
+        throw RecipeError(yaml_location(args.source(), entry) +
+                          ": AWQModifier mapping: activation_hook_target (parallel transformer blocks) is not "
+                          "supported; dcomp's Llama-family layers read each mapping's input where upstream does");
+      }
+      Mapping mapping{entry["smooth_layer"].as<std::string>(), {}};
+      const YAML::Node balance = entry["balance_layers"];
+      if (balance.IsScalar()) mapping.balance.push_back(balance.as<std::string>());
+      for (const auto& name : balance) mapping.balance.push_back(name.as<std::string>());
+      if (mapping.balance.empty()) {
+        throw RecipeError(yaml_location(args.source(), entry) + ": AWQModifier mapping has no balance_layers");
+      }
+      mappings_.push_back(std::move(mapping));
+    }
+  } else {
+    mappings_ = default_mappings();
+  }
+  YAML::Node duo = args.raw("duo_scaling");
+  if (duo && !duo.IsNull()) {
+    const std::string text = duo.as<std::string>();
+    if (text == "true" || text == "True") duo_scaling_ = DuoScaling::On;
+    else if (text == "false" || text == "False") duo_scaling_ = DuoScaling::Off;
+    else if (text == "both") duo_scaling_ = DuoScaling::Both;
+    else args.fail("duo_scaling", "must be true, false or \"both\", not '" + text + "'");
+  }
+  n_grid_ = args.get<int>("n_grid", 20);
+  const int smallest = duo_scaling_ == DuoScaling::Both ? 4 : duo_scaling_ == DuoScaling::On ? 3 : 2;
+  if (n_grid_ < smallest) {
+    args.fail("n_grid", "must be at least " + std::to_string(smallest) + " for this duo_scaling, got " +
+                            std::to_string(n_grid_));
+  }
+  args.optional<std::string>("offload_device");  // accepted as upstream; cached inputs live in host memory
+  // The older form (modifiers/awq/__init__.py): quantization arguments make it quantize too.
+  if (args.has("scheme") || args.has("config_groups")) quantizer_ = std::make_shared<QuantizationModifier>(args);
+  requires_calibration_data = true;
+}
+
+nlohmann::json AWQModifier::own_args() const {
+  nlohmann::json out = {{"duo_scaling", duo_scaling_ == DuoScaling::Both ? nlohmann::json("both")
+                                                                           : nlohmann::json(duo_scaling_ == DuoScaling::On)},
+                        {"n_grid", n_grid_}};
+  if (explicit_mappings_) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& m : mappings_) list.push_back({{"smooth_layer", m.smooth}, {"balance_layers", m.balance}});
+    out["mappings"] = list;
+  }
+  if (quantizer_) out.update(quantizer_->serialize_args());
+  return out;
+}
+
+bool AWQModifier::on_initialize(State& state, const Kwargs& kwargs) {
+  if (state.model && !explicit_mappings_) {
+    const std::string& architecture = state.model->architecture();
+    if (architecture.find("Llama") == std::string::npos && architecture.find("Mistral") == std::string::npos &&
+        architecture.find("Qwen") == std::string::npos) {
+      throw RecipeError(location_ + ": AWQModifier: no default mappings for " + architecture + "; give 'mappings'");
+    }
+  }
+  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
+  if (plan && *plan) {
+    (*plan)->needs_channel_abs_sums = true;
+    (*plan)->needs_cached_inputs = true;
+    plan_ = *plan;
+  }
+  if (quantizer_) quantizer_->initialize(state, kwargs);
+  return true;
+}
+
+void AWQModifier::on_event(State& state, const Event& event, const Kwargs& kwargs) {
+  if (event.type == EventType::SEQUENTIAL_EPOCH_END) {
+    auto layer = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
+    if (layer && *layer) smooth_layer(**layer);
+  }
+  if (quantizer_) {
+    if (auto result = quantizer_->update_event(state, event, kwargs)) report("quantization", *result);
+  }
+}
+
+bool AWQModifier::on_finalize(State& state, const Kwargs& kwargs) {
+  if (quantizer_) quantizer_->finalize(state, kwargs);
+  return true;
+}
+
+void AWQModifier::smooth_layer(LayerWork& layer) {
+  const std::string prefix = "model.layers." + std::to_string(layer.layer_index) + ".";
+  if (!layer.find(prefix + "self_attn.q_proj")) return;  // the subgraph holding lm_head
+  if (!layer.config || !layer.rope) throw LifecycleError("AWQModifier: the pipeline gave no model context");
+  // The schemes the quantizing modifiers declared (the search quantizes as they will).
+  QuantizationMixin schemes;
+  if (plan_) schemes.adopt(*plan_);
+  const auto weight_args_of = [&](const LinearModule& module) -> std::optional<quant::QuantizationArgs> {
+    auto scheme = schemes.scheme_for({module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)});
+    if (!scheme || !scheme->weights) return std::nullopt;
+    quant::QuantizationArgs args = *scheme->weights;
+    args.observer = "memoryless_minmax";  // upstream patches every weight observer for the search
+    args.actorder = quant::ActOrder::None;
+    args.actorder_literal.clear();
+    return args;
+  };
+  nlohmann::json applied = nlohmann::json::array();
+  for (const auto& mapping : mappings_) {
+    // Resolve the smooth layer (a norm or a Linear) and the balance Linears in this layer.
+    std::string smooth;
+    for (const auto& [name, weight] : layer.norm_weights) {
+      if (target_matches({name, {"RMSNorm"}, 0, 0}, mapping.smooth)) smooth = name;
+    }
+    LinearModule* smooth_linear = nullptr;
+    for (auto& module : layer.linears) {
+      if (smooth.empty() && target_matches({module.name, {"Linear"}, 0, 0}, mapping.smooth)) {
+        smooth = module.name;
+        smooth_linear = &module;
+      }
+    }
+    std::vector<LinearModule*> balance;
+    std::vector<std::string> leaves;
+    for (auto& module : layer.linears) {
+      if (any_target_matches({module.name, {"Linear"}, 0, 0}, mapping.balance)) {
+        balance.push_back(&module);
+        leaves.push_back(leaf(module.name));
+      }
+    }
+    if (smooth.empty() || balance.empty()) continue;
+    const auto parent = parent_of(leaves);
+    if (!parent) {
+      throw LifecycleError(location_ + ": AWQModifier mapping " + mapping.smooth + " → " + balance.front()->name +
+                           "...: dcomp searches the Llama-family mappings (q/k/v, o_proj, gate/up, down_proj as "
+                           "balance layers); this set of balance layers is not one of them");
+    }
+    // Under grouped-query attention v_proj's outputs are not o_proj's inputs: skipped as upstream.
+    if (*parent == Parent::OutputProjection && smooth_linear && smooth_linear->weight.size(0) != balance[0]->weight.size(1)) {
+      continue;
+    }
+    std::vector<std::optional<quant::QuantizationArgs>> args;
+    bool any_targeted = false;
+    for (auto* module : balance) {
+      args.push_back(weight_args_of(*module));
+      any_targeted = any_targeted || args.back().has_value();
+    }
+    if (!any_targeted) {
+      spdlog::warn("AWQModifier: skipping {}: none of its balance layers is quantized", smooth);
+      continue;
+    }
+    if (duo_scaling_ != DuoScaling::Off) {
+      for (size_t i = 0; i < balance.size(); ++i) {
+        if (args[i] && args[i]->resolved_strategy() == quant::Strategy::Tensor) {
+          throw RecipeError(location_ + ": AWQModifier: duo_scaling needs per-channel or group quantization, but " +
+                            balance[i]->name + " uses the tensor strategy; set duo_scaling: false");
+        }
+      }
+    }
+    InputStatistics& input = layer.input_of(*balance.front());
+    if (!input.channel_abs_sum.defined() || input.num_tokens == 0) {
+      throw LifecycleError("AWQModifier: no activation statistics were collected for " + smooth);
+    }
+    const at::Tensor x_mean = (input.channel_abs_sum / static_cast<double>(input.num_tokens)).to(at::kFloat);  // [in]
+    std::vector<at::Tensor> originals;
+    std::vector<quant::QuantizationArgs> mean_args;
+    for (size_t i = 0; i < balance.size(); ++i) {
+      originals.push_back(balance[i]->weight);
+      if (args[i]) mean_args.push_back(*args[i]);
+    }
+    std::vector<at::Tensor> targeted_weights;
+    for (size_t i = 0; i < balance.size(); ++i) {
+      if (args[i]) targeted_weights.push_back(originals[i]);
+    }
+    const at::Tensor w_mean = duo_scaling_ != DuoScaling::Off ? awq_weight_means(targeted_weights, mean_args) : at::Tensor();
+    const std::vector<at::Tensor> reference = run_parent(layer, *parent, input.cached, {});
+
+    double best_error = std::numeric_limits<double>::infinity(), initial_error = -1.0;
+    AwqCandidate best_candidate;
+    at::Tensor best_scales;
+    for (const AwqCandidate& candidate : awq_grid(duo_scaling_, n_grid_)) {
+      const at::Tensor scales = awq_candidate_scales(x_mean, w_mean, candidate);  // [in]
+      const at::Tensor row = scales.view({1, -1});
+      // Q(W·s)/s for every quantized balance Linear, with the global scales fused Linears share.
+      std::vector<LinearModule> scaled;
+      std::vector<LinearModule*> scaled_pointers;
+      for (size_t i = 0; i < balance.size(); ++i) {
+        if (!args[i]) continue;
+        scaled.push_back({balance[i]->name, (originals[i] * row).to(at::kFloat), {}, balance[i]->input, {}});
+      }
+      for (auto& module : scaled) scaled_pointers.push_back(&module);
+      const auto global_scales = fused_weight_global_scales(layer, scaled_pointers,
+                                                            [&](const LinearModule& module) -> const quant::QuantizationArgs* {
+        for (size_t i = 0; i < balance.size(); ++i) {
+          if (balance[i]->name == module.name && args[i]) return &*args[i];
+        }
+        return nullptr;
+      });
+      std::map<std::string, at::Tensor> replaced;
+      for (size_t i = 0, k = 0; i < balance.size(); ++i) {
+        if (!args[i]) continue;
+        const at::Tensor& w = scaled[k++].weight;
+        const auto global = global_scales.find(balance[i]->name);
+        const quant::QParams qparams =
+            quant::observe_weight(w, *args[i], {}, global == global_scales.end() ? at::Tensor() : global->second);
+        replaced[balance[i]->name] = (quant::fake_quantize(w, qparams, *args[i]) / row).to(at::kFloat);
+      }
+      const double error = parent_error(reference, run_parent(layer, *parent, input.cached, replaced), layer.comm);
+      if (initial_error < 0) initial_error = error;
+      if (error < best_error) {
+        best_error = error;
+        best_candidate = candidate;
+        best_scales = scales;
+      }
+    }
+    if (!best_scales.defined()) {
+      throw LifecycleError("AWQModifier: no finite error in the grid search for " + smooth +
+                           " (NaN in the layer's forward pass?)");
+    }
+    // Fold the scales in: balance weights ·s, the smooth layer /s (its output rows for a Linear).
+    const at::Tensor row = best_scales.view({1, -1});
+    for (size_t i = 0; i < balance.size(); ++i) balance[i]->weight = (originals[i] * row).to(at::kFloat);
+    if (smooth_linear) {
+      at::Tensor weight = smooth_linear->weight.clone();
+      const int64_t n = best_scales.size(0);
+      weight.narrow(0, weight.size(0) - n, n).copy_(weight.narrow(0, weight.size(0) - n, n) / best_scales.view({-1, 1}));
+      smooth_linear->weight = weight;
+      if (smooth_linear->bias.defined()) smooth_linear->bias = (smooth_linear->bias / best_scales).to(at::kFloat);
+    } else {
+      layer.norm_weights[smooth] = (layer.norm_weights[smooth] / best_scales).to(at::kFloat);
+    }
+    // The balance layers now read x / s: rescale what later modifiers read about that input.
+    const at::Tensor inverse = best_scales.reciprocal().to(at::kFloat);
+    if (input.hessian_sum.defined()) input.hessian_sum = input.hessian_sum * inverse.unsqueeze(0) * inverse.unsqueeze(1);
+    if (input.channel_min.defined()) {
+      input.channel_min = input.channel_min * inverse;
+      input.channel_max = input.channel_max * inverse;
+    }
+    input.channel_abs_sum = input.channel_abs_sum * inverse.to(at::kDouble);
+    for (auto& x : input.cached) x = x * inverse;
+    applied.push_back({{"smooth", smooth},
+                       {"ratio", best_candidate.ratio},
+                       {"duo_scaling", best_candidate.duo},
+                       {"initial_error", initial_error},
+                       {"best_error", best_error}});
+    spdlog::debug("layer {}: AWQ {} ratio {} (duo {}), error {:.4g} → {:.4g}", layer.layer_index, smooth,
+                  best_candidate.ratio, best_candidate.duo, initial_error, best_error);
+  }
+  // The cached inputs are not needed after this layer's search.
+  for (auto& [key, input] : layer.inputs) input.cached.clear();
+  report("layer", layer.layer_index);
+  report("smoothed", applied);
+}
+
+}  // namespace dcomp::lifecycle
