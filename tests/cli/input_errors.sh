@@ -7,7 +7,9 @@
 # dtype, a tensor shape that contradicts config.json, a truncated safetensors
 # file); recipe (invalid YAML with line and column, unknown modifier, scheme
 # together with config_groups, targets that match nothing); dataset (empty, an
-# invalid JSON line with its number), a recipe whose keys hold no modifiers,
+# invalid JSON line with its number), a recipe whose keys hold no modifiers, the newer schemes'
+# impossible options (FP4 with zero points or another group size, a block larger than the
+# matrix, an integer KV cache, AWQ's grid and duo_scaling),
 # --backend nccl on the CPU, and --device cuda with a LibTorch that lacks CUDA.
 # Usage: input_errors.sh <dcomp binary> <shared data folder>
 set -uo pipefail
@@ -76,6 +78,23 @@ expect_failure "scheme and config_groups" "mutually exclusive" -- --model "$sour
 printf 'q_stage:\n  q_modifiers:\n    GPTQModifier:\n      scheme: W4A16\n      targets: [Conv2d]\n' >"$work/nothing.yaml"
 expect_failure "targets match nothing" "match no module" -- --model "$source_model" --recipe "$work/nothing.yaml" \
   --dataset "$dataset"
+
+# The newer schemes' impossible options, each named with its recipe line.
+printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 4, type: float, strategy: tensor_group, group_size: 16, symmetric: false}\n' >"$work/fp4asym.yaml"
+expect_failure "FP4 with zero points" "fp4asym.yaml:4:7: QuantizationModifier: config_groups.g.weights.symmetric: FP4" -- \
+  --model "$source_model" --recipe "$work/fp4asym.yaml"
+printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 4, type: float, strategy: tensor_group, group_size: 64}\n' >"$work/fp4group.yaml"
+expect_failure "FP4 group size" "FP4 needs the NVFP4 layout" -- --model "$source_model" --recipe "$work/fp4group.yaml"
+printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 8, type: float, strategy: block, block_structure: [256, 256]}\n' >"$work/block.yaml"
+expect_failure "block larger than the matrix" "block_structure [256, 256] is larger than" -- --model "$source_model" \
+  --recipe "$work/block.yaml"
+printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      scheme: FP8\n      kv_cache_scheme: {num_bits: 8, type: int, strategy: tensor, dynamic: false, symmetric: true}\n' >"$work/kvint.yaml"
+expect_failure "kv_cache_scheme int8" "kvint.yaml:5:24: QuantizationModifier argument 'kv_cache_scheme'" -- \
+  --model "$source_model" --recipe "$work/kvint.yaml" --dataset "$dataset"
+printf 'q_stage:\n  q_modifiers:\n    AWQModifier: {n_grid: 2}\n    QuantizationModifier: {scheme: W4A16_ASYM, targets: [Linear], ignore: [lm_head]}\n' >"$work/awqgrid.yaml"
+expect_failure "AWQ n_grid" "n_grid" -- --model "$source_model" --recipe "$work/awqgrid.yaml" --dataset "$dataset"
+printf 'q_stage:\n  q_modifiers:\n    AWQModifier: {duo_scaling: half}\n    QuantizationModifier: {scheme: W4A16_ASYM}\n' >"$work/awqduo.yaml"
+expect_failure "AWQ duo_scaling" "duo_scaling" -- --model "$source_model" --recipe "$work/awqduo.yaml" --dataset "$dataset"
 
 printf 'stage:\n  mods:\n    GPTQModifier:\n      scheme: W4A16\n' >"$work/unnamed.yaml"
 expect_failure "no modifiers" "defines no modifiers" -- --model "$source_model" --recipe "$work/unnamed.yaml" \
