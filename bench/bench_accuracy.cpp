@@ -1,8 +1,13 @@
-// Accuracy table on TinyStories-656K: perplexity of the original model and of
-// RTN / GPTQ W4A16 (group 32), W8A8, SparseGPT 2:4 and magnitude 2:4, all
-// calibrated on the first 14 stories of text/tinystories_valid_sample.txt and
-// evaluated on text/tinystories_sample.txt and on the 4 held-out stories.
-// Usage: bench_accuracy [shared data folder] [work folder]
+// Accuracy table: perplexity of the original model and of RTN / GPTQ / AWQ W4A16 (group 32),
+// NVFP4A16, NVFP4, MXFP4A16, MXFP4, FP8_BLOCK, W8A8, SparseGPT 2:4 and magnitude 2:4, each
+// evaluated as deployed (activation and KV-cache quantization applied).
+//   TinyStories-656K (default): calibrated on the first 14 stories of
+//   text/tinystories_valid_sample.txt, evaluated on text/tinystories_sample.txt and on the 4
+//   held-out stories.
+//   Another model (third argument, e.g. SmolLM2-135M converted by `dcomp convert-gguf`):
+//   calibrated on 32 windows of 512 tokens of the second half of WikiText-2's test split,
+//   evaluated on its first half (windows of 512).
+// Usage: bench_accuracy [shared data folder] [work folder] [model folder]
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
@@ -35,9 +40,16 @@ struct Evaluation {
 };
 
 Evaluation evaluate(const model::CausalLM& model, const std::vector<int32_t>& sample_tokens,
-                    const std::vector<int32_t>& heldout_tokens, int32_t bos) {
-  return {model::evaluate_perplexity(model, sample_tokens, bos, 256).perplexity,
-          model::evaluate_perplexity(model, heldout_tokens, bos, 256).perplexity};
+                    const std::vector<int32_t>& heldout_tokens, int32_t bos, int64_t window) {
+  const double sample = model::evaluate_perplexity(model, sample_tokens, bos, window).perplexity;
+  const double heldout =
+      &sample_tokens == &heldout_tokens ? sample : model::evaluate_perplexity(model, heldout_tokens, bos, window).perplexity;
+  return {sample, heldout};
+}
+
+std::string preset_recipe(const std::string& modifier, const std::string& scheme) {
+  return "quant_stage:\n  quant_modifiers:\n    " + modifier + ":\n      scheme: " + scheme +
+         "\n      ignore: [lm_head]\n";
 }
 
 std::string group_recipe(const std::string& modifier, int bits, const std::string& strategy_fields) {
@@ -52,7 +64,8 @@ std::string group_recipe(const std::string& modifier, int bits, const std::strin
 int main(int argc, char** argv) {
   const fs::path data = argc > 1 ? fs::path(argv[1]) : fs::path("../shared/data");
   const fs::path work = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path() / "dcomp-bench-accuracy";
-  const fs::path model_dir = data / "tinystories-656k";
+  const bool tinystories = argc <= 3;
+  const fs::path model_dir = tinystories ? data / "tinystories-656k" : fs::path(argv[3]);
   if (!fs::exists(model_dir)) {
     std::cerr << "shared data not found at " << data << "\n";
     return 1;
@@ -61,16 +74,24 @@ int main(int argc, char** argv) {
   at::set_num_threads(2);
   fs::remove_all(work);
   fs::create_directories(work);
-  // Split the validation sample: one story per line.
-  {
+  const int64_t window = tinystories ? 256 : 512;
+  if (tinystories) {  // Split the validation sample: one story per line.
     std::ifstream in(data / "text" / "tinystories_valid_sample.txt");
     std::ofstream calib(work / "calibration.txt"), heldout(work / "heldout.txt");
     std::string line;
     for (int index = 0; std::getline(in, line); ++index) (index < 14 ? calib : heldout) << line << "\n";
+  } else {  // WikiText-2 test: the first half to evaluate, the second to calibrate on.
+    std::ifstream in(data / "wikitext-2" / "wiki.test.raw");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t half = text.find('\n', text.size() / 2);
+    std::ofstream(work / "heldout.txt") << text.substr(0, half);
+    std::ofstream(work / "calibration.txt") << text.substr(half);
   }
   auto tokenizer = tok::Tokenizer::from_dir(model_dir);
   const int32_t bos = *tokenizer.bos_id();
-  const auto sample_tokens = data::load_token_stream(data / "text" / "tinystories_sample.txt", tokenizer);
+  const auto sample_tokens = tinystories
+                                 ? data::load_token_stream(data / "text" / "tinystories_sample.txt", tokenizer)
+                                 : data::load_token_stream(work / "heldout.txt", tokenizer);
   const auto heldout_tokens = data::load_token_stream(work / "heldout.txt", tokenizer);
 
   struct Row {
@@ -78,8 +99,9 @@ int main(int argc, char** argv) {
     Evaluation result;
   };
   std::vector<Row> rows;
+  const auto& eval_heldout = tinystories ? heldout_tokens : sample_tokens;  // one evaluation set for WikiText-2
   auto original = model::CausalLM::load(model_dir);
-  rows.push_back({"original (fp32)", evaluate(original, sample_tokens, heldout_tokens, bos)});
+  rows.push_back({"original", evaluate(original, sample_tokens, eval_heldout, bos, window)});
 
   auto comm = comm::make_single_communicator();
   auto compress = [&](const std::string& name, const std::string& recipe) {
@@ -89,22 +111,31 @@ int main(int argc, char** argv) {
     options.model = model_dir;
     options.recipe = recipe_file.string();
     options.dataset = work / "calibration.txt";
-    options.num_calibration_samples = 64;
-    options.max_seq_length = 256;
+    options.num_calibration_samples = tinystories ? 64 : 32;
+    options.max_seq_length = window;
     options.output = work / name;
     actors::run_oneshot(options, *comm);
     auto compressed = ct::load_deployed_model(options.output);
-    rows.push_back({name, evaluate(compressed, sample_tokens, heldout_tokens, bos)});
+    rows.push_back({name, evaluate(compressed, sample_tokens, eval_heldout, bos, window)});
+    fs::remove_all(options.output);
   };
   compress("RTN W4A16 g32", group_recipe("QuantizationModifier", 4, "strategy: group, group_size: 32"));
   compress("GPTQ W4A16 g32", group_recipe("GPTQModifier", 4, "strategy: group, group_size: 32"));
-  compress("GPTQ W8A8", "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      scheme: W8A8\n"
-                        "      ignore: [lm_head]\n");
+  compress("AWQ W4A16 g32", "quant_stage:\n  quant_modifiers:\n    AWQModifier: {duo_scaling: true}\n" +
+                               group_recipe("QuantizationModifier", 4, "strategy: group, group_size: 32")
+                                   .substr(std::string("quant_stage:\n  quant_modifiers:\n").size()));
+  compress("RTN NVFP4A16", preset_recipe("QuantizationModifier", "NVFP4A16"));
+  compress("GPTQ NVFP4A16", preset_recipe("GPTQModifier", "NVFP4A16"));
+  compress("RTN NVFP4 (W4A4)", preset_recipe("QuantizationModifier", "NVFP4"));
+  compress("RTN MXFP4A16", preset_recipe("QuantizationModifier", "MXFP4A16"));
+  compress("RTN MXFP4 (W4A4)", preset_recipe("QuantizationModifier", "MXFP4"));
+  compress("RTN FP8_BLOCK", preset_recipe("QuantizationModifier", "FP8_BLOCK"));
+  compress("GPTQ W8A8", preset_recipe("GPTQModifier", "W8A8"));
   compress("SparseGPT 2:4", "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n"
                             "      mask_structure: '2:4'\n      ignore: [lm_head]\n");
 
   // The magnitude baseline: keep the 2 largest |w| of every 4 inputs, no update.
-  {
+  if (tinystories) {
     auto config = model::ModelConfig::from_dir(model_dir);
     io::CheckpointReader reader(model_dir);
     std::vector<model::DecoderLayerWeights> layers;
@@ -117,12 +148,18 @@ int main(int argc, char** argv) {
       layers.push_back(std::move(layer));
     }
     model::CausalLM pruned(config, model::load_embedding_and_head(reader, config), std::move(layers));
-    rows.push_back({"magnitude 2:4", evaluate(pruned, sample_tokens, heldout_tokens, bos)});
+    rows.push_back({"magnitude 2:4", evaluate(pruned, sample_tokens, heldout_tokens, bos, window)});
   }
 
-  std::cout << "TinyStories-656K, calibration: 64 x 256-token windows of the first 14 validation stories\n";
-  std::cout << std::left << std::setw(20) << "variant" << std::right << std::setw(22) << "ppl tinystories_sample"
-            << std::setw(20) << "ppl held-out valid" << std::setw(14) << "vs original" << "\n";
+  if (tinystories) {
+    std::cout << "TinyStories-656K, calibration: 64 x 256-token windows of the first 14 validation stories\n";
+  } else {
+    std::cout << model_dir.string() << ", calibration: 32 x 512-token windows of WikiText-2 test's second half; "
+              << "perplexity on its first half (both columns)\n";
+  }
+  std::cout << std::left << std::setw(20) << "variant" << std::right << std::setw(22)
+            << (tinystories ? "ppl tinystories_sample" : "ppl wikitext-2 half") << std::setw(20)
+            << (tinystories ? "ppl held-out valid" : "ppl wikitext-2 half") << std::setw(14) << "vs original" << "\n";
   for (const auto& row : rows) {
     std::cout << std::left << std::setw(20) << row.name << std::right << std::fixed << std::setprecision(4)
               << std::setw(22) << row.result.sample_ppl << std::setw(20) << row.result.heldout_ppl << std::setw(13)

@@ -204,16 +204,13 @@ std::vector<ModuleInfo> QuantizationMixin::quantized_modules(const ModelHandle& 
     }
     if (w.resolved_strategy() == quant::Strategy::Block && w.block_structure) {
       const int64_t rows = (*w.block_structure)[0], columns = (*w.block_structure)[1];
-      if (rows > module.out_features || columns > module.in_features) {
+      // A block taller than the weight is one partial block row (vLLM takes those); one wider than
+      // its input cannot be: vLLM's block kernels need whole blocks along the input.
+      if (columns > module.in_features) {
         throw RecipeError(location_ + ": " + owner + ": block_structure [" + std::to_string(rows) + ", " +
-                          std::to_string(columns) + "] is larger than " + module.name + "'s [" +
+                          std::to_string(columns) + "] is wider than " + module.name + "'s [" +
                           std::to_string(module.out_features) + ", " + std::to_string(module.in_features) +
                           "] weight (choose a smaller block, or add the module to ignore)");
-      }
-      if (module.in_features % columns != 0) {
-        throw RecipeError(location_ + ": " + owner + ": " + module.name + " has " + std::to_string(module.in_features) +
-                          " input features, not divisible by the block width " + std::to_string(columns) +
-                          " (vLLM's block kernels need whole blocks along the input)");
       }
     }
     out.push_back(module);

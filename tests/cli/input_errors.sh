@@ -8,7 +8,7 @@
 # file); recipe (invalid YAML with line and column, unknown modifier, scheme
 # together with config_groups, targets that match nothing); dataset (empty, an
 # invalid JSON line with its number), a recipe whose keys hold no modifiers, the newer schemes'
-# impossible options (FP4 with zero points or another group size, a block larger than the
+# impossible options (FP4 with zero points or another group size, a block wider than the
 # matrix, an integer KV cache, AWQ's grid and duo_scaling),
 # --backend nccl on the CPU, and --device cuda with a LibTorch that lacks CUDA.
 # Usage: input_errors.sh <dcomp binary> <shared data folder>
@@ -86,7 +86,7 @@ expect_failure "FP4 with zero points" "fp4asym.yaml:4:7: QuantizationModifier: c
 printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 4, type: float, strategy: tensor_group, group_size: 64}\n' >"$work/fp4group.yaml"
 expect_failure "FP4 group size" "FP4 needs the NVFP4 layout" -- --model "$source_model" --recipe "$work/fp4group.yaml"
 printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 8, type: float, strategy: block, block_structure: [256, 256]}\n' >"$work/block.yaml"
-expect_failure "block larger than the matrix" "block_structure [256, 256] is larger than" -- --model "$source_model" \
+expect_failure "block larger than the matrix" "block_structure [256, 256] is wider than" -- --model "$source_model" \
   --recipe "$work/block.yaml"
 printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      scheme: FP8\n      kv_cache_scheme: {num_bits: 8, type: int, strategy: tensor, dynamic: false, symmetric: true}\n' >"$work/kvint.yaml"
 expect_failure "kv_cache_scheme int8" "kvint.yaml:5:24: QuantizationModifier argument 'kv_cache_scheme'" -- \
