@@ -32,7 +32,7 @@ work="$(mktemp -d /tmp/dcomp-llmcompressor-parity.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 failures=0
 jobs="gptq_w4a16 rtn_w4a16 gptq_w8a8 fp8_dynamic rtn_nvfp4a16 gptq_nvfp4a16 rtn_nvfp4 rtn_mxfp4a16 gptq_mxfp4a16
-      fp8_kv_cache awq_w4a16_asym"
+      fp8_kv_cache awq_w4a16_asym rtn_nvfp4a16_mse rtn_mxfp4a16_mse"
 for job in $jobs; do
   if ! "$dcomp" --log-level warn oneshot --model "$data/tinystories-656k" --recipe "$fixtures/$job/recipe.yaml" \
       --dataset "$fixtures/calibration.jsonl" --num-calibration-samples 16 --max-seq-length 128 --no-shuffle --threads 1 \

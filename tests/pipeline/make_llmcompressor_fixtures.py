@@ -21,7 +21,8 @@ groups of 16, FP8 group scales, a global scale per fused group), rtn_nvfp4 (NVFP
 input_global_scale from calibration), rtn_mxfp4a16 / gptq_mxfp4a16 (MXFP4A16: FP4 weights in groups of
 32, E8M0 scales), fp8_kv_cache (FP8 with an FP8 kv_cache_scheme: k_scale / v_scale), awq_w4a16_asym (AWQModifier with
 duo_scaling, then QuantizationModifier W4A16_ASYM; awq_errors.json: each mapping's grid-search error before
-and after, as AWQModifier logs them).
+and after, as AWQModifier logs them), rtn_nvfp4a16_mse / rtn_mxfp4a16_mse (the FP4 presets with the MSE
+weight observer).
 Every job also keeps the quantization_config llm-compressor wrote (quantization_config.json).
 """
 import hashlib
@@ -88,12 +89,13 @@ jobs = {
     "gptq_w8a8": "GPTQModifier", "fp8_dynamic": "QuantizationModifier",
     "rtn_nvfp4a16": "QuantizationModifier", "gptq_nvfp4a16": "GPTQModifier", "rtn_nvfp4": "QuantizationModifier",
     "rtn_mxfp4a16": "QuantizationModifier", "gptq_mxfp4a16": "GPTQModifier", "fp8_kv_cache": "QuantizationModifier",
-    "awq_w4a16_asym": "QuantizationModifier",
+    "awq_w4a16_asym": "QuantizationModifier", "rtn_nvfp4a16_mse": "QuantizationModifier",
+    "rtn_mxfp4a16_mse": "QuantizationModifier",
 }
 schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp8_dynamic": "FP8_DYNAMIC",
            "rtn_nvfp4a16": "NVFP4A16", "gptq_nvfp4a16": "NVFP4A16", "rtn_nvfp4": "NVFP4",
            "rtn_mxfp4a16": "MXFP4A16", "gptq_mxfp4a16": "MXFP4A16", "fp8_kv_cache": "FP8",
-           "awq_w4a16_asym": "W4A16_ASYM"}
+           "awq_w4a16_asym": "W4A16_ASYM", "rtn_nvfp4a16_mse": "NVFP4A16", "rtn_mxfp4a16_mse": "MXFP4A16"}
 kv_cache_scheme = ("      kv_cache_scheme:\n        num_bits: 8\n        type: float\n        strategy: tensor\n"
                    "        dynamic: false\n        symmetric: true\n")
 selected = sys.argv[3:] or list(jobs)
@@ -104,7 +106,8 @@ for job in selected:
     awq = "    AWQModifier:\n      duo_scaling: true\n" if job.startswith("awq") else ""
     recipe = (f"quant_stage:\n  quant_modifiers:\n{awq}    {modifier}:\n      targets: [\"Linear\"]\n"
               f"      ignore: [\"lm_head\"]\n      scheme: {schemes[job]}\n"
-              + (kv_cache_scheme if job == "fp8_kv_cache" else ""))
+              + (kv_cache_scheme if job == "fp8_kv_cache" else "")
+              + ("      weight_observer: mse\n" if job.endswith("_mse") else ""))
     open(os.path.join(folder, "recipe.yaml"), "w").write(recipe)
     recorded.clear()
     awq_metrics.clear()
