@@ -17,9 +17,9 @@ int main(int argc, char** argv) {
   // its heaps and a streamed run's resident memory creeps up layer after layer. eval and
   // generate, which hold the whole model, keep freed blocks for reuse instead.
   dcomp::model::release_large_blocks_when_freed();
-  CLI::App app{"dcomp: compresses large language models after training (GPTQ, RTN and FP8 quantization, "
-               "SparseGPT, SmoothQuant) on one process or many MPI ranks, and writes compressed-tensors "
-               "checkpoints."};
+  CLI::App app{"dcomp: compresses large language models after training (GPTQ, AWQ, RTN, FP8, NVFP4 and MXFP4 "
+               "quantization, FP8 KV caches, SparseGPT, SmoothQuant) on one process or many MPI ranks, and "
+               "writes compressed-tensors checkpoints."};
   app.require_subcommand(0, 1);
   app.fallthrough();
   std::string log_level = "info";
