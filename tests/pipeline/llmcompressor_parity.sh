@@ -64,6 +64,13 @@ awq_values = read_tensors([os.path.join(reference, "codes.safetensors")]) if awq
 
 def floats(raw):
     return struct.unpack(f"<{len(raw) // 4}f", raw)
+
+def modifier_results():  # every modifier's result for every layer, from dcomp's run report
+    report = json.load(open(os.path.join(out, "dcomp_report.json")))
+    return [modifier for layer in report["layers"] for modifier in layer["modifiers"]]
+
+def same_nibbles(mine, theirs):  # 4-bit codes, two a byte (INT4 in int32 words, FP4): (identical, total)
+    return sum(((a & 15) == (b & 15)) + ((a >> 4) == (b >> 4)) for a, b in zip(mine, theirs)), 2 * len(theirs)
 calibrated = ("input_scale", "input_global_scale", "k_scale", "v_scale")
 worst_scalar = {0: 0.0, 1: 0.0}
 for name, expected in digests.items():
@@ -104,13 +111,8 @@ for key in sorted(set(config) | set(reference_config)):
 
 if awq:
     expected_errors = json.load(open(os.path.join(reference, "awq_errors.json")))
-    report = json.load(open(os.path.join(out, "dcomp_report.json")))
-    mine = {}
-    for layer in report["layers"]:
-        for modifier in layer["modifiers"]:
-            for mapping in modifier.get("smoothed", []):
-                if isinstance(mapping, dict):
-                    mine[mapping["smooth"]] = mapping
+    mine = {mapping["smooth"]: mapping for modifier in modifier_results()
+            for mapping in modifier.get("smoothed", []) if isinstance(mapping, dict)}
     worst = {0: 0.0, 1: 0.0}
     for smooth, expected in expected_errors.items():
         if smooth not in mine:
@@ -125,19 +127,16 @@ if awq:
     same = total = 0
     for name, (dtype, shape, raw) in awq_values.items():
         if name.endswith("weight_packed") and name.startswith("model.layers.1."):
-            for a, b in zip(ours[name][2], raw):
-                same += ((a & 15) == (b & 15)) + ((a >> 4) == (b >> 4))
-            total += 2 * len(raw)
+            identical, count = same_nibbles(ours[name][2], raw)
+            same, total = same + identical, total + count
     print(f"     [{job}] grid-search errors: largest relative difference layer 0 {worst[0]:.2e}, layer 1 "
           f"{worst[1]:.2e}; identical codes in layer 1 {100 * same / max(total, 1):.2f} %")
 
 if gptq:
     losses = json.load(open(os.path.join(reference, "losses.json")))
-    report = json.load(open(os.path.join(out, "dcomp_report.json")))
     dcomp_losses = {}
-    for layer in report["layers"]:
-        for modifier in layer["modifiers"]:
-            dcomp_losses.update(modifier.get("loss", {}))
+    for modifier in modifier_results():
+        dcomp_losses.update(modifier.get("loss", {}))
     worst = {0: 0.0, 1: 0.0}
     for module, expected in losses.items():
         layer = int(module.split(".")[2])
@@ -150,10 +149,10 @@ if gptq:
     for name, (dtype, shape, raw) in references.items():
         mine = ours[name][2]
         layer = int(name.split(".")[2])
-        if dtype == "I32" or dtype == "U8":  # 4-bit codes (INT4 in int32 words, FP4 two a byte): by nibble
-            for a, b in zip(mine, raw):
-                same[layer] += ((a & 15) == (b & 15)) + ((a >> 4) == (b >> 4))
-            total[layer] += 2 * len(raw)
+        if dtype == "I32" or dtype == "U8":  # 4-bit codes: by nibble
+            identical, count = same_nibbles(mine, raw)
+            same[layer] += identical
+            total[layer] += count
         else:
             same[layer] += sum(a == b for a, b in zip(mine, raw))
             total[layer] += len(raw)
