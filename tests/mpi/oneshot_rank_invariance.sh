@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `dcomp oneshot` GPTQ W4A16 on the two real models with 1, 2 and 4 MPI ranks
-# (one compute thread each) must write bit-identical tensors, and, since shards
-# are numbered by layer whatever rank wrote them, byte-identical files (all but
-# the run report, whose timings differ).
+# `dcomp oneshot` GPTQ W4A16 on the two real models, and AWQ followed by GPTQ NVFP4A16 with an
+# FP8 KV cache on TinyStories-656K, with 1, 2 and 4 MPI ranks (one compute thread each) must
+# write bit-identical tensors, and, since shards are numbered by layer whatever rank wrote them,
+# byte-identical files (all but the run report, whose timings differ).
 # Usage: oneshot_rank_invariance.sh <dcomp binary> <shared data folder>
 set -euo pipefail
 dcomp="$1"; data="$2"
@@ -19,26 +19,41 @@ quant_stage:
           targets: [Linear]
           weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
 YAML
+cat >"$work/awq_nvfp4_kv.yaml" <<'YAML'
+quant_stage:
+  quant_modifiers:
+    AWQModifier: {duo_scaling: true, n_grid: 6}
+    GPTQModifier:
+      ignore: [lm_head]
+      scheme: NVFP4A16
+      kv_cache_scheme: {num_bits: 8, type: float, strategy: tensor, dynamic: false, symmetric: true}
+YAML
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 status=0
-for model in tinystories-656k stories260k; do
-  if [ "$model" = stories260k ]; then recipe=(--recipe "$work/channel_w4.yaml"); else recipe=(--scheme W4A16); fi
+for job in tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv; do
+  model="${job%%/*}"
+  case "$job" in
+    stories260k) recipe=(--recipe "$work/channel_w4.yaml") ;;
+    */awq_nvfp4_kv) recipe=(--recipe "$work/awq_nvfp4_kv.yaml") ;;
+    *) recipe=(--scheme W4A16) ;;
+  esac
   reference=""
   for ranks in 1 2 4; do
-    out="$work/$model-np$ranks"
+    out="$work/${job//\//-}-np$ranks"
     mpirun --allow-run-as-root --oversubscribe -np "$ranks" "$dcomp" --log-level warn oneshot \
       --model "$data/$model" "${recipe[@]}" --dataset "$data/text/tinystories_valid_sample.txt" \
       --num-calibration-samples 24 --max-seq-length 128 --threads 1 --output "$out"
     sum=$(python3 "$(dirname "$0")/tensor_digest.py" "$out" | sha256sum | cut -d' ' -f1)
     [ "$(python3 "$(dirname "$0")/tensor_digest.py" "$out" | wc -l)" -gt 10 ] || { echo "no tensors in $out"; exit 1; }
-    echo "$model with $ranks rank(s): $sum"
+    echo "$job with $ranks rank(s): $sum"
     if [ -z "$reference" ]; then reference="$sum"; elif [ "$sum" != "$reference" ]; then
-      echo "MISMATCH: $model with $ranks ranks differs from 1 rank"; status=1
+      echo "MISMATCH: $job with $ranks ranks differs from 1 rank"; status=1
     fi
-    for file in "$work/$model-np1"/*; do
+    first="$work/${job//\//-}-np1"
+    for file in "$first"/*; do
       [ "$(basename "$file")" = dcomp_report.json ] || cmp "$file" "$out/$(basename "$file")" || status=1
     done
-    [ "$(ls "$out" | wc -l)" = "$(ls "$work/$model-np1" | wc -l)" ] || { echo "other files with $ranks ranks"; status=1; }
+    [ "$(ls "$out" | wc -l)" = "$(ls "$first" | wc -l)" ] || { echo "other files with $ranks ranks"; status=1; }
   done
 done
 exit $status
