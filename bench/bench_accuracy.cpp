@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
   rows.push_back({"original", evaluate(original, sample_tokens, eval_heldout, bos, window)});
 
   auto comm = comm::make_single_communicator();
-  auto compress = [&](const std::string& name, const std::string& recipe) {
+  std::vector<std::pair<std::string, std::string>> not_applicable;
+  auto compress_and_evaluate = [&](const std::string& name, const std::string& recipe) {
     const fs::path recipe_file = work / (name + ".yaml");
     std::ofstream(recipe_file) << recipe;
     actors::OneshotOptions options;
@@ -118,6 +119,13 @@ int main(int argc, char** argv) {
     auto compressed = ct::load_deployed_model(options.output);
     rows.push_back({name, evaluate(compressed, sample_tokens, eval_heldout, bos, window)});
     fs::remove_all(options.output);
+  };
+  auto compress = [&](const std::string& name, const std::string& recipe) {
+    try {
+      compress_and_evaluate(name, recipe);
+    } catch (const std::exception& error) {  // a scheme the model's shapes do not admit
+      not_applicable.emplace_back(name, error.what());
+    }
   };
   compress("RTN W4A16 g32", group_recipe("QuantizationModifier", 4, "strategy: group, group_size: 32"));
   compress("GPTQ W4A16 g32", group_recipe("GPTQModifier", 4, "strategy: group, group_size: 32"));
@@ -167,6 +175,7 @@ int main(int argc, char** argv) {
               << 100.0 * (row.result.sample_ppl / rows.front().result.sample_ppl - 1.0) << "%" << std::noshowpos
               << "\n";
   }
+  for (const auto& [name, reason] : not_applicable) std::cout << name << ": not applicable: " << reason << "\n";
   fs::remove_all(work);
   return 0;
 }

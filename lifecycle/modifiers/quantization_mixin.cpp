@@ -202,6 +202,13 @@ std::vector<ModuleInfo> QuantizationMixin::quantized_modules(const ModelHandle& 
                         " (choose a group_size that divides " + std::to_string(module.in_features) +
                         ", or add the module to ignore)");
     }
+    if (scheme->input_activations && quant::is_grouped(scheme->input_activations->resolved_strategy()) &&
+        scheme->input_activations->group_size && module.in_features % *scheme->input_activations->group_size != 0) {
+      throw RecipeError(location_ + ": " + owner + ": " + module.name + " has " + std::to_string(module.in_features) +
+                        " input features, not divisible by the input activations' group_size " +
+                        std::to_string(*scheme->input_activations->group_size) +
+                        " (activations are quantized in whole groups; add the module to ignore)");
+    }
     if (w.resolved_strategy() == quant::Strategy::Block && w.block_structure) {
       const int64_t rows = (*w.block_structure)[0], columns = (*w.block_structure)[1];
       // A block taller than the weight is one partial block row (vLLM takes those); one wider than

@@ -86,8 +86,11 @@ expect_failure "FP4 with zero points" "fp4asym.yaml:4:7: QuantizationModifier: c
 printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 4, type: float, strategy: tensor_group, group_size: 64}\n' >"$work/fp4group.yaml"
 expect_failure "FP4 group size" "FP4 needs the NVFP4 layout" -- --model "$source_model" --recipe "$work/fp4group.yaml"
 printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 8, type: float, strategy: block, block_structure: [256, 256]}\n' >"$work/block.yaml"
-expect_failure "block larger than the matrix" "block_structure [256, 256] is wider than" -- --model "$source_model" \
+expect_failure "block wider than the matrix" "block_structure [256, 256] is wider than" -- --model "$source_model" \
   --recipe "$work/block.yaml"
+printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      config_groups:\n        g:\n          targets: [Linear]\n          weights: {num_bits: 8, type: float, strategy: channel}\n          input_activations: {num_bits: 8, type: float, strategy: group, group_size: 96, dynamic: true}\n' >"$work/actgroup.yaml"
+expect_failure "activation group size" "not divisible by the input activations' group_size 96" -- \
+  --model "$source_model" --recipe "$work/actgroup.yaml"
 printf 'q_stage:\n  q_modifiers:\n    QuantizationModifier:\n      scheme: FP8\n      kv_cache_scheme: {num_bits: 8, type: int, strategy: tensor, dynamic: false, symmetric: true}\n' >"$work/kvint.yaml"
 expect_failure "kv_cache_scheme int8" "kvint.yaml:5:24: QuantizationModifier argument 'kv_cache_scheme'" -- \
   --model "$source_model" --recipe "$work/kvint.yaml" --dataset "$dataset"
