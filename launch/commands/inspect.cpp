@@ -81,7 +81,8 @@ void inspect(const std::filesystem::path& dir, bool json_output) {
     nlohmann::json dtypes = nlohmann::json::object();
     for (const auto& [dtype, count] : count_by_dtype) dtypes[dtype] = {{"tensors", count}, {"bytes", bytes_by_dtype[dtype]}};
     std::cout << nlohmann::json{{"checkpoint", dir.string()}, {"format", config.format},
-                                {"config_groups", groups}, {"ignore", config.ignore}, {"tensors", reader.names().size()},
+                                {"config_groups", groups}, {"ignore", config.ignore},
+                                {"kv_cache_scheme", config.kv_cache_scheme}, {"tensors", reader.names().size()},
                                 {"dtypes", dtypes}, {"stored_bytes", stored},
                                 {"dense_equivalent_bytes", dense_equivalent}, {"compression_ratio", ratio}}
                      .dump(2)
@@ -113,6 +114,11 @@ void inspect(const std::filesystem::path& dir, bool json_output) {
       std::cout << "ignored:";
       for (const auto& name : config.ignore) std::cout << " " << name;
       std::cout << "\n";
+    }
+    if (config.kv_cache_scheme.is_object()) {
+      std::cout << "kv cache: " << config.kv_cache_scheme.value("type", "?") << config.kv_cache_scheme.value("num_bits", 0)
+                << " " << config.kv_cache_scheme.value("strategy", "?")
+                << " (self_attn.k_scale / v_scale per layer)\n";
     }
   }
   std::cout << "tensors: " << reader.names().size() << "\n";
