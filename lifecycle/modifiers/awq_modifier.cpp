@@ -102,7 +102,7 @@ AWQModifier::AWQModifier(ModifierArgs& args) : Modifier("AWQModifier") {
     explicit_mappings_ = true;
     if (!mappings.IsSequence()) args.fail("mappings", "must be a list of {smooth_layer, balance_layers}");
     for (const auto& entry : mappings) {
-      if (!entry.IsMap() || !entry["smooth_layer"] || !entry["balance_layers"]) {
+      if (!entry.IsMap() || !entry["smooth_layer"] || !entry["smooth_layer"].IsScalar() || !entry["balance_layers"]) {
         throw RecipeError(yaml_location(args.source(), entry) +
                           ": AWQModifier mapping must have smooth_layer and balance_layers");
       }
@@ -114,7 +114,15 @@ AWQModifier::AWQModifier(ModifierArgs& args) : Modifier("AWQModifier") {
       Mapping mapping{entry["smooth_layer"].as<std::string>(), {}};
       const YAML::Node balance = entry["balance_layers"];
       if (balance.IsScalar()) mapping.balance.push_back(balance.as<std::string>());
-      for (const auto& name : balance) mapping.balance.push_back(name.as<std::string>());
+      if (balance.IsSequence()) {
+        for (const auto& name : balance) {
+          if (!name.IsScalar()) {
+            throw RecipeError(yaml_location(args.source(), name) + ": AWQModifier balance_layers must be names or "
+                              "\"re:\" patterns");
+          }
+          mapping.balance.push_back(name.as<std::string>());
+        }
+      }
       if (mapping.balance.empty()) {
         throw RecipeError(yaml_location(args.source(), entry) + ": AWQModifier mapping has no balance_layers");
       }
@@ -125,6 +133,7 @@ AWQModifier::AWQModifier(ModifierArgs& args) : Modifier("AWQModifier") {
   }
   YAML::Node duo = args.raw("duo_scaling");
   if (duo && !duo.IsNull()) {
+    if (!duo.IsScalar()) args.fail("duo_scaling", "must be true, false or \"both\"");
     const std::string text = duo.as<std::string>();
     if (text == "true" || text == "True") duo_scaling_ = DuoScaling::On;
     else if (text == "false" || text == "False") duo_scaling_ = DuoScaling::Off;

@@ -88,7 +88,7 @@ TEST(ModifierReference, IgnoredArgumentsAreAccepted) {
 
 TEST(ModifierReference, UnimplementedModifiersAreRefusedWithTheirReason) {
   const auto& registry = ModifierRegistry::builtin();
-  ASSERT_TRUE(registry.unsupported().count("AWQModifier"));
+  ASSERT_TRUE(registry.unsupported().count("AutoRoundModifier"));
   for (const auto& [name, reason] : registry.unsupported()) {
     try {
       Recipe::from_text("quant_stage:\n  quant_modifiers:\n    " + name + ":\n      targets: [Linear]\n", "r.yaml",
