@@ -38,7 +38,7 @@ PY
 
 echo "== $(basename "$model"), $(basename "$recipe"), $samples x $seq calibration tokens, $OMP_NUM_THREADS thread(s)"
 /usr/bin/time -f '%e %M' -o "$work/dcomp.time" "$bin/dcomp" --log-level warn oneshot --model "$model" --recipe "$recipe" \
-  --dataset "$work/calibration.jsonl" --num-calibration-samples "$samples" --max-seq-length "$seq" \
+  --dataset "$work/calibration.jsonl" --num-calibration-samples "$samples" --max-seq-length "$seq" --no-shuffle \
   --output "$work/dcomp-out" --report "$work/dcomp-report.json"
 /usr/bin/time -f '%e %M' -o "$work/llmc.time" "$python" "$here/llmcompressor_oneshot.py" "$model" "$recipe" \
   "$work/calibration.jsonl" "$work/llmc-out" "$OMP_NUM_THREADS" >"$work/llmc.json" 2>"$work/llmc.log" \
