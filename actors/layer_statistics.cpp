@@ -11,15 +11,8 @@
 
 namespace dcomp::actors {
 
-std::string input_key(int layer_index, const std::string& first_relative_linear) {
-  if (first_relative_linear == "self_attn.q_proj" || first_relative_linear == "self_attn.k_proj" ||
-      first_relative_linear == "self_attn.v_proj") {
-    return layer_module_name(layer_index, "input_layernorm");
-  }
-  if (first_relative_linear == "mlp.gate_proj" || first_relative_linear == "mlp.up_proj") {
-    return layer_module_name(layer_index, "post_attention_layernorm");
-  }
-  return layer_module_name(layer_index, first_relative_linear);
+std::string input_key(int layer_index, const model::LayerLayout& layout, const std::string& relative_linear) {
+  return layer_module_name(layer_index, layout.input_of(relative_linear).key);
 }
 
 void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
@@ -33,17 +26,12 @@ void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
   }
 }
 
-std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::ModelConfig& config) {
-  const int64_t attention_width = config.num_attention_heads * config.head_dim;
-  const std::vector<std::pair<std::vector<std::string>, int64_t>> groups = {
-      {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, config.hidden_size},
-      {{"self_attn.o_proj"}, attention_width},
-      {{"mlp.gate_proj", "mlp.up_proj"}, config.hidden_size},
-      {{"mlp.down_proj"}, config.intermediate_size}};
+std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout) {
   std::vector<StatisticsInput> inputs;
-  for (const auto& [names, in_features] : groups) {
-    StatisticsInput input{input_key(layer_index, names.front()), {}, in_features};
-    for (const auto& name : names) input.consumers.push_back(layer_module_name(layer_index, name));
+  for (const auto& layer_input : layout.inputs) {
+    StatisticsInput input{layer_module_name(layer_index, layer_input.key), {}, layer_input.in_features,
+                          layer_input.expert};
+    for (const auto& name : layer_input.linears) input.consumers.push_back(layer_module_name(layer_index, name));
     inputs.push_back(std::move(input));
   }
   return inputs;
@@ -53,9 +41,14 @@ std::vector<StatisticsInput> lm_head_inputs(const model::ModelConfig& config) {
   return {{"model.norm", {"lm_head"}, config.hidden_size}};
 }
 
-LayerStatistics::LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians,
+LayerStatistics::LayerStatistics(int layer_index, const model::LayerLayout& layout, bool hessians,
                                  bool channel_ranges, c10::Device device)
-    : LayerStatistics(layer_index, decoder_layer_inputs(layer_index, config), hessians, channel_ranges, device) {}
+    : LayerStatistics(layer_index, decoder_layer_inputs(layer_index, layout), hessians, channel_ranges, device) {
+  for (const auto& input : layout.inputs) {
+    for (const auto& name : input.linears) key_of_reader_[name] = layer_module_name(layer_index, input.key);
+  }
+  if (layout.sparse) routed_tokens_ = at::zeros({layout.num_experts}, at::kLong);
+}
 
 LayerStatistics::LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians,
                                  bool channel_ranges, c10::Device device)
@@ -73,8 +66,20 @@ LayerStatistics::LayerStatistics(int layer_index, const std::vector<StatisticsIn
     }
   }
   hook_ = [this](const std::vector<std::string>& names, const at::Tensor& x) {
-    observe_input(input_key(layer_index_, names.front()), x);
+    const auto key = key_of_reader_.find(names.front());
+    if (key != key_of_reader_.end()) observe_input(key->second, x);
   };
+}
+
+const model::ExpertCalibration& LayerStatistics::expert_calibration(bool all_experts) {
+  expert_calibration_.all_experts = all_experts;
+  expert_calibration_.on_routing = [this](const at::Tensor& experts) {
+    // experts [tokens, top_k] int64: one count per (token, chosen expert).
+    if (routed_tokens_.defined()) {
+      routed_tokens_.add_(at::bincount(experts.reshape({-1}).to(at::kCPU), {}, routed_tokens_.numel()).to(at::kLong));
+    }
+  };
+  return expert_calibration_;
 }
 
 void LayerStatistics::collect_activation_sums_and_inputs(bool abs_sums, bool cache_inputs) {
@@ -123,7 +128,12 @@ void LayerStatistics::end_chunk(int64_t samples_in_chunk, HessianWorker* worker)
 
 void LayerStatistics::all_reduce(comm::Communicator& comm) {
   reduced_bytes_ = 0;
+  owner_reduced_bytes_ = 0;
   if (comm.world_size() <= 1) return;
+  if (routed_tokens_.defined()) {
+    comm.all_reduce(routed_tokens_, comm::ReduceOp::Sum);
+    reduced_bytes_ += routed_tokens_.numel() * 8;
+  }
   // std::map iterates in key order: every rank issues the same collectives in the same order.
   for (auto& [key, acc] : inputs_) {
     at::Tensor counts = at::tensor({acc.num_samples, acc.num_tokens}, at::kLong);
@@ -132,8 +142,15 @@ void LayerStatistics::all_reduce(comm::Communicator& comm) {
     acc.num_tokens = counts[1].item<int64_t>();
     reduced_bytes_ += 16;
     if (hessians_) {
-      comm.all_reduce(acc.hessian_sum, comm::ReduceOp::Sum);
-      reduced_bytes_ += acc.hessian_sum.numel() * 8;
+      const auto owner = owners_.find(key);
+      if (owner == owners_.end()) {
+        comm.all_reduce(acc.hessian_sum, comm::ReduceOp::Sum);
+      } else {
+        comm.reduce(acc.hessian_sum, comm::ReduceOp::Sum, owner->second);
+        if (owner->second != comm.rank()) acc.hessian_sum = at::Tensor();  // only the owner solves with it
+        owner_reduced_bytes_ += acc.in_features * acc.in_features * 8;
+      }
+      reduced_bytes_ += acc.in_features * acc.in_features * 8;
     }
     if (abs_sums_) {
       comm.all_reduce(acc.channel_abs_sum, comm::ReduceOp::Sum);
@@ -148,6 +165,11 @@ void LayerStatistics::all_reduce(comm::Communicator& comm) {
 }
 
 void LayerStatistics::fill(lifecycle::LayerWork& layer) {
+  if (routed_tokens_.defined()) {
+    const int64_t* counts = routed_tokens_.data_ptr<int64_t>();
+    layer.expert_tokens.assign(counts, counts + routed_tokens_.numel());
+  }
+  for (const auto& [key, owner] : owners_) layer.input_owner[key] = owner;
   for (auto& [key, acc] : inputs_) {
     lifecycle::InputStatistics stats;
     stats.consumers = acc.consumers;

@@ -15,33 +15,38 @@
 #include <ATen/core/Tensor.h>
 
 #include "kernels/comm/communicator.hpp"
+#include "kernels/model/layer_layout.hpp"
 #include "kernels/model/linear.hpp"
 #include "kernels/model/model_config.hpp"
+#include "kernels/model/sparse_moe.hpp"
 #include "lifecycle/layer_work.hpp"
 
 namespace dcomp::actors {
 
 class HessianWorker;
 
-/// The input key of a group of Linears of one layer (their shared input):
-/// q/k/v → "model.layers.<i>.input_layernorm", gate/up →
-/// "model.layers.<i>.post_attention_layernorm", o_proj / down_proj → their own name.
-std::string input_key(int layer_index, const std::string& first_relative_linear);
+/// The input key of a Linear of one layer (the key of the input it shares, LayerInput::key):
+/// q/k/v → "model.layers.<i>.input_layernorm", gate/up and the router →
+/// "model.layers.<i>.post_attention_layernorm", o_proj / down_proj → their own name, an
+/// expert's gate/up → "model.layers.<i>.mlp.experts.<e>.gate_proj".
+std::string input_key(int layer_index, const model::LayerLayout& layout, const std::string& relative_linear);
 
 /// sum64 [in, in] fp64 += 2·xᵀx for tokens x [tokens, in] fp32: one fp32 GEMM
 /// (2·tokens·in² FLOPs, the full product) and one fp64 accumulation.
 void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens);
 
 /// One distinct Linear input whose statistics are gathered: its key, the full names of
-/// the Linears reading it, and its width.
+/// the Linears reading it, its width, and for an expert's input, the expert.
 struct StatisticsInput {
   std::string key;
   std::vector<std::string> consumers;
   int64_t in_features = 0;
+  int expert = -1;
 };
 
-/// The four inputs of decoder layer `layer_index` (q/k/v, o_proj, gate/up, down_proj).
-std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::ModelConfig& config);
+/// The inputs of decoder layer `layer_index` as its layout lists them (dense: q/k/v, o_proj,
+/// gate/up, down_proj; sparse: q/k/v, o_proj, the router's, and two per expert).
+std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout);
 
 /// The input of lm_head, model.norm's output: key "model.norm", width hidden_size.
 std::vector<StatisticsInput> lm_head_inputs(const model::ModelConfig& config);
@@ -51,7 +56,7 @@ class LayerStatistics {
   /// Every input of the layer gets zeroed statistics up front, so that a rank
   /// without samples still takes part in every collective. They live on `device`,
   /// where the calibration pass runs.
-  LayerStatistics(int layer_index, const model::ModelConfig& config, bool hessians, bool channel_ranges,
+  LayerStatistics(int layer_index, const model::LayerLayout& layout, bool hessians, bool channel_ranges,
                   c10::Device device = c10::kCPU);
   /// The same for explicitly listed inputs (e.g. lm_head_inputs); observe them with observe_input.
   LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians, bool channel_ranges,
@@ -63,6 +68,13 @@ class LayerStatistics {
   void collect_activation_sums_and_inputs(bool abs_sums, bool cache_inputs);
   /// The hook to pass to decoder_layer_forward during calibration.
   const model::LinearInputHook& hook() const { return hook_; }
+  /// How a sparse layer's experts are observed (every token through every expert, or the
+  /// routed ones); it also counts the tokens routed to each expert.
+  const model::ExpertCalibration& expert_calibration(bool all_experts);
+  /// Reduces the Hessian sums of each expert input to the rank `owners` names (input key →
+  /// rank) instead of all-reducing them: only the owner, which solves the expert's Linears,
+  /// holds them afterwards. Inputs not listed are all-reduced.
+  void reduce_to_owners(std::map<std::string, int> owners) { owners_ = std::move(owners); }
   /// Observes x [tokens, in] fp32 contiguous as input `key` (ignored when not listed).
   void observe_input(const std::string& key, const at::Tensor& x);
   /// Ends one sample chunk: one GEMM per input over the chunk's buffered tokens,
@@ -72,8 +84,10 @@ class LayerStatistics {
   void all_reduce(comm::Communicator& comm);
   /// Moves the statistics into the layer's InputStatistics (Hessians as fp32), in host memory.
   void fill(lifecycle::LayerWork& layer);
-  /// Bytes this layer's reduction sends per rank (for reports).
+  /// Bytes of the buffers this layer's reduction hands to collectives on each rank (for reports).
   int64_t reduced_bytes() const { return reduced_bytes_; }
+  /// Of those, the Hessian sums reduced to one owner rather than all-reduced.
+  int64_t owner_reduced_bytes() const { return owner_reduced_bytes_; }
 
  private:
   struct Accumulator {
@@ -95,8 +109,13 @@ class LayerStatistics {
   bool abs_sums_ = false;
   c10::Device device_ = c10::kCPU;
   std::map<std::string, Accumulator> inputs_;
+  std::map<std::string, std::string> key_of_reader_;  // relative Linear name → input key
   model::LinearInputHook hook_;
+  model::ExpertCalibration expert_calibration_;
+  at::Tensor routed_tokens_;  // [E] int64: tokens routed to each expert (sparse layers)
+  std::map<std::string, int> owners_;
   int64_t reduced_bytes_ = 0;
+  int64_t owner_reduced_bytes_ = 0;
 };
 
 }  // namespace dcomp::actors

@@ -21,6 +21,7 @@
 #include "kernels/model/decoder_layer.hpp"
 #include "kernels/model/rms_norm.hpp"
 #include "kernels/model/rotary_embedding.hpp"
+#include "lifecycle/modifiers/module_distribution.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
 
 namespace dcomp::actors {
@@ -37,12 +38,13 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
   auto work = std::make_shared<lifecycle::LayerWork>();
   work->layer_index = layer_index;
   work->comm = comm;
-  for (const auto& relative : model::DecoderLayerWeights::linear_names()) {
+  const model::LayerLayout& layout = *weights.layout;
+  for (const auto& relative : layout.linear_names()) {
     lifecycle::LinearModule module;
     module.name = layer_module_name(layer_index, relative);
     module.weight = weights.linear(relative).weight;
     module.bias = weights.linear(relative).bias;
-    module.input = input_key(layer_index, relative);
+    module.input = input_key(layer_index, layout, relative);
     work->linears.push_back(std::move(module));
   }
   work->norm_weights[layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
@@ -54,7 +56,7 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
 
 /// Writes the modifiers' results back into the layer weights used for propagation.
 void apply_layer_work(const lifecycle::LayerWork& work, model::DecoderLayerWeights& weights) {
-  for (const auto& relative : model::DecoderLayerWeights::linear_names()) {
+  for (const auto& relative : weights.linear_names()) {
     const auto* module = work.find(layer_module_name(work.layer_index, relative));
     weights.linear(relative).weight = module->weight;
   }
@@ -67,6 +69,38 @@ void apply_layer_work(const lifecycle::LayerWork& work, model::DecoderLayerWeigh
 double output_error(const at::Tensor& original, const at::Tensor& compressed, const at::Tensor& hessian_sum) {
   at::Tensor delta = (original - compressed).to(at::kDouble);
   return 0.5 * (at::mm(delta, hessian_sum.to(at::kDouble)) * delta).sum().item<double>();
+}
+
+/// Owners of a sparse layer's expert inputs, balanced by the cost of their readers' solves.
+std::map<std::string, int> expert_input_owners(int layer_index, const model::LayerLayout& layout, int world_size) {
+  std::vector<std::pair<std::string, std::vector<std::pair<int64_t, int64_t>>>> inputs;
+  for (const auto& input : layout.inputs) {
+    if (input.expert < 0) continue;
+    std::vector<std::pair<int64_t, int64_t>> readers;
+    for (const auto& name : input.linears) readers.emplace_back(layout.find(name)->out_features, input.in_features);
+    inputs.emplace_back(layer_module_name(layer_index, input.key), std::move(readers));
+  }
+  return lifecycle::assign_input_owners(inputs, world_size);
+}
+
+/// Warns (rank 0) about experts the router sent fewer calibration tokens than the threshold.
+void warn_about_rare_experts(int layer_index, const model::LayerLayout& layout, const std::vector<int64_t>& tokens,
+                             const PipelineOptions& options, int rank) {
+  if (rank != 0) return;
+  std::vector<std::string> rare;
+  for (size_t e = 0; e < tokens.size(); ++e) {
+    if (tokens[e] < options.moe_min_expert_tokens) {
+      rare.push_back(std::to_string(e) + " (" + std::to_string(tokens[e]) + ")");
+    }
+  }
+  if (rare.empty()) return;
+  std::string list;
+  for (const auto& entry : rare) list += (list.empty() ? "" : ", ") + entry;
+  spdlog::warn("layer {}: {} of {} experts were routed fewer than {} calibration tokens: {}; {}", layer_index,
+               rare.size(), layout.num_experts, options.moe_min_expert_tokens, list,
+               options.moe_calibrate_all_experts
+                   ? "their statistics still come from every token (calibrating all experts)"
+                   : "their Hessians are poor: calibrate all experts or add calibration data");
 }
 
 struct OriginalModule {
@@ -239,15 +273,19 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
 
     started = Clock::now();
     display.phase(layer, forward ? "calibrate" : "prepare");
-    LayerStatistics statistics(layer, config, plan.needs_hessians, plan.needs_channel_ranges, device);
+    LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device);
     statistics.collect_activation_sums_and_inputs(plan.needs_channel_abs_sums, plan.needs_cached_inputs);
+    const model::ExpertCalibration& experts = statistics.expert_calibration(in.options.moe_calibrate_all_experts);
+    if (weights.sparse() && plan.needs_hessians && in.options.moe_reduce_to_owner && in.comm->world_size() > 1) {
+      statistics.reduce_to_owners(expert_input_owners(layer, *weights.layout, in.comm->world_size()));
+    }
     KeyValueRangeCollector key_values;
     const model::KeyValueHook* kv_hook = plan.needs_key_value_ranges ? &key_values.hook() : nullptr;
     if (forward) {
       for (size_t c = 0; c < hidden.chunks.size(); ++c) {
         for (const auto& batch : hidden.chunks[c]) {
           model::decoder_layer_observe_inputs(config, weights, batch_on(batch, device), rope, statistics.hook(),
-                                              kv_hook);
+                                              kv_hook, &experts);
           if (plan.needs_cached_inputs) work->batch_shapes.emplace_back(batch.size(0), batch.size(1));
         }
         statistics.end_chunk(hidden.samples_per_chunk[c], hessian_worker.get());
@@ -258,8 +296,13 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     started = Clock::now();
     if (forward) statistics.all_reduce(*in.comm);
     report.reduced_bytes = statistics.reduced_bytes();
+    report.owner_reduced_bytes = statistics.owner_reduced_bytes();
     if (forward && kv_hook != nullptr) report.reduced_bytes += key_values.all_gather(*in.comm);
     statistics.fill(*work);
+    if (forward && weights.sparse()) {
+      report.expert_tokens = work->expert_tokens;
+      warn_about_rare_experts(layer, *weights.layout, work->expert_tokens, in.options, in.comm->rank());
+    }
     key_values.fill(*work);
     report.reduce_seconds = seconds_since(started);
 

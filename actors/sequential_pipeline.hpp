@@ -46,6 +46,10 @@ struct LayerReport {
   double propagate_seconds = 0;
   double write_seconds = 0;
   int64_t reduced_bytes = 0;
+  /// Of reduced_bytes, the expert Hessian sums reduced to their owner rank only.
+  int64_t owner_reduced_bytes = 0;
+  /// Sparse layers: calibration tokens the router sent to each expert (all ranks).
+  std::vector<int64_t> expert_tokens;
   std::vector<ModuleError> errors;
   std::vector<nlohmann::json> modifier_results;  // what each modifier reported for this layer
 };
@@ -67,6 +71,15 @@ struct PipelineOptions {
   /// On a GPU: the share of its free memory the hidden states may take before they
   /// are kept in pinned host memory instead.
   double hidden_state_budget_fraction = 0.5;
+  /// Sparse layers: every calibration token goes through every expert for the statistics
+  /// (the layer's output keeps the router's choice), as llm-compressor's
+  /// moe_calibrate_all_experts (default true); false: each expert sees its routed tokens.
+  bool moe_calibrate_all_experts = true;
+  /// Sparse layers: warn about experts the router sent fewer calibration tokens than this.
+  int64_t moe_min_expert_tokens = 16;
+  /// Sparse layers on several ranks: reduce each expert's Hessian sums only to the rank that
+  /// solves it (false: all-reduce every sum, as for dense layers).
+  bool moe_reduce_to_owner = true;
 };
 
 struct PipelineInputs {

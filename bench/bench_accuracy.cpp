@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
     std::vector<model::DecoderLayerWeights> layers;
     for (int i = 0; i < config.num_hidden_layers; ++i) {
       auto layer = model::load_decoder_layer(reader, config, i);
-      for (const auto& name : model::DecoderLayerWeights::linear_names()) {
+      for (const auto& name : layer.linear_names()) {
         auto& linear = layer.linear(name);
         linear.weight = linear.weight * quant::magnitude_prune_mask(linear.weight, 2, 4).to(at::kFloat);
       }

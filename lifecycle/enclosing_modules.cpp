@@ -20,7 +20,18 @@ bool is_layer_index(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
 }
 
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 }  // namespace
+
+ModuleInfo linear_module_info(const std::string& name, int64_t in_features, int64_t out_features) {
+  std::vector<std::string> classes{"Linear"};
+  if (ends_with(name, ".block_sparse_moe.gate")) classes = {"MixtralTopKRouter"};
+  if (ends_with(name, ".mlp.gate")) classes = {"Qwen3MoeTopKRouter"};
+  return {name, std::move(classes), in_features, out_features};
+}
 
 std::string decoder_layer_class(const std::string& architecture) { return family_of(architecture) + "DecoderLayer"; }
 
@@ -49,6 +60,11 @@ std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const 
       class_name = decoder_layer_class(architecture);
     } else if (last == "self_attn") {
       class_name = family + "Attention";
+    } else if (last == "block_sparse_moe" ||
+               (last == "mlp" && (linear_name.find(".mlp.experts.") != std::string::npos || ends_with(linear_name, ".mlp.gate")))) {
+      class_name = family + "SparseMoeBlock";
+    } else if (last == "experts") {
+      class_name = family + "Experts";
     } else if (last == "mlp") {
       class_name = family + "MLP";
     }

@@ -20,6 +20,13 @@ namespace dcomp::lifecycle {
 /// the decoder (lm_head) has none.
 std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const std::string& architecture);
 
+/// A Linear-like module of a decoder layer (or lm_head) as recipe targets see it: class
+/// "Linear", except a mixture-of-experts router ("model.layers.0.mlp.gate",
+/// "...block_sparse_moe.gate"), which transformers implements as its own class
+/// (Qwen3MoeTopKRouter, MixtralTopKRouter): "Linear" targets leave it unquantized, as vLLM
+/// runs it, while a target naming it ("re:.*mlp.gate$") selects it.
+ModuleInfo linear_module_info(const std::string& name, int64_t in_features = 0, int64_t out_features = 0);
+
 /// The class transformers gives a decoder layer of `architecture` ("LlamaDecoderLayer").
 std::string decoder_layer_class(const std::string& architecture);
 

@@ -65,6 +65,12 @@ struct LayerWork {
   const model::RotaryEmbedding* rope = nullptr;
   at::Tensor q_norm, k_norm;
   std::vector<std::pair<int64_t, int64_t>> batch_shapes;
+  /// Sparse layers: the calibration tokens the router sent to each expert, summed over ranks
+  /// (empty for dense layers and data-free runs).
+  std::vector<int64_t> expert_tokens;
+  /// Inputs whose Hessian sum only one rank holds (it was reduced to that rank, which solves
+  /// every Linear reading it): input key → rank. Inputs not listed are held by every rank.
+  std::map<std::string, int> input_owner;
   /// Attention tensors modifiers produce: "model.layers.3.self_attn.k_scale" → fp32 [1].
   std::map<std::string, at::Tensor> attention_scales;
   comm::Communicator* comm = nullptr;                // for spreading solves over ranks (may be single)

@@ -9,6 +9,7 @@
 
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/io/safetensors.hpp"
+#include "kernels/model/layer_layout.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
 
@@ -37,7 +38,7 @@ std::set<std::string> known_modules(const model::ModelConfig& config) {
                              "self_attn", "self_attn.rotary_emb"}) {
       modules.insert(prefix + name);
     }
-    for (const auto& name : model::DecoderLayerWeights::linear_names()) modules.insert(prefix + name);
+    for (const auto& name : model::decoder_layer_layout(config, layer).linear_names()) modules.insert(prefix + name);
   }
   return modules;
 }
@@ -112,7 +113,7 @@ VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
     const std::string prefix = "model.layers." + std::to_string(layer);
     try {
       const model::DecoderLayerWeights weights = model::load_decoder_layer(*reader, *config, layer, loader);
-      for (const auto& name : model::DecoderLayerWeights::linear_names()) {
+      for (const auto& name : weights.linear_names()) {
         const auto& linear = weights.linear(name);
         ++report.linears_decoded;
         check_finite(linear.weight, prefix + "." + name + " (decoded weight)", report);

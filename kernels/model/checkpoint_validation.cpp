@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/io/shape_text.hpp"
+#include "kernels/model/layer_layout.hpp"
 #include "kernels/model/weight_loading.hpp"
 
 namespace dcomp::model {
@@ -29,7 +30,7 @@ ExpectedTensors expected_layer_tensors(const ModelConfig& config) {
     const std::string prefix = "model.layers." + std::to_string(layer) + ".";
     expected.push_back({prefix + "input_layernorm.weight", {hidden}});
     expected.push_back({prefix + "post_attention_layernorm.weight", {hidden}});
-    for (const auto& linear : decoder_linear_shapes(config)) {
+    for (const auto& linear : decoder_layer_layout(config, layer).linears) {
       expected.push_back({prefix + linear.name + ".weight", {linear.out_features, linear.in_features}});
       if (linear.has_bias) expected.push_back({prefix + linear.name + ".bias", {linear.out_features}});
     }

@@ -1,4 +1,5 @@
-// reference: transformers/models/llama/modeling_llama.py (LlamaDecoderLayer.forward).
+// reference: transformers/models/llama/modeling_llama.py (LlamaDecoderLayer.forward),
+// transformers/models/qwen3_moe/modeling_qwen3_moe.py (Qwen3MoeDecoderLayer.forward).
 #include "kernels/model/decoder_layer.hpp"
 
 #include <ATen/ATen.h>
@@ -8,6 +9,7 @@
 #include "kernels/model/attention.hpp"
 #include "kernels/model/mlp.hpp"
 #include "kernels/model/rms_norm.hpp"
+#include "kernels/model/sparse_moe.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -30,6 +32,7 @@ std::pair<at::Tensor, at::Tensor> run_attention(const ModelConfig& config, const
 at::Tensor run_layer(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& hidden,
                      const RotaryEmbedding& rope, LayerKVCache* cache, const LinearInputHook* hook) {
   const auto [mlp_input, after_attention] = run_attention(config, weights, hidden, rope, cache, hook);
+  if (weights.sparse()) return after_attention + sparse_moe_forward(config, weights, mlp_input, hook);
   return after_attention + swiglu_mlp_forward(weights, mlp_input, hook);  // [B, S, hidden]
 }
 
@@ -42,8 +45,12 @@ at::Tensor decoder_layer_forward(const ModelConfig& config, const DecoderLayerWe
 
 void decoder_layer_observe_inputs(const ModelConfig& config, const DecoderLayerWeights& weights,
                                   const at::Tensor& hidden, const RotaryEmbedding& rope, const LinearInputHook& hook,
-                                  const KeyValueHook* kv_hook) {
+                                  const KeyValueHook* kv_hook, const ExpertCalibration* experts) {
   const auto [mlp_input, after_attention] = run_attention(config, weights, hidden, rope, nullptr, &hook, kv_hook);
+  if (weights.sparse()) {
+    sparse_moe_observe_inputs(config, weights, mlp_input, hook, experts ? *experts : ExpertCalibration{});
+    return;
+  }
   swiglu_mlp_observe_inputs(weights, mlp_input, hook);
 }
 

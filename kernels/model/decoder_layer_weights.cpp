@@ -6,7 +6,11 @@
 
 namespace dcomp::model {
 
-const std::vector<std::string>& DecoderLayerWeights::linear_names() {
+std::vector<std::string> DecoderLayerWeights::linear_names() const {
+  return layout ? layout->linear_names() : dense_linear_names();
+}
+
+const std::vector<std::string>& DecoderLayerWeights::dense_linear_names() {
   static const std::vector<std::string> names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
                                                  "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
                                                  "mlp.down_proj"};
@@ -14,6 +18,13 @@ const std::vector<std::string>& DecoderLayerWeights::linear_names() {
 }
 
 LinearWeights& DecoderLayerWeights::linear(const std::string& name) {
+  if (const LayerLinear* linear = layout ? layout->find(name) : nullptr; linear && linear->expert >= 0) {
+    ExpertWeights& expert = experts.at(static_cast<size_t>(linear->expert));
+    if (linear->role == LinearRole::ExpertGate) return expert.gate_proj;
+    if (linear->role == LinearRole::ExpertUp) return expert.up_proj;
+    return expert.down_proj;
+  }
+  if (sparse() && name == layout->router()) return router;
   if (name == "self_attn.q_proj") return q_proj;
   if (name == "self_attn.k_proj") return k_proj;
   if (name == "self_attn.v_proj") return v_proj;

@@ -1,5 +1,6 @@
 // reference: transformers/models/llama/configuration_llama.py, .../mistral/configuration_mistral.py,
-// .../qwen2/configuration_qwen2.py, .../qwen3/configuration_qwen3.py (fields, defaults),
+// .../qwen2/configuration_qwen2.py, .../qwen3/configuration_qwen3.py, .../mixtral/configuration_mixtral.py,
+// .../qwen3_moe/configuration_qwen3_moe.py and modeling_qwen3_moe.py (which layers are sparse) (fields, defaults),
 // transformers/modeling_rope_utils.py (_compute_llama3_parameters: the llama3 rope_scaling keys).
 #include "kernels/model/model_config.hpp"
 
@@ -20,6 +21,8 @@ constexpr ArchitectureEntry kArchitectures[] = {
     {Architecture::Mistral, "MistralForCausalLM", "mistral"},
     {Architecture::Qwen2, "Qwen2ForCausalLM", "qwen2"},
     {Architecture::Qwen3, "Qwen3ForCausalLM", "qwen3"},
+    {Architecture::Mixtral, "MixtralForCausalLM", "mixtral"},
+    {Architecture::Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"},
 };
 
 // Reads typed fields of one JSON object and names `source` and the field in every error.
@@ -146,7 +149,94 @@ void require_positive(const FieldReader& fields, const char* name, int64_t value
   if (value <= 0) fields.fail(std::string("field \"") + name + "\" must be positive, got " + std::to_string(value));
 }
 
+void parse_sliding_window(const FieldReader& fields, ModelConfig& config) {
+  if (fields.has("sliding_window")) {
+    config.sliding_window = fields.required_int("sliding_window");
+    require_positive(fields, "sliding_window", *config.sliding_window);
+  }
+}
+
+// Fields of other mixture-of-experts designs (DeepSeek, Qwen2-MoE, GLM-4.5) whose routing or
+// experts this engine does not run: refused, naming the field, rather than silently ignored.
+void refuse_unsupported_moe_fields(const FieldReader& fields, const nlohmann::json& json) {
+  const auto refuse = [&](const char* field, const std::string& why) {
+    fields.fail("field \"" + std::string(field) + "\" " + json.at(field).dump() + " is not supported: " + why);
+  };
+  for (const char* field : {"shared_expert_intermediate_size", "n_shared_experts", "num_shared_experts"}) {
+    if (fields.has(field) && !(json.at(field).is_number() && json.at(field).get<double>() == 0)) {
+      refuse(field, "shared experts are not implemented for this architecture");
+    }
+  }
+  if (fields.has("scoring_func") && fields.string_or("scoring_func", "") != "softmax") {
+    refuse("scoring_func", "the router scores by softmax only");
+  }
+  if (fields.has("topk_method") && fields.string_or("topk_method", "") != "greedy") {
+    refuse("topk_method", "the router picks the top-k experts greedily only (no grouped routing)");
+  }
+  for (const char* field : {"n_group", "topk_group"}) {
+    if (fields.has(field) && !(json.at(field).is_number_integer() && json.at(field).get<int64_t>() <= 1)) {
+      refuse(field, "grouped expert routing is not implemented");
+    }
+  }
+  if (fields.has("routed_scaling_factor") && fields.number_or("routed_scaling_factor", 1.0) != 1.0) {
+    refuse("routed_scaling_factor", "routed expert outputs are not rescaled");
+  }
+  if (fields.has("moe_layer_freq") && !(json.at("moe_layer_freq").is_number_integer() &&
+                                        json.at("moe_layer_freq").get<int64_t>() == 1)) {
+    refuse("moe_layer_freq", "use decoder_sparse_step / mlp_only_layers");
+  }
+}
+
+MoeConfig parse_moe(const FieldReader& fields, const nlohmann::json& json, const ModelConfig& config) {
+  refuse_unsupported_moe_fields(fields, json);
+  MoeConfig moe;
+  // transformers writes num_local_experts (Mixtral) or num_experts (Qwen3-MoE); it maps one to the other.
+  if (fields.has("num_experts")) {
+    moe.num_experts = fields.required_int("num_experts");
+    require_positive(fields, "num_experts", moe.num_experts);
+  } else {
+    moe.num_experts = fields.int_or("num_local_experts", 8);
+    require_positive(fields, "num_local_experts", moe.num_experts);
+  }
+  moe.top_k = fields.int_or("num_experts_per_tok", config.architecture == Architecture::Mixtral ? 2 : 8);
+  require_positive(fields, "num_experts_per_tok", moe.top_k);
+  if (moe.top_k > moe.num_experts) {
+    fields.fail("num_experts_per_tok " + std::to_string(moe.top_k) + " exceeds the number of experts " +
+                std::to_string(moe.num_experts));
+  }
+  if (config.architecture == Architecture::Mixtral) {
+    moe.expert_intermediate_size = config.intermediate_size;
+    moe.norm_topk_prob = true;
+    return moe;
+  }
+  moe.expert_intermediate_size = fields.required_int("moe_intermediate_size");
+  require_positive(fields, "moe_intermediate_size", moe.expert_intermediate_size);
+  moe.norm_topk_prob = fields.bool_or("norm_topk_prob", false);
+  moe.decoder_sparse_step = fields.int_or("decoder_sparse_step", 1);
+  require_positive(fields, "decoder_sparse_step", moe.decoder_sparse_step);
+  if (fields.has("mlp_only_layers")) {
+    const auto& list = json.at("mlp_only_layers");
+    if (!list.is_array()) fields.fail("field \"mlp_only_layers\" must be a list of layer indices, got " + list.dump());
+    for (const auto& index : list) {
+      if (!index.is_number_integer() || index.get<int64_t>() < 0 || index.get<int64_t>() >= config.num_hidden_layers) {
+        fields.fail("field \"mlp_only_layers\" must list layer indices in [0, " +
+                    std::to_string(config.num_hidden_layers) + "), got " + list.dump());
+      }
+      moe.mlp_only_layers.push_back(index.get<int64_t>());
+    }
+  }
+  return moe;
+}
+
 }  // namespace
+
+bool ModelConfig::is_sparse_layer(int64_t layer_index) const {
+  if (!moe) return false;
+  for (const int64_t dense : moe->mlp_only_layers) {
+    if (dense == layer_index) return false;
+  }
+  return (layer_index + 1) % moe->decoder_sparse_step == 0;
+}
 
 std::string architecture_name(Architecture architecture) {
   for (const auto& entry : kArchitectures) {
@@ -256,13 +346,15 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
       config.mlp_bias = fields.bool_or("mlp_bias", false);
       break;
     case Architecture::Mistral:
-      if (fields.has("sliding_window")) {
-        config.sliding_window = fields.required_int("sliding_window");
-        require_positive(fields, "sliding_window", *config.sliding_window);
-      }
+      parse_sliding_window(fields, config);
+      break;
+    case Architecture::Mixtral:
+      parse_sliding_window(fields, config);
+      config.moe = parse_moe(fields, json, config);
       break;
     case Architecture::Qwen2:
     case Architecture::Qwen3:
+    case Architecture::Qwen3Moe:
       if (fields.bool_or("use_sliding_window", false)) fields.fail("use_sliding_window true is not supported");
       if (config.architecture == Architecture::Qwen2) {
         config.qkv_bias = true;
@@ -270,6 +362,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
         config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
         config.qk_norm = true;
       }
+      if (config.architecture == Architecture::Qwen3Moe) config.moe = parse_moe(fields, json, config);
       break;
   }
   return config;

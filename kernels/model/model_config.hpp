@@ -1,7 +1,7 @@
 // ModelConfig: the decoder-only transformer described by a Hugging Face
 // config.json, for the Llama family of architectures this engine runs.
 //
-// reference: transformers/models/{llama,mistral,qwen2,qwen3}/configuration_*.py
+// reference: transformers/models/{llama,mistral,qwen2,qwen3,mixtral,qwen3_moe}/configuration_*.py
 // (field names and defaults) and transformers/modeling_rope_utils.py (rope_scaling).
 #pragma once
 
@@ -24,9 +24,10 @@ class ModelConfigError : public std::runtime_error {
 };
 
 /// The architectures (config.json "architectures"[0]) this engine runs.
-enum class Architecture { Llama, Mistral, Qwen2, Qwen3 };
+enum class Architecture { Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen3Moe };
 
-/// "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM".
+/// "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
+/// "MixtralForCausalLM", "Qwen3MoeForCausalLM".
 std::string architecture_name(Architecture architecture);
 /// The supported names joined with ", " (for error messages and --help).
 std::string supported_architecture_names();
@@ -44,6 +45,21 @@ struct RopeScaling {
   double low_freq_factor = 1.0;
   double high_freq_factor = 4.0;
   int64_t original_max_position_embeddings = 8192;
+};
+
+/// A sparse mixture-of-experts MLP: a router Linear [num_experts, hidden] picks the top_k
+/// experts per token by softmax probability; the layer's MLP output is the sum of those
+/// experts' SwiGLU outputs weighted by their probabilities (renormalised over the top_k
+/// when norm_topk_prob).
+struct MoeConfig {
+  int64_t num_experts = 0;
+  int64_t top_k = 0;                     // num_experts_per_tok
+  int64_t expert_intermediate_size = 0;  // Mixtral: intermediate_size; Qwen3-MoE: moe_intermediate_size
+  bool norm_topk_prob = true;            // Mixtral: always; Qwen3-MoE: the config's field (default false)
+  /// Qwen3-MoE: layer i is sparse when i is not in mlp_only_layers and (i + 1) % decoder_sparse_step
+  /// == 0; the other layers have a dense MLP of intermediate_size. Mixtral: every layer is sparse.
+  int64_t decoder_sparse_step = 1;
+  std::vector<int64_t> mlp_only_layers;
 };
 
 /// The fields of config.json that determine the forward pass, validated.
@@ -74,6 +90,8 @@ struct ModelConfig {
   std::optional<int64_t> sliding_window;
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;  // config.json allows one id or a list
+  /// Mixture-of-experts architectures (Mixtral, Qwen3-MoE); unset for dense models.
+  std::optional<MoeConfig> moe;
 
   /// The whole config.json as read (to write it back with additions later).
   nlohmann::json raw;
@@ -87,6 +105,8 @@ struct ModelConfig {
 
   /// num_attention_heads / num_key_value_heads (query heads per key/value head).
   int64_t query_heads_per_kv_head() const { return num_attention_heads / num_key_value_heads; }
+  /// Whether decoder layer `layer_index` has a sparse mixture-of-experts MLP.
+  bool is_sparse_layer(int64_t layer_index) const;
   /// True when config.json carries a quantization_config (a compressed checkpoint).
   bool has_quantization_config() const;
 };

@@ -5,9 +5,11 @@
 #include <ATen/ATen.h>
 
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "kernels/io/shape_text.hpp"
+#include "kernels/model/layer_layout.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -110,22 +112,6 @@ LinearLoader safetensors_linear_loader(const io::CheckpointReader& reader) {
   };
 }
 
-std::vector<LinearShape> decoder_linear_shapes(const ModelConfig& config) {
-  const int64_t hidden = config.hidden_size;
-  const int64_t query_width = config.num_attention_heads * config.head_dim;
-  const int64_t kv_width = config.num_key_value_heads * config.head_dim;
-  const int64_t intermediate = config.intermediate_size;
-  return {
-      {"self_attn.q_proj", query_width, hidden, config.qkv_bias},
-      {"self_attn.k_proj", kv_width, hidden, config.qkv_bias},
-      {"self_attn.v_proj", kv_width, hidden, config.qkv_bias},
-      {"self_attn.o_proj", hidden, query_width, config.o_proj_bias},
-      {"mlp.gate_proj", intermediate, hidden, config.mlp_bias},
-      {"mlp.up_proj", intermediate, hidden, config.mlp_bias},
-      {"mlp.down_proj", hidden, intermediate, config.mlp_bias},
-  };
-}
-
 DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const ModelConfig& config, int layer_index,
                                        const LinearLoader& linear_loader) {
   if (layer_index < 0 || layer_index >= config.num_hidden_layers) {
@@ -145,7 +131,10 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
   layer.post_attention_layernorm = tensors.fp32(prefix + "post_attention_layernorm.weight");
   check_shape(layer.post_attention_layernorm, {hidden}, prefix + "post_attention_layernorm.weight", config);
 
-  for (const auto& linear : decoder_linear_shapes(config)) {
+  const LayerLayout layout = decoder_layer_layout(config, layer_index);
+  layer.layout = std::make_shared<const LayerLayout>(layout);
+  if (layout.sparse) layer.experts.resize(static_cast<size_t>(layout.num_experts));
+  for (const auto& linear : layout.linears) {
     LinearWeights& target = layer.linear(linear.name);
     target = load_linear(linear.name);
     check_linear(target, prefix + linear.name, linear.out_features, linear.in_features, linear.has_bias, config);

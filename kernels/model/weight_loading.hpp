@@ -38,16 +38,7 @@ at::Tensor to_owned_fp32(const at::Tensor& tensor, const std::string& name, cons
 /// its Linears through `linear_loader` (plain safetensors when empty). Every shape
 /// and the presence of each bias are checked against `config`; a mismatch is a
 /// ModelConfigError naming the tensor, its shape and the shape config.json implies.
-/// One Linear of a decoder layer with the shape and bias config.json implies.
-struct LinearShape {
-  const char* name;  // relative to "model.layers.<i>.", e.g. "self_attn.q_proj"
-  int64_t out_features;
-  int64_t in_features;
-  bool has_bias;
-};
-/// The seven Linears of a decoder layer, in the model's order (q, k, v, o, gate, up, down).
-std::vector<LinearShape> decoder_linear_shapes(const ModelConfig& config);
-
+/// The Linears are those of the layer's LayerLayout (set as the result's layout).
 DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const ModelConfig& config, int layer_index,
                                        const LinearLoader& linear_loader = {});
 

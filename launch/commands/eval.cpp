@@ -52,7 +52,7 @@ void dump_first_window_logits(const model::CausalLM& model, const std::vector<in
   model::CausalLM weights_only = model;
   for (int64_t layer = 0; layer < weights_only.num_layers(); ++layer) {
     model::DecoderLayerWeights weights = weights_only.layer(layer);
-    for (const auto& name : model::DecoderLayerWeights::linear_names()) weights.linear(name).input_quantizer = nullptr;
+    for (const auto& name : weights.linear_names()) weights.linear(name).input_quantizer = nullptr;
     weights.key_quantizer = nullptr;
     weights.value_quantizer = nullptr;
     weights_only.set_layer(layer, std::move(weights));

@@ -13,6 +13,7 @@
 #include "kernels/model/mlp.hpp"
 #include "kernels/quant/observers.hpp"
 #include "kernels/quant/qparams.hpp"
+#include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
@@ -49,7 +50,7 @@ std::optional<Parent> parent_of(std::vector<std::string> leaves) {
 model::DecoderLayerWeights layer_weights(const LayerWork& layer, const std::map<std::string, at::Tensor>& replaced) {
   model::DecoderLayerWeights weights;
   const std::string prefix = "model.layers." + std::to_string(layer.layer_index) + ".";
-  for (const auto& relative : model::DecoderLayerWeights::linear_names()) {
+  for (const auto& relative : model::DecoderLayerWeights::dense_linear_names()) {
     const LinearModule* module = layer.find(prefix + relative);
     const auto found = replaced.find(prefix + relative);
     weights.linear(relative) = {found != replaced.end() ? found->second : module->weight, module->bias, nullptr};
@@ -206,7 +207,7 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
   QuantizationMixin schemes;
   if (plan_) schemes.adopt(*plan_);
   const auto weight_args_of = [&](const LinearModule& module) -> std::optional<quant::QuantizationArgs> {
-    auto scheme = schemes.scheme_for({module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)});
+    auto scheme = schemes.scheme_for(linear_module_info(module.name, module.weight.size(1), module.weight.size(0)));
     if (!scheme || !scheme->weights) return std::nullopt;
     quant::QuantizationArgs args = *scheme->weights;
     args.observer = "memoryless_minmax";  // upstream patches every weight observer for the search
@@ -223,7 +224,7 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
     }
     LinearModule* smooth_linear = nullptr;
     for (auto& module : layer.linears) {
-      if (smooth.empty() && target_matches({module.name, {"Linear"}, 0, 0}, mapping.smooth)) {
+      if (smooth.empty() && target_matches(linear_module_info(module.name), mapping.smooth)) {
         smooth = module.name;
         smooth_linear = &module;
       }
@@ -231,7 +232,7 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
     std::vector<LinearModule*> balance;
     std::vector<std::string> leaves;
     for (auto& module : layer.linears) {
-      if (any_target_matches({module.name, {"Linear"}, 0, 0}, mapping.balance)) {
+      if (any_target_matches(linear_module_info(module.name), mapping.balance)) {
         balance.push_back(&module);
         leaves.push_back(leaf(module.name));
       }

@@ -36,9 +36,7 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
   comm::Communicator* comm = layer.comm;
   const int rank = comm ? comm->rank() : 0;
   const int world = comm ? comm->world_size() : 1;
-  std::vector<std::pair<int64_t, int64_t>> shapes;
-  for (auto* module : modules) shapes.emplace_back(module->weight.size(0), module->weight.size(1));
-  const std::vector<int> owners = assign_owners(shapes, world);
+  const std::vector<int> owners = solve_owners(layer, modules, world);
 
   std::vector<std::pair<std::string, double>> losses;
   quant::GptqOptions options;
@@ -57,15 +55,24 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
     const auto& scheme = schemes.at(module.name);
     InputStatistics& input = layer.input_of(module);
     quant::CompressedWeight result;
+    const auto global = global_scales.find(module.name);
+    const at::Tensor global_scale = global == global_scales.end() ? at::Tensor() : global->second;
     if (owners[i] == rank) {
       if (!input.hessian_sum.defined() || input.num_samples == 0) {
         throw LifecycleError(module.name + ": GPTQ needs calibration data, but no Hessian was accumulated");
       }
+      if (input.num_tokens == 0) {
+        // An expert the router sent no calibration token: its Hessian is zero and GPTQ would
+        // zero every column, so it is rounded to nearest (calibrating every expert avoids this).
+        spdlog::warn("{}: no calibration token reached this module; rounded to nearest instead of GPTQ", module.name);
+        result = quantize_round_to_nearest(module.weight, *scheme.weights, global_scale);
+        losses.emplace_back(module.name, 0.0);
+      }
+    }
+    if (owners[i] == rank && input.num_tokens > 0) {
       const auto started = std::chrono::steady_clock::now();
       at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
-      const auto global = global_scales.find(module.name);
-      quant::GptqResult solved = quant::gptq_quantize(module.weight, hessian, *scheme.weights, options,
-                                                      global == global_scales.end() ? at::Tensor() : global->second);
+      quant::GptqResult solved = quant::gptq_quantize(module.weight, hessian, *scheme.weights, options, global_scale);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (solved.retries > 0) {

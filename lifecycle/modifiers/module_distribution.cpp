@@ -31,6 +31,47 @@ std::vector<int> assign_owners(const std::vector<std::pair<int64_t, int64_t>>& s
   return owners;
 }
 
+std::vector<int> solve_owners(const LayerWork& layer, const std::vector<LinearModule*>& modules, int world_size) {
+  std::vector<int> owners(modules.size(), 0);
+  std::vector<size_t> free_modules;
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    const auto held = layer.input_owner.find(modules[i]->input);
+    if (held != layer.input_owner.end()) {
+      owners[i] = held->second;
+      continue;
+    }
+    free_modules.push_back(i);
+    shapes.emplace_back(modules[i]->weight.size(0), modules[i]->weight.size(1));
+  }
+  const std::vector<int> balanced = assign_owners(shapes, world_size);
+  for (size_t j = 0; j < free_modules.size(); ++j) owners[free_modules[j]] = balanced[j];
+  return owners;
+}
+
+std::map<std::string, int> assign_input_owners(
+    const std::vector<std::pair<std::string, std::vector<std::pair<int64_t, int64_t>>>>& inputs, int world_size) {
+  std::map<std::string, int> owners;
+  if (world_size <= 1) return owners;
+  // One stand-in shape per input with its readers' summed cost: rows·cols² + cols³ per reader.
+  std::vector<double> costs;
+  for (const auto& [key, readers] : inputs) {
+    double cost = 0;
+    for (const auto& [rows, cols] : readers) cost += solve_cost(rows, cols);
+    costs.push_back(cost);
+  }
+  std::vector<size_t> order(inputs.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return costs[a] > costs[b]; });
+  std::vector<double> load(static_cast<size_t>(world_size), 0.0);
+  for (size_t index : order) {
+    auto lightest = std::min_element(load.begin(), load.end());
+    owners[inputs[index].first] = static_cast<int>(lightest - load.begin());
+    *lightest += costs[index];
+  }
+  return owners;
+}
+
 void broadcast_compressed(comm::Communicator& comm, quant::CompressedWeight& weight, int owner) {
   if (comm.world_size() <= 1) return;
   at::Tensor* fields[] = {&weight.codes,         &weight.scale,         &weight.zero_point,

@@ -52,7 +52,7 @@ bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
 }
 
 quant::QuantizationScheme QuantizingModifier::scheme_of(const LinearModule& module) const {
-  ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
+  ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
   auto scheme = mixin_.scheme_for(info);
   if (!scheme) throw LifecycleError(class_name() + ": " + module.name + " is not a target");
   return *scheme;
@@ -64,7 +64,7 @@ void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwa
   calibrate_kv_cache(**layer);
   std::vector<LinearModule*> targets;
   for (auto& module : (*layer)->linears) {
-    ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
+    ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
     auto scheme = mixin_.scheme_for(info);
     if (!scheme || !scheme->weights) continue;
     if (quantizes(module.name)) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "kernels/quant/smoothquant.hpp"
+#include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
@@ -96,7 +97,7 @@ void SmoothQuantModifier::on_sequential_epoch_end(State&, const Event&, const Kw
     if (any_target_matches(smooth_info, ignore_)) continue;
     std::vector<LinearModule*> balance;
     for (auto& module : layer.linears) {
-      ModuleInfo info{module.name, {"Linear"}, 0, 0};
+      ModuleInfo info = linear_module_info(module.name);
       if (any_target_matches(info, mapping.balance) && !any_target_matches(info, ignore_)) balance.push_back(&module);
     }
     if (balance.empty()) continue;

@@ -104,14 +104,12 @@ void SparseGPTModifier::on_sequential_epoch_end(State&, const Event&, const Kwar
   LayerWork& layer = **layer_ptr;
   std::vector<LinearModule*> modules;
   for (auto& module : layer.linears) {
-    ModuleInfo info{module.name, {"Linear"}, module.weight.size(1), module.weight.size(0)};
+    ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
     if (selects_linear_or_enclosing(info, architecture_, targets_, ignore_)) modules.push_back(&module);
   }
   comm::Communicator* comm = layer.comm;
   const int rank = comm ? comm->rank() : 0;
-  std::vector<std::pair<int64_t, int64_t>> shapes;
-  for (auto* module : modules) shapes.emplace_back(module->weight.size(0), module->weight.size(1));
-  const auto owners = assign_owners(shapes, comm ? comm->world_size() : 1);
+  const auto owners = solve_owners(layer, modules, comm ? comm->world_size() : 1);
   quant::SparseGptOptions options;
   options.sparsity = sparsity_;
   options.prune_n = prune_n_;

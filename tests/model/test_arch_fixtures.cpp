@@ -2,7 +2,8 @@
 // saved by transformers itself with its own float32 logits and greedy tokens for a fixed
 // prompt (tests/model/fixtures/<name>/, made by tests/model/make_arch_fixtures.py):
 // Llama-3.1 (llama3 rope scaling, GQA), Qwen2 (q/k/v bias), Qwen3 (q/k norm), Mistral
-// (sliding window), SmolLM2 (tied embeddings).
+// (sliding window), SmolLM2 (tied embeddings), Mixtral (8 experts, top-2) and Qwen3-MoE (8 experts,
+// top-3 renormalised, a dense layer between sparse ones; tests/model/make_moe_fixtures.py).
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -46,7 +47,7 @@ TEST_P(ArchitectureFixture, LogitsAndGreedyTokensEqualTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transformers517, ArchitectureFixture,
-                         ::testing::Values("llama3", "qwen2", "qwen3", "mistral", "smollm2"),
+                         ::testing::Values("llama3", "qwen2", "qwen3", "mistral", "smollm2", "mixtral", "qwen3_moe"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -53,7 +53,7 @@ inline std::vector<io::NamedTensor> random_state_dict(const ModelConfig& config,
     const DecoderLayerWeights layer = random_layer(config);
     tensors.push_back({prefix + "input_layernorm.weight", layer.input_layernorm, std::nullopt});
     tensors.push_back({prefix + "post_attention_layernorm.weight", layer.post_attention_layernorm, std::nullopt});
-    for (const auto& name : DecoderLayerWeights::linear_names()) {
+    for (const auto& name : DecoderLayerWeights::dense_linear_names()) {
       tensors.push_back({prefix + name + ".weight", layer.linear(name).weight, std::nullopt});
       if (layer.linear(name).bias.defined()) {
         tensors.push_back({prefix + name + ".bias", layer.linear(name).bias, std::nullopt});

@@ -1,0 +1,79 @@
+// The shape of one decoder layer as data: its Linears (names relative to the layer, roles,
+// shapes), which of them read the same input (and, for experts, which tokens reach it), and
+// its norms. One description per architecture and layer kind: the weight loader, the
+// calibration statistics, the model handle, the layer work and the checkpoint checks all
+// read it, so a new block type is described here once.
+//
+// reference: transformers/models/llama/modeling_llama.py (LlamaDecoderLayer),
+// .../mixtral/modeling_mixtral.py (MixtralSparseMoeBlock: block_sparse_moe.gate,
+// experts.N.w1/w2/w3), .../qwen3_moe/modeling_qwen3_moe.py (Qwen3MoeSparseMoeBlock: mlp.gate,
+// mlp.experts.N.gate_proj/up_proj/down_proj; mlp_only_layers, decoder_sparse_step).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kernels/model/model_config.hpp"
+
+namespace dcomp::model {
+
+/// What a Linear does in the layer's forward.
+enum class LinearRole { Query, Key, Value, Output, Gate, Up, Down, Router, ExpertGate, ExpertUp, ExpertDown };
+
+struct LayerLinear {
+  std::string name;  // relative to the layer: "self_attn.q_proj", "mlp.experts.3.down_proj"
+  LinearRole role = LinearRole::Query;
+  int expert = -1;  // the expert's index for Expert* roles, -1 otherwise
+  int64_t out_features = 0;
+  int64_t in_features = 0;
+  bool has_bias = false;
+};
+
+/// One distinct Linear input of the layer.
+struct LayerInput {
+  /// The module whose output it is, or the first reader when the input has no module of its own:
+  /// "input_layernorm" (q/k/v), "self_attn.o_proj", "post_attention_layernorm" (gate/up, or the
+  /// router), "mlp.down_proj", "mlp.experts.3.gate_proj" (the tokens routed to expert 3),
+  /// "mlp.experts.3.down_proj".
+  std::string key;
+  std::vector<std::string> linears;  // relative names of its readers
+  int64_t in_features = 0;
+  int expert = -1;  // the expert whose routed tokens it holds, -1 for inputs every token reaches
+};
+
+struct LayerLayout {
+  std::vector<LayerLinear> linears;  // forward order
+  std::vector<LayerInput> inputs;    // forward order
+  std::vector<std::string> norms;    // "input_layernorm", "post_attention_layernorm"
+  bool sparse = false;               // a mixture-of-experts MLP
+  int64_t num_experts = 0;
+  /// "block_sparse_moe." (Mixtral) or "mlp." (Qwen3-MoE); the router is <prefix>gate.
+  std::string moe_prefix;
+
+  /// Relative names of every Linear, forward order.
+  std::vector<std::string> linear_names() const;
+  /// The Linear named so, or nullptr.
+  const LayerLinear* find(const std::string& relative_name) const;
+  /// The input a Linear reads; throws std::out_of_range naming it when unknown.
+  const LayerInput& input_of(const std::string& relative_name) const;
+  /// Relative name of expert `expert`'s Linear of `role` (ExpertGate, ExpertUp or ExpertDown).
+  std::string expert_linear(int expert, LinearRole role) const;
+  /// The router's relative name ("mlp.gate", "block_sparse_moe.gate"); empty for dense layers.
+  std::string router() const;
+
+ private:
+  friend LayerLayout decoder_layer_layout(const ModelConfig& config, int64_t layer_index);
+  std::map<std::string, size_t> linear_index_;
+  std::map<std::string, size_t> input_index_;  // by reader
+};
+
+/// The layout of decoder layer `layer_index` of a model of `config`.
+LayerLayout decoder_layer_layout(const ModelConfig& config, int64_t layer_index);
+
+/// Whether a full module name ("model.layers.0.mlp.gate") is a mixture-of-experts router, which
+/// compresses badly and which vLLM runs unquantized: class-name targets ("Linear") skip it.
+bool is_router_module(const std::string& module_name);
+
+}  // namespace dcomp::model
