@@ -72,6 +72,7 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
                            {"overlap", options.pipeline.overlap},
                            {"seed", options.seed},
                            {"shuffle", options.shuffle_calibration_samples},
+                           {"moe_calibrate_all_experts", options.pipeline.moe_calibrate_all_experts},
                            {"blas", model::loaded_blas_libraries()},
                            {"libtorch", TORCH_VERSION}}},
           {"total_seconds", result.total_seconds},
@@ -126,7 +127,8 @@ nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string&
                                 {"max_seq_length", options.max_seq_length},
                                 {"seed", options.seed},
                                 {"shuffle", options.shuffle_calibration_samples},
-                                {"chunk_size", options.pipeline.chunk_size}};
+                                {"chunk_size", options.pipeline.chunk_size},
+                                {"moe_calibrate_all_experts", options.pipeline.moe_calibrate_all_experts}};
   fingerprint["dataset"] = options.dataset ? nlohmann::json(absolute_text(*options.dataset)) : nlohmann::json(nullptr);
   fingerprint["dataset_content"] =
       options.dataset && hash_content ? io::file_content_hash(*options.dataset) : std::string();
@@ -197,13 +199,17 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
       throw std::invalid_argument("the recipe needs calibration data (GPTQ, SparseGPT, SmoothQuant or static "
                                   "activation scales): give --dataset");
     }
-    auto tokenizer = tok::Tokenizer::from_dir(options.model);
     data::SampleOptions sample_options;
     sample_options.num_samples = options.num_calibration_samples;
     sample_options.max_seq_length = options.max_seq_length;
     sample_options.seed = options.seed;
     sample_options.shuffle = options.shuffle_calibration_samples;
-    auto samples = data::load_samples(*options.dataset, tokenizer, sample_options);
+    // A model folder without tokenizer.json (a test model, or one whose tokenizer lives
+    // elsewhere) calibrates on token ids.
+    const bool has_tokenizer = std::filesystem::exists(options.model / "tokenizer.json");
+    auto samples = has_tokenizer
+                       ? data::load_samples(*options.dataset, tok::Tokenizer::from_dir(options.model), sample_options)
+                       : data::load_id_samples(*options.dataset, config.vocab_size, sample_options);
     if (samples.empty()) throw data::DatasetError(options.dataset->string() + ": no calibration samples");
     if (samples.size() < options.num_calibration_samples && comm.rank() == 0) {
       size_t tokens = 0;
@@ -281,6 +287,13 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   // with the run report inside it.
   std::vector<ct::ShardRecord> earlier_shards;
   std::map<std::string, std::string> files;
+  // Every rank's peak resident memory so far, for the report.
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  std::vector<int64_t> peak_rss;
+  for (const std::string& text : comm.all_gather_bytes(std::to_string(static_cast<int64_t>(usage.ru_maxrss) * 1024))) {
+    peak_rss.push_back(std::stoll(text));
+  }
   if (comm.rank() == 0) {
     nlohmann::json layers = nlohmann::json::array();
     if (progress) {
@@ -296,6 +309,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
     }
     result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     result.report = build_run_report(options, result, layers, comm);
+    result.report["peak_rss_bytes_per_rank"] = peak_rss;
     files["dcomp_report.json"] = result.report.dump(2) + "\n";
   }
   sink->finish(*plan, earlier_shards, files);

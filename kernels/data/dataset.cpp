@@ -101,10 +101,11 @@ std::vector<std::vector<int32_t>> sample_plain_text(const std::filesystem::path&
 // JSON Lines: every row is parsed (so a malformed line is reported wherever it is),
 // then the rows are visited in a shuffled order and tokenized only until num_samples
 // usable ones are found.
-std::vector<std::vector<int32_t>> sample_json_lines(const std::filesystem::path& file, const tok::Tokenizer& tokenizer,
-                                                    const SampleOptions& options,
+// Without a tokenizer (null), rows of text are refused.
+std::vector<std::vector<int32_t>> sample_json_lines(const std::filesystem::path& file, const tok::Tokenizer* tokenizer,
+                                                    int64_t vocab_size, const SampleOptions& options,
                                                     const std::function<std::optional<int32_t>()>& bos_for_text) {
-  std::vector<DatasetRow> rows = parse_json_lines(read_dataset_file(file), file, tokenizer.vocab_size());
+  std::vector<DatasetRow> rows = parse_json_lines(read_dataset_file(file), file, vocab_size);
   const size_t bos_slots = options.add_bos ? 1 : 0;
   std::vector<std::vector<int32_t>> samples;
   for (const size_t index : visiting_order(rows.size(), options.seed, options.shuffle)) {
@@ -114,9 +115,14 @@ std::vector<std::vector<int32_t>> sample_json_lines(const std::filesystem::path&
     if (row.has_input_ids) {
       sample = std::move(row.input_ids);
     } else if (!row.text.empty()) {
+      if (!tokenizer) {
+        throw DatasetError(file.string() + ": line " + std::to_string(row.line) +
+                           ": a \"text\" row needs the model's tokenizer.json, which the model folder lacks; "
+                           "give \"input_ids\" rows");
+      }
       if (const auto bos = bos_for_text()) sample.push_back(*bos);
       const std::vector<int32_t> tokens =
-          encode_prefix(tokenizer, row.text, options.max_seq_length - sample.size(), file, row.line);
+          encode_prefix(*tokenizer, row.text, options.max_seq_length - sample.size(), file, row.line);
       sample.insert(sample.end(), tokens.begin(), tokens.end());
     }
     if (sample.size() > options.max_seq_length) sample.resize(options.max_seq_length);
@@ -143,8 +149,20 @@ std::vector<std::vector<int32_t>> load_samples(const std::filesystem::path& file
     return bos;
   };
   std::vector<std::vector<int32_t>> samples =
-      is_json_lines(file) ? sample_json_lines(file, tokenizer, options, bos_for_text)
+      is_json_lines(file) ? sample_json_lines(file, &tokenizer, tokenizer.vocab_size(), options, bos_for_text)
                           : sample_plain_text(file, tokenizer, options, bos_for_text(), options.max_seq_length - bos_slots);
+  if (samples.empty()) throw DatasetError(file.string() + ": no usable rows (nothing in the file yields a token)");
+  return samples;
+}
+
+std::vector<std::vector<int32_t>> load_id_samples(const std::filesystem::path& file, int64_t vocab_size,
+                                                  const SampleOptions& options) {
+  if (!is_json_lines(file)) {
+    throw DatasetError(file.string() + ": plain text needs the model's tokenizer.json, which the model folder "
+                       "lacks; give JSON Lines with \"input_ids\" rows");
+  }
+  const auto no_bos = []() -> std::optional<int32_t> { return std::nullopt; };
+  auto samples = sample_json_lines(file, nullptr, vocab_size, options, no_bos);
   if (samples.empty()) throw DatasetError(file.string() + ": no usable rows (nothing in the file yields a token)");
   return samples;
 }

@@ -51,6 +51,11 @@ class DatasetError : public std::runtime_error {
 std::vector<std::vector<int32_t>> load_samples(const std::filesystem::path& file, const tok::Tokenizer& tokenizer,
                                                const SampleOptions& options);
 
+/// As load_samples for a model without a tokenizer: JSON Lines of "input_ids" rows only (ids
+/// below `vocab_size`); plain text or a "text" row is a DatasetError naming the file (and line).
+std::vector<std::vector<int32_t>> load_id_samples(const std::filesystem::path& file, int64_t vocab_size,
+                                                  const SampleOptions& options);
+
 /// For evaluation: all tokens of `file` in order, without BOS and without shuffling.
 /// Plain text: the text's tokens. JSON Lines: the "text" rows joined with "\n\n" and
 /// tokenized as one text, or, when the rows hold "input_ids", those lists concatenated

@@ -72,7 +72,7 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
   if (std::filesystem::exists(directory) && !std::filesystem::is_empty(directory)) {
     throw std::runtime_error(directory.string() + ": the folder exists and is not empty");
   }
-  if (o.hidden_size % o.num_attention_heads != 0 || o.num_attention_heads % o.num_key_value_heads != 0) {
+  if ((o.head_dim == 0 && o.hidden_size % o.num_attention_heads != 0) || o.num_attention_heads % o.num_key_value_heads != 0) {
     throw std::invalid_argument("synthetic model: hidden size, heads and KV heads are not compatible");
   }
   if (o.dtype != "float32" && o.dtype != "bfloat16") {
@@ -81,13 +81,19 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
   std::filesystem::create_directories(directory);
   if (o.vocab_size < 258) throw std::invalid_argument("synthetic model: vocab_size must be at least 258");
   const int64_t vocab = o.vocab_size;
-  const int64_t head_dim = o.hidden_size / o.num_attention_heads;
+  const int64_t head_dim = o.head_dim > 0 ? o.head_dim : o.hidden_size / o.num_attention_heads;
+  const bool sparse = o.num_experts > 0;
+  if (sparse && (o.experts_per_token <= 0 || o.experts_per_token > o.num_experts || o.expert_intermediate_size <= 0)) {
+    throw std::invalid_argument("synthetic model: experts_per_token must be in [1, num_experts] and the expert size positive");
+  }
   auto generator = at::make_generator<at::CPUGeneratorImpl>(o.seed);
   const at::ScalarType stored = o.dtype == "bfloat16" ? at::kBFloat16 : at::kFloat;
   const int64_t element_bytes = static_cast<int64_t>(at::elementSize(stored));
   const int64_t attention = o.num_attention_heads * head_dim, kv = o.num_key_value_heads * head_dim;
+  const int64_t mlp_elements = sparse ? o.num_experts * (3 * o.hidden_size * o.expert_intermediate_size + o.hidden_size)
+                                      : 3 * o.hidden_size * o.intermediate_size;
   const int64_t layer_elements = 2 * o.hidden_size + 2 * o.hidden_size * attention + 2 * o.hidden_size * kv +
-                                 3 * o.hidden_size * o.intermediate_size;
+                                 mlp_elements + (sparse ? 2 * head_dim : 0);
   const int64_t total_bytes = element_bytes * (o.num_layers * layer_elements + 2 * vocab * o.hidden_size + o.hidden_size);
   const bool sharded = total_bytes > (int64_t{2} << 30);
   const int64_t shard_count = o.num_layers + 2;  // embedding, each layer, norm + head
@@ -126,9 +132,21 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
     add(p + "self_attn.v_proj.weight", linear(kv, o.hidden_size));
     add(p + "self_attn.o_proj.weight", linear(o.hidden_size, attention));
     add(p + "post_attention_layernorm.weight", norm());
-    add(p + "mlp.gate_proj.weight", linear(o.intermediate_size, o.hidden_size));
-    add(p + "mlp.up_proj.weight", linear(o.intermediate_size, o.hidden_size));
-    add(p + "mlp.down_proj.weight", linear(o.hidden_size, o.intermediate_size));
+    if (!sparse) {
+      add(p + "mlp.gate_proj.weight", linear(o.intermediate_size, o.hidden_size));
+      add(p + "mlp.up_proj.weight", linear(o.intermediate_size, o.hidden_size));
+      add(p + "mlp.down_proj.weight", linear(o.hidden_size, o.intermediate_size));
+    } else {
+      add(p + "self_attn.q_norm.weight", at::ones({head_dim}, at::kFloat));
+      add(p + "self_attn.k_norm.weight", at::ones({head_dim}, at::kFloat));
+      add(p + "mlp.gate.weight", linear(o.num_experts, o.hidden_size));
+      for (int64_t e = 0; e < o.num_experts; ++e) {
+        const std::string expert = p + "mlp.experts." + std::to_string(e) + ".";
+        add(expert + "gate_proj.weight", linear(o.expert_intermediate_size, o.hidden_size));
+        add(expert + "up_proj.weight", linear(o.expert_intermediate_size, o.hidden_size));
+        add(expert + "down_proj.weight", linear(o.hidden_size, o.expert_intermediate_size));
+      }
+    }
     flush();
   }
   add("model.norm.weight", at::ones({o.hidden_size}, at::kFloat));
@@ -141,8 +159,7 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
     io::write_safetensors(directory / "model.safetensors", tensors, {{"format", "pt"}});
   }
 
-  write_json(directory / "config.json",
-             {{"architectures", {"LlamaForCausalLM"}},
+  nlohmann::json config = {{"architectures", {"LlamaForCausalLM"}},
               {"model_type", "llama"},
               {"hidden_size", o.hidden_size},
               {"intermediate_size", o.intermediate_size},
@@ -163,7 +180,20 @@ void create_synthetic_model(const std::filesystem::path& directory, const Synthe
               {"bos_token_id", 256},
               {"eos_token_id", 257},
               {"initializer_range", 0.02},
-              {"use_cache", true}});
+              {"use_cache", true}};
+  if (sparse) {
+    config["architectures"] = {"Qwen3MoeForCausalLM"};
+    config["model_type"] = "qwen3_moe";
+    config.erase("mlp_bias");
+    config.erase("rope_scaling");
+    config["num_experts"] = o.num_experts;
+    config["num_experts_per_tok"] = o.experts_per_token;
+    config["moe_intermediate_size"] = o.expert_intermediate_size;
+    config["norm_topk_prob"] = true;
+    config["decoder_sparse_step"] = 1;
+    config["mlp_only_layers"] = nlohmann::json::array();
+  }
+  write_json(directory / "config.json", config);
   write_json(directory / "generation_config.json", {{"bos_token_id", 256}, {"eos_token_id", 257}});
   write_json(directory / "tokenizer.json", tokenizer_json());
   write_json(directory / "tokenizer_config.json",

@@ -1,5 +1,6 @@
-// A small Llama-architecture model that dcomp creates deterministically (for
-// the quick start, benchmarks and tests that need a model of a given size):
+// A small Llama-architecture model (or, with experts, a Qwen3-MoE-architecture one) that
+// dcomp creates deterministically (for the quick start, benchmarks and tests that need a
+// model of a given size):
 // config.json, model.safetensors, a byte-level BPE tokenizer.json and the
 // generation files, all in Hugging Face layout.
 #pragma once
@@ -17,6 +18,13 @@ struct SyntheticModelOptions {
   int64_t num_attention_heads = 4;
   int64_t num_key_value_heads = 2;
   int64_t max_position_embeddings = 2048;
+  /// Attention head size; 0: hidden_size / num_attention_heads.
+  int64_t head_dim = 0;
+  /// Above 0: a Qwen3MoeForCausalLM whose every layer's MLP is this many SwiGLU experts of
+  /// expert_intermediate_size, top experts_per_token per token (renormalised), with q/k norms.
+  int64_t num_experts = 0;
+  int64_t experts_per_token = 8;
+  int64_t expert_intermediate_size = 768;
   /// Rows of the embedding and LM head: at least the tokenizer's 258 tokens; more only
   /// give a model the shape of a real one (e.g. Llama-3's 128256), never produced by it.
   int64_t vocab_size = 258;

@@ -25,6 +25,16 @@ void add_create_model_command(CLI::App& app) {
   command->add_option("--intermediate-size", flags->options.intermediate_size, "MLP size")->capture_default_str();
   command->add_option("--heads", flags->options.num_attention_heads, "Attention heads")->capture_default_str();
   command->add_option("--kv-heads", flags->options.num_key_value_heads, "Key/value heads")->capture_default_str();
+  command->add_option("--head-dim", flags->options.head_dim, "Attention head size (0: hidden size / heads)")
+      ->capture_default_str();
+  command->add_option("--experts", flags->options.num_experts,
+                      "Above 0: a Qwen3-MoE model whose MLPs are this many experts")
+      ->capture_default_str();
+  command->add_option("--experts-per-token", flags->options.experts_per_token, "With --experts: top-k routing")
+      ->capture_default_str();
+  command->add_option("--expert-intermediate-size", flags->options.expert_intermediate_size,
+                      "With --experts: each expert's MLP size")
+      ->capture_default_str();
   command->add_option("--vocab-size", flags->options.vocab_size,
                       "Rows of the embedding and LM head (at least 258; the tokenizer has 258 tokens)")
       ->capture_default_str();

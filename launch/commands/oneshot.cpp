@@ -146,6 +146,17 @@ void add_oneshot_command(CLI::App& app) {
                     "Report each module's output error against round-to-nearest");
   command->add_flag("!--no-overlap", flags->options.pipeline.overlap,
                     "Do not prefetch layers or overlap Hessian GEMMs with forward passes (the latter only on a GPU or with cores to spare)");
+  command->add_option("--moe-calibrate-all-experts", flags->options.pipeline.moe_calibrate_all_experts,
+                      "Mixture-of-experts layers: every calibration token goes through every expert for the "
+                      "statistics while the layer's output keeps the router's choice (llm-compressor's "
+                      "moe_calibrate_all_experts); false: each expert sees only the tokens routed to it")
+      ->capture_default_str();
+  command->add_option("--moe-min-expert-tokens", flags->options.pipeline.moe_min_expert_tokens,
+                      "Warn about experts the router sent fewer calibration tokens than this")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40))
+      ->capture_default_str();
+  command->add_flag("!--moe-all-reduce-experts", flags->options.pipeline.moe_reduce_to_owner,
+                    "All-reduce every expert's Hessian sums instead of reducing each to the rank that solves it");
   command->add_option("--report", flags->report, "Write a JSON run report to this file");
   command->callback([flags] {
     if (flags->recipe.empty() && flags->scheme.empty()) throw CLI::ValidationError("give --recipe or --scheme");

@@ -160,8 +160,17 @@ def main():
             raise RuntimeError(f"logits shape {tuple(logits.shape)} != dcomp's {tuple(expected.shape)}")
         return (logits - expected).abs().max().item()
 
-    direct = load_with_ct_compressors(args.model)
-    result["max_abs_diff_ct_direct"] = diff(run(direct, input_ids))
+    config = AutoConfig.from_pretrained(args.model)
+    if getattr(config, "num_experts", None) or getattr(config, "num_local_experts", None):
+        # transformers 5 holds a layer's experts as fused 3D parameters (experts.gate_up_proj,
+        # experts.down_proj), which compressed-tensors' per-Linear compressors do not address;
+        # its own loader converts the per-expert tensors, so only that path is checked.
+        result["ct_direct"] = "not applicable: mixture-of-experts model (experts fused by transformers)"
+        direct_ok = True
+    else:
+        direct = load_with_ct_compressors(args.model)
+        result["max_abs_diff_ct_direct"] = diff(run(direct, input_ids))
+        direct_ok = result["max_abs_diff_ct_direct"] <= args.tolerance
 
     try:
         model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.float32)
@@ -202,7 +211,7 @@ def main():
                 result["max_abs_diff_activation_quantized_native_dtype"] = (as_loaded - activation).abs().max().item()
             result["argmax_agreement"] = (weights_only.argmax(-1) == expected.argmax(-1)).float().mean().item()
 
-    result["ok"] = result["max_abs_diff_ct_direct"] <= args.tolerance and transformers_ok
+    result["ok"] = direct_ok and transformers_ok
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 

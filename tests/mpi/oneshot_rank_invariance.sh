@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `dcomp oneshot` GPTQ W4A16 on the two real models, and AWQ followed by GPTQ NVFP4A16 with an
-# FP8 KV cache on TinyStories-656K, with 1, 2 and 4 MPI ranks (one compute thread each) must
+# `dcomp oneshot` GPTQ W4A16 on the two real models, AWQ followed by GPTQ NVFP4A16 with an
+# FP8 KV cache on TinyStories-656K, and GPTQ W4 on the mixture-of-experts fixtures (Mixtral,
+# Qwen3-MoE; each expert's Hessians reduced to the rank that solves it, and with every token
+# through every expert or only the routed ones) with 1, 2 and 4 MPI ranks (one compute thread each) must
 # write bit-identical tensors, and, since shards are numbered by layer whatever rank wrote them,
 # byte-identical files (all but the run report, whose timings differ).
 # Usage: oneshot_rank_invariance.sh <dcomp binary> <shared data folder>
@@ -28,21 +30,39 @@ quant_stage:
       scheme: NVFP4A16
       kv_cache_scheme: {num_bits: 8, type: float, strategy: tensor, dynamic: false, symmetric: true}
 YAML
+fixtures="$(cd "$(dirname "$0")/../model/fixtures" && pwd)"
+# The MoE fixtures have no tokenizer: 24 rows of 64 fixed pseudo-random token ids below their vocab of 128.
+python3 - "$work/ids.jsonl" <<'PY'
+import json, sys
+state = 12345
+with open(sys.argv[1], "w") as out:
+    for row in range(24):
+        ids = [1]
+        for _ in range(63):
+            state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
+            ids.append(3 + (state >> 33) % 125)
+        out.write(json.dumps({"input_ids": ids}) + "\n")
+PY
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 status=0
-for job in tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv; do
+for job in tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed; do
   model="${job%%/*}"
+  models="$data"
+  dataset=(--dataset "$data/text/tinystories_valid_sample.txt" --max-seq-length 128)
   case "$job" in
     stories260k) recipe=(--recipe "$work/channel_w4.yaml") ;;
     */awq_nvfp4_kv) recipe=(--recipe "$work/awq_nvfp4_kv.yaml") ;;
+    mixtral|qwen3_moe*) recipe=(--recipe "$work/channel_w4.yaml"); models="$fixtures"
+      dataset=(--dataset "$work/ids.jsonl" --max-seq-length 64) ;;
     *) recipe=(--scheme W4A16) ;;
   esac
+  [ "$job" = qwen3_moe/routed ] && recipe+=(--moe-calibrate-all-experts false)
   reference=""
   for ranks in 1 2 4; do
     out="$work/${job//\//-}-np$ranks"
     mpirun --allow-run-as-root --oversubscribe -np "$ranks" "$dcomp" --log-level warn oneshot \
-      --model "$data/$model" "${recipe[@]}" --dataset "$data/text/tinystories_valid_sample.txt" \
-      --num-calibration-samples 24 --max-seq-length 128 --threads 1 --output "$out"
+      --model "$models/$model" "${recipe[@]}" "${dataset[@]}" \
+      --num-calibration-samples 24 --threads 1 --output "$out"
     sum=$(python3 "$(dirname "$0")/tensor_digest.py" "$out" | sha256sum | cut -d' ' -f1)
     [ "$(python3 "$(dirname "$0")/tensor_digest.py" "$out" | wc -l)" -gt 10 ] || { echo "no tensors in $out"; exit 1; }
     echo "$job with $ranks rank(s): $sum"

@@ -1,0 +1,142 @@
+// dcomp oneshot on the tiny mixture-of-experts fixtures made by transformers
+// (tests/model/fixtures/{mixtral,qwen3_moe}): GPTQ against round-to-nearest on every expert,
+// the tokens counted per expert against the routing's own total, routers left unquantized by
+// "Linear" targets, and selected by a target naming them.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <string>
+
+#include "actors/oneshot.hpp"
+#include "kernels/io/safetensors.hpp"
+#include "kernels/model/model_config.hpp"
+
+namespace dcomp::actors {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr size_t kSamples = 24;
+constexpr size_t kSequence = 64;
+
+struct MoeOneshotTest : ::testing::TestWithParam<std::string> {
+  fs::path scratch;
+  std::unique_ptr<comm::Communicator> comm = comm::make_single_communicator();
+
+  void SetUp() override {
+    scratch = fs::temp_directory_path() / ("dcomp_moe_" + std::to_string(::getpid()) + "_" + GetParam());
+    fs::remove_all(scratch);
+    fs::create_directories(scratch);
+  }
+  void TearDown() override { fs::remove_all(scratch); }
+
+  fs::path model() const { return fs::path(DCOMP_SOURCE_DIR) / "tests/model/fixtures" / GetParam(); }
+
+  /// kSamples rows of kSequence token ids in [3, 128), a fixed pseudo-random sequence.
+  fs::path write_ids() {
+    const fs::path path = scratch / "ids.jsonl";
+    std::ofstream out(path);
+    uint64_t state = 12345;
+    for (size_t row = 0; row < kSamples; ++row) {
+      out << "{\"input_ids\": [1";
+      for (size_t i = 1; i < kSequence; ++i) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        out << ", " << 3 + (state >> 33) % 125;
+      }
+      out << "]}\n";
+    }
+    return path;
+  }
+
+  OneshotOptions run_options(const std::string& recipe) {
+    OneshotOptions options;
+    options.model = model();
+    const fs::path recipe_path = scratch / "recipe.yaml";
+    std::ofstream(recipe_path) << recipe;
+    options.recipe = recipe_path.string();
+    options.dataset = write_ids();
+    options.num_calibration_samples = kSamples;
+    options.max_seq_length = kSequence;
+    options.output = scratch / "out";
+    options.overwrite = true;
+    options.pipeline.compare_round_to_nearest = true;
+    return options;
+  }
+};
+
+const char* kChannelW4 =
+    "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      ignore: [lm_head]\n      config_groups:\n"
+    "        group_0:\n          targets: [Linear]\n          weights: {num_bits: 4, type: int, symmetric: true, "
+    "strategy: channel}\n";
+
+TEST_P(MoeOneshotTest, GptqBeatsRoundToNearestOnEveryExpertThatSawTokens) {
+  const model::ModelConfig config = model::ModelConfig::from_dir(model());
+  for (const bool all_experts : {true, false}) {
+    OneshotOptions options = run_options(kChannelW4);
+    options.pipeline.moe_calibrate_all_experts = all_experts;
+    const OneshotResult result = run_oneshot(options, *comm);
+    size_t expert_modules = 0;
+    for (const auto& layer : result.layers) {
+      if (!config.is_sparse_layer(layer.layer)) {
+        EXPECT_TRUE(layer.expert_tokens.empty());
+        continue;
+      }
+      // Every token picks top_k distinct experts: the counts sum to top_k per calibration token.
+      ASSERT_EQ(layer.expert_tokens.size(), static_cast<size_t>(config.moe->num_experts));
+      const int64_t routed = std::accumulate(layer.expert_tokens.begin(), layer.expert_tokens.end(), int64_t{0});
+      EXPECT_EQ(routed, static_cast<int64_t>(kSamples * kSequence) * config.moe->top_k) << "layer " << layer.layer;
+      for (const auto& error : layer.errors) {
+        const size_t experts_at = error.name.find(".experts.");
+        if (experts_at == std::string::npos) continue;
+        const int expert = std::stoi(error.name.substr(experts_at + 9));
+        if (!all_experts && layer.expert_tokens[expert] == 0) continue;
+        EXPECT_LT(error.compressed, error.round_to_nearest) << error.name << (all_experts ? " (all experts)" : "");
+        EXPECT_GT(error.compressed, 0.0) << error.name;
+        ++expert_modules;
+      }
+    }
+    // Every expert Linear of every sparse layer was compared (with all experts calibrated).
+    int64_t sparse_layers = 0;
+    for (int64_t i = 0; i < config.num_hidden_layers; ++i) sparse_layers += config.is_sparse_layer(i);
+    if (all_experts) EXPECT_EQ(expert_modules, static_cast<size_t>(sparse_layers * config.moe->num_experts * 3));
+    EXPECT_GT(expert_modules, 0u);
+  }
+}
+
+TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenNamed) {
+  const model::ModelConfig config = model::ModelConfig::from_dir(model());
+  const std::string router = GetParam() == "mixtral" ? "model.layers.0.block_sparse_moe.gate"
+                                                     : "model.layers.0.mlp.gate";
+  const std::string expert = GetParam() == "mixtral" ? "model.layers.0.block_sparse_moe.experts.5.w2"
+                                                     : "model.layers.0.mlp.experts.5.down_proj";
+  {
+    const OneshotOptions options = run_options(kChannelW4);
+    run_oneshot(options, *comm);
+    io::CheckpointReader reader(options.output);
+    EXPECT_TRUE(reader.contains(router + ".weight"));
+    EXPECT_FALSE(reader.contains(router + ".weight_packed"));
+    EXPECT_TRUE(reader.contains(expert + ".weight_packed"));
+    EXPECT_EQ(reader.load(router + ".weight").sizes(), (std::vector<int64_t>{config.moe->num_experts, 64}));
+  }
+  {
+    // llm-compressor's MoE examples ignore the router by name; naming it as a target quantizes it.
+    const std::string pattern = GetParam() == "mixtral" ? "re:.*block_sparse_moe.gate$" : "re:.*mlp.gate$";
+    const OneshotOptions options = run_options(
+        "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n      ignore: [lm_head]\n      config_groups:\n"
+        "        group_0:\n          targets: [Linear, '" + pattern + "']\n"
+        "          weights: {num_bits: 8, type: int, symmetric: true, strategy: channel}\n");
+    run_oneshot(options, *comm);
+    io::CheckpointReader reader(options.output);
+    EXPECT_TRUE(reader.contains(router + ".weight_scale"));
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace dcomp::actors
