@@ -3,8 +3,8 @@
 # non-zero with a message naming the file and the problem, and leave no output
 # (neither the output folder nor a temporary one). One case, a dataset with
 # fewer samples than requested, is a warning and the run goes on.
-# Cases: model folder (no config.json, unsupported architecture, unsupported
-# dtype, a tensor shape that contradicts config.json, a truncated safetensors
+# Cases: model folder (no config.json, unsupported architecture, an MoE routing mode dcomp
+# lacks, unsupported dtype, a tensor shape that contradicts config.json, a truncated safetensors
 # file); recipe (invalid YAML with line and column, unknown modifier, scheme
 # together with config_groups, targets that match nothing); dataset (empty, an
 # invalid JSON line with its number), a recipe whose keys hold no modifiers, the newer schemes'
@@ -56,6 +56,15 @@ no_config="$work/models/no-config"; mkdir -p "$no_config"; cp "$source_model"/mo
 expect_failure "no config.json" "$no_config/config.json" -- --model "$no_config" --scheme W4A16 --dataset "$dataset"
 gpt2="$(variant gpt2 'c["architectures"] = ["GPT2LMHeadModel"]; c["model_type"] = "gpt2"')"
 expect_failure "unsupported architecture" "GPT2LMHeadModel" -- --model "$gpt2" --scheme W4A16 --dataset "$dataset"
+# A mixture-of-experts config with a routing mode dcomp lacks (DeepSeek's grouped sigmoid routing).
+moe_source="$(cd "$(dirname "$0")/../model/fixtures/qwen3_moe" && pwd)"
+moe_routing="$work/models/moe-routing"; mkdir -p "$moe_routing" && cp "$moe_source"/*.json "$moe_source"/model.safetensors "$moe_routing"/
+python3 - "$moe_routing/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["scoring_func"] = "sigmoid"; json.dump(c, open(sys.argv[1], "w"))
+PY
+expect_failure "unsupported MoE routing" "$moe_routing/config.json: field \"scoring_func\" \"sigmoid\" is not supported" -- \
+  --model "$moe_routing" --scheme W4A16 --dataset "$dataset"
 int8="$(variant int8 'c["torch_dtype"] = "int8"')"
 expect_failure "unsupported dtype" "int8" -- --model "$int8" --scheme W4A16 --dataset "$dataset"
 wide="$(variant wide 'c["intermediate_size"] = c["intermediate_size"] * 2')"
