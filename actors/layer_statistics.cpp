@@ -26,13 +26,44 @@ void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
   }
 }
 
-std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout) {
+namespace {
+
+bool reads_routed_hidden_states(const model::LayerLayout& layout, const model::LayerInput& input) {
+  return input.expert >= 0 && layout.find(input.linears.front())->role == model::LinearRole::ExpertGate;
+}
+
+}  // namespace
+
+std::string calibration_input_key(int layer_index, const model::LayerLayout& layout, const std::string& relative_linear,
+                                  bool experts_read_router_input) {
+  const model::LayerInput& input = layout.input_of(relative_linear);
+  if (experts_read_router_input && reads_routed_hidden_states(layout, input)) {
+    return input_key(layer_index, layout, layout.router());
+  }
+  return layer_module_name(layer_index, input.key);
+}
+
+std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout,
+                                                  bool experts_read_router_input) {
   std::vector<StatisticsInput> inputs;
+  StatisticsInput* router_input = nullptr;
+  std::vector<std::string> expert_readers;  // gate/up of every expert, joining the router's input
   for (const auto& layer_input : layout.inputs) {
+    if (experts_read_router_input && reads_routed_hidden_states(layout, layer_input)) {
+      for (const auto& name : layer_input.linears) expert_readers.push_back(layer_module_name(layer_index, name));
+      continue;
+    }
     StatisticsInput input{layer_module_name(layer_index, layer_input.key), {}, layer_input.in_features,
                           layer_input.expert};
     for (const auto& name : layer_input.linears) input.consumers.push_back(layer_module_name(layer_index, name));
     inputs.push_back(std::move(input));
+  }
+  if (!expert_readers.empty()) {
+    const std::string router_key = input_key(layer_index, layout, layout.router());
+    for (auto& input : inputs) {
+      if (input.key == router_key) router_input = &input;
+    }
+    router_input->consumers.insert(router_input->consumers.end(), expert_readers.begin(), expert_readers.end());
   }
   return inputs;
 }
@@ -42,10 +73,13 @@ std::vector<StatisticsInput> lm_head_inputs(const model::ModelConfig& config) {
 }
 
 LayerStatistics::LayerStatistics(int layer_index, const model::LayerLayout& layout, bool hessians,
-                                 bool channel_ranges, c10::Device device)
-    : LayerStatistics(layer_index, decoder_layer_inputs(layer_index, layout), hessians, channel_ranges, device) {
+                                 bool channel_ranges, c10::Device device, bool experts_read_router_input)
+    : LayerStatistics(layer_index, decoder_layer_inputs(layer_index, layout, experts_read_router_input), hessians,
+                      channel_ranges, device) {
   for (const auto& input : layout.inputs) {
-    for (const auto& name : input.linears) key_of_reader_[name] = layer_module_name(layer_index, input.key);
+    for (const auto& name : input.linears) {
+      key_of_reader_[name] = calibration_input_key(layer_index, layout, name, experts_read_router_input);
+    }
   }
   if (layout.sparse) routed_tokens_ = at::zeros({layout.num_experts}, at::kLong);
 }

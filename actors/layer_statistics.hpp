@@ -45,8 +45,16 @@ struct StatisticsInput {
 };
 
 /// The inputs of decoder layer `layer_index` as its layout lists them (dense: q/k/v, o_proj,
-/// gate/up, down_proj; sparse: q/k/v, o_proj, the router's, and two per expert).
-std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout);
+/// gate/up, down_proj; sparse: q/k/v, o_proj, the router's, and two per expert). With
+/// `experts_read_router_input` (every calibration token through every expert), the experts'
+/// gate/up read the router's input: they join its readers, and one Hessian serves them all.
+std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout,
+                                                  bool experts_read_router_input = false);
+
+/// The key of the input `relative_linear` reads during calibration: input_key, except that an
+/// expert's gate/up reads the router's input when every token goes through every expert.
+std::string calibration_input_key(int layer_index, const model::LayerLayout& layout, const std::string& relative_linear,
+                                  bool experts_read_router_input);
 
 /// The input of lm_head, model.norm's output: key "model.norm", width hidden_size.
 std::vector<StatisticsInput> lm_head_inputs(const model::ModelConfig& config);
@@ -57,7 +65,7 @@ class LayerStatistics {
   /// without samples still takes part in every collective. They live on `device`,
   /// where the calibration pass runs.
   LayerStatistics(int layer_index, const model::LayerLayout& layout, bool hessians, bool channel_ranges,
-                  c10::Device device = c10::kCPU);
+                  c10::Device device = c10::kCPU, bool experts_read_router_input = false);
   /// The same for explicitly listed inputs (e.g. lm_head_inputs); observe them with observe_input.
   LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians, bool channel_ranges,
                   c10::Device device = c10::kCPU);

@@ -33,8 +33,10 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+/// `experts_read_router_input`: every calibration token goes through every expert, so that the
+/// experts' gate/up are calibrated on the router's input (see calibration_input_key).
 std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const model::DecoderLayerWeights& weights,
-                                                      comm::Communicator* comm) {
+                                                      comm::Communicator* comm, bool experts_read_router_input) {
   auto work = std::make_shared<lifecycle::LayerWork>();
   work->layer_index = layer_index;
   work->comm = comm;
@@ -44,7 +46,7 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
     module.name = layer_module_name(layer_index, relative);
     module.weight = weights.linear(relative).weight;
     module.bias = weights.linear(relative).bias;
-    module.input = input_key(layer_index, layout, relative);
+    module.input = calibration_input_key(layer_index, layout, relative, experts_read_router_input);
     work->linears.push_back(std::move(module));
   }
   work->norm_weights[layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
@@ -72,10 +74,14 @@ double output_error(const at::Tensor& original, const at::Tensor& compressed, co
 }
 
 /// Owners of a sparse layer's expert inputs, balanced by the cost of their readers' solves.
-std::map<std::string, int> expert_input_owners(int layer_index, const model::LayerLayout& layout, int world_size) {
+/// Inputs the experts share with the router are held by every rank, so they have no owner.
+std::map<std::string, int> expert_input_owners(int layer_index, const model::LayerLayout& layout, int world_size,
+                                               bool experts_read_router_input) {
   std::vector<std::pair<std::string, std::vector<std::pair<int64_t, int64_t>>>> inputs;
   for (const auto& input : layout.inputs) {
     if (input.expert < 0) continue;
+    const std::string key = calibration_input_key(layer_index, layout, input.linears.front(), experts_read_router_input);
+    if (key != layer_module_name(layer_index, input.key)) continue;
     std::vector<std::pair<int64_t, int64_t>> readers;
     for (const auto& name : input.linears) readers.emplace_back(layout.find(name)->out_features, input.in_features);
     inputs.emplace_back(layer_module_name(layer_index, input.key), std::move(readers));
@@ -265,7 +271,8 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     // The layer's weights are owned copies now: drop its file pages from this process.
     in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
     // The modifiers work on host tensors; the passes run on `device`.
-    auto work = make_layer_work(layer, weights, in.comm);
+    const bool experts_read_router_input = weights.sparse() && in.options.moe_calibrate_all_experts;
+    auto work = make_layer_work(layer, weights, in.comm, experts_read_router_input);
     work->config = &config;
     work->rope = &host_rope;
     weights.to(device);
@@ -273,11 +280,13 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
 
     started = Clock::now();
     display.phase(layer, forward ? "calibrate" : "prepare");
-    LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device);
+    LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device,
+                               experts_read_router_input);
     statistics.collect_activation_sums_and_inputs(plan.needs_channel_abs_sums, plan.needs_cached_inputs);
     const model::ExpertCalibration& experts = statistics.expert_calibration(in.options.moe_calibrate_all_experts);
     if (weights.sparse() && plan.needs_hessians && in.options.moe_reduce_to_owner && in.comm->world_size() > 1) {
-      statistics.reduce_to_owners(expert_input_owners(layer, *weights.layout, in.comm->world_size()));
+      statistics.reduce_to_owners(
+          expert_input_owners(layer, *weights.layout, in.comm->world_size(), experts_read_router_input));
     }
     KeyValueRangeCollector key_values;
     const model::KeyValueHook* kv_hook = plan.needs_key_value_ranges ? &key_values.hook() : nullptr;

@@ -103,8 +103,9 @@ void sparse_moe_observe_inputs(const ModelConfig& config, const DecoderLayerWeig
   if (calibration.on_routing) calibration.on_routing(routing.experts);
   const auto names = expert_names(*weights.layout);
   if (calibration.all_experts) {
+    // Every expert's gate/up reads what the router read (observed above, once); each
+    // expert's down projection reads its own activation of every token.
     for (size_t e = 0; e < names.size(); ++e) {
-      hook(names[e].gate_up, flat);
       notify_linear_input(&hook, names[e].down, expert_activation(weights.experts[e], flat));
     }
     return;

@@ -44,8 +44,9 @@ at::Tensor sparse_moe_forward(const ModelConfig& config, const DecoderLayerWeigh
                               const LinearInputHook* hook = nullptr);
 
 /// The hook's calls of sparse_moe_forward without the down projections and the weighted sum (a
-/// calibration pass recomputes the output later); with calibration.all_experts, every expert's
-/// inputs are those of every token.
+/// calibration pass recomputes the output later). With calibration.all_experts, every expert's
+/// gate/up input is the router's input, which the hook sees once (under the router's name), and
+/// each expert's down input is its activation of every token.
 void sparse_moe_observe_inputs(const ModelConfig& config, const DecoderLayerWeights& weights,
                                const at::Tensor& normed, const LinearInputHook& hook,
                                const ExpertCalibration& calibration);
