@@ -58,8 +58,29 @@ at::Tensor per_row_table(const at::Tensor& values, const QParamLayout& layout, i
 
 }  // namespace
 
+GptqFactorization gptq_factorize(const at::Tensor& hessian, ActOrder actorder, const GptqOptions& options) {
+  GptqFactorization out;
+  out.actorder = actorder;
+  // Step 3: columns by decreasing Hessian diagonal (stable for equal diagonals). The
+  // Hessian itself is permuted inside the factorization (step 8).
+  if (actorder != ActOrder::None) {
+    out.perm = std::get<1>(at::sort(hessian.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true)).contiguous();
+  } else {
+    out.perm = at::arange(hessian.size(0), at::kLong);
+  }
+  // Steps 7–8: inputs that never fired carry no information (their diagonal entry
+  // becomes 1, their columns are zeroed); damped upper Cholesky factor of the permuted
+  // H⁻¹, with retries, else identity (RTN).
+  const auto start = std::chrono::steady_clock::now();
+  out.factor = permuted_inverse_hessian_factor(hessian, out.perm, options.dampening_frac, options.max_damping_retries,
+                                               out.dead);
+  out.seconds = seconds_since(start);
+  return out;
+}
+
 GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantizationArgs& args,
-                         const GptqOptions& options, const at::Tensor& global_scale) {
+                         const GptqOptions& options, const at::Tensor& global_scale,
+                         const GptqFactorization* factorization) {
   check_inputs(weight, hessian, options);
   const at::Tensor original = weight.contiguous();  // [out, in] fp32
   if (!all_finite(original.data_ptr<float>(), original.numel())) {
@@ -78,14 +99,17 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   const int64_t columns = weight.size(1);
   at::Tensor w = at::empty({rows, columns}, at::kFloat);  // [out, in] working copy, solve order
 
-  // Step 3: columns by decreasing Hessian diagonal (stable for equal diagonals). The
-  // Hessian itself is permuted inside the factorization (step 8).
-  at::Tensor perm;  // int64 [in]: solve position → original column
+  GptqFactorization own;
+  if (factorization == nullptr) {
+    own = gptq_factorize(hessian, actorder, options);
+    factorization = &own;
+  } else if (factorization->actorder != actorder || factorization->perm.numel() != columns) {
+    throw std::invalid_argument("gptq_quantize: the shared factorization is for another activation order or width");
+  }
+  const at::Tensor& perm = factorization->perm;  // int64 [in]: solve position → original column
   if (actorder != ActOrder::None) {
-    perm = std::get<1>(at::sort(hessian.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true)).contiguous();
     gather_columns(original.data_ptr<float>(), perm.data_ptr<int64_t>(), w.data_ptr<float>(), rows, columns);
   } else {
-    perm = at::arange(columns, at::kLong);
     w.copy_(original);
   }
   const int64_t* position_column = perm.data_ptr<int64_t>();
@@ -105,21 +129,16 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   const at::Tensor scale_table = per_row_table(result.qparams.effective_scale(), layout, padded_rows, 1.0f);
   const at::Tensor zero_point_table = per_row_table(result.qparams.zero_point, layout, padded_rows, 0.0f);
 
-  // Steps 7–8: inputs that never fired carry no information (their diagonal entry
-  // becomes 1, their columns are zeroed); damped upper Cholesky factor of the permuted
-  // H⁻¹, with retries, else identity (RTN).
-  auto start = std::chrono::steady_clock::now();
-  at::Tensor dead;  // bool [in], solve order
-  InverseHessianFactor factor =
-      permuted_inverse_hessian_factor(hessian, perm, options.dampening_frac, options.max_damping_retries, dead);
-  result.factorization_seconds = seconds_since(start);
-  if (dead.any().item<bool>()) w.masked_fill_(dead.unsqueeze(0), 0.0f);
+  // Steps 7–8 are the factorization's: dead inputs' columns are zeroed here.
+  const InverseHessianFactor& factor = factorization->factor;
+  result.factorization_seconds = factorization == &own ? own.seconds : 0.0;
+  if (factorization->dead.any().item<bool>()) w.masked_fill_(factorization->dead.unsqueeze(0), 0.0f);
   result.damping = factor.damping;
   result.retries = factor.retries;
   result.fell_back_to_rtn = factor.identity_fallback;
 
   // Step 9: the column loop with lazy block updates; w ends up dequantized.
-  start = std::chrono::steady_clock::now();
+  const auto start = std::chrono::steady_clock::now();
   at::Tensor codes = at::empty({rows, columns}, at::TensorOptions().dtype(grid.is_float ? at::kByte : at::kChar));
   GptqSolveTargets targets;
   targets.grid = grid;

@@ -13,6 +13,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "kernels/quant/inverse_hessian.hpp"
 #include "kernels/quant/qparams.hpp"
 #include "kernels/quant/quant_args.hpp"
 
@@ -55,7 +56,27 @@ struct GptqResult {
 /// and QuantConfigError for arguments GPTQ cannot use (e.g. the Token strategy).
 /// TensorGroup (NVFP4) weights need `global_scale` (fp32 [1]); their codes are quantized
 /// with the effective scales scale / global_scale, as upstream's column_scale_window does.
+///
+/// `factorization` (optional): gptq_factorize's result for this Hessian, activation order and
+/// options, shared by the Linears that read the same input (q/k/v, gate/up, and every expert's
+/// gate/up when all experts are calibrated on every token): the (4/3)·in³ factorization is then
+/// done once for them all, with results bit for bit those of a factorization per Linear.
+struct GptqFactorization;
 GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantizationArgs& args,
-                         const GptqOptions& options = {}, const at::Tensor& global_scale = {});
+                         const GptqOptions& options = {}, const at::Tensor& global_scale = {},
+                         const GptqFactorization* factorization = nullptr);
+
+/// What of a GPTQ solve depends on the Hessian alone (steps 3, 7 and 8).
+struct GptqFactorization {
+  ActOrder actorder = ActOrder::None;
+  at::Tensor perm;               // int64 [in]: solve position → original column
+  at::Tensor dead;               // bool [in], solve order: inputs that never fired
+  InverseHessianFactor factor;   // of the permuted, damped Hessian
+  double seconds = 0;            // wall time of the factorization
+};
+
+/// hessian [in, in] fp32 (divided by the sample count) → its factorization for `actorder`
+/// (None, Static or Group: the latter two sort columns by decreasing diagonal).
+GptqFactorization gptq_factorize(const at::Tensor& hessian, ActOrder actorder, const GptqOptions& options = {});
 
 }  // namespace dcomp::quant

@@ -50,6 +50,18 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
     const auto found = schemes.find(module.name);
     return found == schemes.end() || !found->second.weights ? nullptr : &*found->second.weights;
   });
+  // Linears this rank solves that read the same input share its normalised Hessian and its
+  // factorization (q/k/v, gate/up, every expert's gate/up when all experts see every token);
+  // each is dropped after the last of them.
+  std::map<std::string, size_t> last_reader;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    if (owners[i] == rank) last_reader[modules[i]->input] = i;
+  }
+  struct SharedSolveInput {
+    at::Tensor hessian;  // [in, in] fp32: Σ 2·xᵀx / samples
+    std::map<quant::ActOrder, quant::GptqFactorization> factorizations;
+  };
+  std::map<std::string, SharedSolveInput> shared;
   for (size_t i = 0; i < modules.size(); ++i) {
     LinearModule& module = *modules[i];
     const auto& scheme = schemes.at(module.name);
@@ -71,8 +83,20 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
     }
     if (owners[i] == rank && input.num_tokens > 0) {
       const auto started = std::chrono::steady_clock::now();
-      at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
-      quant::GptqResult solved = quant::gptq_quantize(module.weight, hessian, *scheme.weights, options, global_scale);
+      SharedSolveInput& solve_input = shared[module.input];
+      if (!solve_input.hessian.defined()) {
+        solve_input.hessian = input.hessian_sum / static_cast<double>(input.num_samples);
+      }
+      const quant::ActOrder actorder = scheme.weights->actorder;
+      auto factorization = solve_input.factorizations.find(actorder);
+      if (factorization == solve_input.factorizations.end()) {
+        factorization =
+            solve_input.factorizations.emplace(actorder, quant::gptq_factorize(solve_input.hessian, actorder, options))
+                .first;
+      }
+      quant::GptqResult solved = quant::gptq_quantize(module.weight, solve_input.hessian, *scheme.weights, options,
+                                                      global_scale, &factorization->second);
+      if (last_reader.at(module.input) == i) shared.erase(module.input);
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (solved.retries > 0) {
