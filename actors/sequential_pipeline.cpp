@@ -56,6 +56,11 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
   return work;
 }
 
+/// Drops the layer's references to its Linears' weights (LayerWork keeps its own).
+void release_linear_weights(model::DecoderLayerWeights& weights) {
+  for (const auto& relative : weights.linear_names()) weights.linear(relative).weight = at::Tensor();
+}
+
 /// Writes the modifiers' results back into the layer weights used for propagation.
 void apply_layer_work(const lifecycle::LayerWork& work, model::DecoderLayerWeights& weights) {
   for (const auto& relative : weights.linear_names()) {
@@ -317,6 +322,10 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
 
     display.phase(layer, "compress");
     started = Clock::now();
+    // The layer work holds the Linears' weights now: each original is freed as soon as its
+    // compressed weight replaces it, rather than all of them staying until the layer is done
+    // (a Qwen3-30B-A3B layer: 2.4 GB of fp32 weights).
+    release_linear_weights(weights);
     compress_work(in, work, report);
     apply_layer_work(*work, weights);
     weights.to(device);
