@@ -17,6 +17,7 @@
 #include "actors/pipeline_workers.hpp"
 #include "actors/progress_display.hpp"
 #include "actors/run_report.hpp"
+#include "actors/solve_team.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/decoder_layer.hpp"
 #include "kernels/model/rms_norm.hpp"
@@ -264,6 +265,13 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
       hessian_worker = std::make_unique<HessianWorker>(*in.system, in.options.max_hessian_jobs_in_flight);
     }
   }
+  // The rank's compute threads solve a layer's modules concurrently, one thread each (without
+  // parallel solves, one worker solves them one after another, also with one thread each: the
+  // same arithmetic, so the same checkpoint).
+  std::unique_ptr<SolveTeam> solve_team;
+  if (in.system != nullptr && at::get_num_threads() > 1 && !device.is_cuda()) {
+    solve_team = std::make_unique<SolveTeam>(*in.system, in.options.parallel_solves ? at::get_num_threads() : 1);
+  }
   std::vector<LayerReport> reports;
   ProgressDisplay display(in.comm->rank(), layers, first_layer);
   for (int layer = first_layer; layer < layers; ++layer) {
@@ -280,6 +288,10 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     auto work = make_layer_work(layer, weights, in.comm, experts_read_router_input);
     work->config = &config;
     work->rope = &host_rope;
+    if (solve_team) {
+      work->parallel_for = solve_team->runner();
+      work->solve_workers = solve_team->workers();
+    }
     weights.to(device);
     report.load_seconds = seconds_since(started);
 

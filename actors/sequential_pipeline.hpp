@@ -71,6 +71,10 @@ struct PipelineOptions {
   /// On a GPU: the share of its free memory the hidden states may take before they
   /// are kept in pinned host memory instead.
   double hidden_state_budget_fraction = 0.5;
+  /// With several compute threads per rank: solve a layer's modules concurrently, one compute
+  /// thread each, on as many worker actors as the rank has threads (false: one after another on
+  /// one worker, also with one thread each; the results are the same).
+  bool parallel_solves = true;
   /// Sparse layers: every calibration token goes through every expert for the statistics
   /// (the layer's output keeps the router's choice), as llm-compressor's
   /// moe_calibrate_all_experts (default true); false: each expert sees its routed tokens.

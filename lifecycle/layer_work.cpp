@@ -24,4 +24,12 @@ InputStatistics& LayerWork::input_of(const LinearModule& module) {
   return it->second;
 }
 
+void LayerWork::for_each(size_t count, const std::function<void(size_t)>& job) const {
+  if (parallel_for && count > 0) {
+    parallel_for(count, job);
+    return;
+  }
+  for (size_t i = 0; i < count; ++i) job(i);
+}
+
 }  // namespace dcomp::lifecycle

@@ -4,6 +4,7 @@
 // quantization config they will produce.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -44,6 +45,10 @@ struct KeyValueRanges {
   bool empty() const { return key_min.empty(); }
 };
 
+/// Runs job(0), ..., job(count − 1) (in any order, possibly concurrently) and returns when all
+/// are done; throws when one failed.
+using ParallelFor = std::function<void(size_t count, const std::function<void(size_t)>& job)>;
+
 struct LinearModule {
   std::string name;      // "model.layers.3.self_attn.q_proj"
   at::Tensor weight;     // [out, in] fp32; modifiers replace it with the compressed result
@@ -74,6 +79,12 @@ struct LayerWork {
   /// Attention tensors modifiers produce: "model.layers.3.self_attn.k_scale" → fp32 [1].
   std::map<std::string, at::Tensor> attention_scales;
   comm::Communicator* comm = nullptr;                // for spreading solves over ranks (may be single)
+  /// Runs a layer's independent solves (each with one compute thread) on `solve_workers`
+  /// workers, concurrently when there are several; empty: on the caller's thread.
+  ParallelFor parallel_for;
+  int solve_workers = 1;
+  /// parallel_for when set, else a plain loop.
+  void for_each(size_t count, const std::function<void(size_t)>& job) const;
 
   LinearModule* find(const std::string& name);
   const LinearModule* find(const std::string& name) const;

@@ -146,6 +146,9 @@ void add_oneshot_command(CLI::App& app) {
                     "Report each module's output error against round-to-nearest");
   command->add_flag("!--no-overlap", flags->options.pipeline.overlap,
                     "Do not prefetch layers or overlap Hessian GEMMs with forward passes (the latter only on a GPU or with cores to spare)");
+  command->add_flag("!--no-parallel-solves", flags->options.pipeline.parallel_solves,
+                    "With --threads above 1: solve a layer's modules one after another instead of "
+                    "concurrently (each with one thread either way: the same checkpoint)");
   command->add_option("--moe-calibrate-all-experts", flags->options.pipeline.moe_calibrate_all_experts,
                       "Mixture-of-experts layers: every calibration token goes through every expert for the "
                       "statistics while the layer's output keeps the router's choice (llm-compressor's "

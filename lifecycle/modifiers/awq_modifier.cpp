@@ -167,6 +167,13 @@ nlohmann::json AWQModifier::own_args() const {
 }
 
 bool AWQModifier::on_initialize(State& state, const Kwargs& kwargs) {
+  if (state.model && (state.model->architecture() == "MixtralForCausalLM" ||
+                      state.model->architecture() == "Qwen3MoeForCausalLM")) {
+    // The grid search replays each mapping's parent (attention, MLP) on the cached inputs;
+    // the routed experts of a sparse MLP are not such a parent here.
+    throw RecipeError(location_ + ": AWQModifier is not supported for mixture-of-experts models (" +
+                      state.model->architecture() + ") yet; use GPTQModifier or QuantizationModifier alone");
+  }
   if (state.model && !explicit_mappings_) {
     const std::string& architecture = state.model->architecture();
     if (architecture.find("Llama") == std::string::npos && architecture.find("Mistral") == std::string::npos &&

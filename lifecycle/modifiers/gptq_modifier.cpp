@@ -3,7 +3,9 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include <spdlog/spdlog.h>
 
@@ -50,76 +52,112 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
     const auto found = schemes.find(module.name);
     return found == schemes.end() || !found->second.weights ? nullptr : &*found->second.weights;
   });
-  // Linears this rank solves that read the same input share its normalised Hessian and its
-  // factorization (q/k/v, gate/up, every expert's gate/up when all experts see every token);
-  // each is dropped after the last of them.
-  std::map<std::string, size_t> last_reader;
+  // This rank's solves. Linears that read the same input share its normalised Hessian and
+  // its factorization (q/k/v, gate/up, every expert's gate/up when all experts see every
+  // token). Inputs are taken a wave at a time (as many as there are solve workers): their
+  // factorizations run concurrently, then every solve that reads them, then they are dropped.
+  std::vector<std::optional<quant::CompressedWeight>> solved(modules.size());
+  std::vector<double> module_loss(modules.size(), 0.0);
+  std::vector<std::string> input_order;                    // inputs of this rank's GPTQ solves
+  std::map<std::string, std::vector<size_t>> readers;      // input → module indices
   for (size_t i = 0; i < modules.size(); ++i) {
-    if (owners[i] == rank) last_reader[modules[i]->input] = i;
+    if (owners[i] != rank) continue;
+    const InputStatistics& input = layer.input_of(*modules[i]);
+    if (!input.hessian_sum.defined() || input.num_samples == 0) {
+      throw LifecycleError(modules[i]->name + ": GPTQ needs calibration data, but no Hessian was accumulated");
+    }
+    if (input.num_tokens == 0) continue;  // rounded to nearest below
+    if (!readers.count(modules[i]->input)) input_order.push_back(modules[i]->input);
+    readers[modules[i]->input].push_back(i);
   }
-  struct SharedSolveInput {
-    at::Tensor hessian;  // [in, in] fp32: Σ 2·xᵀx / samples
-    std::map<quant::ActOrder, quant::GptqFactorization> factorizations;
+  const auto global_scale_of = [&](const LinearModule& module) {
+    const auto global = global_scales.find(module.name);
+    return global == global_scales.end() ? at::Tensor() : global->second;
   };
-  std::map<std::string, SharedSolveInput> shared;
+  const size_t wave_size = static_cast<size_t>(std::max(layer.solve_workers, 1));
+  for (size_t first = 0; first < input_order.size(); first += wave_size) {
+    const std::vector<std::string> wave(input_order.begin() + static_cast<std::ptrdiff_t>(first),
+                                        input_order.begin() + static_cast<std::ptrdiff_t>(
+                                                                  std::min(first + wave_size, input_order.size())));
+    struct Factorization {
+      const std::string* input;
+      quant::ActOrder actorder;
+      at::Tensor hessian;  // [in, in] fp32: Σ 2·xᵀx / samples
+      quant::GptqFactorization factorization;
+    };
+    std::vector<Factorization> factorizations;
+    std::vector<std::pair<size_t, size_t>> solves;  // (module, its factorization)
+    for (const std::string& key : wave) {
+      std::map<quant::ActOrder, size_t> by_order;
+      for (const size_t i : readers.at(key)) {
+        const quant::ActOrder actorder = schemes.at(modules[i]->name).weights->actorder;
+        if (!by_order.count(actorder)) {
+          by_order[actorder] = factorizations.size();
+          factorizations.push_back({&key, actorder, {}, {}});
+        }
+        solves.emplace_back(i, by_order.at(actorder));
+      }
+    }
+    layer.for_each(factorizations.size(), [&](size_t f) {
+      Factorization& entry = factorizations[f];
+      const InputStatistics& input = layer.inputs.at(*entry.input);
+      entry.hessian = input.hessian_sum / static_cast<double>(input.num_samples);
+      entry.factorization = quant::gptq_factorize(entry.hessian, entry.actorder, options);
+    });
+    layer.for_each(solves.size(), [&](size_t s) {
+      const auto [i, f] = solves[s];
+      LinearModule& module = *modules[i];
+      const auto& scheme = schemes.at(module.name);
+      const auto started = std::chrono::steady_clock::now();
+      quant::GptqResult gptq = quant::gptq_quantize(module.weight, factorizations[f].hessian, *scheme.weights, options,
+                                                    global_scale_of(module), &factorizations[f].factorization);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      if (gptq.retries > 0) {
+        spdlog::warn("{}: Cholesky failed; damping raised {} time(s) to {:.3g}", module.name, gptq.retries,
+                     gptq.damping);
+      }
+      if (gptq.fell_back_to_rtn) {
+        spdlog::warn("{}: the Hessian stayed singular after raising the damping; rounded to nearest instead",
+                     module.name);
+      }
+      spdlog::debug("{}: GPTQ loss {:.6g} in {:.3f} s on rank {}", module.name, gptq.loss, seconds, rank);
+      module_loss[i] = gptq.loss;
+      quant::CompressedWeight result;
+      result.weight_args = *scheme.weights;
+      result.codes = gptq.codes;
+      result.scale = gptq.qparams.scale;
+      result.global_scale = gptq.qparams.global_scale;
+      if (!scheme.weights->symmetric) result.zero_point = gptq.qparams.zero_point;
+      if (scheme.weights->actorder == quant::ActOrder::Group) result.g_idx = gptq.g_idx;
+      result.effective_weight = gptq.dequantized;
+      if (module.compressed && module.compressed->sparsity_mask.defined()) {
+        result.sparsity_mask = module.compressed->sparsity_mask;
+        result.sparsity_structure = module.compressed->sparsity_structure;
+        apply_sparsity_mask(result);
+      }
+      // The original weight is freed now rather than after the layer's last solve.
+      module.weight = result.effective_weight;
+      solved[i] = std::move(result);
+    });
+  }
+
+  // In module order on every rank: the owner's result is broadcast (the collectives stay in
+  // program order on this thread) and replaces the module's weight.
   for (size_t i = 0; i < modules.size(); ++i) {
     LinearModule& module = *modules[i];
     const auto& scheme = schemes.at(module.name);
     InputStatistics& input = layer.input_of(module);
     quant::CompressedWeight result;
-    const auto global = global_scales.find(module.name);
-    const at::Tensor global_scale = global == global_scales.end() ? at::Tensor() : global->second;
     if (owners[i] == rank) {
-      if (!input.hessian_sum.defined() || input.num_samples == 0) {
-        throw LifecycleError(module.name + ": GPTQ needs calibration data, but no Hessian was accumulated");
-      }
-      if (input.num_tokens == 0) {
+      if (solved[i]) {
+        result = std::move(*solved[i]);
+        losses.emplace_back(module.name, module_loss[i]);
+      } else {
         // An expert the router sent no calibration token: its Hessian is zero and GPTQ would
         // zero every column, so it is rounded to nearest (calibrating every expert avoids this).
         spdlog::warn("{}: no calibration token reached this module; rounded to nearest instead of GPTQ", module.name);
-        result = quantize_round_to_nearest(module.weight, *scheme.weights, global_scale);
+        result = quantize_round_to_nearest(module.weight, *scheme.weights, global_scale_of(module));
         losses.emplace_back(module.name, 0.0);
-      }
-    }
-    if (owners[i] == rank && input.num_tokens > 0) {
-      const auto started = std::chrono::steady_clock::now();
-      SharedSolveInput& solve_input = shared[module.input];
-      if (!solve_input.hessian.defined()) {
-        solve_input.hessian = input.hessian_sum / static_cast<double>(input.num_samples);
-      }
-      const quant::ActOrder actorder = scheme.weights->actorder;
-      auto factorization = solve_input.factorizations.find(actorder);
-      if (factorization == solve_input.factorizations.end()) {
-        factorization =
-            solve_input.factorizations.emplace(actorder, quant::gptq_factorize(solve_input.hessian, actorder, options))
-                .first;
-      }
-      quant::GptqResult solved = quant::gptq_quantize(module.weight, solve_input.hessian, *scheme.weights, options,
-                                                      global_scale, &factorization->second);
-      if (last_reader.at(module.input) == i) shared.erase(module.input);
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      if (solved.retries > 0) {
-        spdlog::warn("{}: Cholesky failed; damping raised {} time(s) to {:.3g}", module.name, solved.retries,
-                     solved.damping);
-      }
-      if (solved.fell_back_to_rtn) {
-        spdlog::warn("{}: the Hessian stayed singular after raising the damping; rounded to nearest instead",
-                     module.name);
-      }
-      spdlog::debug("{}: GPTQ loss {:.6g} in {:.3f} s on rank {}", module.name, solved.loss, seconds, rank);
-      losses.emplace_back(module.name, solved.loss);
-      result.weight_args = *scheme.weights;
-      result.codes = solved.codes;
-      result.scale = solved.qparams.scale;
-      result.global_scale = solved.qparams.global_scale;
-      if (!scheme.weights->symmetric) result.zero_point = solved.qparams.zero_point;
-      if (scheme.weights->actorder == quant::ActOrder::Group) result.g_idx = solved.g_idx;
-      result.effective_weight = solved.dequantized;
-      if (module.compressed && module.compressed->sparsity_mask.defined()) {
-        result.sparsity_mask = module.compressed->sparsity_mask;
-        result.sparsity_structure = module.compressed->sparsity_structure;
-        apply_sparsity_mask(result);
       }
     }
     if (comm) broadcast_compressed(*comm, result, owners[i]);

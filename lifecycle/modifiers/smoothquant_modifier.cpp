@@ -1,6 +1,8 @@
 // reference: llm-compressor modifiers/transform/smoothquant/base.py (_apply_smoothing)
 #include "lifecycle/modifiers/smoothquant_modifier.hpp"
 
+#include <algorithm>
+
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +15,13 @@
 
 namespace dcomp::lifecycle {
 namespace {
+
+// Mixtral and Qwen3-MoE: the attention only, as llm-compressor's MIXTRAL_ and
+// QWEN_MOE_SMOOTHQUANT_MAPPINGS (one smoothing scale shared by every expert and the router
+// degrades them).
+std::vector<SmoothQuantModifier::Mapping> attention_only_mappings() {
+  return {{{"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, "re:.*input_layernorm$"}};
+}
 
 std::vector<SmoothQuantModifier::Mapping> llama_mappings() {
   return {{{"re:.*q_proj", "re:.*k_proj", "re:.*v_proj"}, "re:.*input_layernorm"},
@@ -75,6 +84,10 @@ bool SmoothQuantModifier::on_initialize(State& state, const Kwargs& kwargs) {
     throw RecipeError("SmoothQuantModifier: no default mappings for " + state.model->architecture() +
                       "; give 'mappings' explicitly");
   }
+  if (state.model && !explicit_mappings_ &&
+      (state.model->architecture() == "MixtralForCausalLM" || state.model->architecture() == "Qwen3MoeForCausalLM")) {
+    mappings_ = attention_only_mappings();
+  }
   if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
     (*plan)->needs_channel_ranges = true;
   }
@@ -106,6 +119,19 @@ void SmoothQuantModifier::on_sequential_epoch_end(State&, const Event&, const Kw
         throw LifecycleError("SmoothQuantModifier: " + module->name + " does not read the output of " + smooth_name +
                              "; the mapping cannot be smoothed");
       }
+    }
+    // Every other reader of the smoothed output (a router next to its experts, an up_proj a
+    // mapping forgot) sees x / s with unchanged weights: the smoothing then changes the model.
+    std::vector<std::string> unbalanced;
+    for (const auto& module : layer.linears) {
+      if (module.input == smooth_name &&
+          std::find(balance.begin(), balance.end(), &module) == balance.end()) {
+        unbalanced.push_back(module.name);
+      }
+    }
+    if (!unbalanced.empty()) {
+      spdlog::warn("SmoothQuantModifier: {} also feeds {} module(s) outside the mapping ({}{}); their outputs change",
+                   smooth_name, unbalanced.size(), unbalanced.front(), unbalanced.size() > 1 ? ", ..." : "");
     }
     InputStatistics& stats = layer.input_of(*balance.front());
     if (!stats.channel_min.defined()) {

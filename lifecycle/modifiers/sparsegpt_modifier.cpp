@@ -116,21 +116,34 @@ void SparseGPTModifier::on_sequential_epoch_end(State&, const Event&, const Kwar
   options.prune_m = prune_m_;
   options.block_size = block_size_;
   options.dampening_frac = dampening_frac_;
+  // Every rank prunes its modules first (concurrently on the solve workers), and only then
+  // are the results broadcast in module order: no rank waits for another's solve to start its own.
+  std::vector<size_t> mine;
+  for (size_t i = 0; i < modules.size(); ++i) {
+    if (owners[i] != rank) continue;
+    const InputStatistics& input = layer.input_of(*modules[i]);
+    if (!input.hessian_sum.defined() || input.num_samples == 0) {
+      throw LifecycleError(modules[i]->name + ": SparseGPT needs calibration data, but no Hessian was accumulated");
+    }
+    mine.push_back(i);
+  }
+  std::vector<quant::CompressedWeight> results(modules.size());
+  std::vector<double> module_loss(modules.size(), 0.0);
+  layer.for_each(mine.size(), [&](size_t j) {
+    const size_t i = mine[j];
+    const InputStatistics& input = layer.input_of(*modules[i]);
+    const at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
+    quant::SparseGptResult pruned = quant::sparsegpt_prune(modules[i]->weight, hessian, options);
+    results[i].sparsity_mask = pruned.mask;
+    results[i].effective_weight = pruned.weight;
+    modules[i]->weight = pruned.weight;  // the original is freed now, not after the layer's last solve
+    module_loss[i] = pruned.loss;
+  });
   std::vector<std::pair<std::string, double>> losses;
+  for (const size_t i : mine) losses.emplace_back(modules[i]->name, module_loss[i]);
   for (size_t i = 0; i < modules.size(); ++i) {
     LinearModule& module = *modules[i];
-    quant::CompressedWeight result;
-    if (owners[i] == rank) {
-      InputStatistics& input = layer.input_of(module);
-      if (!input.hessian_sum.defined() || input.num_samples == 0) {
-        throw LifecycleError(module.name + ": SparseGPT needs calibration data, but no Hessian was accumulated");
-      }
-      at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
-      quant::SparseGptResult pruned = quant::sparsegpt_prune(module.weight, hessian, options);
-      result.sparsity_mask = pruned.mask;
-      result.effective_weight = pruned.weight;
-      losses.emplace_back(module.name, pruned.loss);
-    }
+    quant::CompressedWeight result = std::move(results[i]);
     if (comm) broadcast_compressed(*comm, result, owners[i]);
     result.sparsity_structure = prune_m_ > 0 ? mask_structure_ : "unstructured";
     module.weight = result.effective_weight;

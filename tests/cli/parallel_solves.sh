@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# With two compute threads per rank, a layer's modules are solved concurrently on two worker
+# actors, one thread each; `--no-parallel-solves` solves them one after another on one worker.
+# Both must write bit-identical tensors: GPTQ W4A16 and SparseGPT 2:4 on TinyStories-656K, GPTQ
+# W4 on the Qwen3-MoE fixture (384 expert solves per sparse layer), and the same on two ranks.
+# Usage: parallel_solves.sh <dcomp binary> <shared data folder>
+set -euo pipefail
+dcomp="$1"; data="$2"
+[ -d "$data/tinystories-656k" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
+work="$(mktemp -d /tmp/dcomp-parallel-solves.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+here="$(cd "$(dirname "$0")" && pwd)"
+cat >"$work/sparsegpt.yaml" <<'YAML'
+sparsity_stage:
+  sparsity_modifiers:
+    SparseGPTModifier: {sparsity: 0.5, mask_structure: "2:4", targets: [Linear], ignore: [lm_head]}
+YAML
+cat >"$work/channel_w4.yaml" <<'YAML'
+quant_stage:
+  quant_modifiers:
+    GPTQModifier:
+      ignore: [lm_head]
+      config_groups:
+        group_0:
+          targets: [Linear]
+          weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
+YAML
+python3 - "$work/ids.jsonl" <<'PY'
+import json, sys
+state = 7
+with open(sys.argv[1], "w") as out:
+    for row in range(16):
+        ids = [1]
+        for _ in range(63):
+            state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
+            ids.append(3 + (state >> 33) % 125)
+        out.write(json.dumps({"input_ids": ids}) + "\n")
+PY
+export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+status=0
+text=(--dataset "$data/text/tinystories_valid_sample.txt" --num-calibration-samples 16 --max-seq-length 128)
+ids=(--dataset "$work/ids.jsonl" --num-calibration-samples 16 --max-seq-length 64)
+run_job() {  # name ranks args...
+  local name="$1" ranks="$2"; shift 2
+  local sums=()
+  for mode in parallel sequential; do
+    local flags=(); [ "$mode" = sequential ] && flags=(--no-parallel-solves)
+    local launcher=(); [ "$ranks" -gt 1 ] && launcher=(mpirun --allow-run-as-root --oversubscribe -np "$ranks")
+    "${launcher[@]}" "$dcomp" --log-level warn oneshot "$@" --threads 2 "${flags[@]}" --output "$work/$name-$mode"
+    sums+=("$(python3 "$here/../mpi/tensor_digest.py" "$work/$name-$mode" | sha256sum | cut -d' ' -f1)")
+  done
+  echo "$name: parallel ${sums[0]}, sequential ${sums[1]}"
+  [ "${sums[0]}" = "${sums[1]}" ] || { echo "MISMATCH: $name"; status=1; }
+}
+run_job gptq-w4a16 1 --model "$data/tinystories-656k" --scheme W4A16 "${text[@]}"
+run_job sparsegpt-24 1 --model "$data/tinystories-656k" --recipe "$work/sparsegpt.yaml" "${text[@]}"
+run_job qwen3-moe 1 --model "$here/../model/fixtures/qwen3_moe" --recipe "$work/channel_w4.yaml" "${ids[@]}"
+command -v mpirun >/dev/null && run_job qwen3-moe-2-ranks 2 --model "$here/../model/fixtures/qwen3_moe" --recipe "$work/channel_w4.yaml" "${ids[@]}"
+exit $status
