@@ -76,6 +76,20 @@ ModifierResult Modifier::update_event(State& state, const Event& event, const Kw
   return take_report();
 }
 
+bool Modifier::on_initialize(State& state, const Kwargs& kwargs) {
+  const auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
+  return on_initialize_plan(state, kwargs, plan ? *plan : nullptr);
+}
+
+void Modifier::on_sequential_epoch_end(State& state, const Event& event, const Kwargs& kwargs) {
+  if (LayerWork* layer = layer_of(kwargs)) on_layer(state, event, *layer);
+}
+
+LayerWork* Modifier::layer_of(const Kwargs& kwargs) {
+  const auto layer = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
+  return layer ? layer->get() : nullptr;
+}
+
 bool Modifier::should_start(const Event& event) const {
   if (!start) return false;
   double current = event.current_index();

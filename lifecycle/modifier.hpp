@@ -12,6 +12,7 @@
 
 #include "lifecycle/event.hpp"
 #include "lifecycle/kwargs.hpp"
+#include "lifecycle/layer_work.hpp"
 #include "lifecycle/state.hpp"
 
 namespace dcomp::lifecycle {
@@ -59,17 +60,31 @@ class Modifier {
   bool should_end(const Event& event) const;
 
  protected:
-  /// Returns whether initialization succeeded (stored as initialized()).
-  virtual bool on_initialize(State& state, const Kwargs& kwargs) = 0;
+  /// Returns whether initialization succeeded (stored as initialized()). The default hands
+  /// the plan the pipeline passes (kwargs["plan"], null when absent) to on_initialize_plan.
+  virtual bool on_initialize(State& state, const Kwargs& kwargs);
   virtual bool on_finalize(State& state, const Kwargs& kwargs) { return true; }
   virtual void on_event(State& state, const Event& event, const Kwargs& kwargs) {}
   virtual void on_start(State& state, const Event& event, const Kwargs& kwargs) {}
   virtual void on_update(State& state, const Event& event, const Kwargs& kwargs) {}
   virtual void on_end(State& state, const Event& event, const Kwargs& kwargs) {}
   virtual void on_calibration_start(State& state, const Event& event, const Kwargs& kwargs) {}
-  /// kwargs["subgraph"] names what was just calibrated (e.g. a decoder layer).
-  virtual void on_sequential_epoch_end(State& state, const Event& event, const Kwargs& kwargs) {}
+  /// kwargs["subgraph"] names what was just calibrated (e.g. a decoder layer). The default hands
+  /// the layer the pipeline passes (kwargs["layer"]) to on_layer.
+  virtual void on_sequential_epoch_end(State& state, const Event& event, const Kwargs& kwargs);
   virtual void on_calibration_end(State& state, const Event& event, const Kwargs& kwargs) {}
+
+  // -- the typed hooks dcomp's modifiers implement, with what the pipeline passes --
+  /// At initialize: `plan` collects what the modifier needs gathered and what it will write
+  /// (null when no pipeline runs, e.g. a recipe being checked).
+  virtual bool on_initialize_plan(State& state, const Kwargs& kwargs, const std::shared_ptr<CompressionPlan>& plan) {
+    return true;
+  }
+  /// At SEQUENTIAL_EPOCH_END for a decoder layer (or lm_head): the layer's Linears, statistics
+  /// and norms, to compress in place.
+  virtual void on_layer(State& state, const Event& event, LayerWork& layer) {}
+  /// The layer of a SEQUENTIAL_EPOCH_END's kwargs, or null (an epoch without a layer).
+  static LayerWork* layer_of(const Kwargs& kwargs);
 
   /// Adds to what the current call returns (merged into one JSON object/array).
   void report(const std::string& key, nlohmann::json value);

@@ -193,4 +193,21 @@ std::vector<int32_t> load_token_stream(const std::filesystem::path& file, const 
   return ids;
 }
 
+std::vector<int32_t> load_id_stream(const std::filesystem::path& file, int64_t vocab_size) {
+  if (!is_json_lines(file)) {
+    throw DatasetError(file.string() + ": plain text needs the model's tokenizer.json, which the model folder "
+                       "lacks; give JSON Lines with \"input_ids\" rows");
+  }
+  std::vector<int32_t> ids;
+  for (const DatasetRow& row : parse_json_lines(read_dataset_file(file), file, vocab_size)) {
+    if (!row.has_input_ids) {
+      throw DatasetError(file.string() + ": line " + std::to_string(row.line) +
+                         ": a \"text\" row needs the model's tokenizer.json, which the model folder lacks");
+    }
+    ids.insert(ids.end(), row.input_ids.begin(), row.input_ids.end());
+  }
+  if (ids.empty()) throw DatasetError(file.string() + ": no usable rows (nothing in the file yields a token)");
+  return ids;
+}
+
 }  // namespace dcomp::data

@@ -62,4 +62,8 @@ std::vector<std::vector<int32_t>> load_id_samples(const std::filesystem::path& f
 /// (a file mixing both kinds is rejected).
 std::vector<int32_t> load_token_stream(const std::filesystem::path& file, const tok::Tokenizer& tokenizer);
 
+/// As load_token_stream for a model without a tokenizer: the "input_ids" rows of a JSON Lines
+/// file concatenated (ids below `vocab_size`); plain text or a "text" row is a DatasetError.
+std::vector<int32_t> load_id_stream(const std::filesystem::path& file, int64_t vocab_size);
+
 }  // namespace dcomp::data

@@ -2,6 +2,9 @@
 // over model::evaluate_perplexity.
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
+#include <optional>
+
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
@@ -67,7 +70,10 @@ void run_eval(const EvalOptions& options) {
   model::set_default_compute_threads();
   model::keep_freed_blocks_for_reuse();  // the whole model is resident: reuse activation blocks
   const model::CausalLM model = ct::load_deployed_model(options.model_dir);
-  const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
+  // A model folder without tokenizer.json (a test model) is evaluated on token ids.
+  const bool has_tokenizer = std::filesystem::exists(std::filesystem::path(options.model_dir) / "tokenizer.json");
+  const std::optional<tok::Tokenizer> tokenizer =
+      has_tokenizer ? std::optional<tok::Tokenizer>(tok::Tokenizer::from_dir(options.model_dir)) : std::nullopt;
   const auto& config = model.config();
 
   int64_t window = std::min(kDefaultMaxSeqLength, config.max_position_embeddings);
@@ -83,12 +89,13 @@ void run_eval(const EvalOptions& options) {
     }
     window = options.max_seq_length;
   }
-  const auto bos = tokenizer.bos_id() ? std::optional<int64_t>(*tokenizer.bos_id()) : config.bos_token_id;
+  const auto bos = tokenizer && tokenizer->bos_id() ? std::optional<int64_t>(*tokenizer->bos_id()) : config.bos_token_id;
   if (!bos) {
     throw std::runtime_error(options.model_dir + ": the model has no BOS token (neither the tokenizer files nor " +
                              "config.json name one)");
   }
-  const std::vector<int32_t> tokens = data::load_token_stream(options.dataset, tokenizer);
+  const std::vector<int32_t> tokens = tokenizer ? data::load_token_stream(options.dataset, *tokenizer)
+                                                : data::load_id_stream(options.dataset, config.vocab_size);
   if (tokens.empty()) throw std::runtime_error(options.dataset + ": no tokens to evaluate");
 
   if (!options.dump_logits.empty()) dump_first_window_logits(model, tokens, *bos, window, options.dump_logits);

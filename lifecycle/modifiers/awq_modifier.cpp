@@ -166,7 +166,7 @@ nlohmann::json AWQModifier::own_args() const {
   return out;
 }
 
-bool AWQModifier::on_initialize(State& state, const Kwargs& kwargs) {
+bool AWQModifier::on_initialize_plan(State& state, const Kwargs& kwargs, const std::shared_ptr<CompressionPlan>& plan) {
   if (state.model && (state.model->architecture() == "MixtralForCausalLM" ||
                       state.model->architecture() == "Qwen3MoeForCausalLM")) {
     // The grid search replays each mapping's parent (attention, MLP) on the cached inputs;
@@ -181,11 +181,10 @@ bool AWQModifier::on_initialize(State& state, const Kwargs& kwargs) {
       throw RecipeError(location_ + ": AWQModifier: no default mappings for " + architecture + "; give 'mappings'");
     }
   }
-  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
-  if (plan && *plan) {
-    (*plan)->needs_channel_abs_sums = true;
-    (*plan)->needs_cached_inputs = true;
-    plan_ = *plan;
+  if (plan) {
+    plan->needs_channel_abs_sums = true;
+    plan->needs_cached_inputs = true;
+    plan_ = plan;
   }
   if (quantizer_) quantizer_->initialize(state, kwargs);
   return true;
@@ -193,8 +192,8 @@ bool AWQModifier::on_initialize(State& state, const Kwargs& kwargs) {
 
 void AWQModifier::on_event(State& state, const Event& event, const Kwargs& kwargs) {
   if (event.type == EventType::SEQUENTIAL_EPOCH_END) {
-    auto layer = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
-    if (layer && *layer) smooth_layer(**layer);
+    // Before the embedded quantizer's own SEQUENTIAL_EPOCH_END below.
+    if (LayerWork* layer = layer_of(kwargs)) smooth_layer(*layer);
   }
   if (quantizer_) {
     if (auto result = quantizer_->update_event(state, event, kwargs)) report("quantization", *result);

@@ -39,7 +39,7 @@ class AWQModifier : public Modifier {
   };
 
  protected:
-  bool on_initialize(State& state, const Kwargs& kwargs) override;
+  bool on_initialize_plan(State& state, const Kwargs& kwargs, const std::shared_ptr<CompressionPlan>& plan) override;
   void on_event(State& state, const Event& event, const Kwargs& kwargs) override;
   bool on_finalize(State& state, const Kwargs& kwargs) override;
   nlohmann::json own_args() const override;

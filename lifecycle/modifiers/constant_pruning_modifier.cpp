@@ -35,9 +35,9 @@ bool ConstantPruningModifier::targets_linear(const std::string& name) const {
   return false;
 }
 
-bool ConstantPruningModifier::on_initialize(State& state, const Kwargs& kwargs) {
+bool ConstantPruningModifier::on_initialize_plan(State& state, const Kwargs&,
+                                                 const std::shared_ptr<CompressionPlan>& plan) {
   if (!state.model) return true;
-  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
   model_known_ = true;
   for (const auto& module : state.model->modules()) {
     const bool linear =
@@ -45,7 +45,7 @@ bool ConstantPruningModifier::on_initialize(State& state, const Kwargs& kwargs) 
     if (!linear || !targets_linear(module.name)) continue;
     refuse_unless_compressible("ConstantPruningModifier", module);
     pending_.insert(module.name);
-    if (module.name == kLmHead && plan && *plan) (*plan)->compresses_lm_head = true;
+    if (module.name == kLmHead && plan) plan->compresses_lm_head = true;
   }
   if (pending_.empty()) {
     throw RecipeError("ConstantPruningModifier: its targets " + nlohmann::json(targets_).dump() +
@@ -54,10 +54,8 @@ bool ConstantPruningModifier::on_initialize(State& state, const Kwargs& kwargs) 
   return true;
 }
 
-void ConstantPruningModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
-  auto layer_ptr = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
-  if (!layer_ptr || !*layer_ptr) return;
-  for (LinearModule& module : (*layer_ptr)->linears) {
+void ConstantPruningModifier::on_layer(State&, const Event&, LayerWork& layer) {
+  for (LinearModule& module : layer.linears) {
     if (!targets_linear(module.name)) continue;
     pending_.erase(module.name);
     if (module.compressed) continue;  // pruned earlier in this recipe: that mask stands

@@ -20,8 +20,8 @@ class ConstantPruningModifier : public Modifier {
   explicit ConstantPruningModifier(ModifierArgs& args);
 
  protected:
-  bool on_initialize(State& state, const Kwargs& kwargs) override;
-  void on_sequential_epoch_end(State& state, const Event& event, const Kwargs& kwargs) override;
+  bool on_initialize_plan(State& state, const Kwargs& kwargs, const std::shared_ptr<CompressionPlan>& plan) override;
+  void on_layer(State& state, const Event& event, LayerWork& layer) override;
   bool on_finalize(State& state, const Kwargs& kwargs) override;
   nlohmann::json own_args() const override;
 

@@ -13,13 +13,12 @@ QuantizingModifier::QuantizingModifier(std::string class_name, ModifierArgs& arg
   mixin_.read_args(args);
 }
 
-bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
+bool QuantizingModifier::on_initialize_plan(State& state, const Kwargs&, const std::shared_ptr<CompressionPlan>& plan) {
   mixin_.resolve(default_actorder(), class_name());
-  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
-  if (plan && *plan) {
-    plan_ = *plan;
-    quantizer_number_ = (*plan)->quantizing_modifiers++;
-    if (!mixin_.has_config() && !(*plan)->quantization_groups.empty()) mixin_.adopt(**plan);
+  if (plan) {
+    plan_ = plan;
+    quantizer_number_ = plan->quantizing_modifiers++;
+    if (!mixin_.has_config() && !plan->quantization_groups.empty()) mixin_.adopt(*plan);
   }
   if (!mixin_.has_config() && !mixin_.adopted()) {
     throw RecipeError(class_name() + ": has no quantization scheme: give it 'scheme' or 'config_groups', or place "
@@ -35,17 +34,17 @@ bool QuantizingModifier::on_initialize(State& state, const Kwargs& kwargs) {
     for (const auto& module : modules) {
       refuse_unless_compressible(class_name(), module);  // not found uncompressed at finalize
       pending_.insert(module.name);
-      if (plan && *plan) {
-        (*plan)->weight_quantizer[module.name] = quantizer_number_;
-        if (module.name == kLmHead) (*plan)->compresses_lm_head = true;
+      if (plan) {
+        plan->weight_quantizer[module.name] = quantizer_number_;
+        if (module.name == kLmHead) plan->compresses_lm_head = true;
       }
     }
   }
-  if (plan && *plan) {
-    if (!mixin_.adopted()) mixin_.declare(**plan, state.model.get());  // adopted groups are declared already
-    if (needs_hessians()) (*plan)->needs_hessians = true;
+  if (plan) {
+    if (!mixin_.adopted()) mixin_.declare(*plan, state.model.get());  // adopted groups are declared already
+    if (needs_hessians()) plan->needs_hessians = true;
     for (const auto& group : mixin_.groups()) {
-      if (needs_static_input_scale(group.second)) (*plan)->needs_channel_ranges = true;
+      if (needs_static_input_scale(group.second)) plan->needs_channel_ranges = true;
     }
   }
   return true;
@@ -58,12 +57,10 @@ quant::QuantizationScheme QuantizingModifier::scheme_of(const LinearModule& modu
   return *scheme;
 }
 
-void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
-  auto layer = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
-  if (!layer || !*layer) return;  // an epoch without a layer (nothing to compress)
-  calibrate_kv_cache(**layer);
+void QuantizingModifier::on_layer(State&, const Event&, LayerWork& layer) {
+  calibrate_kv_cache(layer);
   std::vector<LinearModule*> targets;
-  for (auto& module : (*layer)->linears) {
+  for (auto& module : layer.linears) {
     ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
     auto scheme = mixin_.scheme_for(info);
     if (!scheme || !scheme->weights) continue;
@@ -74,13 +71,13 @@ void QuantizingModifier::on_sequential_epoch_end(State&, const Event&, const Kwa
     }
   }
   if (targets.empty()) return;
-  compress_layer(**layer, targets);
+  compress_layer(layer, targets);
   nlohmann::json compressed = nlohmann::json::array();
   for (auto* module : targets) {
     pending_.erase(module->name);
     compressed.push_back(module->name);
   }
-  report("layer", (*layer)->layer_index);
+  report("layer", layer.layer_index);
   report("compressed", compressed);
 }
 

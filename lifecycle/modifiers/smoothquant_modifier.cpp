@@ -74,7 +74,7 @@ nlohmann::json SmoothQuantModifier::own_args() const {
   return out;
 }
 
-bool SmoothQuantModifier::on_initialize(State& state, const Kwargs& kwargs) {
+bool SmoothQuantModifier::on_initialize_plan(State& state, const Kwargs&, const std::shared_ptr<CompressionPlan>& plan) {
   if ((start && *start != -1.0) || (end && *end != -1.0)) {
     throw RecipeError("SmoothQuantModifier is one-shot only: start and end must be unset or -1");
   }
@@ -88,16 +88,11 @@ bool SmoothQuantModifier::on_initialize(State& state, const Kwargs& kwargs) {
       (state.model->architecture() == "MixtralForCausalLM" || state.model->architecture() == "Qwen3MoeForCausalLM")) {
     mappings_ = attention_only_mappings();
   }
-  if (auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan"); plan && *plan) {
-    (*plan)->needs_channel_ranges = true;
-  }
+  if (plan) plan->needs_channel_ranges = true;
   return true;
 }
 
-void SmoothQuantModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
-  auto layer_ptr = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
-  if (!layer_ptr || !*layer_ptr) return;
-  LayerWork& layer = **layer_ptr;
+void SmoothQuantModifier::on_layer(State&, const Event&, LayerWork& layer) {
   nlohmann::json applied = nlohmann::json::array();
   for (const auto& mapping : mappings_) {
     // The smooth layer: a norm of this layer matched by the mapping's target.

@@ -54,11 +54,10 @@ nlohmann::json SparseGPTModifier::own_args() const {
           {"sequential_targets", sequential_targets_}};
 }
 
-bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
+bool SparseGPTModifier::on_initialize_plan(State& state, const Kwargs&, const std::shared_ptr<CompressionPlan>& plan) {
   // The checkpoint's sparsity_config targets: the recipe's, or, when a target selects
   // Linears through the layer they sit in, the names of the Linears pruned.
   nlohmann::json config_targets = targets_;
-  auto plan = kwarg<std::shared_ptr<CompressionPlan>>(kwargs, "plan");
   if (state.model) {
     model_known_ = true;
     architecture_ = state.model->architecture();
@@ -77,7 +76,7 @@ bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
       if (!selects_linear_or_enclosing(module, architecture_, targets_, ignore_)) continue;
       pending_.insert(module.name);
       selected.push_back(module.name);
-      if (module.name == kLmHead && plan && *plan) (*plan)->compresses_lm_head = true;
+      if (module.name == kLmHead && plan) plan->compresses_lm_head = true;
       through_enclosing = through_enclosing || !any_target_matches(module, targets_);
     }
     if (pending_.empty()) {
@@ -86,9 +85,9 @@ bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
     }
     if (through_enclosing) config_targets = selected;
   }
-  if (plan && *plan) {
-    (*plan)->needs_hessians = true;
-    (*plan)->sparsity_config = {{"format", "dense"},
+  if (plan) {
+    plan->needs_hessians = true;
+    plan->sparsity_config = {{"format", "dense"},
                                 {"sparsity_structure", prune_m_ > 0 ? mask_structure_ : "unstructured"},
                                 {"global_sparsity", sparsity_},
                                 {"targets", config_targets},
@@ -98,10 +97,7 @@ bool SparseGPTModifier::on_initialize(State& state, const Kwargs& kwargs) {
   return true;
 }
 
-void SparseGPTModifier::on_sequential_epoch_end(State&, const Event&, const Kwargs& kwargs) {
-  auto layer_ptr = kwarg<std::shared_ptr<LayerWork>>(kwargs, "layer");
-  if (!layer_ptr || !*layer_ptr) return;
-  LayerWork& layer = **layer_ptr;
+void SparseGPTModifier::on_layer(State&, const Event&, LayerWork& layer) {
   std::vector<LinearModule*> modules;
   for (auto& module : layer.linears) {
     ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
