@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <limits>
 
-#include "actors/llama_model_handle.hpp"
+#include "pipeline/llama_model_handle.hpp"
 #include "actors/pipeline_workers.hpp"
 
 namespace dcomp::actors {
 
 std::string input_key(int layer_index, const model::LayerLayout& layout, const std::string& relative_linear) {
-  return layer_module_name(layer_index, layout.input_of(relative_linear).key);
+  return pipeline::layer_module_name(layer_index, layout.input_of(relative_linear).key);
 }
 
 void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
@@ -40,7 +40,7 @@ std::string calibration_input_key(int layer_index, const model::LayerLayout& lay
   if (experts_read_router_input && reads_routed_hidden_states(layout, input)) {
     return input_key(layer_index, layout, layout.router());
   }
-  return layer_module_name(layer_index, input.key);
+  return pipeline::layer_module_name(layer_index, input.key);
 }
 
 std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout,
@@ -50,12 +50,12 @@ std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::
   std::vector<std::string> expert_readers;  // gate/up of every expert, joining the router's input
   for (const auto& layer_input : layout.inputs) {
     if (experts_read_router_input && reads_routed_hidden_states(layout, layer_input)) {
-      for (const auto& name : layer_input.linears) expert_readers.push_back(layer_module_name(layer_index, name));
+      for (const auto& name : layer_input.linears) expert_readers.push_back(pipeline::layer_module_name(layer_index, name));
       continue;
     }
-    StatisticsInput input{layer_module_name(layer_index, layer_input.key), {}, layer_input.in_features,
+    StatisticsInput input{pipeline::layer_module_name(layer_index, layer_input.key), {}, layer_input.in_features,
                           layer_input.expert};
-    for (const auto& name : layer_input.linears) input.consumers.push_back(layer_module_name(layer_index, name));
+    for (const auto& name : layer_input.linears) input.consumers.push_back(pipeline::layer_module_name(layer_index, name));
     inputs.push_back(std::move(input));
   }
   if (!expert_readers.empty()) {

@@ -12,15 +12,15 @@
 #include <iterator>
 
 #include "actors/actor_runtime.hpp"
-#include "actors/calibration_data.hpp"
-#include "actors/compressed_checkpoint_sink.hpp"
+#include "pipeline/calibration_data.hpp"
+#include "pipeline/compressed_checkpoint_sink.hpp"
 #include "actors/lifecycle_client.hpp"
-#include "actors/run_progress.hpp"
+#include "pipeline/run_progress.hpp"
 #include "actors/run_report.hpp"
 #include "dcomp/build_info.hpp"
 #include "kernels/ct/output_folder_policy.hpp"
 #include "kernels/ct/temporary_folder_lock.hpp"
-#include "actors/llama_model_handle.hpp"
+#include "pipeline/llama_model_handle.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/io/content_hash.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -171,7 +171,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   }
   io::CheckpointReader reader(options.model);
   model::validate_dense_checkpoint(reader, config);  // the whole folder, before any work
-  auto handle = std::make_shared<LlamaModelHandle>(config);
+  auto handle = std::make_shared<pipeline::LlamaModelHandle>(config);
 
   ActorRuntime runtime(options.actor_threads);
   LifecycleClient lifecycle(runtime.system(), lifecycle::ModifierRegistry::builtin());
@@ -198,7 +198,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   lifecycle.initialize(init);
 
   // Calibration data, when any modifier needs statistics.
-  std::unique_ptr<CalibrationShard> shard;
+  std::unique_ptr<pipeline::CalibrationShard> shard;
   if (plan->needs_calibration_pass()) {
     if (!options.dataset) {
       throw std::invalid_argument("the recipe needs calibration data (GPTQ, SparseGPT, SmoothQuant or static "
@@ -223,7 +223,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
                    "requested; calibrating with those", options.dataset->string(), samples.size(), tokens,
                    options.max_seq_length, options.num_calibration_samples);
     }
-    shard = std::make_unique<CalibrationShard>(samples, options.pipeline.chunk_size, comm.rank(), comm.world_size());
+    shard = std::make_unique<pipeline::CalibrationShard>(samples, options.pipeline.chunk_size, comm.rank(), comm.world_size());
   }
 
   // An interrupted run to continue (found by rank 0, which adopts its temporary folder).
@@ -234,7 +234,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
       spdlog::info("removed {}: the temporary folder of an earlier run of this output that saved no layer",
                    removed.string());
     }
-    const auto interrupted = find_interrupted_run(options.output);
+    const auto interrupted = pipeline::find_interrupted_run(options.output);
     if (options.resume && interrupted) {
       resume_dir = interrupted;
     } else if (options.resume) {
@@ -244,13 +244,13 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
                    interrupted->string());
     }
   }
-  auto sink = std::make_unique<CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
+  auto sink = std::make_unique<pipeline::CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
                                                          applied_recipe, comm, resume_dir);
   std::string resuming = resume_dir ? "1" : "0";
   comm.broadcast_bytes(resuming, 0);
-  std::unique_ptr<RunProgress> progress;
+  std::unique_ptr<pipeline::RunProgress> progress;
   if (options.save_progress) {
-    progress = std::make_unique<RunProgress>(sink->temporary_dir(), run_fingerprint(options, applied_recipe, comm.rank() == 0),
+    progress = std::make_unique<pipeline::RunProgress>(sink->temporary_dir(), run_fingerprint(options, applied_recipe, comm.rank() == 0),
                                              resuming == "1", comm);
   }
 

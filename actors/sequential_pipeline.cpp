@@ -8,14 +8,14 @@
 #include <cstdlib>
 #include <thread>
 
-#include "actors/fault_injection.hpp"
-#include "actors/hidden_state_placement.hpp"
-#include "actors/hidden_states.hpp"
-#include "actors/key_value_ranges.hpp"
+#include "pipeline/fault_injection.hpp"
+#include "pipeline/hidden_state_placement.hpp"
+#include "pipeline/hidden_states.hpp"
+#include "pipeline/key_value_ranges.hpp"
 #include "actors/layer_statistics.hpp"
-#include "actors/llama_model_handle.hpp"
+#include "pipeline/llama_model_handle.hpp"
 #include "actors/pipeline_workers.hpp"
-#include "actors/progress_display.hpp"
+#include "pipeline/progress_display.hpp"
 #include "actors/run_report.hpp"
 #include "actors/solve_team.hpp"
 #include "kernels/model/allocation_policy.hpp"
@@ -44,14 +44,14 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
   const model::LayerLayout& layout = *weights.layout;
   for (const auto& relative : layout.linear_names()) {
     lifecycle::LinearModule module;
-    module.name = layer_module_name(layer_index, relative);
+    module.name = pipeline::layer_module_name(layer_index, relative);
     module.weight = weights.linear(relative).weight;
     module.bias = weights.linear(relative).bias;
     module.input = calibration_input_key(layer_index, layout, relative, experts_read_router_input);
     work->linears.push_back(std::move(module));
   }
-  work->norm_weights[layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
-  work->norm_weights[layer_module_name(layer_index, "post_attention_layernorm")] = weights.post_attention_layernorm;
+  work->norm_weights[pipeline::layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
+  work->norm_weights[pipeline::layer_module_name(layer_index, "post_attention_layernorm")] = weights.post_attention_layernorm;
   work->q_norm = weights.q_norm;
   work->k_norm = weights.k_norm;
   return work;
@@ -65,12 +65,12 @@ void release_linear_weights(model::DecoderLayerWeights& weights) {
 /// Writes the modifiers' results back into the layer weights used for propagation.
 void apply_layer_work(const lifecycle::LayerWork& work, model::DecoderLayerWeights& weights) {
   for (const auto& relative : weights.linear_names()) {
-    const auto* module = work.find(layer_module_name(work.layer_index, relative));
+    const auto* module = work.find(pipeline::layer_module_name(work.layer_index, relative));
     weights.linear(relative).weight = module->weight;
   }
-  weights.input_layernorm = work.norm_weights.at(layer_module_name(work.layer_index, "input_layernorm"));
+  weights.input_layernorm = work.norm_weights.at(pipeline::layer_module_name(work.layer_index, "input_layernorm"));
   weights.post_attention_layernorm =
-      work.norm_weights.at(layer_module_name(work.layer_index, "post_attention_layernorm"));
+      work.norm_weights.at(pipeline::layer_module_name(work.layer_index, "post_attention_layernorm"));
 }
 
 /// ‖(W − Ŵ)X‖²_F = ½·Σ((W − Ŵ)·H_sum ⊙ (W − Ŵ)) with H_sum = Σ 2·xᵀx.
@@ -87,10 +87,10 @@ std::map<std::string, int> expert_input_owners(int layer_index, const model::Lay
   for (const auto& input : layout.inputs) {
     if (input.expert < 0) continue;
     const std::string key = calibration_input_key(layer_index, layout, input.linears.front(), experts_read_router_input);
-    if (key != layer_module_name(layer_index, input.key)) continue;
+    if (key != pipeline::layer_module_name(layer_index, input.key)) continue;
     std::vector<std::pair<int64_t, int64_t>> readers;
     for (const auto& name : input.linears) readers.emplace_back(layout.find(name)->out_features, input.in_features);
-    inputs.emplace_back(layer_module_name(layer_index, input.key), std::move(readers));
+    inputs.emplace_back(pipeline::layer_module_name(layer_index, input.key), std::move(readers));
   }
   return lifecycle::assign_input_owners(inputs, world_size);
 }
@@ -151,7 +151,7 @@ void compress_work(const PipelineInputs& in, const std::shared_ptr<lifecycle::La
 // reference: llm-compressor pipelines/sequential/pipeline.py (the subgraph after the last
 // sequential target holds model.norm and lm_head, and its modules are calibrated too)
 LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAndHeadWeights& stored_ends,
-                             const HiddenStates* hidden, HessianWorker* hessian_worker) {
+                             const pipeline::HiddenStates* hidden, HessianWorker* hessian_worker) {
   const auto& config = *in.config;
   // The modifiers work on an fp32 head (the embedding is written as stored).
   model::EmbeddingAndHeadWeights ends = stored_ends;
@@ -173,7 +173,7 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
     const at::Tensor norm = ends.final_norm.to(device);  // [hidden] fp32
     for (size_t c = 0; c < hidden->chunks.size(); ++c) {
       for (const auto& batch : hidden->chunks[c]) {
-        at::Tensor normed = model::rms_norm(batch_on(batch, device), norm, config.rms_norm_eps);  // [B, S, hidden]
+        at::Tensor normed = model::rms_norm(pipeline::batch_on(batch, device), norm, config.rms_norm_eps);  // [B, S, hidden]
         statistics.observe_input(inputs.front().key, normed.reshape({-1, config.hidden_size}).contiguous());
       }
       statistics.end_chunk(hidden->samples_per_chunk[c], hessian_worker);
@@ -190,7 +190,7 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   started = Clock::now();
   compress_work(in, work, report);
   report.compress_seconds = seconds_since(started);
-  kill_if_requested(in.comm->rank(), index);
+  pipeline::kill_if_requested(in.comm->rank(), index);
 
   started = Clock::now();
   in.sink->write_embedding_and_head(ends, &work->linears.front());
@@ -240,14 +240,14 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   const int layers = static_cast<int>(config.num_hidden_layers);
   // lm_head is calibrated on the hidden states leaving the last layer.
   const bool head = plan.compresses_lm_head;
-  HiddenStates hidden;
+  pipeline::HiddenStates hidden;
   if (forward && (first_layer < layers || head)) {
     hidden = first_layer > 0 ? in.progress->load_hidden_states(*in.data, config.hidden_size)
-                             : embed_samples(*in.data, ends);
-    const int64_t bytes = hidden_state_bytes(hidden);
-    const HiddenStatePlan placement =
-        plan_hidden_states(device, bytes, free_device_bytes(device), in.options.hidden_state_budget_fraction);
-    place_hidden_states(hidden, placement, device);
+                             : pipeline::embed_samples(*in.data, ends);
+    const int64_t bytes = pipeline::hidden_state_bytes(hidden);
+    const pipeline::HiddenStatePlan placement =
+        pipeline::plan_hidden_states(device, bytes, pipeline::free_device_bytes(device), in.options.hidden_state_budget_fraction);
+    pipeline::place_hidden_states(hidden, placement, device);
     spdlog::info("{}", placement.reason);
   }
   spdlog::info("calibration: {} of {} sample(s) on this rank, {} layer(s){}", in.data ? in.data->local_samples() : 0,
@@ -273,7 +273,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     solve_team = std::make_unique<SolveTeam>(*in.system, in.options.parallel_solves ? at::get_num_threads() : 1);
   }
   std::vector<LayerReport> reports;
-  ProgressDisplay display(in.comm->rank(), layers, first_layer);
+  pipeline::ProgressDisplay display(in.comm->rank(), layers, first_layer);
   for (int layer = first_layer; layer < layers; ++layer) {
     LayerReport report;
     report.layer = layer;
@@ -305,12 +305,12 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
       statistics.reduce_to_owners(
           expert_input_owners(layer, *weights.layout, in.comm->world_size(), experts_read_router_input));
     }
-    KeyValueRangeCollector key_values;
+    pipeline::KeyValueRangeCollector key_values;
     const model::KeyValueHook* kv_hook = plan.needs_key_value_ranges ? &key_values.hook() : nullptr;
     if (forward) {
       for (size_t c = 0; c < hidden.chunks.size(); ++c) {
         for (const auto& batch : hidden.chunks[c]) {
-          model::decoder_layer_observe_inputs(config, weights, batch_on(batch, device), rope, statistics.hook(),
+          model::decoder_layer_observe_inputs(config, weights, pipeline::batch_on(batch, device), rope, statistics.hook(),
                                               kv_hook, &experts);
           if (plan.needs_cached_inputs) work->batch_shapes.emplace_back(batch.size(0), batch.size(1));
         }
@@ -342,7 +342,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     apply_layer_work(*work, weights);
     weights.to(device);
     report.compress_seconds = seconds_since(started);
-    kill_if_requested(in.comm->rank(), layer);
+    pipeline::kill_if_requested(in.comm->rank(), layer);
 
     // The next layer loads while this one propagates: after the solves, so that its weights
     // never sit beside this layer's Hessians and solve buffers (the run's memory peak).
@@ -352,7 +352,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     if (forward && (layer + 1 < layers || head)) {
       for (auto& chunk : hidden.chunks) {
         for (auto& batch : chunk) {
-          store_batch(batch, model::decoder_layer_forward(config, weights, batch_on(batch, device), rope));
+          pipeline::store_batch(batch, model::decoder_layer_forward(config, weights, pipeline::batch_on(batch, device), rope));
         }
       }
     }
@@ -372,7 +372,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
                  "propagate {:.2f}s, write {:.2f}s | elapsed {}, ETA {}",
                  layer + 1, config.num_hidden_layers, report.load_seconds, report.calibrate_seconds,
                  report.reduce_seconds, report.compress_seconds, report.propagate_seconds, report.write_seconds,
-                 format_duration(display.elapsed_seconds()), format_duration(display.eta_seconds(layer + 1)));
+                 pipeline::format_duration(display.elapsed_seconds()), pipeline::format_duration(display.eta_seconds(layer + 1)));
     reports.push_back(std::move(report));
     // This layer's weights and activations are freed: the next layer starts from the heap it needs.
     model::return_free_heap_to_system();

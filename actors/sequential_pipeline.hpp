@@ -17,10 +17,10 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
-#include "actors/calibration_data.hpp"
-#include "actors/checkpoint_sink.hpp"
+#include "pipeline/calibration_data.hpp"
+#include "pipeline/checkpoint_sink.hpp"
 #include "actors/lifecycle_client.hpp"
-#include "actors/run_progress.hpp"
+#include "pipeline/run_progress.hpp"
 #include <caf/actor_system.hpp>
 #include "kernels/comm/communicator.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -92,10 +92,10 @@ struct PipelineInputs {
   model::LinearLoader linear_loader;             // empty: plain safetensors
   LifecycleClient* lifecycle = nullptr;
   comm::Communicator* comm = nullptr;
-  const CalibrationShard* data = nullptr;        // null: data-free (no forward passes)
+  const pipeline::CalibrationShard* data = nullptr;        // null: data-free (no forward passes)
   const lifecycle::CompressionPlan* plan = nullptr;
-  CheckpointSink* sink = nullptr;
-  RunProgress* progress = nullptr;               // saves progress after each layer; null: none
+  pipeline::CheckpointSink* sink = nullptr;
+  pipeline::RunProgress* progress = nullptr;               // saves progress after each layer; null: none
   caf::actor_system* system = nullptr;           // for the overlap workers (none: no overlap)
   PipelineOptions options;
 };

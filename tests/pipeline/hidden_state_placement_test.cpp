@@ -5,9 +5,9 @@
 
 #include <ATen/ATen.h>
 
-#include "actors/hidden_state_placement.hpp"
+#include "pipeline/hidden_state_placement.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 const c10::Device kGpu(c10::DeviceType::CUDA, 0);
@@ -57,4 +57,4 @@ TEST(HiddenStatePlacement, FreeMemoryIsUnknownForTheCpu) {
 }
 
 }  // namespace
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

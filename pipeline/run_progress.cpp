@@ -1,7 +1,7 @@
 // reference: the write-sync-rename commit of a manifest after its data files
 // (as in SQLite's rollback journal and git's lock files); resume semantics of
 // Slurm requeued jobs (the same command runs again and continues).
-#include "actors/run_progress.hpp"
+#include "pipeline/run_progress.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,7 +13,7 @@
 #include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace fs = std::filesystem;
 namespace {
 
@@ -165,7 +165,7 @@ void RunProgress::remove_unfinished_work() const {
 
 HiddenStates RunProgress::load_hidden_states(const CalibrationShard& data, int64_t hidden_size) const {
   if (completed_layers_ == 0) throw std::logic_error("RunProgress: no saved hidden states before layer 0");
-  return actors::load_hidden_states(hidden_dir(completed_layers_ - 1), data, hidden_size);
+  return pipeline::load_hidden_states(hidden_dir(completed_layers_ - 1), data, hidden_size);
 }
 
 void RunProgress::commit_layer(int layer, const CalibrationShard* data, const HiddenStates* hidden,
@@ -212,4 +212,4 @@ void RunProgress::discard() {
   if (error) throw std::runtime_error(progress_dir().string() + ": cannot remove: " + error.message());
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

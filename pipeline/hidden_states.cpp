@@ -1,4 +1,4 @@
-#include "actors/hidden_states.hpp"
+#include "pipeline/hidden_states.hpp"
 
 #include <ATen/ATen.h>
 
@@ -8,7 +8,7 @@
 #include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 /// Consecutive samples of equal length form one batch: [first, first + count).
@@ -103,4 +103,4 @@ HiddenStates load_hidden_states(const std::filesystem::path& dir, const Calibrat
   return hidden;
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <string>
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 class ProgressDisplay {
  public:
@@ -35,4 +35,4 @@ class ProgressDisplay {
 /// "1h02m", "12m30s", "4.2s".
 std::string format_duration(double seconds);
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -1,9 +1,9 @@
-#include "actors/llama_model_handle.hpp"
+#include "pipeline/llama_model_handle.hpp"
 
 #include "kernels/model/layer_layout.hpp"
 #include "lifecycle/enclosing_modules.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 std::string layer_module_name(int layer_index, const std::string& relative_name) {
   return "model.layers." + std::to_string(layer_index) + "." + relative_name;
@@ -31,4 +31,4 @@ std::vector<lifecycle::ModuleInfo> LlamaModelHandle::modules() const {
   return out;
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

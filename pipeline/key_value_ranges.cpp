@@ -1,13 +1,13 @@
 // reference: llm-compressor modifiers/quantization/calibration.py (calibrate_key_hook,
 // calibrate_value_hook); observers/min_max.py (_get_min_max over the whole tensor for strategy tensor).
-#include "actors/key_value_ranges.hpp"
+#include "pipeline/key_value_ranges.hpp"
 
 #include <ATen/ATen.h>
 
 #include <cstring>
 #include <stdexcept>
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 // [batch, ...] → per batch row min and max, appended in row order.
@@ -59,5 +59,5 @@ int64_t KeyValueRangeCollector::all_gather(comm::Communicator& comm) {
 
 void KeyValueRangeCollector::fill(lifecycle::LayerWork& layer) { layer.key_value_ranges = std::move(ranges_); }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline
 

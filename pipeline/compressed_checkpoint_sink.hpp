@@ -15,12 +15,12 @@
 #include <optional>
 #include <string>
 
-#include "actors/checkpoint_sink.hpp"
+#include "pipeline/checkpoint_sink.hpp"
 #include "kernels/comm/communicator.hpp"
 #include "kernels/ct/checkpoint_writer.hpp"
 #include "kernels/model/model_config.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 class CompressedCheckpointSink final : public CheckpointSink {
  public:
@@ -51,4 +51,4 @@ class CompressedCheckpointSink final : public CheckpointSink {
   std::string recipe_text_;
 };
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -2,7 +2,7 @@
 // copies need pinned buffers); llm-compressor's sequential pipeline keeps the
 // intermediates of every calibration sample between subgraphs (IntermediatesCache,
 // with optional offloading to the CPU).
-#include "actors/hidden_state_placement.hpp"
+#include "pipeline/hidden_state_placement.hpp"
 
 #include <ATen/ATen.h>
 
@@ -12,7 +12,7 @@
 #include <cuda_runtime_api.h>
 #endif
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 std::string mebibytes(int64_t bytes) {
@@ -100,4 +100,4 @@ void store_batch(at::Tensor& slot, const at::Tensor& output) {
   slot = output;
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

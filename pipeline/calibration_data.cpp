@@ -1,8 +1,8 @@
-#include "actors/calibration_data.hpp"
+#include "pipeline/calibration_data.hpp"
 
 #include <algorithm>
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 std::pair<size_t, size_t> rank_chunk_range(size_t num_chunks, int rank, int world_size) {
   const size_t r = static_cast<size_t>(rank);
@@ -35,4 +35,4 @@ size_t CalibrationShard::local_tokens() const {
   return tokens;
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

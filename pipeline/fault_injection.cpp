@@ -1,4 +1,4 @@
-#include "actors/fault_injection.hpp"
+#include "pipeline/fault_injection.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 void kill_if_requested(int rank, int layer) {
   const char* setting = std::getenv("DCOMP_FAULT_KILL");
@@ -20,4 +20,4 @@ void kill_if_requested(int rank, int layer) {
   std::raise(SIGKILL);
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -11,9 +11,9 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "actors/hidden_states.hpp"
+#include "pipeline/hidden_states.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 enum class HiddenStatePlacement {
   kComputeDevice,  // resident on the device the layers run on (the CPU, or the GPU when they fit)
@@ -49,4 +49,4 @@ at::Tensor batch_on(const at::Tensor& batch, c10::Device device);
 /// in `slot`: in place into a host slot (keeping it pinned), by handle otherwise.
 void store_batch(at::Tensor& slot, const at::Tensor& output);
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

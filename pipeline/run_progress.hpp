@@ -18,11 +18,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/hidden_states.hpp"
+#include "pipeline/hidden_states.hpp"
 #include "kernels/comm/communicator.hpp"
 #include "kernels/ct/checkpoint_writer.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 /// The name of decoder layer `layer`'s shard in the temporary folder.
 std::string layer_shard_file(int layer);
@@ -76,4 +76,4 @@ class RunProgress {
   nlohmann::json layer_reports_ = nlohmann::json::array();
 };
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -9,7 +9,7 @@
 
 #include "lifecycle/model_handle.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 struct SampleChunk {
   size_t first_sample = 0;                      // global index of its first sample
@@ -34,4 +34,4 @@ class CalibrationShard final : public lifecycle::CalibrationSet {
 /// The half-open range of chunk indices [begin, end) that `rank` holds.
 std::pair<size_t, size_t> rank_chunk_range(size_t num_chunks, int rank, int world_size);
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -1,4 +1,4 @@
-#include "actors/progress_display.hpp"
+#include "pipeline/progress_display.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 
 #include <unistd.h>
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 std::string format_duration(double seconds) {
   char text[32];
@@ -48,4 +48,4 @@ void ProgressDisplay::phase(int layer, const std::string& phase) {
   std::fflush(stderr);
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

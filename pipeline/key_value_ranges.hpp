@@ -9,7 +9,7 @@
 #include "kernels/model/attention.hpp"
 #include "lifecycle/layer_work.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 class KeyValueRangeCollector {
  public:
@@ -28,4 +28,4 @@ class KeyValueRangeCollector {
   model::KeyValueHook hook_;
 };
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

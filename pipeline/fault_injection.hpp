@@ -5,9 +5,9 @@
 // num_hidden_layers is the lm_head subgraph after the last decoder layer.
 #pragma once
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 /// Raises SIGKILL when DCOMP_FAULT_KILL names this rank and layer; otherwise returns.
 void kill_if_requested(int rank, int layer);
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

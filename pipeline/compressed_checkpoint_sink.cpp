@@ -1,12 +1,12 @@
-#include "actors/compressed_checkpoint_sink.hpp"
+#include "pipeline/compressed_checkpoint_sink.hpp"
 
 #include <algorithm>
 
-#include "actors/llama_model_handle.hpp"
-#include "actors/run_progress.hpp"
+#include "pipeline/llama_model_handle.hpp"
+#include "pipeline/run_progress.hpp"
 #include "kernels/ct/quantization_config.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 CompressedCheckpointSink::CompressedCheckpointSink(const std::filesystem::path& source,
                                                    const std::filesystem::path& output,
@@ -130,4 +130,4 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
   writer_->finish(quantization, sparsity, shards);
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

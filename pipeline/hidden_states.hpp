@@ -9,10 +9,10 @@
 
 #include <ATen/core/Tensor.h>
 
-#include "actors/calibration_data.hpp"
+#include "pipeline/calibration_data.hpp"
 #include "kernels/model/embedding_and_head.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 struct HiddenStates {
   /// Per chunk, batches of equal-length samples, each [batch, seq, hidden] fp32.
@@ -32,4 +32,4 @@ void save_hidden_states(const std::filesystem::path& dir, const CalibrationShard
 /// `hidden_size`. Throws std::runtime_error naming the file that is missing or wrong.
 HiddenStates load_hidden_states(const std::filesystem::path& dir, const CalibrationShard& data, int64_t hidden_size);
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -5,7 +5,7 @@
 #include "kernels/model/model_config.hpp"
 #include "lifecycle/model_handle.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 class LlamaModelHandle final : public lifecycle::ModelHandle {
  public:
@@ -24,4 +24,4 @@ class LlamaModelHandle final : public lifecycle::ModelHandle {
 /// "model.layers.<i>." + relative name.
 std::string layer_module_name(int layer_index, const std::string& relative_name);
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

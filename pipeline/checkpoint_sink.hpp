@@ -10,7 +10,7 @@
 #include "kernels/model/embedding_and_head.hpp"
 #include "lifecycle/layer_work.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 class CheckpointSink {
  public:
@@ -30,4 +30,4 @@ class CheckpointSink {
                       const std::map<std::string, std::string>& files) = 0;
 };
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline
