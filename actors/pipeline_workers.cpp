@@ -4,7 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/actor_errors.hpp"
-#include "actors/layer_statistics.hpp"
+#include "pipeline/layer_statistics.hpp"
 
 namespace dcomp::actors {
 namespace {
@@ -31,7 +31,7 @@ caf::behavior hessian_worker(const std::string& error_prefix) {
   return {
       [error_prefix](accumulate_atom, HessianJob& job) -> std::string {
         try {
-          accumulate_hessian(job.sum64, job.tokens);
+          pipeline::accumulate_hessian(job.sum64, job.tokens);
         } catch (const std::exception& e) {
           return error_prefix + e.what();
         }
@@ -89,7 +89,8 @@ void HessianWorker::wait_oldest() {
   if (!error.empty()) throw std::runtime_error("Hessian accumulation failed: " + error);
 }
 
-void HessianWorker::submit(HessianJob job) {
+void HessianWorker::submit(at::Tensor sum64, at::Tensor tokens) {
+  HessianJob job{std::move(sum64), std::move(tokens)};
   while (pending_.size() >= max_in_flight_) wait_oldest();
   auto handle = self_->request(worker_, caf::infinite, accumulate_atom::value, std::move(job));
   pending_.push_back([handle]() mutable {

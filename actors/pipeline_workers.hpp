@@ -25,6 +25,7 @@
 #include "kernels/model/decoder_layer_weights.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
+#include "pipeline/hessian_queue.hpp"
 
 namespace dcomp::actors {
 
@@ -62,13 +63,13 @@ class LayerPrefetcher {
 };
 
 /// Runs Hessian GEMMs on a worker actor with at most `max_in_flight` jobs queued.
-class HessianWorker {
+class HessianWorker : public pipeline::HessianQueue {
  public:
   HessianWorker(caf::actor_system& system, size_t max_in_flight);
-  ~HessianWorker();
-  void submit(HessianJob job);
+  ~HessianWorker() override;
+  void submit(at::Tensor sum64, at::Tensor tokens) override;
   /// Waits until every submitted job is done.
-  void drain();
+  void drain() override;
 
  private:
   void wait_oldest();

@@ -12,7 +12,7 @@
 #include "pipeline/hidden_state_placement.hpp"
 #include "pipeline/hidden_states.hpp"
 #include "pipeline/key_value_ranges.hpp"
-#include "actors/layer_statistics.hpp"
+#include "pipeline/layer_statistics.hpp"
 #include "pipeline/llama_model_handle.hpp"
 #include "actors/pipeline_workers.hpp"
 #include "pipeline/progress_display.hpp"
@@ -47,7 +47,7 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
     module.name = pipeline::layer_module_name(layer_index, relative);
     module.weight = weights.linear(relative).weight;
     module.bias = weights.linear(relative).bias;
-    module.input = calibration_input_key(layer_index, layout, relative, experts_read_router_input);
+    module.input = pipeline::calibration_input_key(layer_index, layout, relative, experts_read_router_input);
     work->linears.push_back(std::move(module));
   }
   work->norm_weights[pipeline::layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
@@ -86,7 +86,8 @@ std::map<std::string, int> expert_input_owners(int layer_index, const model::Lay
   std::vector<std::pair<std::string, std::vector<std::pair<int64_t, int64_t>>>> inputs;
   for (const auto& input : layout.inputs) {
     if (input.expert < 0) continue;
-    const std::string key = calibration_input_key(layer_index, layout, input.linears.front(), experts_read_router_input);
+    const std::string key =
+        pipeline::calibration_input_key(layer_index, layout, input.linears.front(), experts_read_router_input);
     if (key != pipeline::layer_module_name(layer_index, input.key)) continue;
     std::vector<std::pair<int64_t, int64_t>> readers;
     for (const auto& name : input.linears) readers.emplace_back(layout.find(name)->out_features, input.in_features);
@@ -163,12 +164,12 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   auto work = std::make_shared<lifecycle::LayerWork>();
   work->layer_index = index;
   work->comm = in.comm;
-  const std::vector<StatisticsInput> inputs = lm_head_inputs(config);
+  const std::vector<pipeline::StatisticsInput> inputs = pipeline::lm_head_inputs(config);
   // Modifiers assign new tensors to module.weight: a tied head leaves the embedding as it is.
   work->linears.push_back({inputs.front().consumers.front(), ends.lm_head, at::Tensor(), inputs.front().key, {}});
 
   auto started = Clock::now();
-  LayerStatistics statistics(index, inputs, in.plan->needs_hessians, in.plan->needs_channel_ranges, device);
+  pipeline::LayerStatistics statistics(index, inputs, in.plan->needs_hessians, in.plan->needs_channel_ranges, device);
   if (hidden != nullptr) {
     const at::Tensor norm = ends.final_norm.to(device);  // [hidden] fp32
     for (size_t c = 0; c < hidden->chunks.size(); ++c) {
@@ -297,7 +298,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
 
     started = Clock::now();
     display.phase(layer, forward ? "calibrate" : "prepare");
-    LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device,
+    pipeline::LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device,
                                experts_read_router_input);
     statistics.collect_activation_sums_and_inputs(plan.needs_channel_abs_sums, plan.needs_cached_inputs);
     const model::ExpertCalibration& experts = statistics.expert_calibration(in.options.moe_calibrate_all_experts);

@@ -10,7 +10,7 @@
 #include <iomanip>
 #include <iostream>
 
-#include "actors/layer_statistics.hpp"
+#include "pipeline/layer_statistics.hpp"
 #include "bench/bench_timing.hpp"
 
 using dcomp::bench::best_seconds;
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     const double flops = 2.0 * static_cast<double>(tokens) * static_cast<double>(in) * static_cast<double>(in);
     at::Tensor warm = at::mm(x.t(), x);
     const double mm = best_seconds([&] { warm = at::mm(x.t(), x); }, 3);
-    const double hessian = best_seconds([&] { dcomp::actors::accumulate_hessian(sum64, x); }, 3);
+    const double hessian = best_seconds([&] { dcomp::pipeline::accumulate_hessian(sum64, x); }, 3);
     std::cout << std::setw(8) << tokens << std::setw(8) << in << std::fixed << std::setprecision(1) << std::setw(14)
               << flops / mm / 1e9 << std::setw(16) << flops / hessian / 1e9 << std::setprecision(3) << std::setw(10)
               << mm / hessian << "\n";

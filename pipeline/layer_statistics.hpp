@@ -15,15 +15,15 @@
 #include <ATen/core/Tensor.h>
 
 #include "kernels/comm/communicator.hpp"
+#include "pipeline/hessian_queue.hpp"
 #include "kernels/model/layer_layout.hpp"
 #include "kernels/model/linear.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/sparse_moe.hpp"
 #include "lifecycle/layer_work.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
-class HessianWorker;
 
 /// The input key of a Linear of one layer (the key of the input it shares, LayerInput::key):
 /// q/k/v → "model.layers.<i>.input_layernorm", gate/up and the router →
@@ -86,8 +86,8 @@ class LayerStatistics {
   /// Observes x [tokens, in] fp32 contiguous as input `key` (ignored when not listed).
   void observe_input(const std::string& key, const at::Tensor& x);
   /// Ends one sample chunk: one GEMM per input over the chunk's buffered tokens,
-  /// on `worker` when given (the caller must drain it before all_reduce / fill).
-  void end_chunk(int64_t samples_in_chunk, HessianWorker* worker = nullptr);
+  /// through `queue` when given (the caller must drain it before all_reduce / fill).
+  void end_chunk(int64_t samples_in_chunk, HessianQueue* queue = nullptr);
   /// Sums (Hessians, counts) and min/max (ranges) over ranks, in key order.
   void all_reduce(comm::Communicator& comm);
   /// Moves the statistics into the layer's InputStatistics (Hessians as fp32), in host memory.
@@ -126,4 +126,4 @@ class LayerStatistics {
   int64_t owner_reduced_bytes_ = 0;
 };
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -1,5 +1,5 @@
 // reference: llm-compressor modifiers/gptq/gptq_quantize.py (accumulate_hessian)
-#include "actors/layer_statistics.hpp"
+#include "pipeline/layer_statistics.hpp"
 
 #include <ATen/ATen.h>
 
@@ -7,12 +7,11 @@
 #include <limits>
 
 #include "pipeline/llama_model_handle.hpp"
-#include "actors/pipeline_workers.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 std::string input_key(int layer_index, const model::LayerLayout& layout, const std::string& relative_linear) {
-  return pipeline::layer_module_name(layer_index, layout.input_of(relative_linear).key);
+  return layer_module_name(layer_index, layout.input_of(relative_linear).key);
 }
 
 void accumulate_hessian(at::Tensor& sum64, const at::Tensor& tokens) {
@@ -40,7 +39,7 @@ std::string calibration_input_key(int layer_index, const model::LayerLayout& lay
   if (experts_read_router_input && reads_routed_hidden_states(layout, input)) {
     return input_key(layer_index, layout, layout.router());
   }
-  return pipeline::layer_module_name(layer_index, input.key);
+  return layer_module_name(layer_index, input.key);
 }
 
 std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::LayerLayout& layout,
@@ -50,12 +49,12 @@ std::vector<StatisticsInput> decoder_layer_inputs(int layer_index, const model::
   std::vector<std::string> expert_readers;  // gate/up of every expert, joining the router's input
   for (const auto& layer_input : layout.inputs) {
     if (experts_read_router_input && reads_routed_hidden_states(layout, layer_input)) {
-      for (const auto& name : layer_input.linears) expert_readers.push_back(pipeline::layer_module_name(layer_index, name));
+      for (const auto& name : layer_input.linears) expert_readers.push_back(layer_module_name(layer_index, name));
       continue;
     }
-    StatisticsInput input{pipeline::layer_module_name(layer_index, layer_input.key), {}, layer_input.in_features,
+    StatisticsInput input{layer_module_name(layer_index, layer_input.key), {}, layer_input.in_features,
                           layer_input.expert};
-    for (const auto& name : layer_input.linears) input.consumers.push_back(pipeline::layer_module_name(layer_index, name));
+    for (const auto& name : layer_input.linears) input.consumers.push_back(layer_module_name(layer_index, name));
     inputs.push_back(std::move(input));
   }
   if (!expert_readers.empty()) {
@@ -145,15 +144,15 @@ void LayerStatistics::observe_input(const std::string& key, const at::Tensor& x)
   }
 }
 
-void LayerStatistics::end_chunk(int64_t samples_in_chunk, HessianWorker* worker) {
+void LayerStatistics::end_chunk(int64_t samples_in_chunk, HessianQueue* queue) {
   for (auto& [key, acc] : inputs_) {
     acc.num_samples += samples_in_chunk;
     if (acc.pending.empty()) continue;
     // tokens: [chunk tokens, in] fp32; one GEMM gives Σ xᵀx over the chunk.
     at::Tensor tokens = acc.pending.size() == 1 ? acc.pending.front() : at::cat(acc.pending, 0);
     acc.pending.clear();
-    if (worker) {
-      worker->submit(HessianJob{acc.hessian_sum, tokens});
+    if (queue) {
+      queue->submit(acc.hessian_sum, tokens);
     } else {
       accumulate_hessian(acc.hessian_sum, tokens);
     }
@@ -221,4 +220,4 @@ void LayerStatistics::fill(lifecycle::LayerWork& layer) {
   }
 }
 
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline
