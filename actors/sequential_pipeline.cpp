@@ -285,7 +285,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     // The layer's weights are owned copies now: drop its file pages from this process.
     in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
     // The modifiers work on host tensors; the passes run on `device`.
-    const bool experts_read_router_input = weights.sparse() && in.options.moe_calibrate_all_experts;
+    const bool experts_read_router_input = in.options.moe_calibrate_all_experts;  // sparse layers only
     auto work = make_layer_work(layer, weights, in.comm, experts_read_router_input);
     work->config = &config;
     work->rope = &host_rope;
@@ -301,7 +301,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     pipeline::LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device,
                                experts_read_router_input);
     statistics.collect_activation_sums_and_inputs(plan.needs_channel_abs_sums, plan.needs_cached_inputs);
-    const model::ExpertCalibration& experts = statistics.expert_calibration(in.options.moe_calibrate_all_experts);
+    const model::ExpertCalibration& experts = statistics.expert_calibration();
     if (weights.sparse() && plan.needs_hessians && in.options.moe_reduce_to_owner && in.comm->world_size() > 1) {
       statistics.reduce_to_owners(
           expert_input_owners(layer, *weights.layout, in.comm->world_size(), experts_read_router_input));

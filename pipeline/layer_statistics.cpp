@@ -81,6 +81,7 @@ LayerStatistics::LayerStatistics(int layer_index, const model::LayerLayout& layo
     }
   }
   if (layout.sparse) routed_tokens_ = at::zeros({layout.num_experts}, at::kLong);
+  expert_calibration_.all_experts = experts_read_router_input;
 }
 
 LayerStatistics::LayerStatistics(int layer_index, const std::vector<StatisticsInput>& inputs, bool hessians,
@@ -104,8 +105,7 @@ LayerStatistics::LayerStatistics(int layer_index, const std::vector<StatisticsIn
   };
 }
 
-const model::ExpertCalibration& LayerStatistics::expert_calibration(bool all_experts) {
-  expert_calibration_.all_experts = all_experts;
+const model::ExpertCalibration& LayerStatistics::expert_calibration() {
   expert_calibration_.on_routing = [this](const at::Tensor& experts) {
     // experts [tokens, top_k] int64: one count per (token, chosen expert).
     if (routed_tokens_.defined()) {

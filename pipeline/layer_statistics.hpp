@@ -76,9 +76,10 @@ class LayerStatistics {
   void collect_activation_sums_and_inputs(bool abs_sums, bool cache_inputs);
   /// The hook to pass to decoder_layer_forward during calibration.
   const model::LinearInputHook& hook() const { return hook_; }
-  /// How a sparse layer's experts are observed (every token through every expert, or the
-  /// routed ones); it also counts the tokens routed to each expert.
-  const model::ExpertCalibration& expert_calibration(bool all_experts);
+  /// How a sparse layer's experts are observed (every token through every expert when the
+  /// statistics were built with experts_read_router_input, else the routed ones); it also counts
+  /// the tokens routed to each expert.
+  const model::ExpertCalibration& expert_calibration();
   /// Reduces the Hessian sums of each expert input to the rank `owners` names (input key →
   /// rank) instead of all-reducing them: only the owner, which solves the expert's Linears,
   /// holds them afterwards. Inputs not listed are all-reduced.

@@ -25,17 +25,7 @@ quant_stage:
           targets: [Linear]
           weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
 YAML
-python3 - "$work/ids.jsonl" <<'PY'
-import json, sys
-state = 7
-with open(sys.argv[1], "w") as out:
-    for row in range(16):
-        ids = [1]
-        for _ in range(63):
-            state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
-            ids.append(3 + (state >> 33) % 125)
-        out.write(json.dumps({"input_ids": ids}) + "\n")
-PY
+python3 "$(dirname "$0")/../support/token_ids.py" "$work/ids.jsonl" 16 64 7
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 status=0
 text=(--dataset "$data/text/tinystories_valid_sample.txt" --num-calibration-samples 16 --max-seq-length 128)

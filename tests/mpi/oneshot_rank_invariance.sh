@@ -32,17 +32,7 @@ quant_stage:
 YAML
 fixtures="$(cd "$(dirname "$0")/../model/fixtures" && pwd)"
 # The MoE fixtures have no tokenizer: 24 rows of 64 fixed pseudo-random token ids below their vocab of 128.
-python3 - "$work/ids.jsonl" <<'PY'
-import json, sys
-state = 12345
-with open(sys.argv[1], "w") as out:
-    for row in range(24):
-        ids = [1]
-        for _ in range(63):
-            state = (state * 6364136223846793005 + 1442695040888963407) % 2**64
-            ids.append(3 + (state >> 33) % 125)
-        out.write(json.dumps({"input_ids": ids}) + "\n")
-PY
+python3 "$(dirname "$0")/../support/token_ids.py" "$work/ids.jsonl" 24 64 12345
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 status=0
 for job in tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed; do
