@@ -24,7 +24,8 @@
 #include "kernels/data/dataset.hpp"
 #include "kernels/io/content_hash.hpp"
 #include "kernels/io/safetensors.hpp"
-#include "kernels/model/blas_library.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
+#include "kernels/platform/blas_library.hpp"
 #include "kernels/model/checkpoint_validation.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/model_config.hpp"
@@ -59,6 +60,7 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
                                  const nlohmann::json& layers, const comm::Communicator& comm) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
+  const platform::BlasCoreStatus blas = platform::blas_core_status();
   return {{"dcomp_version", build_info::version},
           {"model", options.model.string()},
           {"output", options.output.string()},
@@ -74,7 +76,11 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
                            {"seed", options.seed},
                            {"shuffle", options.shuffle_calibration_samples},
                            {"moe_calibrate_all_experts", options.pipeline.moe_calibrate_all_experts},
-                           {"blas", model::loaded_blas_libraries()},
+                           {"blas", platform::loaded_blas_libraries()},
+                           {"blas_library", blas.library},
+                           {"blas_core", blas.core},
+                           {"blas_core_chosen", blas.how_chosen},
+                           {"cpu", blas.cpu},
                            {"libtorch", TORCH_VERSION}}},
           {"total_seconds", result.total_seconds},
           {"resumed_layers", result.resumed_layers},

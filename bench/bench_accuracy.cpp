@@ -28,6 +28,7 @@
 #include "kernels/quant/magnitude_prune.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "lifecycle/logging.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 namespace fs = std::filesystem;
 using namespace dcomp;
@@ -62,6 +63,7 @@ std::string group_recipe(const std::string& modifier, int bits, const std::strin
 }  // namespace
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   const fs::path data = argc > 1 ? fs::path(argv[1]) : fs::path("../shared/data");
   const fs::path work = argc > 2 ? fs::path(argv[2]) : fs::temp_directory_path() / "dcomp-bench-accuracy";
   const bool tinystories = argc <= 3;

@@ -36,6 +36,7 @@
 #include <ATen/ATen.h>
 
 #include "kernels/io/safetensors.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 extern char** environ;
 
@@ -356,6 +357,7 @@ int parent(const fs::path& base) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   try {
     const std::vector<std::string> args(argv + 1, argv + argc);
     if (args.size() == 2 && args[0] == "--child-write") return child_write(args[1]);

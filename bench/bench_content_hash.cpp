@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "kernels/io/content_hash.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 namespace {
 
@@ -50,6 +51,7 @@ double best_of_three(Run run) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   const size_t mebibytes = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1024;
   if (mebibytes == 0) {
     std::fprintf(stderr, "usage: bench_content_hash [MiB > 0]\n");

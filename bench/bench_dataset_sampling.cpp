@@ -23,6 +23,7 @@
 
 #include "kernels/data/dataset.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 namespace {
 
@@ -37,6 +38,7 @@ long peak_resident_kib() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   if (argc < 3) {
     std::fprintf(stderr, "usage: bench_dataset_sampling <tokenizer folder> <text file> [MiB]\n");
     return 2;

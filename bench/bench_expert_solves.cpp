@@ -19,6 +19,7 @@
 
 #include "bench/bench_timing.hpp"
 #include "kernels/quant/gptq.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 namespace {
 
@@ -32,6 +33,7 @@ at::Tensor calibration_hessian(int64_t tokens, int64_t in) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
   const int experts = argc > 2 ? std::atoi(argv[2]) : 8;
   at::set_num_threads(threads);

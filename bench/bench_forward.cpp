@@ -21,6 +21,7 @@
 #include "kernels/model/compute_threads.hpp"
 #include "kernels/model/embedding_and_head.hpp"
 #include "bench/bench_timing.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 namespace {
 
@@ -51,6 +52,7 @@ double attention_flops(const ModelConfig& c, int64_t tokens) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   if (argc < 3) {
     std::cerr << "usage: bench_forward TOKENS MODEL_DIR [MODEL_DIR...]\n";
     return 2;

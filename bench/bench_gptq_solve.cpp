@@ -21,6 +21,7 @@
 #include "kernels/quant/gptq.hpp"
 #include "kernels/quant/observers.hpp"
 #include "tests/quant/upstream_gptq_loop.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 namespace {
 
@@ -40,6 +41,7 @@ at::Tensor calibration_inputs(int64_t tokens, int64_t in) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   const int64_t in = argc > 2 ? std::atoll(argv[2]) : 4096;
   std::vector<int64_t> outs;

@@ -12,13 +12,16 @@
 
 #include "pipeline/layer_statistics.hpp"
 #include "bench/bench_timing.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 
 using dcomp::bench::best_seconds;
 
 int main(int argc, char** argv) {
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
   at::set_num_threads(threads);
-  std::cout << "Hessian accumulation vs at::mm, " << threads << " thread(s), best of 3\n";
+  std::cout << "Hessian accumulation vs at::mm, " << threads << " thread(s), best of 3\n"
+            << "BLAS: " << dcomp::platform::describe_blas_core(dcomp::platform::blas_core_status()) << "\n";
   std::cout << std::setw(8) << "tokens" << std::setw(8) << "in" << std::setw(14) << "at::mm GF/s" << std::setw(16)
             << "hessian GF/s" << std::setw(10) << "ratio" << "\n";
   const std::pair<int64_t, int64_t> shapes[] = {{4096, 1024}, {4096, 2816}, {8192, 4096}};

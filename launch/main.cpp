@@ -9,9 +9,13 @@
 #include "launch/cli_errors.hpp"
 #include "launch/commands.hpp"
 #include "kernels/model/allocation_policy.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
 #include "lifecycle/logging.hpp"
 
 int main(int argc, char** argv) {
+  // First of all: a BLAS that fell back to kernels weaker than this CPU restarts the process
+  // with better ones (kernels/platform/blas_core_restart.hpp).
+  dcomp::platform::ensure_best_blas_core(argc, argv);
   // Tensors of 1 MiB or more get their own mappings and go back to the system when
   // freed: without this, glibc's adaptive threshold keeps freed layer-sized blocks in
   // its heaps and a streamed run's resident memory creeps up layer after layer. eval and

@@ -10,6 +10,8 @@
 #include "launch/cli_errors.hpp"
 #include "launch/commands.hpp"
 #include "kernels/model/compute_device.hpp"
+#include "kernels/platform/blas_core_restart.hpp"
+#include "kernels/platform/blas_library.hpp"
 
 namespace dcomp::launch {
 namespace {
@@ -31,6 +33,10 @@ void print_version(std::ostream& out) {
       << (build_info::has_nccl ? "yes" : "no") << ", CUDA " << (build_info::has_cuda ? "yes" : "no") << "\n"
       << "LibTorch " << TORCH_VERSION << ", CUDA " << (cuda.libtorch_has_cuda ? "yes" : "no") << ", GPUs visible "
       << cuda.device_count << "\n";
+  const platform::BlasCoreStatus blas = platform::blas_core_status();
+  const std::string paths = platform::loaded_blas_libraries();
+  out << "BLAS: " << platform::describe_blas_core(blas) << (paths.empty() ? "" : ", loaded from " + paths) << "\n"
+      << "CPU: " << blas.cpu << "\n";
 }
 
 void add_version_command(CLI::App& app) {

@@ -1,5 +1,5 @@
 // reference: dl_iterate_phdr(3)
-#include "kernels/model/blas_library.hpp"
+#include "kernels/platform/blas_library.hpp"
 
 #include <link.h>
 
@@ -7,7 +7,7 @@
 #include <set>
 #include <system_error>
 
-namespace dcomp::model {
+namespace dcomp::platform {
 
 std::string loaded_blas_libraries() {
   std::set<std::string> paths;
@@ -28,4 +28,4 @@ std::string loaded_blas_libraries() {
   return joined;
 }
 
-}  // namespace dcomp::model
+}  // namespace dcomp::platform

@@ -6,11 +6,11 @@
 
 #include <string>
 
-namespace dcomp::model {
+namespace dcomp::platform {
 
 /// The resolved paths of the loaded shared objects whose names contain "blas" (e.g.
 /// "/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3"), joined by ", "; "" if none
 /// (a LibTorch with BLAS linked in statically).
 std::string loaded_blas_libraries();
 
-}  // namespace dcomp::model
+}  // namespace dcomp::platform
