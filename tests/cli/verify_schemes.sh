@@ -65,5 +65,27 @@ expect_wrong_dtype NVFP4A16 "$layer.weight_global_scale" I32 "F32"
 expect_wrong_dtype MXFP4 "$layer.weight_scale" I8 "U8 (E8M0"
 expect_wrong_dtype W4A16 "$layer.weight_scale" I32 "floating point"
 
+# A NaN code in a byte-coded scale (F8_E4M3 S.1111.111; E8M0 0xFF) is a non-finite scale.
+expect_nan_code() {  # expect_nan_code <scheme> <tensor> <byte> <dtype>
+  local scheme="$1" tensor="$2" byte="$3" dtype="$4" copy="$work/nan"
+  rm -rf "$copy"; cp -r "$work/$scheme" "$copy"
+  python3 - "$copy" "$tensor" "$byte" <<'PY'
+import json, os, struct, sys
+folder, name, byte = sys.argv[1], sys.argv[2], int(sys.argv[3], 16)
+index = os.path.join(folder, "model.safetensors.index.json")
+path = os.path.join(folder, json.load(open(index))["weight_map"][name] if os.path.exists(index) else "model.safetensors")
+blob = bytearray(open(path, "rb").read())
+size = struct.unpack("<Q", blob[:8])[0]
+blob[8 + size + json.loads(blob[8:8 + size])[name]["data_offsets"][0]] = byte
+open(path, "wb").write(blob)
+PY
+  if "$dcomp" inspect --verify "$copy" >"$work/log" 2>&1; then fail "$scheme NaN code" "inspect --verify exited 0"; return; fi
+  grep -qF "\"$tensor\": 1 of" "$work/log" && grep -qF "NaN codes ($dtype)" "$work/log" \
+    || { fail "$scheme NaN code" "message lacks the tensor:"; cat "$work/log"; return; }
+  echo "ok   [$scheme NaN code in $tensor]: $(grep -F "NaN codes" "$work/log" | head -n 1)"
+}
+expect_nan_code NVFP4 "$layer.weight_scale" 7f F8_E4M3
+expect_nan_code MXFP4 "$layer.weight_scale" ff U8
+
 [ "$failures" -eq 0 ] || { echo "$failures case(s) failed"; exit 1; }
 echo "all cases passed"
