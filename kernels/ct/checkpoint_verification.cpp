@@ -95,6 +95,13 @@ void check_scale_dtype(const std::string& name, io::DType dtype, const std::stri
   }
 }
 
+// The storage format of the module scale `name` belongs to ("dense" without a quantization_config).
+std::string format_of_scale(const CompressedCheckpoint& checkpoint, const std::string& name) {
+  const std::string suffix = scale_suffix(name);
+  if (suffix.empty()) return format::kDense;
+  return checkpoint.format_of(name.substr(0, name.size() - suffix.size()));
+}
+
 // NaN codes of the byte-coded scales: F8_E4M3 (FN) S.1111.111, E8M0 0xFF.
 void check_finite_codes(const at::Tensor& bytes, io::DType dtype, const std::string& name, const std::string& what,
                         VerificationReport& report) {
@@ -128,19 +135,13 @@ VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
   // Every stored tensor: readable, belonging to a module of the model, each scale in its
   // format's dtype and every floating tensor finite.
   const auto modules = known_modules(*config);
-  // The storage format of the module a scale belongs to ("dense" without a quantization_config).
-  auto scale_format = [&](const std::string& name) -> std::string {
-    const std::string suffix = scale_suffix(name);
-    if (!checkpoint || suffix.empty()) return format::kDense;
-    return checkpoint->format_of(name.substr(0, name.size() - suffix.size()));
-  };
   for (const std::string& name : reader->names()) {
     const std::string file = reader->file_of(name).filename().string();
     try {
       const io::TensorInfo info = reader->info(name);
       const at::Tensor tensor = reader->load(name);
       ++report.tensors_read;
-      check_scale_dtype(name, info.dtype, scale_format(name), file, report);
+      check_scale_dtype(name, info.dtype, format_of_scale(*checkpoint, name), file, report);
       check_finite(tensor, file + ": tensor \"" + name + "\"", report);
       check_finite_codes(tensor, info.dtype, name, file + ": tensor \"" + name + "\"", report);
     } catch (const std::exception& error) {
