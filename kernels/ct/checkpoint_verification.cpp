@@ -8,6 +8,7 @@
 #include <set>
 
 #include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/ct/compression_format.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/layer_layout.hpp"
 #include "kernels/model/model_config.hpp"
@@ -52,25 +53,87 @@ void check_finite(const at::Tensor& tensor, const std::string& what, Verificatio
                             " values are NaN or infinite");
 }
 
+// The scale suffix `name` ends with (".weight_scale", ".weight_global_scale", ...), "" for none.
+std::string scale_suffix(const std::string& name) {
+  for (const char* suffix : {".weight_global_scale", ".input_global_scale", ".weight_scale", ".input_scale",
+                             ".k_scale", ".v_scale"}) {
+    if (ends_with(name, suffix)) return suffix;
+  }
+  return "";
+}
+
+bool is_float_dtype(io::DType dtype) {
+  return dtype == io::DType::F32 || dtype == io::DType::F16 || dtype == io::DType::BF16;
+}
+
+// Each scale in the dtype its module's format stores it in (compressed-tensors' nvfp4 and
+// mxfp4 pack-quantized compressors): NVFP4 weight_scale F8_E4M3 [out, in/16] with an F32
+// weight_global_scale [1]; MXFP4 weight_scale U8 E8M0 exponents [out, in/32]; global scales
+// F32; every other scale floating point (F32, F16 or BF16).
+void check_scale_dtype(const std::string& name, io::DType dtype, const std::string& format, const std::string& file,
+                       VerificationReport& report) {
+  const std::string suffix = scale_suffix(name);
+  if (suffix.empty()) return;
+  std::string expected;
+  bool allowed = false;
+  if (suffix == ".weight_global_scale" || suffix == ".input_global_scale") {
+    allowed = dtype == io::DType::F32;
+    expected = "F32, as global scales are";
+  } else if (suffix == ".weight_scale" && format == format::kNvfp4PackQuantized) {
+    allowed = dtype == io::DType::F8_E4M3;
+    expected = "F8_E4M3, as NVFP4 (" + format + ") weight scales are";
+  } else if (suffix == ".weight_scale" && format == format::kMxfp4PackQuantized) {
+    allowed = dtype == io::DType::U8;
+    expected = "U8 (E8M0 exponents), as MXFP4 (" + format + ") weight scales are";
+  } else {
+    allowed = is_float_dtype(dtype);
+    expected = "floating point (F32, F16 or BF16), as " + format + " scales are";
+  }
+  if (!allowed) {
+    report.problems.push_back(file + ": tensor \"" + name + "\" is stored as " + io::dtype_name(dtype) +
+                              "; expected " + expected);
+  }
+}
+
+// The storage format of the module scale `name` belongs to ("dense" without a quantization_config).
+std::string format_of_scale(const CompressedCheckpoint& checkpoint, const std::string& name) {
+  const std::string suffix = scale_suffix(name);
+  if (suffix.empty()) return format::kDense;
+  return checkpoint.format_of(name.substr(0, name.size() - suffix.size()));
+}
+
+// NaN codes of the byte-coded scales: F8_E4M3 (FN) S.1111.111, E8M0 0xFF.
+void check_finite_codes(const at::Tensor& bytes, io::DType dtype, const std::string& name, const std::string& what,
+                        VerificationReport& report) {
+  if (dtype != io::DType::F8_E4M3 && !(dtype == io::DType::U8 && !scale_suffix(name).empty())) return;
+  const at::Tensor nan = dtype == io::DType::F8_E4M3 ? at::bitwise_and(bytes, 0x7F).eq(0x7F) : bytes.eq(0xFF);
+  const int64_t bad = nan.sum().item<int64_t>();
+  if (bad == 0) return;
+  report.problems.push_back(what + ": " + std::to_string(bad) + " of " + std::to_string(bytes.numel()) +
+                            " values are NaN codes (" + io::dtype_name(dtype) + ")");
+}
+
 }  // namespace
 
 VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
   VerificationReport report;
   std::optional<model::ModelConfig> config;
   std::optional<io::CheckpointReader> reader;
+  std::optional<CompressedCheckpoint> checkpoint;
   model::LinearLoader loader;
   try {
     config = model::ModelConfig::from_dir(dir);
     reader.emplace(dir);
     loader = make_linear_loader(dir);
+    checkpoint.emplace(dir);
   } catch (const std::exception& error) {
     report.problems.push_back(error.what());
     return report;
   }
   if (!loader) loader = model::safetensors_linear_loader(*reader);
 
-  // Every stored tensor: readable, belonging to a module of the model, scales floating point
-  // and every floating tensor finite.
+  // Every stored tensor: readable, belonging to a module of the model, each scale in its
+  // format's dtype and every floating tensor finite.
   const auto modules = known_modules(*config);
   for (const std::string& name : reader->names()) {
     const std::string file = reader->file_of(name).filename().string();
@@ -78,13 +141,9 @@ VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
       const io::TensorInfo info = reader->info(name);
       const at::Tensor tensor = reader->load(name);
       ++report.tensors_read;
-      const bool is_scale = ends_with(name, "_scale");
-      if (is_scale && info.dtype != io::DType::F32 && info.dtype != io::DType::F16 &&
-          info.dtype != io::DType::BF16) {
-        report.problems.push_back(file + ": tensor \"" + name + "\" is stored as " + io::dtype_name(info.dtype) +
-                                  "; scales are floating point (F32, F16 or BF16)");
-      }
+      check_scale_dtype(name, info.dtype, format_of_scale(*checkpoint, name), file, report);
       check_finite(tensor, file + ": tensor \"" + name + "\"", report);
+      check_finite_codes(tensor, info.dtype, name, file + ": tensor \"" + name + "\"", report);
     } catch (const std::exception& error) {
       report.problems.push_back(error.what());
       continue;

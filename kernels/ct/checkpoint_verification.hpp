@@ -2,7 +2,8 @@
 // checks it the way a loader would use it, one decoder layer at a time (memory stays at
 // about one layer): each Linear decodes under its scheme to the shape config.json
 // implies, norms and embeddings have their shapes, scales and other floating tensors hold
-// only finite values, scales are floating point, and no tensor is left over.
+// only finite values, each scale has its format's dtype (F8_E4M3 for NVFP4 weight scales,
+// U8 E8M0 for MXFP4, F32 global scales, floating point otherwise), and no tensor is left over.
 #pragma once
 
 #include <filesystem>

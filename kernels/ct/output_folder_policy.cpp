@@ -9,10 +9,7 @@
 namespace dcomp::ct {
 namespace fs = std::filesystem;
 
-namespace {
-
-// The absolute path with symbolic links and ".." resolved as far as it exists.
-fs::path resolved(const fs::path& path) {
+fs::path resolved_path(const fs::path& path) {
   std::error_code error;
   fs::path absolute = fs::absolute(path, error);
   if (error) absolute = path;
@@ -24,8 +21,7 @@ fs::path resolved(const fs::path& path) {
   return result;
 }
 
-// True when `inner` is `outer` or lies somewhere below it (both resolved).
-bool is_within(const fs::path& inner, const fs::path& outer) {
+bool path_is_within(const fs::path& inner, const fs::path& outer) {
   auto outer_part = outer.begin();
   auto inner_part = inner.begin();
   for (; outer_part != outer.end(); ++outer_part, ++inner_part) {
@@ -33,6 +29,8 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
   }
   return true;
 }
+
+namespace {
 
 bool config_names_compressed_tensors(const fs::path& config_file) {
   std::ifstream in(config_file);
@@ -58,26 +56,26 @@ bool is_checkpoint_folder(const fs::path& folder) {
 }
 
 ExistingOutput check_output_folder(const fs::path& output, const std::vector<RunInput>& inputs, bool overwrite) {
-  const fs::path target = resolved(output);
+  const fs::path target = resolved_path(output);
   const std::string named = output.string() + (target.string() == output.string() ? "" : " (" + target.string() + ")");
   if (target == target.root_path() || !target.has_filename()) {
     throw OutputFolderError(named + ": the output cannot be a filesystem root");
   }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0' && resolved(home) == target) {
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0' && resolved_path(home) == target) {
     throw OutputFolderError(named + ": the output cannot be the home folder");
   }
   for (const auto& input : inputs) {
     if (input.path.empty()) continue;
-    const fs::path source = resolved(input.path);
+    const fs::path source = resolved_path(input.path);
     if (source == target) {
       throw OutputFolderError(named + ": the output is " + input.role + " (" + input.path.string() +
                               "); choose a new folder");
     }
-    if (is_within(source, target)) {
+    if (path_is_within(source, target)) {
       throw OutputFolderError(named + ": the output folder contains " + input.role + " (" + input.path.string() +
                               "), which writing or replacing it would destroy; choose a folder beside it");
     }
-    if (input.is_folder && is_within(target, source)) {
+    if (input.is_folder && path_is_within(target, source)) {
       throw OutputFolderError(named + ": the output lies inside " + input.role + " (" + input.path.string() +
                               "); choose a folder outside it");
     }

@@ -41,6 +41,13 @@ enum class ExistingOutput { Absent, EmptyFolder, Checkpoint };
 ExistingOutput check_output_folder(const std::filesystem::path& output, const std::vector<RunInput>& inputs,
                                    bool overwrite);
 
+/// The absolute form of `path` with symbolic links and ".." resolved as far as it exists
+/// ("out/" names the folder "out").
+std::filesystem::path resolved_path(const std::filesystem::path& path);
+
+/// True when `inner` is `outer` or lies below it (both resolved_path results).
+bool path_is_within(const std::filesystem::path& inner, const std::filesystem::path& outer);
+
 /// True when `folder` holds a dcomp or compressed-tensors checkpoint (see above).
 bool is_checkpoint_folder(const std::filesystem::path& folder);
 

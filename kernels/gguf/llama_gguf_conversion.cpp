@@ -2,6 +2,7 @@
 // transformers/integrations/ggml.py and modeling_gguf_pytorch_utils.py (reverse_permute_weights)
 #include "kernels/gguf/llama_gguf_conversion.hpp"
 
+#include <cmath>
 #include <optional>
 #include <regex>
 
@@ -39,6 +40,16 @@ int64_t positive(const GgufFile& file, const std::string& key) {
   return static_cast<int64_t>(value);
 }
 
+// A real metadata value that must be finite and above zero (norm epsilon, rotary base):
+// JSON has no NaN or infinity, and dcomp refuses zero or negative values in config.json.
+double positive_real(const GgufFile& file, const std::string& key) {
+  const double value = file.real(key);
+  if (!std::isfinite(value) || !(value > 0)) {
+    throw file.error("metadata '" + key + "' is " + std::to_string(value) + "; it must be a finite number above 0");
+  }
+  return value;
+}
+
 LlamaShape read_shape(const GgufFile& file) {
   const std::string architecture = file.string("general.architecture");
   if (architecture != "llama")
@@ -71,6 +82,8 @@ LlamaShape read_shape(const GgufFile& file) {
     throw file.error("llama.rope.dimension_count " + std::to_string(file.unsigned_integer("llama.rope.dimension_count")) +
                      " differs from the head size " + std::to_string(shape.head_dim) +
                      " (partial rotary embeddings are not Llama's)");
+  positive_real(file, "llama.attention.layer_norm_rms_epsilon");  // checked before any tensor is converted
+  if (file.has("llama.rope.freq_base")) positive_real(file, "llama.rope.freq_base");
   if (file.has("llama.rope.scaling.type") && file.string("llama.rope.scaling.type") != "none")
     throw file.error("llama.rope.scaling.type is '" + file.string("llama.rope.scaling.type") +
                      "'; only unscaled rotary embeddings are converted");
@@ -160,8 +173,8 @@ Json model_config(const GgufFile& file, const LlamaShape& s, bool tied, at::Scal
   config["hidden_act"] = "silu";
   config["max_position_embeddings"] = file.has("llama.context_length") ? positive(file, "llama.context_length") : 2048;
   // The file's float32 values widened to double, as transformers' GGUF loader reads them.
-  config["rms_norm_eps"] = file.real("llama.attention.layer_norm_rms_epsilon");
-  config["rope_theta"] = file.has("llama.rope.freq_base") ? file.real("llama.rope.freq_base") : 10000.0;
+  config["rms_norm_eps"] = positive_real(file, "llama.attention.layer_norm_rms_epsilon");
+  config["rope_theta"] = file.has("llama.rope.freq_base") ? positive_real(file, "llama.rope.freq_base") : 10000.0;
   config["rope_scaling"] = nullptr;
   config["attention_bias"] = false;
   config["attention_dropout"] = 0.0;

@@ -55,6 +55,43 @@ void replace_file_durably(const std::filesystem::path& path, const std::string& 
   sync_path(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(), /*directory=*/true);
 }
 
+void replace_file_with(const std::filesystem::path& path,
+                       const std::function<void(const std::filesystem::path& temporary)>& write) {
+  const std::filesystem::path folder = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  const std::filesystem::path temporary = folder / ("." + path.filename().string() + ".tmp-" + random_name_suffix());
+  try {
+    write(temporary);
+    sync_path(temporary, /*directory=*/false);
+    if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+      throw std::runtime_error("cannot rename " + temporary.string() + " to " + path.string() + ": " +
+                               std::strerror(errno));
+    }
+    sync_path(folder, /*directory=*/true);
+  } catch (const std::exception& error) {
+    std::remove(temporary.c_str());
+    throw std::runtime_error(path.string() + ": cannot write: " + error.what());
+  }
+}
+
+void replace_file_atomically(const std::filesystem::path& path, const std::string& contents) {
+  replace_file_with(path, [&](const std::filesystem::path& temporary) {
+    const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) throw std::runtime_error(temporary.string() + ": cannot create: " + std::strerror(errno));
+    size_t written = 0;
+    while (written < contents.size()) {
+      const ssize_t count = ::write(fd, contents.data() + written, contents.size() - written);
+      if (count < 0 && errno == EINTR) continue;
+      if (count <= 0) {
+        const int error = count < 0 ? errno : ENOSPC;
+        ::close(fd);
+        throw std::runtime_error(temporary.string() + ": " + std::strerror(error));
+      }
+      written += static_cast<size_t>(count);
+    }
+    if (::close(fd) != 0) throw std::runtime_error(temporary.string() + ": " + std::strerror(errno));
+  });
+}
+
 std::string random_name_suffix() {
   std::random_device device;
   std::ostringstream text;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace dcomp::io {
@@ -17,6 +18,16 @@ void sync_path(const std::filesystem::path& path, bool directory);
 /// Writes `contents` to `<path>.partial`, syncs it, renames it onto `path` and
 /// syncs the folder. Throws std::runtime_error naming the path (ENOSPC included).
 void replace_file_durably(const std::filesystem::path& path, const std::string& contents);
+
+/// Calls `write` with a new temporary path in the folder of `path`
+/// (`.<name>.tmp-<random>`), then syncs that file, renames it onto `path` and syncs the
+/// folder: `path` holds its old contents or the complete new ones, never a part. On any
+/// failure the temporary file is removed and std::runtime_error names `path` and the reason.
+void replace_file_with(const std::filesystem::path& path,
+                       const std::function<void(const std::filesystem::path& temporary)>& write);
+
+/// replace_file_with for a file of `contents`.
+void replace_file_atomically(const std::filesystem::path& path, const std::string& contents);
 
 /// 12 random hex digits, for the names of temporary and displaced folders.
 std::string random_name_suffix();

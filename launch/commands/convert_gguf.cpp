@@ -1,6 +1,7 @@
 // `dcomp convert-gguf IN.gguf OUT_DIR`: a Llama-architecture GGUF file as a Hugging
 // Face model folder (gguf::convert_llama_gguf), written into a temporary folder beside
-// OUT_DIR and renamed into place only when complete, so that a failure leaves no output.
+// OUT_DIR, loaded back as every command loads a model, and renamed into place only when
+// complete, so that a failure leaves no output.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -12,11 +13,14 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/ct/output_folder_policy.hpp"
+#include "kernels/ct/temporary_folder_lock.hpp"
 #include "kernels/gguf/gguf_file.hpp"
 #include "kernels/gguf/llama_gguf_conversion.hpp"
 #include "kernels/io/content_hash.hpp"
 #include "kernels/io/durable_files.hpp"
 #include "kernels/model/compute_threads.hpp"
+#include "kernels/model/model_config.hpp"
+#include "kernels/tokenizer/tokenizer.hpp"
 #include "launch/commands.hpp"
 
 namespace dcomp::launch {
@@ -29,6 +33,18 @@ struct ConvertGgufOptions {
   uint64_t max_shard_mib = 2048;
   bool overwrite = false;
 };
+
+// Loads the written folder back the way every other command will (config.json through
+// model::ModelConfig, the tokenizer files through tok::Tokenizer), so that convert-gguf never
+// puts in place a model that dcomp then refuses.
+void check_written_model(const fs::path& folder, const std::string& source) {
+  try {
+    model::ModelConfig::from_dir(folder);
+    tok::Tokenizer::from_dir(folder);
+  } catch (const std::exception& error) {
+    throw std::runtime_error(source + ": the converted model would not load: " + error.what());
+  }
+}
 
 at::ScalarType scalar_type(const std::string& name) {
   if (name == "bfloat16") return at::kBFloat16;
@@ -43,10 +59,17 @@ void run_convert_gguf(const ConvertGgufOptions& options) {
   const fs::path output = fs::absolute(options.output).lexically_normal();
   ct::check_output_folder(output, {{"the GGUF file", fs::path(options.input), /*is_folder=*/false}}, options.overwrite);
 
+  // Temporary folders of conversions that were killed or interrupted (unlocked, no saved
+  // progress) can never be finished: they go now.
+  for (const auto& removed : ct::remove_abandoned_temporary_folders(output, /*unsaved_only=*/true)) {
+    std::cerr << "dcomp: removed " << removed.string() << ", left by an interrupted run\n";
+  }
+
   fs::path temporary = output;
   temporary += ".tmp-" + io::random_name_suffix();
   fs::create_directories(temporary);
   try {
+    const ct::TemporaryFolderLock lock(temporary);  // marks the folder as this live run's
     gguf::GgufConversionOptions conversion;
     conversion.dtype = scalar_type(options.dtype);
     conversion.max_shard_bytes = options.max_shard_mib << 20;
@@ -64,6 +87,7 @@ void run_convert_gguf(const ConvertGgufOptions& options) {
                           {"shards", summary.shards},
                           {"seconds", seconds}};
     io::replace_file_durably(temporary / "dcomp_report.json", report.dump(2) + "\n");
+    check_written_model(temporary, options.input);
     io::move_folder_into_place(temporary, output);  // an earlier conversion --overwrite accepted is replaced
 
     std::string types;

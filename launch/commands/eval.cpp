@@ -18,12 +18,14 @@
 
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/ct/kv_cache_quantization.hpp"
+#include "kernels/ct/output_file_policy.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/causal_lm.hpp"
 #include "kernels/model/compute_threads.hpp"
 #include "kernels/model/perplexity.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
+#include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "launch/commands.hpp"
 
@@ -61,9 +63,11 @@ void dump_first_window_logits(const model::CausalLM& model, const std::vector<in
     weights_only.set_layer(layer, std::move(weights));
   }
   at::Tensor plain = weights_only.forward(ids).contiguous();
-  io::write_safetensors(path, {{"input_ids", ids, std::nullopt},
-                               {"logits", plain, std::nullopt},
-                               {"logits_activation_quantized", quantized, std::nullopt}});
+  io::replace_file_with(path, [&](const std::filesystem::path& temporary) {
+    io::write_safetensors(temporary, {{"input_ids", ids, std::nullopt},
+                                      {"logits", plain, std::nullopt},
+                                      {"logits_activation_quantized", quantized, std::nullopt}});
+  });
 }
 
 void run_eval(const EvalOptions& options) {
@@ -147,8 +151,16 @@ void add_eval_command(CLI::App& app) {
   command->add_flag("--json", options->json,
                     "Print one JSON object: perplexity, nll, tokens, windows, max_seq_length, model, dataset");
   command->add_option("--dump-logits", options->dump_logits,
-                      "Also write the first window's input_ids and logits to this safetensors file");
-  command->callback([options] { run_eval(*options); });
+                      "Also write the first window's input_ids and logits to this safetensors file (written "
+                      "atomically; an existing file is replaced only when it is an earlier logits dump)");
+  command->callback([options] {
+    if (!options->dump_logits.empty()) {
+      ct::check_output_file("--dump-logits", options->dump_logits, ct::OutputFileKind::LogitsDump,
+                            {{"the model folder", options->model_dir, /*is_folder=*/true},
+                             {"the dataset", options->dataset, /*is_folder=*/false}});
+    }
+    run_eval(*options);
+  });
 }
 
 }  // namespace dcomp::launch

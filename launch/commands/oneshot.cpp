@@ -7,15 +7,17 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "actors/oneshot.hpp"
 #include "dcomp/build_info.hpp"
 #include "launch/backend_selection.hpp"
+#include "kernels/ct/output_file_policy.hpp"
+#include "kernels/io/durable_files.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/quant/quant_args.hpp"
 #include "launch/commands.hpp"
+#include "launch/option_checks.hpp"
 #include "kernels/model/compute_device.hpp"
 #include "lifecycle/logging.hpp"
 
@@ -56,7 +58,7 @@ void run(OneshotFlags& flags) {
     auto result = actors::run_oneshot(o, *comm);
     if (comm->rank() == 0) {
       // The run report is inside the checkpoint; --report also copies it elsewhere.
-      if (!flags.report.empty()) std::ofstream(flags.report) << result.report.dump(2) << "\n";
+      if (!flags.report.empty()) io::replace_file_atomically(flags.report, result.report.dump(2) + "\n");
       spdlog::info("wrote {} in {:.2f} s{}", flags.output, result.total_seconds,
                    result.resumed_layers > 0
                        ? " (resumed after " + std::to_string(result.resumed_layers) + " complete layer(s))"
@@ -71,6 +73,20 @@ void run(OneshotFlags& flags) {
     }
     throw;
   }
+}
+
+// Refuses a --report path that would replace an input, a file inside the output folder, or a
+// file that is not an earlier run report, or that cannot be written (ct::check_output_file),
+// before any work.
+void check_report_path(const OneshotFlags& flags) {
+  if (flags.report.empty()) return;
+  std::vector<ct::RunInput> inputs{{"the model folder", flags.model, /*is_folder=*/true}};
+  if (!flags.dataset.empty()) inputs.push_back({"the dataset", flags.dataset, /*is_folder=*/false});
+  std::error_code error;
+  if (!flags.recipe.empty() && flags.recipe.size() < 4096 && std::filesystem::is_regular_file(flags.recipe, error)) {
+    inputs.push_back({"the recipe", flags.recipe, /*is_folder=*/false});
+  }
+  ct::check_output_file("--report", flags.report, ct::OutputFileKind::RunReport, inputs, flags.output);
 }
 
 }  // namespace
@@ -107,7 +123,9 @@ void add_oneshot_command(CLI::App& app) {
                       "an explicit value must not exceed it)")
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 24))
       ->capture_default_str();
-  command->add_option("--seed", flags->options.seed, "Seed of the sample selection")->capture_default_str();
+  command->add_option("--seed", flags->options.seed, "Seed of the sample selection")
+      ->check(seed_range())
+      ->capture_default_str();
   command->add_flag("!--no-shuffle", flags->options.shuffle_calibration_samples,
                     "Take the calibration samples in file order, unshuffled (llm-compressor's "
                     "shuffle_calibration_samples: false)");
@@ -160,9 +178,12 @@ void add_oneshot_command(CLI::App& app) {
       ->capture_default_str();
   command->add_flag("!--moe-all-reduce-experts", flags->options.pipeline.moe_reduce_to_owner,
                     "All-reduce every expert's Hessian sums instead of reducing each to the rank that solves it");
-  command->add_option("--report", flags->report, "Write a JSON run report to this file");
+  command->add_option("--report", flags->report,
+                      "Also write the JSON run report to this file (written atomically; an existing file is "
+                      "replaced only when it is an earlier run report)");
   command->callback([flags] {
     if (flags->recipe.empty() && flags->scheme.empty()) throw CLI::ValidationError("give --recipe or --scheme");
+    check_report_path(*flags);
     // Activation blocks are reused within a layer; the pipeline trims the heaps after each layer.
     model::keep_freed_blocks_for_reuse();
     run(*flags);

@@ -54,6 +54,29 @@ expect_failure "unknown pre-tokenizer" "$(variant tekken set-string tokenizer.gg
   "tokenizer.ggml.pre 'tekken'"
 expect_failure "unknown tokenizer model" "$(variant bert set-string tokenizer.ggml.model bert)" \
   "tokenizer.ggml.model 'bert'"
+# Metadata that would give a config.json dcomp refuses (rms_norm_eps and rope_theta must be
+# finite and above 0; JSON writes NaN and infinity as null).
+for change in "llama.attention.layer_norm_rms_epsilon 0" "llama.attention.layer_norm_rms_epsilon -1" \
+              "llama.attention.layer_norm_rms_epsilon nan" "llama.rope.freq_base 0" "llama.rope.freq_base inf" \
+              "llama.rope.freq_base -5"; do
+  read -r key value <<<"$change"
+  expect_failure "metadata $key = $value" "$(variant "$key-$value" set-number "$key" "$value")" \
+    "metadata '$key' is"
+done
+# Every conversion that succeeds loads back: config.json through dcomp's own validation.
+"$dcomp" convert-gguf "$fixture" "$work/loads" >/dev/null && "$dcomp" inspect --verify "$work/loads" >"$work/log" 2>&1 \
+  && echo "ok   [the fixture's conversion passes inspect --verify]" \
+  || { echo "FAIL [the fixture's conversion passes inspect --verify]:"; cat "$work/log"; failures=$((failures + 1)); }
+rm -rf "$work/loads"
+# A temporary folder left by a killed conversion (no lock holds it) is removed by the next one.
+mkdir -p "$work/model.tmp-0123456789ab" && echo partial >"$work/model.tmp-0123456789ab/model.safetensors"
+"$dcomp" convert-gguf "$fixture" "$work/model" >"$work/log" 2>&1
+if [ -e "$work/model.tmp-0123456789ab" ] || ! grep -qF "removed $work/model.tmp-0123456789ab" "$work/log"; then
+  echo "FAIL [abandoned temporary folder]: not removed"; cat "$work/log"; failures=$((failures + 1))
+else
+  echo "ok   [abandoned temporary folder]: $(head -n 1 "$work/log")"
+fi
+rm -rf "$work/model"
 
 # Output rules.
 out="$work/model"

@@ -79,7 +79,7 @@ expect_refused "NaN scale" "$work/nan" "model.layers.1.mlp.up_proj.weight_scale\
 cp -R "$work/good" "$work/int-scale"
 edit "$work/int-scale" "layers.0.self_attn.q_proj.weight_scale" '
 e = header[name]; e["dtype"] = {"F32": "I32", "BF16": "I16", "F16": "I16"}[e["dtype"]]'
-expect_refused "integer scale" "$work/int-scale" "scales are floating point" 1
+expect_refused "integer scale" "$work/int-scale" "expected floating point (F32, F16 or BF16)" 1
 
 cp -R "$work/good" "$work/deeper"
 layers=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["num_hidden_layers"])' "$work/good/config.json")

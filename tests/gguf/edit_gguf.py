@@ -3,6 +3,7 @@
 
 Usage: edit_gguf.py IN OUT EDIT [ARG...]
   set-string KEY VALUE       a string metadata value replaced
+  set-number KEY VALUE       a numeric metadata value replaced, its type kept ("nan", "inf" allowed)
   retype TENSOR TYPE BLOCK_ELEMENTS BLOCK_BYTES
                              the tensor's ggml type number changed, its data zeroed to the new size
   reshape TENSOR D0 [D1...]  the tensor's GGUF dims replaced (innermost first), data zeroed to fit
@@ -83,6 +84,10 @@ def main():
         for entry in metadata:
             if entry[0] == args[0].encode():
                 entry[2] = args[1].encode()
+    elif edit == "set-number":
+        for entry in metadata:
+            if entry[0] == args[0].encode():
+                entry[2] = float(args[1]) if SCALARS[entry[1]] in "fd" else int(args[1])
     elif edit == "retype":
         t = named[args[0]]
         t["type"], elements, size = int(args[1]), int(args[2]), int(args[3])
