@@ -3,6 +3,7 @@
 #include <caf/atom.hpp>
 #include <caf/message.hpp>
 
+#include "kernels/quant/non_finite.hpp"
 #include "lifecycle/errors.hpp"
 
 namespace dcomp::actors {
@@ -34,6 +35,7 @@ void rethrow(const caf::error& error) {
       case lifecycle_errc::rule_violation: throw lifecycle::LifecycleError(message);
       case lifecycle_errc::recipe_invalid: throw lifecycle::RecipeError(message);
       case lifecycle_errc::modifier_failed: throw ModifierFailure(message);
+      case lifecycle_errc::non_finite: throw quant::NonFiniteError(message);
       case lifecycle_errc::internal: break;
     }
   }
@@ -49,6 +51,8 @@ caf::error error_from_current_exception(const std::string& prefix) {
     return make_error(lifecycle_errc::recipe_invalid, prefix + e.what());
   } catch (const ModifierFailure& e) {
     return make_error(lifecycle_errc::modifier_failed, e.what());
+  } catch (const quant::NonFiniteError& e) {
+    return make_error(lifecycle_errc::non_finite, prefix + e.what());
   } catch (const std::exception& e) {
     return make_error(lifecycle_errc::internal, prefix + e.what());
   } catch (...) {

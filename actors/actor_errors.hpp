@@ -16,6 +16,7 @@ enum class lifecycle_errc : uint8_t {
   recipe_invalid,      // the recipe could not be read (lifecycle::RecipeError)
   modifier_failed,     // a modifier threw while handling a call
   internal,            // anything else
+  non_finite,          // a NaN or an infinity was refused (quant::NonFiniteError): resuming cannot help
 };
 
 /// A modifier threw; the message names the modifier and the call.

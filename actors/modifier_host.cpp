@@ -4,6 +4,7 @@
 
 #include "actors/actor_errors.hpp"
 #include "actors/messages.hpp"
+#include "kernels/quant/non_finite.hpp"
 #include "lifecycle/errors.hpp"
 
 namespace dcomp::actors {
@@ -42,6 +43,10 @@ caf::behavior modifier_host(caf::stateful_actor<ModifierHostState>* self, lifecy
         } catch (const lifecycle::RecipeError& e) {
           // A recipe problem found while the modifier checks its arguments against the model.
           return make_error(lifecycle_errc::recipe_invalid,
+                            host.modifier->class_name() + " failed on " + describe(call) + ": " + e.what());
+        } catch (const quant::NonFiniteError& e) {
+          // A NaN or an infinity the modifier refused: the same input fails the same way again.
+          return make_error(lifecycle_errc::non_finite,
                             host.modifier->class_name() + " failed on " + describe(call) + ": " + e.what());
         } catch (const std::exception& e) {
           return make_error(lifecycle_errc::modifier_failed,

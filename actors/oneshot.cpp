@@ -29,6 +29,7 @@
 #include "kernels/model/checkpoint_validation.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/model_config.hpp"
+#include "kernels/quant/non_finite.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/recipe.hpp"
@@ -276,6 +277,15 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   result.resumed_layers = progress ? progress->first_layer() : 0;
   try {
     result.layers = run_sequential_pipeline(inputs);
+  } catch (const quant::NonFiniteError&) {
+    // The same model and data fail the same way on every run: the saved progress could only
+    // lead back here, so it is removed rather than offered to --resume.
+    if (progress && progress->first_layer() > 0 && comm.rank() == 0) {
+      spdlog::warn("removing the saved progress of {} complete layer(s) in {}: resuming would stop at the same "
+                   "non-finite value", progress->first_layer(), sink->temporary_dir().string());
+    }
+    sink->discard_after_failure();
+    throw;
   } catch (const std::exception&) {
     if (progress && progress->first_layer() > 0 && comm.rank() == 0) {
       spdlog::error("the progress of {} complete layer(s) is saved in {}: run the same command with --resume to "

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "pipeline/fault_injection.hpp"
+#include "pipeline/finite_checks.hpp"
 #include "pipeline/hidden_state_placement.hpp"
 #include "pipeline/hidden_states.hpp"
 #include "pipeline/key_value_ranges.hpp"
@@ -186,6 +187,7 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   if (hidden != nullptr) statistics.all_reduce(*in.comm);
   report.reduced_bytes = statistics.reduced_bytes();
   statistics.fill(*work);
+  if (hidden != nullptr) pipeline::require_finite_statistics(*work);
   report.reduce_seconds = seconds_since(started);
 
   started = Clock::now();
@@ -237,6 +239,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   // and writes both back; lm_head gets an fp32 copy only when a modifier compresses it.
   model::EmbeddingAndHeadWeights ends =
       model::load_embedding_and_head(*in.reader, config, in.linear_loader, /*keep_stored_dtype=*/true);
+  pipeline::require_finite_weights(ends, config.tie_word_embeddings);
   const int first_layer = in.progress ? in.progress->first_layer() : 0;
   const int layers = static_cast<int>(config.num_hidden_layers);
   // lm_head is calibrated on the hidden states leaving the last layer.
@@ -287,6 +290,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     // The modifiers work on host tensors; the passes run on `device`.
     const bool experts_read_router_input = in.options.moe_calibrate_all_experts;  // sparse layers only
     auto work = make_layer_work(layer, weights, in.comm, experts_read_router_input);
+    pipeline::require_finite_weights(*work);
     work->config = &config;
     work->rope = &host_rope;
     if (solve_team) {
@@ -331,6 +335,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
       warn_about_rare_experts(layer, *weights.layout, work->expert_tokens, in.options, in.comm->rank());
     }
     key_values.fill(*work);
+    if (forward) pipeline::require_finite_statistics(*work);
     report.reduce_seconds = seconds_since(started);
 
     display.phase(layer, "compress");

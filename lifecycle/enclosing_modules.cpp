@@ -36,11 +36,16 @@ ModuleInfo linear_module_info(const std::string& name, int64_t in_features, int6
 std::string decoder_layer_class(const std::string& architecture) { return family_of(architecture) + "DecoderLayer"; }
 
 void refuse_unless_compressible(const std::string& modifier, const ModuleInfo& module) {
-  if (module.name.rfind("model.layers.", 0) == 0 || module.name == kLmHead) return;
+  // Linear-like: a Linear, or a mixture-of-experts router (its own class, a Linear's weight).
+  bool linear_like = false;
+  for (const auto& class_name : module.class_names) {
+    linear_like = linear_like || class_name == "Linear" || ends_with(class_name, "TopKRouter");
+  }
+  if (linear_like && (module.name.rfind("model.layers.", 0) == 0 || module.name == kLmHead)) return;
   const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();
   throw RecipeError(modifier + ": its targets select " + module.name + " (" + kind +
                     "), which dcomp does not compress: it compresses Linear modules only (those of the "
-                    "decoder layers, and lm_head); add '" + module.name + "' to ignore");
+                    "decoder layers, and lm_head); narrow the targets or add '" + module.name + "' to ignore");
 }
 
 std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const std::string& architecture) {

@@ -33,9 +33,10 @@ std::string decoder_layer_class(const std::string& architecture);
 /// The name transformers gives the output projection of a causal LM.
 inline constexpr const char* kLmHead = "lm_head";
 
-/// Throws RecipeError when `module` is neither a Linear of a decoder layer nor lm_head
-/// (model.embed_tokens, an Embedding): dcomp compresses Linear modules only, so a recipe
-/// that selects another module is refused at initialize, naming the ignore to add.
+/// Throws RecipeError when `module` is neither a Linear (or router) of a decoder layer nor
+/// lm_head (model.embed_tokens, an Embedding; a norm, RMSNorm): dcomp compresses Linear
+/// modules only, so a recipe that selects another module is refused at initialize, naming
+/// the ignore to add.
 void refuse_unless_compressible(const std::string& modifier, const ModuleInfo& module);
 
 /// True when `targets` match the Linear itself or a module enclosing it, and `ignore`

@@ -3,10 +3,12 @@
 // recipe is rejected with its file, line and column and the list of known keys.
 #pragma once
 
+#include <cmath>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <yaml-cpp/yaml.h>
@@ -77,11 +79,17 @@ std::optional<T> ModifierArgs::optional(const std::string& key) {
   known_.insert(key);
   YAML::Node value = value_of(key);
   if (!value || value.IsNull()) return std::nullopt;
+  T converted{};
   try {
-    return value.as<T>();
+    converted = value.as<T>();
   } catch (const YAML::Exception&) {
     fail(key, "has a value of the wrong type");
   }
+  // YAML's .nan and .inf read as numbers; no modifier argument means anything by them.
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(converted)) fail(key, "must be a finite number, not " + value.Scalar());
+  }
+  return converted;
 }
 
 /// "file:line:column" for any YAML node (1-based).

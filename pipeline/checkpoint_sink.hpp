@@ -23,6 +23,10 @@ class CheckpointSink {
                                         const lifecycle::LinearModule* compressed_head) = 0;
   /// From now on a failure keeps what was written (a resumable run's saved progress).
   virtual void keep_on_failure() = 0;
+  /// After a failure that recurs on every run of the same input (a NaN weight): removes this
+  /// rank's part of what was written now, saved progress included, since resuming from it
+  /// could only fail again.
+  virtual void discard_after_failure() = 0;
   /// Completes the checkpoint (config, index, rename into place), adding
   /// `earlier_shards` (written by an interrupted run this one resumes) and `files`
   /// (name → contents, e.g. the run report).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "pipeline/finite_checks.hpp"
 #include "pipeline/llama_model_handle.hpp"
 #include "pipeline/run_progress.hpp"
 #include "kernels/ct/quantization_config.hpp"
@@ -17,6 +18,7 @@ CompressedCheckpointSink::CompressedCheckpointSink(const std::filesystem::path& 
   ct::CheckpointWriterOptions options;
   options.overwrite = overwrite;
   options.shard_prefix = "rank" + std::to_string(comm.rank()) + "-shard-";
+  options.refuse_non_finite = true;
   std::string temporary;
   if (comm.rank() == 0) {
     options.adopt_temporary_dir = resume_dir;
@@ -32,6 +34,9 @@ CompressedCheckpointSink::CompressedCheckpointSink(const std::filesystem::path& 
 }
 
 void CompressedCheckpointSink::write_linear(const lifecycle::LinearModule& module) {
+  // Every scheme's scales before they are encoded (FP8, E8M0) and lose their NaNs and
+  // infinities; the writer checks every tensor again as stored (refuse_non_finite).
+  require_finite_scales(module);
   if (module.compressed && module.compressed->weight_args) {
     writer_->add_compressed_linear(module.name, *module.compressed, module.bias);
     return;
@@ -76,6 +81,11 @@ void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAn
 
 void CompressedCheckpointSink::keep_on_failure() {
   if (comm_.rank() == 0) writer_->keep_temporary_dir_on_abort();
+}
+
+void CompressedCheckpointSink::discard_after_failure() {
+  writer_->discard_temporary_dir_on_abort();
+  writer_->abort();
 }
 
 namespace {

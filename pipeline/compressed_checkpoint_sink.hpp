@@ -38,6 +38,7 @@ class CompressedCheckpointSink final : public CheckpointSink {
   void write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
                                 const lifecycle::LinearModule* compressed_head) override;
   void keep_on_failure() override;
+  void discard_after_failure() override;
   void finish(const lifecycle::CompressionPlan& plan, const std::vector<ct::ShardRecord>& earlier_shards,
               const std::map<std::string, std::string>& files) override;
 

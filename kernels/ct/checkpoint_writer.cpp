@@ -16,6 +16,7 @@
 #include "kernels/ct/compression_format.hpp"
 #include "kernels/io/durable_files.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
+#include "kernels/quant/non_finite.hpp"
 #include "kernels/ct/linear_encoding.hpp"
 #include "kernels/ct/quantization_config.hpp"
 
@@ -173,6 +174,21 @@ void CheckpointWriter::abort() noexcept {
 
 std::vector<std::string> CheckpointWriter::tensor_names() const { return {names_.begin(), names_.end()}; }
 
+namespace {
+
+void require_finite_as_stored(const io::NamedTensor& tensor) {
+  const std::string consequence = "refusing to write a checkpoint holding it";
+  if (tensor.stored_dtype == io::DType::F8_E4M3) {
+    if (quant::holds_fp8_nan(tensor.tensor)) {
+      throw quant::NonFiniteError(tensor.name + " holds FP8 E4M3 NaN values; " + consequence);
+    }
+    return;
+  }
+  quant::require_finite(tensor.tensor, tensor.name, consequence);
+}
+
+}  // namespace
+
 void CheckpointWriter::append(io::NamedTensor tensor) {
   if (finished_) throw CheckpointWriteError(output_dir_.string() + ": the checkpoint is already finished");
   if (!fs::is_directory(temporary_dir_)) {
@@ -181,6 +197,7 @@ void CheckpointWriter::append(io::NamedTensor tensor) {
   if (!names_.insert(tensor.name).second) {
     throw CheckpointWriteError(output_dir_.string() + ": tensor \"" + tensor.name + "\" is added twice");
   }
+  if (options_.refuse_non_finite) require_finite_as_stored(tensor);
   // Buffered tensors must not change with the caller's: copy any still shared with it.
   tensor.tensor = tensor.tensor.contiguous();
   if (tensor.tensor.use_count() > 1 || tensor.tensor.storage().use_count() > 1) tensor.tensor = tensor.tensor.clone();

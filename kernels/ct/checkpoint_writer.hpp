@@ -61,6 +61,10 @@ struct CheckpointWriterOptions {
   /// Resuming: continue in this existing temporary folder (left by an interrupted
   /// run) instead of creating one; the writer owns it as if it had created it.
   std::optional<std::filesystem::path> adopt_temporary_dir;
+  /// Refuse (quant::NonFiniteError, naming the tensor) any floating tensor holding a NaN or
+  /// an infinity as it is stored (after the conversion to the model dtype, which can
+  /// overflow float16), and any FP8 tensor holding an E4M3 NaN.
+  bool refuse_non_finite = false;
 };
 
 /// One shard file written into the temporary folder, and what it holds.
@@ -132,6 +136,9 @@ class CheckpointWriter {
   /// From now on abort() and the destructor keep the temporary folder (it holds the
   /// saved progress of a resumable run); only unwritten buffers are dropped.
   void keep_temporary_dir_on_abort() { keep_on_abort_ = true; }
+  /// Undoes keep_temporary_dir_on_abort: abort() removes the folder again (when this writer
+  /// owns it; one writing into a shared folder removes its own shards).
+  void discard_temporary_dir_on_abort() { keep_on_abort_ = false; }
 
   /// Discards everything written so far (also done by the destructor).
   void abort() noexcept;

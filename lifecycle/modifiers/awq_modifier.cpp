@@ -18,6 +18,7 @@
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
 #include "lifecycle/modifiers/fused_global_scales.hpp"
+#include "lifecycle/modifiers/mapping_matches.hpp"
 #include "lifecycle/modifiers/quantization_mixin.hpp"
 #include "lifecycle/target_match.hpp"
 
@@ -28,10 +29,10 @@ namespace {
 enum class Parent { Attention, OutputProjection, Mlp, DownProjection };
 
 std::vector<AWQModifier::Mapping> default_mappings() {
-  return {{"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}},
-          {"re:.*v_proj$", {"re:.*o_proj$"}},
-          {"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}},
-          {"re:.*up_proj$", {"re:.*down_proj$"}}};
+  return {{"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, ""},
+          {"re:.*v_proj$", {"re:.*o_proj$"}, ""},
+          {"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}, ""},
+          {"re:.*up_proj$", {"re:.*down_proj$"}, ""}};
 }
 
 std::string leaf(const std::string& name) { return name.substr(name.rfind('.') + 1); }
@@ -112,7 +113,7 @@ AWQModifier::AWQModifier(ModifierArgs& args) : Modifier("AWQModifier") {
                           ": AWQModifier mapping: activation_hook_target (parallel transformer blocks) is not "
                           "supported; dcomp's Llama-family layers read each mapping's input where upstream does");
       }
-      Mapping mapping{entry["smooth_layer"].as<std::string>(), {}};
+      Mapping mapping{entry["smooth_layer"].as<std::string>(), {}, yaml_location(args.source(), entry)};
       const YAML::Node balance = entry["balance_layers"];
       if (balance.IsScalar()) mapping.balance.push_back(balance.as<std::string>());
       if (balance.IsSequence()) {
@@ -181,6 +182,7 @@ bool AWQModifier::on_initialize_plan(State& state, const Kwargs& kwargs, const s
       throw RecipeError(location_ + ": AWQModifier: no default mappings for " + architecture + "; give 'mappings'");
     }
   }
+  if (state.model && explicit_mappings_) check_mappings(*state.model);
   if (plan) {
     plan->needs_channel_abs_sums = true;
     plan->needs_cached_inputs = true;
@@ -203,6 +205,27 @@ void AWQModifier::on_event(State& state, const Event& event, const Kwargs& kwarg
 bool AWQModifier::on_finalize(State& state, const Kwargs& kwargs) {
   if (quantizer_) quantizer_->finalize(state, kwargs);
   return true;
+}
+
+void AWQModifier::check_mappings(const ModelHandle& model) const {
+  for (const auto& mapping : mappings_) {
+    const MappingMatches matches = match_mapping(model, mapping.smooth, mapping.balance, true);
+    require_mapping_matches(matches, mapping.location, "AWQModifier", mapping.smooth, mapping.balance, true);
+    // The balance Linears of each decoder layer, by leaf name ("model.layers.3." → {q_proj, ...}).
+    std::map<std::string, std::vector<std::string>> leaves_by_layer;
+    for (const auto& name : matches.balance) {
+      const size_t layer_end = name.find('.', std::string("model.layers.").size());
+      leaves_by_layer[name.substr(0, layer_end + 1)].push_back(leaf(name));
+    }
+    for (const auto& [layer, leaves] : leaves_by_layer) {
+      if (!parent_of(leaves)) {
+        throw RecipeError(mapping.location + ": AWQModifier mapping " + describe_mapping(mapping.smooth, mapping.balance) +
+                          ": in " + layer.substr(0, layer.size() - 1) + " it selects the balance layers " +
+                          nlohmann::json(leaves).dump() + "; dcomp searches the Llama-family mappings (q/k/v, "
+                          "o_proj, gate/up or down_proj as balance layers)");
+      }
+    }
+  }
 }
 
 void AWQModifier::smooth_layer(LayerWork& layer) {

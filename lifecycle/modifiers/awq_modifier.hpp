@@ -36,6 +36,7 @@ class AWQModifier : public Modifier {
   struct Mapping {
     std::string smooth;                // a norm or Linear of the layer (name or "re:" pattern)
     std::vector<std::string> balance;  // the Linears reading its output
+    std::string location;              // "recipe.yaml:7:9" for a recipe's mapping; empty for the defaults
   };
 
  protected:
@@ -45,6 +46,9 @@ class AWQModifier : public Modifier {
   nlohmann::json own_args() const override;
 
  private:
+  /// At initialize: each recipe mapping selects a smooth layer and balance Linears, and in
+  /// each decoder layer its balance Linears form one of the parents the search can replay.
+  void check_mappings(const ModelHandle& model) const;
   void smooth_layer(LayerWork& layer);
 
   std::vector<Mapping> mappings_;

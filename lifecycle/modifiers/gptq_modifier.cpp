@@ -22,7 +22,10 @@ GPTQModifier::GPTQModifier(ModifierArgs& args) : QuantizingModifier("GPTQModifie
   dampening_frac_ = args.get<double>("dampening_frac", 0.01);
   offload_hessians_ = args.get<bool>("offload_hessians", false);  // Hessians already live in host memory on CPU
   if (block_size_ <= 0) args.fail("block_size", "must be positive");
-  if (dampening_frac_ < 0) args.fail("dampening_frac", "must not be negative");
+  if (!(dampening_frac_ >= 0.0 && dampening_frac_ < 1.0)) {
+    args.fail("dampening_frac", "must be in [0, 1) (the fraction of the Hessian's mean diagonal added to it; "
+                                "llm-compressor's default is 0.01), got " + std::to_string(dampening_frac_));
+  }
   requires_calibration_data = true;
 }
 

@@ -25,7 +25,7 @@ RangeFold fold_of(const quant::QuantizationArgs& args) {
 double averaging_constant(const quant::QuantizationArgs& args) {
   const auto it = args.observer_kwargs.find("averaging_constant");
   if (it == args.observer_kwargs.end() || it->is_null()) return 0.01;
-  if (!it->is_number() || it->get<double>() < 0.0 || it->get<double>() > 1.0) {
+  if (!it->is_number() || !(it->get<double>() >= 0.0 && it->get<double>() <= 1.0)) {
     throw quant::QuantConfigError("kv_cache_scheme.observer_kwargs.averaging_constant must be a number in [0, 1], got " +
                                   it->dump());
   }
@@ -80,7 +80,16 @@ void validate_kv_cache_scheme(const quant::QuantizationArgs& args) {
   if (args.dynamic) {
     throw quant::QuantConfigError("kv_cache_scheme.dynamic: KV-cache scales are calibrated (dynamic: false)");
   }
-  fold_of(args);
+  const RangeFold how = fold_of(args);
+  if (args.observer_kwargs.is_object()) {
+    for (const auto& item : args.observer_kwargs.items()) {
+      if (item.key() == "averaging_constant" && how == RangeFold::MovingAverage) continue;
+      throw quant::QuantConfigError("kv_cache_scheme.observer_kwargs." + item.key() + ": the observer '" +
+                                    args.observer.value_or("minmax") + "' takes no such argument (" +
+                                    (how == RangeFold::MovingAverage ? "it takes: averaging_constant" : "it takes none") +
+                                    ")");
+    }
+  }
   averaging_constant(args);
 }
 

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "kernels/quant/observer_validation.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/modifiers/kv_cache_scales.hpp"
 #include "lifecycle/target_match.hpp"
@@ -154,6 +155,31 @@ void QuantizationMixin::resolve(const std::optional<quant::ActOrder>& default_ac
     }
     if (scheme.input_activations && input_observer_) scheme.input_activations->observer = *input_observer_;
     if (scheme.output_activations && output_observer_) scheme.output_activations->observer = *output_observer_;
+    validate_observers(scheme, where + ": config group '" + name + "' ");
+  }
+}
+
+void QuantizationMixin::validate_observers(const quant::QuantizationScheme& scheme, const std::string& where) const {
+  const struct {
+    const std::optional<quant::QuantizationArgs>& args;
+    const char* part;
+    quant::ObservedTensor tensor;
+    const std::optional<std::string>& override_field;
+    const char* override_name;
+  } parts[] = {{scheme.weights, "weights", quant::ObservedTensor::Weights, weight_observer_, "weight_observer"},
+               {scheme.input_activations, "input_activations", quant::ObservedTensor::Activations, input_observer_,
+                "input_observer"},
+               {scheme.output_activations, "output_activations", quant::ObservedTensor::Activations,
+                output_observer_, "output_observer"}};
+  for (const auto& part : parts) {
+    if (!part.args) continue;
+    try {
+      quant::validate_observer(*part.args, part.tensor);
+    } catch (const quant::QuantConfigError& e) {
+      throw RecipeError(where + part.part + ": " + e.what() +
+                        (part.override_field ? std::string(" (the observer was set by ") + part.override_name + ")"
+                                             : std::string()));
+    }
   }
 }
 

@@ -36,6 +36,8 @@ class QuantizationMixin {
   bool adopted() const { return adopted_; }
   const std::vector<std::pair<std::string, quant::QuantizationScheme>>& groups() const { return groups_; }
   const std::vector<std::string>& ignore() const { return ignore_; }
+  /// "recipe.yaml:3:5": where the recipe gives this modifier's arguments.
+  const std::string& location() const { return location_; }
   /// The scheme for a module, or nullopt when no group targets it or it is ignored.
   std::optional<quant::QuantizationScheme> scheme_for(const ModuleInfo& module) const;
   /// Modules of the model with weight quantization, in model order; checks
@@ -49,6 +51,10 @@ class QuantizationMixin {
   nlohmann::json serialize() const;
 
  private:
+  /// Refuses, naming the group and its part, an observer dcomp does not implement for it and
+  /// observer_kwargs that observer does not read (`where`: "<file:line>: <owner>: config group 'g' ").
+  void validate_observers(const quant::QuantizationScheme& scheme, const std::string& where) const;
+
   std::optional<std::string> scheme_name_;
   std::optional<nlohmann::json> scheme_dict_;
   std::optional<nlohmann::json> config_groups_;

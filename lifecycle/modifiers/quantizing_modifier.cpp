@@ -28,11 +28,11 @@ bool QuantizingModifier::on_initialize_plan(State& state, const Kwargs&, const s
     model_known_ = true;
     auto modules = mixin_.quantized_modules(*state.model, class_name());
     if (modules.empty() && !mixin_.groups().empty()) {
-      throw RecipeError(class_name() + ": its targets match no module of the " + state.model->architecture() +
+      throw RecipeError(mixin_.location() + ": " + class_name() + ": its targets match no module of the " + state.model->architecture() +
                         " model (targets are exact names, 're:' regular expressions or class names such as Linear)");
     }
     for (const auto& module : modules) {
-      refuse_unless_compressible(class_name(), module);  // not found uncompressed at finalize
+      refuse_unless_compressible(mixin_.location() + ": " + class_name(), module);  // not found uncompressed at finalize
       pending_.insert(module.name);
       if (plan) {
         plan->weight_quantizer[module.name] = quantizer_number_;

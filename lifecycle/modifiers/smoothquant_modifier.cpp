@@ -6,11 +6,13 @@
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
+#include "kernels/quant/non_finite.hpp"
 #include "kernels/quant/smoothquant.hpp"
 #include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
+#include "lifecycle/modifiers/mapping_matches.hpp"
 #include "lifecycle/target_match.hpp"
 
 namespace dcomp::lifecycle {
@@ -20,19 +22,21 @@ namespace {
 // QWEN_MOE_SMOOTHQUANT_MAPPINGS (one smoothing scale shared by every expert and the router
 // degrades them).
 std::vector<SmoothQuantModifier::Mapping> attention_only_mappings() {
-  return {{{"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, "re:.*input_layernorm$"}};
+  return {{{"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, "re:.*input_layernorm$", ""}};
 }
 
 std::vector<SmoothQuantModifier::Mapping> llama_mappings() {
-  return {{{"re:.*q_proj", "re:.*k_proj", "re:.*v_proj"}, "re:.*input_layernorm"},
-          {{"re:.*gate_proj", "re:.*up_proj"}, "re:.*post_attention_layernorm"}};
+  return {{{"re:.*q_proj", "re:.*k_proj", "re:.*v_proj"}, "re:.*input_layernorm", ""},
+          {{"re:.*gate_proj", "re:.*up_proj"}, "re:.*post_attention_layernorm", ""}};
 }
 
 }  // namespace
 
 SmoothQuantModifier::SmoothQuantModifier(ModifierArgs& args) : Modifier("SmoothQuantModifier") {
   smoothing_strength_ = args.get<double>("smoothing_strength", 0.5);
-  if (smoothing_strength_ < 0.0 || smoothing_strength_ > 1.0) args.fail("smoothing_strength", "must be in [0, 1]");
+  if (!(smoothing_strength_ >= 0.0 && smoothing_strength_ <= 1.0)) {
+    args.fail("smoothing_strength", "must be in [0, 1], got " + std::to_string(smoothing_strength_));
+  }
   YAML::Node mappings = args.raw("mappings");
   if (mappings && !mappings.IsNull()) {
     explicit_mappings_ = true;
@@ -49,6 +53,7 @@ SmoothQuantModifier::SmoothQuantModifier(ModifierArgs& args) : Modifier("SmoothQ
         for (const auto& name : entry[0]) mapping.balance.push_back(name.as<std::string>());
       }
       mapping.smooth = entry[1].as<std::string>();
+      mapping.location = yaml_location(args.source(), entry);
       mappings_.push_back(std::move(mapping));
     }
   } else {
@@ -87,6 +92,12 @@ bool SmoothQuantModifier::on_initialize_plan(State& state, const Kwargs&, const 
   if (state.model && !explicit_mappings_ &&
       (state.model->architecture() == "MixtralForCausalLM" || state.model->architecture() == "Qwen3MoeForCausalLM")) {
     mappings_ = attention_only_mappings();
+  }
+  if (state.model && explicit_mappings_) {
+    for (const auto& mapping : mappings_) {
+      const MappingMatches matches = match_mapping(*state.model, mapping.smooth, mapping.balance, false);
+      require_mapping_matches(matches, mapping.location, "SmoothQuantModifier", mapping.smooth, mapping.balance, false);
+    }
   }
   if (plan) plan->needs_channel_ranges = true;
   return true;
@@ -136,6 +147,9 @@ void SmoothQuantModifier::on_layer(State&, const Event&, LayerWork& layer) {
     for (auto* module : balance) weights.push_back(module->weight);
     // scales: [in] fp32, > 0
     at::Tensor scales = quant::smoothquant_scales(stats.channel_min, stats.channel_max, weights, smoothing_strength_);
+    // An all-zero weight column divides by zero: the norm and the weights would turn NaN.
+    quant::require_finite(scales, "SmoothQuantModifier: " + smooth_name + ": the smoothing scales",
+                          "refusing to smooth with them");
     for (auto* module : balance) module->weight = module->weight * scales.unsqueeze(0);
     layer.norm_weights[smooth_name] = layer.norm_weights[smooth_name] / scales;
     // The smoothed input is x / s: transform the statistics to match it exactly.

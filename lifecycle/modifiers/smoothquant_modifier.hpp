@@ -23,6 +23,7 @@ class SmoothQuantModifier : public Modifier {
   struct Mapping {
     std::vector<std::string> balance;  // Linear targets (regexes or names)
     std::string smooth;                // the norm before them
+    std::string location;              // "recipe.yaml:7:9" for a recipe's mapping; empty for the defaults
   };
 
  protected:

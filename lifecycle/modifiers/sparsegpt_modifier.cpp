@@ -18,7 +18,7 @@ namespace dcomp::lifecycle {
 SparseGPTModifier::SparseGPTModifier(ModifierArgs& args) : Modifier("SparseGPTModifier") {
   if (!args.has("sparsity")) args.fail("", "needs 'sparsity' (the fraction of weights to prune, e.g. 0.5)");
   sparsity_ = args.get<double>("sparsity", 0.5);
-  if (sparsity_ < 0.0 || sparsity_ >= 1.0) args.fail("sparsity", "must be in [0, 1)");
+  if (!(sparsity_ >= 0.0 && sparsity_ < 1.0)) args.fail("sparsity", "must be in [0, 1)");
   mask_structure_ = args.get<std::string>("mask_structure", "0:0");
   if (mask_structure_ == "unstructured") mask_structure_ = "0:0";
   auto colon = mask_structure_.find(':');
@@ -34,7 +34,12 @@ SparseGPTModifier::SparseGPTModifier(ModifierArgs& args) : Modifier("SparseGPTMo
   }
   if (prune_m_ > 0) sparsity_ = static_cast<double>(prune_n_) / prune_m_;
   block_size_ = args.get<int64_t>("block_size", 128);
+  if (block_size_ <= 0) args.fail("block_size", "must be positive");
   dampening_frac_ = args.get<double>("dampening_frac", 0.01);
+  if (!(dampening_frac_ >= 0.0 && dampening_frac_ < 1.0)) {
+    args.fail("dampening_frac", "must be in [0, 1) (the fraction of the Hessian's mean diagonal added to it; "
+                                "llm-compressor's default is 0.01), got " + std::to_string(dampening_frac_));
+  }
   if (auto targets = args.string_list("targets")) targets_ = *targets;
   if (auto ignore = args.string_list("ignore")) ignore_ = *ignore;
   if (auto sequential = args.string_list("sequential_targets")) sequential_targets_ = *sequential;

@@ -3,9 +3,12 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "kernels/ct/checkpoint_writer.hpp"
 #include "kernels/ct/quantization_config.hpp"
 #include "kernels/io/safetensors.hpp"
+#include "kernels/quant/non_finite.hpp"
 #include "tests/ct/ct_test_support.hpp"
 
 namespace dcomp::ct {
@@ -184,6 +187,54 @@ TEST_F(Writer, StoresUntouchedTensorsInModelDtype) {
   EXPECT_EQ(reader.info("fp8").dtype, io::DType::F8_E4M3);
   EXPECT_EQ(reader.load("fp8")[0].item<uint8_t>(), 0x38);
   EXPECT_EQ(reader.load("fp8")[1].item<uint8_t>(), 0xC0);
+}
+
+// dcomp oneshot's writer (refuse_non_finite) refuses a tensor holding a NaN or an infinity as
+// it would be stored, naming it and the first bad value; nothing is left behind.
+TEST_F(Writer, RefusesNonFiniteValuesAsStored) {
+  CheckpointWriterOptions options;
+  options.refuse_non_finite = true;
+  {
+    CheckpointWriter writer(output_, source_, options);
+    writer.add_tensor("model.norm.weight", at::ones({4}));
+    at::Tensor scale = at::ones({3, 2});
+    scale[2][1] = std::numeric_limits<float>::quiet_NaN();
+    try {
+      writer.add_tensor("model.layers.0.mlp.down_proj.weight_scale", scale);
+      ADD_FAILURE() << "a NaN scale was accepted";
+    } catch (const quant::NonFiniteError& e) {
+      EXPECT_STREQ(e.what(), "model.layers.0.mlp.down_proj.weight_scale holds 1 non-finite value (at [2, 1]: nan); "
+                             "refusing to write a checkpoint holding it");
+    }
+    // 0x7F is E4M3FN's NaN (S.1111.111); 0x7E (448) is its largest finite value.
+    writer.add_tensor("fp8_finite", at::tensor(std::vector<uint8_t>{0x38, 0x7E, 0xFE}), io::DType::F8_E4M3);
+    EXPECT_THROW(writer.add_tensor("fp8_nan", at::tensor(std::vector<uint8_t>{0x38, 0x7F}), io::DType::F8_E4M3),
+                 quant::NonFiniteError);
+  }
+  EXPECT_TRUE(siblings().empty());
+}
+
+// A finite fp32 value above float16's largest (65504) becomes infinite in a float16 model.
+TEST_F(Writer, RefusesValuesTheModelDtypeCannotHold) {
+  source_ = testing::make_source_model(scratch_.path() / "fp16", "float16");
+  CheckpointWriterOptions options;
+  options.refuse_non_finite = true;
+  CheckpointWriter writer(output_, source_, options);
+  writer.add_tensor("fits", at::full({2}, 65504.0f));
+  try {
+    writer.add_tensor("overflows", at::tensor(std::vector<float>{1.0f, 1.0e5f}));
+    ADD_FAILURE() << "an overflowing value was accepted";
+  } catch (const quant::NonFiniteError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("overflows holds 1 non-finite value (at [1]: inf)", 0), 0u) << e.what();
+  }
+}
+
+// Without the option (convert-gguf, tests) the writer stores what it is given.
+TEST_F(Writer, StoresNonFiniteValuesUnlessAskedToRefuse) {
+  CheckpointWriter writer(output_, source_);
+  writer.add_tensor("nan", at::full({2}, std::numeric_limits<float>::quiet_NaN()));
+  writer.finish(nullptr);
+  EXPECT_TRUE(io::CheckpointReader(output_).load("nan").isnan().all().item<bool>());
 }
 
 TEST_F(Writer, RejectsSourceWithoutConfig) {
