@@ -392,7 +392,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     in.comm->set_position("lm_head", "calibrate");
     reports.push_back(compress_lm_head(in, ends, forward ? &hidden : nullptr, hessian_worker.get()));
   } else {
-    in.comm->set_position("", "write the embedding and head");
+    in.comm->set_position("embedding and head", "write");
     in.sink->write_embedding_and_head(ends, nullptr);
   }
   in.lifecycle->event(lifecycle::EventType::CALIBRATION_END);

@@ -129,7 +129,8 @@ class NcclCommunicator final : public Communicator {
 
   /// Waits for the communicator's stream under the watchdog: polls an event recorded
   /// after the collective and NCCL's asynchronous error; past the timeout the NCCL
-  /// communicator is aborted (which frees the stream) before the job is ended.
+  /// communicator is aborted (its kernels stop waiting for the missing ranks) before the
+  /// job is ended.
   void wait_for_stream(const char* name) {
     CollectiveWatchdog* dog = watchdog();
     if (dog == nullptr) {
@@ -155,7 +156,7 @@ class NcclCommunicator final : public Communicator {
   }
 
   /// Runs `collective` on a device pointer holding the tensor's bytes, staging
-  /// CPU tensors through a reusable device buffer, and waits for the stream.
+  /// CPU tensors through a reusable device buffer, and waits for the stream (under the watchdog).
   template <class Fn>
   void run_on_device(at::Tensor& tensor, const char* name, Fn&& collective) {
     if (!tensor.is_contiguous()) throw CommError("nccl: tensor must be contiguous");
