@@ -313,6 +313,8 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   for (const std::string& text : comm.all_gather_bytes(std::to_string(static_cast<int64_t>(usage.ru_maxrss) * 1024))) {
     peak_rss.push_back(std::stoll(text));
   }
+  // From here rank 0 discards the saved progress and publishes: the folder is no longer one to resume.
+  if (comm::CollectiveWatchdog* watchdog = comm.watchdog()) watchdog->set_kept_folder({});
   if (comm.rank() == 0) {
     nlohmann::json layers = nlohmann::json::array();
     if (progress) {
