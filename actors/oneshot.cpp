@@ -91,8 +91,18 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
           {"seconds_per_phase", seconds_per_phase(layers)}};
 }
 
+/// Rank 0: refuses an output that a live run is writing (its temporary folder is locked),
+/// naming that run's process and host. `own_temporary` (once this run has one) is skipped.
+void refuse_output_of_live_run(const OneshotOptions& options, const std::filesystem::path& own_temporary = {}) {
+  const auto live = ct::find_live_run(options.output, own_temporary);
+  if (!live) return;
+  throw std::runtime_error(options.output.string() + ": another dcomp run (" + live->holder +
+                           ") is writing this output in " + live->temporary_folder.string() +
+                           "; wait for it to end, or stop it and continue its work with --resume");
+}
+
 // Refuses an output that would destroy an input or unrelated files (ct::check_output_folder)
-// before any work, and says what --overwrite will replace.
+// or that another run is writing, before any work, and says what --overwrite will replace.
 void check_output(const OneshotOptions& options, const comm::Communicator& comm) {
   std::vector<ct::RunInput> inputs{{"the model folder", options.model, /*is_folder=*/true}};
   if (options.dataset) inputs.push_back({"the dataset", *options.dataset, /*is_folder=*/false});
@@ -102,6 +112,7 @@ void check_output(const OneshotOptions& options, const comm::Communicator& comm)
   }
   const auto existing = ct::check_output_folder(options.output, inputs, options.overwrite);
   if (comm.rank() != 0) return;
+  refuse_output_of_live_run(options);
   if (existing == ct::ExistingOutput::Checkpoint) {
     spdlog::warn("--overwrite: {} holds a checkpoint; it is replaced when this run finishes", options.output.string());
   } else if (existing == ct::ExistingOutput::EmptyFolder) {
@@ -253,6 +264,8 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   }
   auto sink = std::make_unique<pipeline::CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
                                                          applied_recipe, comm, resume_dir);
+  // A run of the same output that started while this one loaded: at most both stop, never both compute.
+  if (comm.rank() == 0) refuse_output_of_live_run(options, sink->temporary_dir());
   std::string resuming = resume_dir ? "1" : "0";
   comm.broadcast_bytes(resuming, 0);
   std::unique_ptr<pipeline::RunProgress> progress;
@@ -277,6 +290,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   result.resumed_layers = progress ? progress->first_layer() : 0;
   try {
     result.layers = run_sequential_pipeline(inputs);
+    comm.set_position("", "finish");
   } catch (const quant::NonFiniteError&) {
     // The same model and data fail the same way on every run: the saved progress could only
     // lead back here, so it is removed rather than offered to --resume.
@@ -315,6 +329,8 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   for (const std::string& text : comm.all_gather_bytes(std::to_string(static_cast<int64_t>(usage.ru_maxrss) * 1024))) {
     peak_rss.push_back(std::stoll(text));
   }
+  // From here rank 0 discards the saved progress and publishes: the folder is no longer one to resume.
+  if (comm::CollectiveWatchdog* watchdog = comm.watchdog()) watchdog->set_kept_folder({});
   if (comm.rank() == 0) {
     nlohmann::json layers = nlohmann::json::array();
     if (progress) {

@@ -184,6 +184,7 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   }
   report.calibrate_seconds = seconds_since(started);
   started = Clock::now();
+  in.comm->set_position("lm_head", "reduce");
   if (hidden != nullptr) statistics.all_reduce(*in.comm);
   report.reduced_bytes = statistics.reduced_bytes();
   statistics.fill(*work);
@@ -191,11 +192,13 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   report.reduce_seconds = seconds_since(started);
 
   started = Clock::now();
+  in.comm->set_position("lm_head", "compress");
   compress_work(in, work, report);
   report.compress_seconds = seconds_since(started);
   pipeline::kill_if_requested(in.comm->rank(), index);
 
   started = Clock::now();
+  in.comm->set_position("lm_head", "write");
   in.sink->write_embedding_and_head(ends, &work->linears.front());
   report.write_seconds = seconds_since(started);
   spdlog::info("lm_head done: calibrate {:.2f}s, reduce {:.2f}s, compress {:.2f}s, write {:.2f}s",
@@ -278,10 +281,15 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
   }
   std::vector<LayerReport> reports;
   pipeline::ProgressDisplay display(in.comm->rank(), layers, first_layer);
+  // Rank 0's status line, and on every rank where a timed-out collective says the job was.
+  auto enter_phase = [&](int layer, const char* phase, bool displayed = true) {
+    if (displayed) display.phase(layer, phase);
+    in.comm->set_position("layer " + std::to_string(layer + 1) + "/" + std::to_string(layers), phase);
+  };
   for (int layer = first_layer; layer < layers; ++layer) {
     LayerReport report;
     report.layer = layer;
-    display.phase(layer, "load");
+    enter_phase(layer, "load");
     auto started = Clock::now();
     model::DecoderLayerWeights weights =
         prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
@@ -301,7 +309,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     report.load_seconds = seconds_since(started);
 
     started = Clock::now();
-    display.phase(layer, forward ? "calibrate" : "prepare");
+    enter_phase(layer, forward ? "calibrate" : "prepare");
     pipeline::LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device,
                                experts_read_router_input);
     statistics.collect_activation_sums_and_inputs(plan.needs_channel_abs_sums, plan.needs_cached_inputs);
@@ -325,6 +333,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     }
     report.calibrate_seconds = seconds_since(started);
     started = Clock::now();
+    enter_phase(layer, "reduce", /*displayed=*/false);
     if (forward) statistics.all_reduce(*in.comm);
     report.reduced_bytes = statistics.reduced_bytes();
     report.owner_reduced_bytes = statistics.owner_reduced_bytes();
@@ -338,7 +347,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     if (forward) pipeline::require_finite_statistics(*work);
     report.reduce_seconds = seconds_since(started);
 
-    display.phase(layer, "compress");
+    enter_phase(layer, "compress");
     started = Clock::now();
     // The layer work holds the Linears' weights now: each original is freed as soon as its
     // compressed weight replaces it, rather than all of them staying until the layer is done
@@ -353,7 +362,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     // The next layer loads while this one propagates: after the solves, so that its weights
     // never sit beside this layer's Hessians and solve buffers (the run's memory peak).
     if (prefetcher && layer + 1 < layers) prefetcher->request(layer + 1);
-    display.phase(layer, "propagate");
+    enter_phase(layer, "propagate");
     started = Clock::now();
     if (forward && (layer + 1 < layers || head)) {
       for (auto& chunk : hidden.chunks) {
@@ -364,11 +373,12 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     }
     report.propagate_seconds = seconds_since(started);
 
-    display.phase(layer, "write");
+    enter_phase(layer, "write");
     started = Clock::now();
     in.sink->write_layer(*work, weights);
     report.write_seconds = seconds_since(started);
     if (in.progress) {
+      enter_phase(layer, "save", /*displayed=*/false);
       const bool more = forward && (layer + 1 < layers || head);
       in.progress->commit_layer(layer, in.data, more ? &hidden : nullptr, layer_report_json(report));
       in.sink->keep_on_failure();
@@ -384,8 +394,10 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     model::return_free_heap_to_system();
   }
   if (head) {
+    in.comm->set_position("lm_head", "calibrate");
     reports.push_back(compress_lm_head(in, ends, forward ? &hidden : nullptr, hessian_worker.get()));
   } else {
+    in.comm->set_position("embedding and head", "write");
     in.sink->write_embedding_and_head(ends, nullptr);
   }
   in.lifecycle->event(lifecycle::EventType::CALIBRATION_END);

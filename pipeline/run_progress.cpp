@@ -110,6 +110,11 @@ RunProgress::RunProgress(fs::path temporary_dir, nlohmann::json fingerprint, boo
   completed_layers_ = std::stoi(start);
   resumed_layers_ = completed_layers_;
   comm_.barrier();  // the unfinished work is gone before any rank writes again
+  if (completed_layers_ > 0) mark_resumable();
+}
+
+void RunProgress::mark_resumable() const {
+  if (comm::CollectiveWatchdog* watchdog = comm_.watchdog()) watchdog->set_kept_folder(temporary_dir_.string());
 }
 
 fs::path RunProgress::progress_dir() const { return temporary_dir_ / "progress"; }
@@ -186,6 +191,7 @@ void RunProgress::commit_layer(int layer, const CalibrationShard* data, const Hi
     if (layer > 0) fs::remove_all(hidden_dir(layer - 1), ignored);
   }
   completed_layers_ = layer + 1;
+  mark_resumable();
 }
 
 std::vector<ct::ShardRecord> RunProgress::resumed_layer_shards() const {

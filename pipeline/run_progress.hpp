@@ -67,6 +67,8 @@ class RunProgress {
   std::filesystem::path hidden_dir(int layer) const;
   void read_saved_state();
   void remove_unfinished_work() const;
+  /// Once a layer is saved: a timed-out collective names this folder as kept for --resume.
+  void mark_resumable() const;
 
   std::filesystem::path temporary_dir_;
   nlohmann::json fingerprint_;

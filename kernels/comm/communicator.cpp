@@ -1,4 +1,5 @@
-// Shape-agnostic tensor broadcast built on the byte and tensor primitives.
+// Shape-agnostic tensor broadcast built on the byte and tensor primitives, and the
+// job's position handed to the collective watchdog.
 #include "kernels/comm/communicator.hpp"
 
 #include <ATen/ATen.h>
@@ -6,6 +7,10 @@
 #include <sstream>
 
 namespace dcomp::comm {
+
+void Communicator::set_position(const std::string& layer, const std::string& phase) {
+  if (CollectiveWatchdog* dog = watchdog()) dog->set_position(layer, phase);
+}
 
 at::Tensor Communicator::broadcast_tensor(const at::Tensor& tensor_on_root, int root) {
   // Header: "<dtype> <ndim> <d0> <d1> ..." sent as bytes, then the payload.

@@ -20,6 +20,8 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "kernels/comm/collective_watchdog.hpp"
+
 namespace dcomp::comm {
 
 enum class ReduceOp { Sum, Max, Min };
@@ -59,6 +61,12 @@ class Communicator {
   virtual void barrier() = 0;
   /// Ends every rank of the job immediately (used when one rank fails).
   [[noreturn]] virtual void abort_job(int exit_code) = 0;
+
+  /// The watchdog that bounds this communicator's collectives (timeout, and where the
+  /// job is for its message); null for a backend that never waits on other ranks.
+  virtual CollectiveWatchdog* watchdog() { return nullptr; }
+  /// Where the job is (e.g. "layer 3", "reduce"), named if a collective times out.
+  void set_position(const std::string& layer, const std::string& phase);
 
   /// Broadcasts a tensor of any shape from `root`: receivers need not know the
   /// shape or dtype in advance. Returns the root's tensor on every rank (in host

@@ -1,6 +1,9 @@
 // MPI communicator over MPI_COMM_WORLD. Tensors on a GPU are staged through host
 // memory (no CUDA-aware MPI is assumed); the NCCL backend moves them directly.
 // All calls must come from one thread at a time (MPI_THREAD_SERIALIZED).
+// Every collective is started non-blocking (MPI_Iallreduce, MPI_Ibcast, ...: the same
+// operations, roots and buffers as their blocking forms) and polled by the collective
+// watchdog, which ends the job when it does not complete within the timeout.
 #include <mpi.h>
 
 #include <cstdlib>
@@ -9,6 +12,7 @@
 #include <ATen/ATen.h>
 
 #include "kernels/comm/communicator.hpp"
+#include "kernels/comm/mpi_progress_board.hpp"
 
 namespace dcomp::comm {
 namespace {
@@ -99,6 +103,10 @@ class MpiCommunicator final : public Communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    std::string why_no_board;
+    auto board = make_mpi_progress_board(MPI_COMM_WORLD, &why_no_board);
+    watchdog_ = std::make_unique<CollectiveWatchdog>(
+        rank_, size_, std::move(board), [this](int code, const std::string&) { abort_job(code); }, why_no_board);
   }
 
   int rank() const override { return rank_; }
@@ -110,7 +118,9 @@ class MpiCommunicator final : public Communicator {
     require_reducible(tensor);
     on_host(tensor, [&](at::Tensor& host) {
       for_each_chunk(host, [&](void* data, int count, MPI_Datatype type) {
-        check_mpi(MPI_Allreduce(MPI_IN_PLACE, data, count, type, mpi_op_of(op), MPI_COMM_WORLD), "MPI_Allreduce");
+        run("all_reduce", "MPI_Iallreduce", [&](MPI_Request* request) {
+          return MPI_Iallreduce(MPI_IN_PLACE, data, count, type, mpi_op_of(op), MPI_COMM_WORLD, request);
+        });
       });
     });
   }
@@ -121,7 +131,9 @@ class MpiCommunicator final : public Communicator {
     on_host(tensor, [&](at::Tensor& host) {
       for_each_chunk(host, [&](void* data, int count, MPI_Datatype type) {
         void* send = rank_ == root ? MPI_IN_PLACE : data;
-        check_mpi(MPI_Reduce(send, data, count, type, mpi_op_of(op), root, MPI_COMM_WORLD), "MPI_Reduce");
+        run("reduce", "MPI_Ireduce", [&](MPI_Request* request) {
+          return MPI_Ireduce(send, data, count, type, mpi_op_of(op), root, MPI_COMM_WORLD, request);
+        });
       });
     });
   }
@@ -130,25 +142,33 @@ class MpiCommunicator final : public Communicator {
     require_contiguous(tensor, "broadcast");
     on_host(tensor, [&](at::Tensor& host) {
       for_each_chunk(host, [&](void* data, int count, MPI_Datatype type) {
-        check_mpi(MPI_Bcast(data, count, type, root, MPI_COMM_WORLD), "MPI_Bcast");
+        run("broadcast", "MPI_Ibcast", [&](MPI_Request* request) {
+          return MPI_Ibcast(data, count, type, root, MPI_COMM_WORLD, request);
+        });
       });
     });
   }
 
   void broadcast_bytes(std::string& bytes, int root) override {
     int64_t length = static_cast<int64_t>(bytes.size());
-    check_mpi(MPI_Bcast(&length, 1, MPI_INT64_T, root, MPI_COMM_WORLD), "MPI_Bcast");
+    run("broadcast_bytes", "MPI_Ibcast", [&](MPI_Request* request) {
+      return MPI_Ibcast(&length, 1, MPI_INT64_T, root, MPI_COMM_WORLD, request);
+    });
     bytes.resize(static_cast<size_t>(length));
     for (int64_t offset = 0; offset < length; offset += kMaxChunkElementsBytes) {
       int count = static_cast<int>(std::min(kMaxChunkElementsBytes, length - offset));
-      check_mpi(MPI_Bcast(bytes.data() + offset, count, MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+      run("broadcast_bytes", "MPI_Ibcast", [&](MPI_Request* request) {
+        return MPI_Ibcast(bytes.data() + offset, count, MPI_BYTE, root, MPI_COMM_WORLD, request);
+      });
     }
   }
 
   std::vector<std::string> all_gather_bytes(const std::string& bytes) override {
     int length = static_cast<int>(bytes.size());
     std::vector<int> lengths(static_cast<size_t>(size_));
-    check_mpi(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD), "MPI_Allgather");
+    run("all_gather_bytes", "MPI_Iallgather", [&](MPI_Request* request) {
+      return MPI_Iallgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, MPI_COMM_WORLD, request);
+    });
     std::vector<int> offsets(static_cast<size_t>(size_), 0);
     int total = 0;
     for (int r = 0; r < size_; ++r) {
@@ -156,9 +176,10 @@ class MpiCommunicator final : public Communicator {
       total += lengths[static_cast<size_t>(r)];
     }
     std::string gathered(static_cast<size_t>(total), '\0');
-    check_mpi(MPI_Allgatherv(bytes.data(), length, MPI_BYTE, gathered.data(), lengths.data(), offsets.data(),
-                             MPI_BYTE, MPI_COMM_WORLD),
-              "MPI_Allgatherv");
+    run("all_gather_bytes", "MPI_Iallgatherv", [&](MPI_Request* request) {
+      return MPI_Iallgatherv(bytes.data(), length, MPI_BYTE, gathered.data(), lengths.data(), offsets.data(), MPI_BYTE,
+                             MPI_COMM_WORLD, request);
+    });
     std::vector<std::string> parts;
     for (int r = 0; r < size_; ++r) {
       parts.push_back(gathered.substr(static_cast<size_t>(offsets[static_cast<size_t>(r)]),
@@ -167,7 +188,11 @@ class MpiCommunicator final : public Communicator {
     return parts;
   }
 
-  void barrier() override { check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier"); }
+  void barrier() override {
+    run("barrier", "MPI_Ibarrier", [&](MPI_Request* request) { return MPI_Ibarrier(MPI_COMM_WORLD, request); });
+  }
+
+  CollectiveWatchdog* watchdog() override { return watchdog_.get(); }
 
   [[noreturn]] void abort_job(int exit_code) override {
     MPI_Abort(MPI_COMM_WORLD, exit_code);
@@ -175,6 +200,20 @@ class MpiCommunicator final : public Communicator {
   }
 
  private:
+  /// Enters a collective: starts it with `start` (an MPI_I* call filling the request) and
+  /// waits for it under the watchdog. `collective` names it in a timeout's message.
+  template <class Start>
+  void run(const char* collective, const char* mpi_function, Start&& start) {
+    watchdog_->enter();
+    MPI_Request request = MPI_REQUEST_NULL;
+    check_mpi(start(&request), mpi_function);
+    watchdog_->wait(collective, [&] {
+      int done = 0;
+      check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), mpi_function);
+      return done != 0;
+    });
+  }
+
   template <class Fn>
   void for_each_chunk(at::Tensor& tensor, Fn&& fn) {
     MPI_Datatype type = mpi_type_of(tensor.scalar_type());
@@ -190,6 +229,7 @@ class MpiCommunicator final : public Communicator {
 
   int rank_ = 0;
   int size_ = 1;
+  std::unique_ptr<CollectiveWatchdog> watchdog_;
 };
 
 }  // namespace

@@ -59,6 +59,7 @@ class NcclCommunicator final : public Communicator {
     check(ncclCommInitRank(&comm_, bootstrap_.world_size(), id, bootstrap_.rank()), "ncclCommInitRank");
     check_cuda(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     check_cuda(cudaEventCreateWithFlags(&inputs_ready_, cudaEventDisableTiming), "cudaEventCreate");
+    check_cuda(cudaEventCreateWithFlags(&finished_, cudaEventDisableTiming), "cudaEventCreate");
   }
 
   NcclCommunicator(std::unique_ptr<Communicator> owned_bootstrap, int device)
@@ -68,6 +69,7 @@ class NcclCommunicator final : public Communicator {
 
   ~NcclCommunicator() override {
     if (inputs_ready_) cudaEventDestroy(inputs_ready_);
+    if (finished_) cudaEventDestroy(finished_);
     if (stream_) cudaStreamDestroy(stream_);
     if (staging_) cudaFree(staging_);
     if (comm_) ncclCommDestroy(comm_);
@@ -78,7 +80,7 @@ class NcclCommunicator final : public Communicator {
   std::string backend_name() const override { return "nccl"; }
 
   void all_reduce(at::Tensor& tensor, ReduceOp op) override {
-    run_on_device(tensor, [&](void* data) {
+    run_on_device(tensor, "all_reduce", [&](void* data) {
       check(ncclAllReduce(data, data, tensor.numel(), nccl_type_of(tensor.scalar_type()), nccl_op_of(op), comm_,
                           stream_),
             "ncclAllReduce");
@@ -86,7 +88,7 @@ class NcclCommunicator final : public Communicator {
   }
 
   void reduce(at::Tensor& tensor, ReduceOp op, int root) override {
-    run_on_device(tensor, [&](void* data) {
+    run_on_device(tensor, "reduce", [&](void* data) {
       check(ncclReduce(data, data, tensor.numel(), nccl_type_of(tensor.scalar_type()), nccl_op_of(op), root, comm_,
                        stream_),
             "ncclReduce");
@@ -94,7 +96,7 @@ class NcclCommunicator final : public Communicator {
   }
 
   void broadcast(at::Tensor& tensor, int root) override {
-    run_on_device(tensor, [&](void* data) {
+    run_on_device(tensor, "broadcast", [&](void* data) {
       check(ncclBroadcast(data, data, tensor.numel(), nccl_type_of(tensor.scalar_type()), root, comm_, stream_),
             "ncclBroadcast");
     });
@@ -106,6 +108,8 @@ class NcclCommunicator final : public Communicator {
     return bootstrap_.all_gather_bytes(bytes);
   }
   void barrier() override { bootstrap_.barrier(); }
+  // The bootstrap's watchdog: NCCL collectives count on the same progress board.
+  CollectiveWatchdog* watchdog() override { return bootstrap_.watchdog(); }
   [[noreturn]] void abort_job(int exit_code) override {
     if (comm_) ncclCommAbort(comm_);
     comm_ = nullptr;
@@ -123,11 +127,40 @@ class NcclCommunicator final : public Communicator {
     throw CommError(message);
   }
 
+  /// Waits for the communicator's stream under the watchdog: polls an event recorded
+  /// after the collective and NCCL's asynchronous error; past the timeout the NCCL
+  /// communicator is aborted (its kernels stop waiting for the missing ranks) before the
+  /// job is ended.
+  void wait_for_stream(const char* name) {
+    CollectiveWatchdog* dog = watchdog();
+    if (dog == nullptr) {
+      check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+      return;
+    }
+    check_cuda(cudaEventRecord(finished_, stream_), "cudaEventRecord");
+    dog->wait(
+        name,
+        [&] {
+          const cudaError_t state = cudaEventQuery(finished_);
+          if (state == cudaSuccess) return true;
+          if (state != cudaErrorNotReady) check_cuda(state, "cudaEventQuery");
+          ncclResult_t async = ncclSuccess;
+          check(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
+          if (async != ncclSuccess && async != ncclInProgress) check(async, name);
+          return false;
+        },
+        [&] {
+          if (comm_) ncclCommAbort(comm_);
+          comm_ = nullptr;
+        });
+  }
+
   /// Runs `collective` on a device pointer holding the tensor's bytes, staging
-  /// CPU tensors through a reusable device buffer, and waits for the stream.
+  /// CPU tensors through a reusable device buffer, and waits for the stream (under the watchdog).
   template <class Fn>
-  void run_on_device(at::Tensor& tensor, Fn&& collective) {
+  void run_on_device(at::Tensor& tensor, const char* name, Fn&& collective) {
     if (!tensor.is_contiguous()) throw CommError("nccl: tensor must be contiguous");
+    if (CollectiveWatchdog* dog = watchdog()) dog->enter();
     const size_t bytes = tensor.numel() * tensor.element_size();
     if (tensor.is_cuda()) {
       if (tensor.get_device() != device_) {
@@ -138,7 +171,7 @@ class NcclCommunicator final : public Communicator {
       check_cuda(cudaEventRecord(inputs_ready_, cudaStreamLegacy), "cudaEventRecord");
       check_cuda(cudaStreamWaitEvent(stream_, inputs_ready_, 0), "cudaStreamWaitEvent");
       collective(tensor.data_ptr());
-      check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+      wait_for_stream(name);
       return;
     }
     if (bytes > staging_bytes_) {
@@ -150,13 +183,14 @@ class NcclCommunicator final : public Communicator {
     check_cuda(cudaMemcpyAsync(staging_, tensor.data_ptr(), bytes, cudaMemcpyHostToDevice, stream_), "cudaMemcpyAsync");
     collective(staging_);
     check_cuda(cudaMemcpyAsync(tensor.data_ptr(), staging_, bytes, cudaMemcpyDeviceToHost, stream_), "cudaMemcpyAsync");
-    check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+    wait_for_stream(name);
   }
 
   Communicator& bootstrap_;
   std::unique_ptr<Communicator> owned_bootstrap_;  // set when this communicator owns its bootstrap
   int device_ = 0;
   cudaEvent_t inputs_ready_ = nullptr;
+  cudaEvent_t finished_ = nullptr;  // recorded after each collective, polled by the watchdog
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
   void* staging_ = nullptr;

@@ -10,6 +10,10 @@
 // communicator's own stream after an event recorded on the default stream, so it
 // reads the tensor only once the kernels that wrote it are done; the call returns
 // after the collective has completed, so later kernels see its result.
+//
+// Timeouts: the call polls the collective's completion (an event after it on the
+// stream) and NCCL's asynchronous error under the bootstrap's collective watchdog,
+// and past the timeout aborts the NCCL communicator and ends the job.
 #pragma once
 
 #include <memory>

@@ -337,6 +337,7 @@ void CheckpointWriter::move_into_place() {
   if (fs::exists(output_dir_) && !options_.overwrite) {
     throw CheckpointWriteError(output_dir_.string() + ": the output folder already exists (overwrite not requested)");
   }
+  if (lock_) lock_->remove_holder_record();  // the lock's record is no part of the checkpoint
   try {
     io::move_folder_into_place(temporary_dir_, output_dir_);
   } catch (const std::runtime_error& error) {

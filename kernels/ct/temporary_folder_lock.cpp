@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -31,6 +32,20 @@ std::string key_of(const fs::path& folder) {
   return (error ? fs::absolute(folder) : canonical).string();
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "unknown";
+  return name;
+}
+
+/// Records "<pid> <host>" in the folder; a failure only costs the name in a later message.
+fs::path record_holder(const fs::path& folder) {
+  const fs::path record = folder / kLockOwnerFile;
+  std::ofstream stream(record, std::ios::trunc);
+  stream << ::getpid() << ' ' << host_name() << '\n';
+  return stream ? record : fs::path();
+}
+
 }  // namespace
 
 TemporaryFolderLock::TemporaryFolderLock(const fs::path& folder) {
@@ -49,12 +64,14 @@ TemporaryFolderLock::TemporaryFolderLock(const fs::path& folder) {
                                                           std::string(std::strerror(error))));
   }
   key_ = key_of(folder);
+  holder_record_ = record_holder(folder);
   std::lock_guard<std::mutex> guard(held_mutex);
   held_by_this_process().insert(key_);
 }
 
 TemporaryFolderLock::~TemporaryFolderLock() {
   if (descriptor_ < 0) return;
+  remove_holder_record();  // a folder kept for --resume: the next run records itself
   ::close(descriptor_);  // releases the lock
   std::lock_guard<std::mutex> guard(held_mutex);
   held_by_this_process().erase(key_);
@@ -70,6 +87,37 @@ bool TemporaryFolderLock::is_held(const fs::path& folder) {
   const bool held = ::flock(descriptor, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(descriptor);
   return held;
+}
+
+void TemporaryFolderLock::remove_holder_record() noexcept {
+  if (holder_record_.empty()) return;
+  std::error_code ignored;
+  fs::remove(holder_record_, ignored);
+  holder_record_.clear();
+}
+
+std::optional<std::string> TemporaryFolderLock::recorded_holder(const fs::path& folder) {
+  std::ifstream stream(folder / kLockOwnerFile);
+  long pid = 0;
+  std::string host;
+  if (!(stream >> pid >> host) || pid <= 0) return std::nullopt;
+  return "process " + std::to_string(pid) + " on host " + host;
+}
+
+std::optional<LiveRun> find_live_run(const fs::path& output, const fs::path& except) {
+  const fs::path absolute = fs::absolute(output).lexically_normal();
+  const std::string prefix = absolute.filename().string() + ".tmp-";
+  const std::string skipped = except.empty() ? std::string() : key_of(except);
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(absolute.parent_path(), error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(prefix, 0) != 0 || !entry.is_directory(error)) continue;
+    if (!skipped.empty() && key_of(entry.path()) == skipped) continue;
+    if (!TemporaryFolderLock::is_held(entry.path())) continue;
+    const auto holder = TemporaryFolderLock::recorded_holder(entry.path());
+    return LiveRun{entry.path(), holder ? *holder : "a process whose id is not recorded"};
+  }
+  return std::nullopt;
 }
 
 std::vector<fs::path> remove_abandoned_temporary_folders(const fs::path& output, bool unsaved_only) {

@@ -6,6 +6,8 @@
 #include <ATen/Parallel.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iostream>
 
@@ -28,6 +30,7 @@ struct OneshotFlags {
   actors::OneshotOptions options;
   std::string model, recipe, scheme, dataset, output, backend = "auto", report, device = "auto";
   int threads = 0;
+  double collective_timeout_seconds = comm::CollectiveWatchdog::kDefaultTimeout.count();
   bool allow_tf32 = false;
   CLI::Option* max_seq_length_option = nullptr;
 };
@@ -35,6 +38,9 @@ struct OneshotFlags {
 void run(OneshotFlags& flags) {
   auto host = make_communicator(flags.backend);
   logging::configure(host->rank(), host->world_size());
+  if (comm::CollectiveWatchdog* watchdog = host->watchdog()) {
+    watchdog->set_timeout(std::chrono::milliseconds(std::llround(flags.collective_timeout_seconds * 1000)));
+  }
   const c10::Device device =
       model::choose_compute_device(flags.device, model::probe_cuda(), model::local_rank_from_environment());
   auto comm = make_device_communicator(std::move(host), flags.backend, device);
@@ -153,6 +159,12 @@ void add_oneshot_command(CLI::App& app) {
   command->add_flag("--allow-tf32", flags->allow_tf32,
                     "On a GPU, run fp32 GEMMs (forward passes, Hessian sums) on TF32 tensor cores with fp32 "
                     "accumulation: faster, with inputs rounded to 10 mantissa bits");
+  command->add_option("--collective-timeout", flags->collective_timeout_seconds,
+                      "Seconds a rank waits in a collective (or for the NCCL stream) before it ends the job, naming "
+                      "the ranks that did not arrive and the layer and phase (exit code 75; the saved progress stays "
+                      "for --resume)")
+      ->check(CLI::Range(1.0, 7 * 24 * 3600.0))
+      ->capture_default_str();
   command->add_option("--threads", flags->threads,
                       "Intra-op threads per rank (default: the rank's CPUs; at most 4 per hardware thread)")
       ->check(CLI::Range(1, 4096));

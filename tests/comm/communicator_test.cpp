@@ -7,6 +7,9 @@
 #include <ATen/ATen.h>
 
 #include "kernels/comm/communicator.hpp"
+#if defined(DCOMP_HAVE_MPI)
+#include "kernels/comm/mpi_progress_board.hpp"
+#endif
 #if defined(DCOMP_HAVE_NCCL)
 #include <cuda_runtime.h>
 
@@ -107,6 +110,38 @@ TEST(Communicator, ReductionsOnHalfPrecisionAreRefusedByName) {
     EXPECT_THAT(e.what(), ::testing::HasSubstr("communicator backend 'mpi' does not support reductions on BFloat16"));
   }
 }
+
+#if defined(DCOMP_HAVE_MPI)
+TEST(Communicator, EveryRankCountsTheSameCollectivesUnderTheWatchdog) {
+  auto& comm = world();
+  ASSERT_NE(comm.watchdog(), nullptr);
+  const int64_t before = comm.watchdog()->collectives_entered();
+  at::Tensor t = at::ones({3}, at::kFloat);
+  comm.all_reduce(t, ReduceOp::Sum);
+  comm.barrier();
+  EXPECT_EQ(comm.watchdog()->collectives_entered(), before + 2);
+  // Every rank has entered as many collectives (the gather's own two included).
+  const auto counts = comm.all_gather_bytes(std::to_string(comm.watchdog()->collectives_entered()));
+  for (const auto& count : counts) EXPECT_EQ(count, std::to_string(before + 2));
+}
+
+TEST(Communicator, TheProgressBoardReadsEveryRanksPublishedProgress) {
+  auto& comm = world();
+  std::string why_not;
+  auto board = make_mpi_progress_board(MPI_COMM_WORLD, &why_not);
+  ASSERT_NE(board, nullptr) << why_not;
+  board->publish({100 + comm.rank(), 7 * comm.rank()});
+  comm.barrier();  // every rank has published
+  const auto progress = board->read_all(std::chrono::milliseconds(5000));
+  ASSERT_EQ(progress.size(), static_cast<size_t>(comm.world_size()));
+  for (int r = 0; r < comm.world_size(); ++r) {
+    ASSERT_TRUE(progress[static_cast<size_t>(r)].has_value()) << "rank " << r << " could not be read";
+    EXPECT_EQ(progress[static_cast<size_t>(r)]->entered, 100 + r);
+    EXPECT_EQ(progress[static_cast<size_t>(r)]->beats, 7 * r);
+  }
+  comm.barrier();  // no rank frees the window while another reads it
+}
+#endif
 
 TEST(Communicator, SingleBackendIsIdentity) {
   auto single = make_single_communicator();

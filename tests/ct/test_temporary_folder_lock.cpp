@@ -1,6 +1,7 @@
 // Temporary folders of earlier runs: a folder locked by a live process is never removed;
 // once its process is gone (here a child killed with SIGKILL while holding the lock), a
 // folder without saved progress is removed, one with saved progress only when asked.
+// A live run's folder names its holder (process id and host), for a run that finds it.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -90,6 +91,52 @@ TEST(TemporaryFolderLock, RemovesOnlyAbandonedFoldersOfTheSameOutput) {
   ::waitpid(child, nullptr, 0);
   EXPECT_EQ(remove_abandoned_temporary_folders(output, false), std::vector<fs::path>{live});
   EXPECT_TRUE(fs::exists(other));
+}
+
+TEST(TemporaryFolderLock, ALiveRunIsFoundAndNamedByItsProcessAndHost) {
+  ScratchDir scratch;
+  const fs::path output = scratch.path() / "out";
+  const fs::path dead = scratch.path() / "out.tmp-dead";
+  const fs::path live = scratch.path() / "out.tmp-live";
+  fs::create_directories(dead);
+  fs::create_directories(live);
+  fs::create_directories(scratch.path() / "other.tmp-x");
+  // A folder whose holder died (its record stays) is no live run.
+  const pid_t died = lock_in_child(dead);
+  ::kill(died, SIGKILL);
+  ::waitpid(died, nullptr, 0);
+  EXPECT_EQ(find_live_run(output), std::nullopt);
+
+  const pid_t child = lock_in_child(live);
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof(host) - 1), 0);
+  const auto found = find_live_run(output);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->temporary_folder, live);
+  EXPECT_EQ(found->holder, "process " + std::to_string(child) + " on host " + host);
+  EXPECT_EQ(find_live_run(output, live), std::nullopt) << "the folder given as this run's own is skipped";
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_EQ(find_live_run(output), std::nullopt);
+}
+
+TEST(TemporaryFolderLock, TheHolderRecordIsRemovedBeforePublishingAndOnRelease) {
+  ScratchDir scratch;
+  const fs::path folder = scratch.path() / "out.tmp-a";
+  fs::create_directories(folder);
+  {
+    TemporaryFolderLock lock(folder);
+    EXPECT_TRUE(fs::exists(folder / kLockOwnerFile));
+    lock.remove_holder_record();
+    EXPECT_FALSE(fs::exists(folder / kLockOwnerFile));
+    EXPECT_TRUE(TemporaryFolderLock::is_held(folder)) << "the lock itself stays until destruction";
+  }
+  {
+    TemporaryFolderLock lock(folder);
+    EXPECT_TRUE(fs::exists(folder / kLockOwnerFile));
+  }
+  EXPECT_FALSE(fs::exists(folder / kLockOwnerFile));
+  EXPECT_EQ(TemporaryFolderLock::recorded_holder(folder), std::nullopt);
 }
 
 }  // namespace

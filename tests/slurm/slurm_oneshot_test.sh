@@ -2,7 +2,10 @@
 # Starts a real single-node Slurm cluster on localhost (slurmctld + slurmd,
 # auth/none, config in a temporary folder), submits launch/slurm's batch
 # template for a 2-rank CPU run of `dcomp oneshot`, waits, checks the output
-# checkpoint, and stops the daemons by PID.
+# checkpoint; then submits a 2-rank run with --collective-timeout 5, stops rank 1
+# (SIGSTOP) once two layers are saved, and expects the job to end within 60 s with
+# exit code 75, naming rank 1, with the temporary folder kept and no rank left
+# behind; and stops the daemons by PID.
 # Usage: slurm_oneshot_test.sh <dcomp binary> <repo root> <shared data folder>
 set -euo pipefail
 dcomp="$1"; repo="$2"; data="$3"
@@ -83,4 +86,51 @@ grep -q "rank 0/2 (mpi backend)" "$dir/job-$job.out" || { echo "dcomp did not st
 [ -f "$output/config.json" ] || { echo "no output checkpoint at $output"; exit 1; }
 grep -q '"quant_method": "compressed-tensors"' "$output/config.json" || { echo "config.json has no quantization_config"; exit 1; }
 ls "$output"/*.safetensors >/dev/null
-echo "slurm oneshot test passed (job $job)"
+echo "slurm oneshot job $job passed"
+
+# A hung rank: rank 1 of a running job is stopped; rank 0's collective watchdog ends the job.
+"$dcomp" create-model --output "$dir/model24" --layers 24 --hidden-size 512 --intermediate-size 1536 \
+  --heads 8 --kv-heads 4 --write-text "$dir/text24.txt" >/dev/null
+stopped_output="$dir/out/stopped"
+job=$(sbatch --parsable --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 --chdir="$dir" \
+  --output="$dir/job-%j.out" \
+  --export=ALL,DCOMP_BIN="$dcomp",DCOMP_MODEL="$dir/model24",DCOMP_OUTPUT="$stopped_output",DCOMP_SCHEME=W4A16,DCOMP_DATASET="$dir/text24.txt",DCOMP_SAMPLES=16,DCOMP_MAX_SEQ_LENGTH=256,DCOMP_EXTRA_ARGS="--collective-timeout 5" \
+  "$repo/launch/slurm/dcomp-oneshot.sbatch") || { echo "sbatch failed"; exit 1; }
+log="$dir/job-$job.out"
+job_ranks() {  # the dcomp processes of this job, as "<pid>:<rank>"
+  for pid in $(pgrep -x dcomp || true); do
+    environment=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null || true)
+    grep -qx "SLURM_JOB_ID=$job" <<<"$environment" || continue
+    echo "$pid:$(sed -n 's/^SLURM_PROCID=//p' <<<"$environment")"
+  done
+}
+for _ in $(seq 900); do
+  grep -q "layer 2/" "$log" 2>/dev/null && break
+  sleep 0.1
+done
+victim=$(job_ranks | sed -n 's/:1$//p')
+[ -n "$victim" ] || { echo "rank 1 of job $job not found"; cat "$log"; scancel "$job"; exit 1; }
+kill -STOP "$victim"
+stopped_at=$(date +%s)
+state=""
+for _ in $(seq 600); do
+  state=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
+  case "$state" in PENDING|RUNNING|COMPLETING|"") sleep 0.1 ;; *) break ;; esac
+done
+elapsed=$(( $(date +%s) - stopped_at ))
+exit_code=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.* ExitCode=\([0-9]*\):.*/\1/p')
+leftover=""
+for _ in $(seq 50); do  # Slurm ends the job's tasks; give it 5 s
+  leftover=$(job_ranks | cut -d: -f1 | tr '\n' ' ')
+  [ -n "$leftover" ] || break
+  sleep 0.1
+done
+for pid in $leftover; do kill -CONT "$pid" 2>/dev/null || true; kill -9 "$pid" 2>/dev/null || true; done
+echo "job $job ended ($state, exit code $exit_code) $elapsed s after SIGSTOP of rank 1"
+grep "collective timeout" "$log" || true
+[ "$state" != RUNNING ] && [ "$elapsed" -lt 60 ] || { echo "the job still ran 60 s after rank 1 was stopped"; scancel "$job"; exit 1; }
+[ "$exit_code" = 75 ] || { echo "expected exit code 75 (collective timeout), got $exit_code"; tail -n 20 "$log"; exit 1; }
+grep -q "rank 1 did not arrive" "$log" || { echo "the timeout message does not name rank 1"; exit 1; }
+ls -d "$stopped_output".tmp-*/progress/state.json >/dev/null || { echo "the temporary folder was not kept"; exit 1; }
+[ -z "$leftover" ] || { echo "rank processes left behind: $leftover"; exit 1; }
+echo "slurm oneshot test passed"
