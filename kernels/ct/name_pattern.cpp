@@ -11,30 +11,30 @@
 namespace dcomp::ct {
 namespace {
 
-constexpr const char* kPatternPrefix = "re:";
-constexpr size_t kQuotedBytes = 80;
+constexpr const char* kNamePatternPrefix = "re:";
+constexpr size_t kQuotedPatternBytes = 80;
 constexpr size_t kMaxCachedPatterns = 1024;
 
-std::string quoted(const std::string& target) {
-  if (target.size() <= kQuotedBytes) return "\"" + target + "\"";
-  return "\"" + target.substr(0, kQuotedBytes) + "...\" (" + std::to_string(target.size()) + " bytes)";
+std::string quoted_pattern(const std::string& target) {
+  if (target.size() <= kQuotedPatternBytes) return "\"" + target + "\"";
+  return "\"" + target.substr(0, kQuotedPatternBytes) + "...\"";
 }
 
-std::unique_ptr<RE2> compile(const std::string& pattern) {
+std::unique_ptr<RE2> compile_pattern(const std::string& pattern) {
   RE2::Options options;
   options.set_log_errors(false);
   return std::make_unique<RE2>(pattern, options);
 }
 
 // The problem with `target`, given its compiled pattern (null when too long to compile).
-std::optional<std::string> problem_of(const std::string& target, const RE2* compiled) {
+std::optional<std::string> pattern_problem_of(const std::string& target, const RE2* compiled) {
   const size_t length = target.size() - 3;
   if (length > kMaxNamePatternBytes) {
-    return "pattern " + quoted(target) + " is " + std::to_string(length) + " bytes long, more than dcomp's limit of " +
+    return "pattern " + quoted_pattern(target) + " is " + std::to_string(length) + " bytes long, more than dcomp's limit of " +
            std::to_string(kMaxNamePatternBytes);
   }
   if (!compiled->ok()) {
-    return "pattern " + quoted(target) + " is not supported: " + compiled->error() +
+    return "pattern " + quoted_pattern(target) + " is not supported: " + compiled->error() +
            " (dcomp matches patterns with RE2, which has no backreferences or lookaround)";
   }
   return std::nullopt;
@@ -49,7 +49,7 @@ class PatternCache {
     const auto found = cache_.find(pattern);
     if (found != cache_.end()) return found->second;
     if (cache_.size() >= kMaxCachedPatterns) cache_.clear();
-    std::shared_ptr<const RE2> compiled = compile(pattern);
+    std::shared_ptr<const RE2> compiled = compile_pattern(pattern);
     cache_.emplace(pattern, compiled);
     return compiled;
   }
@@ -66,12 +66,12 @@ PatternCache& pattern_cache() {
 
 }  // namespace
 
-bool is_name_pattern(const std::string& target) { return target.rfind(kPatternPrefix, 0) == 0; }
+bool is_name_pattern(const std::string& target) { return target.rfind(kNamePatternPrefix, 0) == 0; }
 
 std::optional<std::string> name_pattern_problem(const std::string& target) {
   if (!is_name_pattern(target)) return std::nullopt;
-  if (target.size() - 3 > kMaxNamePatternBytes) return problem_of(target, nullptr);
-  return problem_of(target, pattern_cache().get(target.substr(3)).get());
+  if (target.size() - 3 > kMaxNamePatternBytes) return pattern_problem_of(target, nullptr);
+  return pattern_problem_of(target, pattern_cache().get(target.substr(3)).get());
 }
 
 void check_name_pattern(const std::string& target, const std::string& where) {
@@ -79,9 +79,9 @@ void check_name_pattern(const std::string& target, const std::string& where) {
 }
 
 bool name_pattern_matches(const std::string& target, const std::string& name) {
-  if (target.size() - 3 > kMaxNamePatternBytes) throw std::invalid_argument(*problem_of(target, nullptr));
+  if (target.size() - 3 > kMaxNamePatternBytes) throw std::invalid_argument(*pattern_problem_of(target, nullptr));
   const auto compiled = pattern_cache().get(target.substr(3));
-  if (const auto problem = problem_of(target, compiled.get())) throw std::invalid_argument(*problem);
+  if (const auto problem = pattern_problem_of(target, compiled.get())) throw std::invalid_argument(*problem);
   return compiled->Match(name, 0, name.size(), RE2::ANCHOR_START, nullptr, 0);
 }
 

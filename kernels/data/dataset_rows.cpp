@@ -62,7 +62,12 @@ std::string read_dataset_file(const std::filesystem::path& file) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     const auto count = static_cast<size_t>(in.gcount());
     if (json_lines) lines.add(chunk.data(), count);
-    text.append(chunk.data(), count);
+    try {
+      text.append(chunk.data(), count);
+    } catch (const std::bad_alloc&) {
+      throw DatasetError(file.string() + ": out of memory while reading the dataset, needing more than " +
+                         std::to_string(text.size() + count) + " bytes");
+    }
   }
   if (in.bad()) throw DatasetError(file.string() + ": read error");
   if (text.empty()) throw DatasetError(file.string() + ": dataset file is empty");

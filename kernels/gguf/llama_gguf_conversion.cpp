@@ -245,10 +245,17 @@ GgufConversionSummary convert_llama_gguf(const GgufFile& file, const std::filesy
     const std::string file_name = shards.size() == 1 ? "model.safetensors" : shard_name;
     std::vector<io::NamedTensor> tensors;
     for (const PlannedTensor* tensor : shards[index]) {
-      at::Tensor values = dequantize_ggml(file, *tensor->source);  // float32 [shape]
-      if (tensor->order == RowOrder::kQueryHeads) values = rotate_half_rows(values, shape.heads);
-      if (tensor->order == RowOrder::kKeyHeads) values = rotate_half_rows(values, shape.kv_heads);
-      tensors.push_back({tensor->name, values.to(options.dtype).contiguous(), std::nullopt});
+      try {
+        at::Tensor values = dequantize_ggml(file, *tensor->source);  // float32 [shape]
+        if (tensor->order == RowOrder::kQueryHeads) values = rotate_half_rows(values, shape.heads);
+        if (tensor->order == RowOrder::kKeyHeads) values = rotate_half_rows(values, shape.kv_heads);
+        tensors.push_back({tensor->name, values.to(options.dtype).contiguous(), std::nullopt});
+      } catch (const std::bad_alloc&) {
+        uint64_t elements = 1;
+        for (const int64_t extent : tensor->shape) elements *= static_cast<uint64_t>(extent);
+        throw file.error("out of memory while dequantizing tensor '" + tensor->source->name + "', needing " +
+                         std::to_string(elements * 4) + " bytes for its float32 values");
+      }
       weight_map[tensor->name] = file_name;
       ++summary.source_types[ggml_type_name(tensor->source->type)];
       ++summary.tensors;
