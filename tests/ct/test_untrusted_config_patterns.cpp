@@ -17,7 +17,7 @@ using ::testing::HasSubstr;
 
 const std::string kWhere = "/models/x/config.json: quantization_config";
 
-std::string config_error(const nlohmann::json& json) {
+std::string untrusted_config_error(const nlohmann::json& json) {
   try {
     QuantizationConfig::from_json(json, kWhere);
   } catch (const std::invalid_argument& error) {
@@ -37,7 +37,7 @@ TEST(UntrustedConfigPatterns, BacktrackingIgnorePatternMatchesInLinearTime) {
 
 TEST(UntrustedConfigPatterns, LookbehindInIgnoreIsRefusedNamingFileFieldAndEntry) {
   const std::string error =
-      config_error({{"config_groups", {{"W4A16", {"Linear"}}}}, {"ignore", {"lm_head", "re:(?<=x)y"}}});
+      untrusted_config_error({{"config_groups", {{"W4A16", {"Linear"}}}}, {"ignore", {"lm_head", "re:(?<=x)y"}}});
   EXPECT_THAT(error, HasSubstr(kWhere + ".ignore[1]"));
   EXPECT_THAT(error, HasSubstr("re:(?<=x)y"));
   EXPECT_THAT(error, HasSubstr("RE2"));
@@ -45,13 +45,13 @@ TEST(UntrustedConfigPatterns, LookbehindInIgnoreIsRefusedNamingFileFieldAndEntry
 
 TEST(UntrustedConfigPatterns, OverlongGroupTargetIsRefused) {
   const std::string error =
-      config_error({{"config_groups", {{"W4A16", {"Linear", "re:" + std::string(200 * 1024, 'b')}}}}});
+      untrusted_config_error({{"config_groups", {{"W4A16", {"Linear", "re:" + std::string(200 * 1024, 'b')}}}}});
   EXPECT_THAT(error, HasSubstr(kWhere + ".config_groups.W4A16.targets[1]"));
   EXPECT_THAT(error, HasSubstr("more than dcomp's limit of 4096"));
 }
 
 TEST(UntrustedConfigPatterns, SparsityPatternsAreCheckedToo) {
-  const std::string error = config_error(
+  const std::string error = untrusted_config_error(
       {{"sparsity_config", {{"format", "sparse-24-bitmask"}, {"targets", {"re:(?!lm_head).*"}}}}});
   EXPECT_THAT(error, HasSubstr(kWhere + ".sparsity_config.targets[0]"));
 }

@@ -22,7 +22,7 @@ using model::testing::TemporaryDirectory;
 using testing::GgufBuilder;
 
 template <typename Action>
-std::string gguf_error(Action&& action) {
+std::string hostile_gguf_error(Action&& action) {
   try {
     action();
   } catch (const GgufError& error) {
@@ -32,7 +32,7 @@ std::string gguf_error(Action&& action) {
 }
 
 // A SentencePiece vocabulary: <unk>, <s>, </s>, then `pieces`, scored by position.
-GgufBuilder sentencepiece(const std::vector<std::string>& pieces) {
+GgufBuilder hostile_sentencepiece(const std::vector<std::string>& pieces) {
   std::vector<std::string> tokens{"<unk>", "<s>", "</s>"};
   tokens.insert(tokens.end(), pieces.begin(), pieces.end());
   std::vector<float> scores;
@@ -47,9 +47,9 @@ TEST(GgufHostileInput, A100KbTensorNameIsRefusedAsLlamaCppRefusesIt) {
   TemporaryDirectory dir("gguf_long_name");
   GgufBuilder().tensor("token_embd.weight", {4, 2}).tensor("blk." + std::string(100000, '1') + ".attn_q.weight", {4})
       .write(dir.path() / "long.gguf");
-  const std::string error = gguf_error([&] { GgufFile::open(dir.path() / "long.gguf"); });
+  const std::string error = hostile_gguf_error([&] { GgufFile::open(dir.path() / "long.gguf"); });
   EXPECT_THAT(error, HasSubstr("long.gguf"));
-  EXPECT_THAT(error, HasSubstr("tensor 1's name is 100015 bytes long"));
+  EXPECT_THAT(error, HasSubstr("tensor 1's name is 100018 bytes long"));
   EXPECT_THAT(error, HasSubstr("GGML_MAX_NAME"));
   GgufBuilder().tensor(std::string(63, 'n'), {4}).write(dir.path() / "63.gguf");
   EXPECT_EQ(GgufFile::open(dir.path() / "63.gguf")->tensors().at(0).name, std::string(63, 'n'));
@@ -67,7 +67,7 @@ TEST(GgufHostileInput, BlockCountBeyondTheTensorsIsRefusedBeforeAllocation) {
       .tensor("output_norm.weight", {8})
       .write(dir.path() / "blocks.gguf");
   const auto file = GgufFile::open(dir.path() / "blocks.gguf");
-  const std::string error = gguf_error([&] { convert_llama_gguf(*file, dir.path() / "out", {}); });
+  const std::string error = hostile_gguf_error([&] { convert_llama_gguf(*file, dir.path() / "out", {}); });
   EXPECT_THAT(error, HasSubstr("blocks.gguf"));
   EXPECT_THAT(error, HasSubstr("llama.block_count 1000000000 needs 9 tensors per block"));
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "config.json"));
@@ -75,10 +75,10 @@ TEST(GgufHostileInput, BlockCountBeyondTheTensorsIsRefusedBeforeAllocation) {
 
 TEST(GgufHostileInput, OverlongTokenIsRefusedNamingItsIndex) {
   TemporaryDirectory dir("gguf_long_token");
-  sentencepiece({"a", "b", std::string(1 << 20, 'a')}).write(dir.path() / "vocab.gguf");
+  hostile_sentencepiece({"a", "b", std::string(1 << 20, 'a')}).write(dir.path() / "vocab.gguf");
   const auto file = GgufFile::open(dir.path() / "vocab.gguf");
   const auto start = std::chrono::steady_clock::now();
-  const std::string error = gguf_error([&] { tokenizer_from_gguf(*file); });
+  const std::string error = hostile_gguf_error([&] { tokenizer_from_gguf(*file); });
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   EXPECT_THAT(error, HasSubstr("vocab.gguf"));
   EXPECT_THAT(error, HasSubstr("tokenizer.ggml.tokens[5] is 1048576 bytes long"));
@@ -92,7 +92,7 @@ TEST(GgufHostileInput, MergesOfLongTokensAreRebuiltInLinearTime) {
   for (int i = 0; i < 1000; ++i) pieces.push_back(std::string(499, 'a' + i % 26) + std::to_string(1000 + i) + "x");
   for (int i = 0; i < 2000; ++i) pieces.push_back(pieces[i % 1000] + pieces[(i + 1 + (i / 1000) * 500) % 1000]);
   TemporaryDirectory dir("gguf_linear_merges");
-  sentencepiece(pieces).write(dir.path() / "vocab.gguf");
+  hostile_sentencepiece(pieces).write(dir.path() / "vocab.gguf");
   const auto file = GgufFile::open(dir.path() / "vocab.gguf");
   const auto start = std::chrono::steady_clock::now();
   const auto tokenizer = tokenizer_from_gguf(*file);
@@ -110,10 +110,10 @@ TEST(GgufHostileInput, MergesThatGrowFasterThanTheVocabularyAreBounded) {
   std::vector<std::string> pieces;
   for (size_t n = 1; n <= kMaxTokenBytes; ++n) pieces.push_back(std::string(n, 'a'));
   TemporaryDirectory dir("gguf_merge_growth");
-  sentencepiece(pieces).write(dir.path() / "vocab.gguf");
+  hostile_sentencepiece(pieces).write(dir.path() / "vocab.gguf");
   const auto file = GgufFile::open(dir.path() / "vocab.gguf");
   const auto start = std::chrono::steady_clock::now();
-  const std::string error = gguf_error([&] { tokenizer_from_gguf(*file); });
+  const std::string error = hostile_gguf_error([&] { tokenizer_from_gguf(*file); });
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_THAT(error, HasSubstr("vocab.gguf"));
   EXPECT_THAT(error, HasSubstr("SentencePiece merges"));

@@ -18,9 +18,9 @@ using ::testing::HasSubstr;
 using testing::error_message_of;
 using testing::TempDir;
 
-std::string nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string bounded_nested_arrays(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
-std::string limit_error(const std::string& text, const json_input::JsonLimits& limits = {}) {
+std::string bounded_limit_error(const std::string& text, const json_input::JsonLimits& limits = {}) {
   try {
     json_input::parse_bounded_json(text, "input.json", limits);
   } catch (const json_input::JsonLimitError& error) {
@@ -30,20 +30,20 @@ std::string limit_error(const std::string& text, const json_input::JsonLimits& l
 }
 
 TEST(BoundedJson, A100000DeepDocumentIsRefusedNamingTheLimit) {
-  const std::string error = limit_error("{\"a\": " + nested_arrays(100000) + "}");
+  const std::string error = bounded_limit_error("{\"a\": " + bounded_nested_arrays(100000) + "}");
   EXPECT_THAT(error, HasSubstr("input.json"));
   EXPECT_THAT(error, HasSubstr("more than 64 levels deep"));
 }
 
 TEST(BoundedJson, DepthLimitCountsTheTopLevelAsOne) {
-  EXPECT_EQ(limit_error(nested_arrays(json_input::kMaxJsonDepth)), "");
-  EXPECT_THAT(limit_error(nested_arrays(json_input::kMaxJsonDepth + 1)), HasSubstr("64 levels"));
+  EXPECT_EQ(bounded_limit_error(bounded_nested_arrays(json_input::kMaxJsonDepth)), "");
+  EXPECT_THAT(bounded_limit_error(bounded_nested_arrays(json_input::kMaxJsonDepth + 1)), HasSubstr("64 levels"));
   // Brackets inside strings are text, not nesting.
-  EXPECT_EQ(limit_error("{\"k\": \"" + std::string(1000, '[') + "\"}"), "");
+  EXPECT_EQ(bounded_limit_error("{\"k\": \"" + std::string(1000, '[') + "\"}"), "");
 }
 
 TEST(BoundedJson, SizeLimitIsCheckedFirst) {
-  EXPECT_THAT(limit_error("[" + std::string(2000, ' ') + "]", {1024, 64}), HasSubstr("more than dcomp's limit of 1 KiB"));
+  EXPECT_THAT(bounded_limit_error("[" + std::string(2000, ' ') + "]", {1024, 64}), HasSubstr("more than dcomp's limit of 1 KiB"));
   std::istringstream stream(std::string(3000, ' '));
   EXPECT_THROW(json_input::read_bounded_text(stream, "big.json", 2048), json_input::JsonLimitError);
 }
@@ -56,7 +56,7 @@ TEST(BoundedJson, ParsedValueEqualsNlohmannParse) {
 
 TEST(BoundedJson, DeepShardIndexIsRefusedNamingTheFile) {
   TempDir dir;
-  testing::write_bytes(dir / "model.safetensors.index.json", "{\"weight_map\": " + nested_arrays(100000) + "}");
+  testing::write_bytes(dir / "model.safetensors.index.json", "{\"weight_map\": " + bounded_nested_arrays(100000) + "}");
   const std::string error = error_message_of([&] { detail::read_weight_map(dir / "model.safetensors.index.json"); });
   EXPECT_THAT(error, HasSubstr("model.safetensors.index.json"));
   EXPECT_THAT(error, HasSubstr("64 levels"));
@@ -89,7 +89,7 @@ TEST(BoundedJson, SafetensorsHeaderStillRefusesARepeatedKeyAndDeepNesting) {
                                                  repeated.size());
               }),
               HasSubstr("header has the key 'a' more than once"));
-  const std::string deep = testing::safetensors_bytes("{\"__metadata__\": " + nested_arrays(100000) + "}", "");
+  const std::string deep = testing::safetensors_bytes("{\"__metadata__\": " + bounded_nested_arrays(100000) + "}", "");
   EXPECT_THAT(error_message_of([&] {
                 detail::parse_safetensors_header("deep.safetensors", reinterpret_cast<const uint8_t*>(deep.data()),
                                                  deep.size());

@@ -14,7 +14,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-nlohmann::json qwen3_moe() {
+nlohmann::json bounded_qwen3_moe() {
   return nlohmann::json{{"architectures", {"Qwen3MoeForCausalLM"}},
                         {"hidden_size", 64},
                         {"intermediate_size", 96},
@@ -30,7 +30,7 @@ nlohmann::json qwen3_moe() {
                         {"rms_norm_eps", 1e-6}};
 }
 
-std::string config_error(const nlohmann::json& json) {
+std::string bounded_config_error(const nlohmann::json& json) {
   try {
     ModelConfig::from_json(json, "/models/m/config.json");
   } catch (const ModelConfigError& error) {
@@ -53,23 +53,23 @@ TEST(UntrustedModelConfig, A100000DeepConfigIsRefusedNamingFileAndLimit) {
 }
 
 TEST(UntrustedModelConfig, HugeLayerCountIsRefusedBeforeAllocation) {
-  nlohmann::json json = qwen3_moe();
+  nlohmann::json json = bounded_qwen3_moe();
   json["num_hidden_layers"] = 1000000000;
-  const std::string error = config_error(json);
+  const std::string error = bounded_config_error(json);
   EXPECT_THAT(error, HasSubstr("/models/m/config.json"));
   EXPECT_THAT(error, HasSubstr("\"num_hidden_layers\" is 1000000000, more than dcomp's limit of 1024"));
 }
 
 TEST(UntrustedModelConfig, HugeExpertCountsAreRefused) {
-  nlohmann::json json = qwen3_moe();
+  nlohmann::json json = bounded_qwen3_moe();
   json["num_experts"] = 1000000000;
-  EXPECT_THAT(config_error(json), HasSubstr("\"num_experts\" is 1000000000, more than dcomp's limit of 4096"));
+  EXPECT_THAT(bounded_config_error(json), HasSubstr("\"num_experts\" is 1000000000, more than dcomp's limit of 4096"));
   json["num_experts"] = 4096;
   json["num_hidden_layers"] = 1024;
-  EXPECT_THAT(config_error(json), HasSubstr("4096 experts in each of 1024 layers"));
+  EXPECT_THAT(bounded_config_error(json), HasSubstr("4096 experts in each of 1024 layers"));
   json["num_experts"] = 512;
   json["num_hidden_layers"] = 94;
-  EXPECT_EQ(config_error(json), "");  // the largest real MoE models fit
+  EXPECT_EQ(bounded_config_error(json), "");  // the largest real MoE models fit
 }
 
 }  // namespace

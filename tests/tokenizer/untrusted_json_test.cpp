@@ -14,11 +14,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string deep(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string deep_json(size_t depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 TEST(UntrustedJson, DeepTokenizerJsonIsRefusedNamingTheLimit) {
   TempDir dir;
-  dir.write("tokenizer.json", "{\"model\": " + deep(100000) + "}");
+  dir.write("tokenizer.json", "{\"model\": " + deep_json(100000) + "}");
   try {
     tok::Tokenizer::from_dir(dir.path());
     ADD_FAILURE() << "a 100,000-deep tokenizer.json was accepted";
@@ -29,11 +29,11 @@ TEST(UntrustedJson, DeepTokenizerJsonIsRefusedNamingTheLimit) {
 }
 
 TEST(UntrustedJson, DeepTokenizerConfigIsRefused) {
-  EXPECT_THROW(tok::Tokenizer::from_json("{}", "{\"x\": " + deep(100000) + "}", "t"), tok::TokenizerError);
+  EXPECT_THROW(tok::Tokenizer::from_json("{}", "{\"x\": " + deep_json(100000) + "}", "t"), tok::TokenizerError);
 }
 
 TEST(UntrustedJson, DeepJsonLinesRowIsRefusedNamingTheLine) {
-  const std::string content = "{\"text\": \"fine\"}\n{\"text\": " + deep(100000) + "}\n";
+  const std::string content = "{\"text\": \"fine\"}\n{\"text\": " + deep_json(100000) + "}\n";
   try {
     data::parse_json_lines(content, "rows.jsonl", 100);
     ADD_FAILURE() << "a 100,000-deep row was accepted";
