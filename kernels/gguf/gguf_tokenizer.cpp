@@ -2,7 +2,6 @@
 // llama.cpp src/llama-vocab.cpp (the pre-tokenizer regexes per LLAMA_VOCAB_PRE_TYPE)
 #include "kernels/gguf/gguf_tokenizer.hpp"
 
-#include <algorithm>
 #include <unordered_map>
 
 #include "kernels/gguf/sentencepiece_merges.hpp"

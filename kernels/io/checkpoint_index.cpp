@@ -4,7 +4,6 @@
 #include "kernels/io/checkpoint_index.hpp"
 
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 

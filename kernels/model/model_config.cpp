@@ -5,7 +5,6 @@
 #include "kernels/model/model_config.hpp"
 
 #include <fstream>
-#include <sstream>
 
 #include "kernels/json/bounded_json.hpp"
 
