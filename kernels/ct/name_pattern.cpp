@@ -30,12 +30,12 @@ std::unique_ptr<RE2> compile_pattern(const std::string& pattern) {
 std::optional<std::string> pattern_problem_of(const std::string& target, const RE2* compiled) {
   const size_t length = target.size() - 3;
   if (length > kMaxNamePatternBytes) {
-    return "pattern " + quoted_pattern(target) + " is " + std::to_string(length) + " bytes long, more than dcomp's limit of " +
-           std::to_string(kMaxNamePatternBytes);
+    return "pattern " + quoted_pattern(target) + " is " + std::to_string(length) +
+           " bytes long, more than dcomp's limit of " + std::to_string(kMaxNamePatternBytes);
   }
   if (!compiled->ok()) {
-    return "pattern " + quoted_pattern(target) + " is not supported: " + compiled->error() +
-           " (dcomp matches patterns with RE2, which has no backreferences or lookaround)";
+    return "pattern " + quoted_pattern(target) + " is not accepted by RE2 (dcomp's pattern engine, which has no " +
+           "backreferences or lookaround): " + compiled->error();
   }
   return std::nullopt;
 }
