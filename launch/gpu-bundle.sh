@@ -17,7 +17,7 @@ bundle="${1:-$repo_root/.gpu-bundle}"
 wanted=(libcaf-dev libcaf-core0.17 libcaf-io0.17 libcaf-openssl0.17
         libopenmpi-dev libopenmpi3 openmpi-bin openmpi-common
         libspdlog-dev libspdlog1.10 libfmt-dev libfmt9 libyaml-cpp-dev libyaml-cpp0.7
-        nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev)
+        nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libre2-dev libre2-9)
 # Present on any system that can run the GPU machine's python3 and nvcc.
 base='^(libc6|libstdc\+\+6|libgcc-s1|zlib1g|libssl3|libzstd1|liblzma5|libbz2-1.0|libcrypt1|libselinux1|libpcre2-8-0|libsystemd0|libudev1|libcap2|libgcrypt20|libgpg-error0|liblz4-1)$'
 

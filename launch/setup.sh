@@ -12,7 +12,7 @@ build_dir="${DCOMP_BUILD_DIR:-$repo_root/build}"
 jobs="${DCOMP_JOBS:-$(nproc)}"
 
 packages=(build-essential cmake ninja-build ccache pkg-config libcaf-dev libopenmpi-dev openmpi-bin libtorch-dev
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libre2-dev
   libopenblas0-openmp python3 ${DCOMP_EXTRA_PACKAGES:-})
 missing=()
 for package in "${packages[@]}"; do

@@ -5,6 +5,7 @@
 #include <set>
 #include <vector>
 
+#include "kernels/ct/name_pattern.hpp"
 #include "kernels/tokenizer/utf8.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/modifier_args.hpp"
@@ -28,7 +29,10 @@ class DocumentCheck {
     if (path_.size() >= kMaxRecipeDepth) {
       fail(where, "the recipe nests more than " + std::to_string(kMaxRecipeDepth) + " levels deep");
     }
-    if (node.IsScalar()) check_scalar(node);
+    if (node.IsScalar()) {
+      check_scalar(node);
+      check_pattern(node);
+    }
     if (!node.IsMap() && !node.IsSequence()) return;
     path_.push_back(node);
     if (node.IsSequence()) {
@@ -40,7 +44,9 @@ class DocumentCheck {
         if (it->first.IsScalar()) check_scalar(it->first);
         const std::string key = it->first.as<std::string>();
         if (!keys.insert(key).second) fail(it->first, "key '" + key + "' appears more than once in the same mapping");
+        fields_.push_back(key);
         visit(it->second, it->first);
+        fields_.pop_back();
       }
     }
     path_.pop_back();
@@ -53,12 +59,21 @@ class DocumentCheck {
     if (tok::find_invalid_utf8(scalar.Scalar()) != std::string::npos) fail(scalar, "text is not valid UTF-8");
   }
 
+  // A "re:" value (a target, an ignore entry, a mapping's layer) must be a pattern dcomp
+  // can match in linear time; checked here, before anything runs, with its line.
+  void check_pattern(const YAML::Node& scalar) const {
+    const auto problem = ct::name_pattern_problem(scalar.Scalar());
+    if (!problem) return;
+    fail(scalar, (fields_.empty() ? std::string("a value") : "'" + fields_.back() + "'") + ": " + *problem);
+  }
+
   [[noreturn]] void fail(const YAML::Node& where, const std::string& problem) const {
     throw RecipeError(yaml_location(source_, where) + ": " + problem);
   }
 
   const std::string& source_;
   std::vector<YAML::Node> path_;  // the containers above the node being visited
+  std::vector<std::string> fields_;  // the mapping keys above the node being visited
   size_t visited_ = 0;
 };
 

@@ -3,35 +3,20 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <mutex>
-#include <regex>
+#include <stdexcept>
 
+#include "kernels/ct/name_pattern.hpp"
 #include "lifecycle/errors.hpp"
 
 namespace dcomp::lifecycle {
-namespace {
-
-const std::regex& compiled(const std::string& pattern) {
-  static std::mutex mutex;
-  static std::map<std::string, std::regex> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto it = cache.find(pattern);
-  if (it == cache.end()) {
-    try {
-      it = cache.emplace(pattern, std::regex(pattern, std::regex::ECMAScript)).first;
-    } catch (const std::regex_error& e) {
-      throw RecipeError("invalid regular expression in target 're:" + pattern + "': " + e.what());
-    }
-  }
-  return it->second;
-}
-
-}  // namespace
 
 bool target_matches(const ModuleInfo& module, const std::string& target) {
-  if (target.rfind("re:", 0) == 0) {
-    return std::regex_search(module.name, compiled(target.substr(3)), std::regex_constants::match_continuous);
+  if (ct::is_name_pattern(target)) {
+    try {
+      return ct::name_pattern_matches(target, module.name);
+    } catch (const std::invalid_argument& error) {
+      throw RecipeError(std::string("target: ") + error.what());
+    }
   }
   if (module.name == target) return true;
   return std::find(module.class_names.begin(), module.class_names.end(), target) != module.class_names.end();

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "kernels/ct/temporary_folder_lock.hpp"
+#include "kernels/json/bounded_json.hpp"
 #include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
 
@@ -26,7 +27,9 @@ nlohmann::json read_state_json(const fs::path& path) {
   if (!stream) throw std::runtime_error(path.string() + ": cannot read the saved progress");
   nlohmann::json state;
   try {
-    state = nlohmann::json::parse(stream);
+    state = json_input::parse_bounded_json(json_input::read_bounded_text(stream, path.string(), json_input::kMaxConfigJsonBytes), path.string());
+  } catch (const json_input::JsonLimitError& error) {
+    throw std::runtime_error(error.what());
   } catch (const nlohmann::json::exception& error) {
     throw std::runtime_error(path.string() + ": the saved progress is not valid JSON: " + error.what());
   }

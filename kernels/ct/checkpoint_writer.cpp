@@ -19,6 +19,7 @@
 #include "kernels/quant/non_finite.hpp"
 #include "kernels/ct/linear_encoding.hpp"
 #include "kernels/ct/quantization_config.hpp"
+#include "kernels/json/bounded_json.hpp"
 
 namespace dcomp::ct {
 namespace fs = std::filesystem;
@@ -28,7 +29,9 @@ nlohmann::json read_json_file(const fs::path& path) {
   std::ifstream stream(path);
   if (!stream) throw CheckpointWriteError(path.string() + ": cannot open: " + std::strerror(errno));
   try {
-    return nlohmann::json::parse(stream);
+    return json_input::parse_bounded_json(json_input::read_bounded_text(stream, path.string(), json_input::kMaxConfigJsonBytes), path.string());
+  } catch (const json_input::JsonLimitError& error) {
+    throw CheckpointWriteError(error.what());
   } catch (const nlohmann::json::exception& error) {
     throw CheckpointWriteError(path.string() + ": invalid JSON: " + error.what());
   }

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "kernels/ct/compression_format.hpp"
+#include "kernels/json/bounded_json.hpp"
 #include "kernels/ct/linear_decoding.hpp"
 
 namespace dcomp::ct {
@@ -22,7 +23,9 @@ nlohmann::json read_config(const std::filesystem::path& model_dir) {
   std::ifstream stream(path);
   if (!stream) throw DecodingError(path.string() + ": cannot open: " + std::strerror(errno));
   try {
-    return nlohmann::json::parse(stream);
+    return json_input::parse_bounded_json(json_input::read_bounded_text(stream, path.string(), json_input::kMaxConfigJsonBytes), path.string());
+  } catch (const json_input::JsonLimitError& error) {
+    throw DecodingError(error.what());
   } catch (const nlohmann::json::exception& error) {
     throw DecodingError(path.string() + ": invalid JSON: " + error.what());
   }

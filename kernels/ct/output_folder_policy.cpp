@@ -6,6 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/json/bounded_json.hpp"
+
 namespace dcomp::ct {
 namespace fs = std::filesystem;
 
@@ -35,7 +37,13 @@ namespace {
 bool config_names_compressed_tensors(const fs::path& config_file) {
   std::ifstream in(config_file);
   if (!in) return false;
-  const auto config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  nlohmann::json config;
+  try {
+    config = json_input::parse_bounded_json(json_input::read_bounded_text(in, config_file.string(), json_input::kMaxConfigJsonBytes),
+                                    config_file.string());
+  } catch (const std::exception&) {
+    return false;  // unreadable, oversized or invalid: not a compressed-tensors config
+  }
   if (!config.is_object()) return false;
   for (const char* key : {"quantization_config", "compression_config"}) {
     const auto entry = config.find(key);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "kernels/ct/compression_format.hpp"
+#include "kernels/ct/name_pattern.hpp"
 #include "kernels/ct/target_matching.hpp"
 
 namespace dcomp::ct {
@@ -24,6 +25,13 @@ std::vector<std::string> string_list(const nlohmann::json& json, const std::stri
     items.push_back(item.get<std::string>());
   }
   return items;
+}
+
+// Every "re:" entry of `targets` must be a pattern dcomp can match (name_pattern.hpp).
+void check_patterns(const std::vector<std::string>& targets, const std::string& where) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (const auto problem = name_pattern_problem(targets[i])) fail(where + "[" + std::to_string(i) + "]", *problem);
+  }
 }
 
 std::string optional_string(const nlohmann::json& json, const char* key, const std::string& where,
@@ -125,9 +133,11 @@ QuantizationConfig QuantizationConfig::from_json(const nlohmann::json& json, con
       } else {
         config.groups.emplace_back(item.key(), quant::scheme_from_json(item.value(), group_where));
       }
+      check_patterns(config.groups.back().second.targets, group_where + ".targets");
     }
   }
   if (json.contains("ignore")) config.ignore = string_list(json.at("ignore"), where + ".ignore");
+  check_patterns(config.ignore, where + ".ignore");
   config.format = optional_string(json, "format", where, format::kDense);
   config.quantization_status = optional_string(json, "quantization_status", where, "");
   if (json.contains("kv_cache_scheme")) config.kv_cache_scheme = json.at("kv_cache_scheme");
@@ -138,6 +148,8 @@ QuantizationConfig QuantizationConfig::from_json(const nlohmann::json& json, con
     config.sparsity_format = optional_string(sparsity, "format", sparsity_where, format::kDense);
     if (sparsity.contains("targets")) config.sparsity_targets = string_list(sparsity.at("targets"), sparsity_where);
     if (sparsity.contains("ignore")) config.sparsity_ignore = string_list(sparsity.at("ignore"), sparsity_where);
+    check_patterns(config.sparsity_targets, sparsity_where + ".targets");
+    check_patterns(config.sparsity_ignore, sparsity_where + ".ignore");
     if (*config.sparsity_format != format::kDense && *config.sparsity_format != format::kSparse24Bitmask) {
       fail(sparsity_where + ".format", "sparsity format \"" + *config.sparsity_format +
                                            "\" is not supported (supported: dense, sparse-24-bitmask)");

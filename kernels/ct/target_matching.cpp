@@ -6,25 +6,20 @@
 
 #include <algorithm>
 #include <map>
-#include <regex>
 #include <stdexcept>
+
+#include "kernels/ct/name_pattern.hpp"
 
 namespace dcomp::ct {
 namespace {
 
 constexpr const char* kPatternPrefix = "re:";
 
-bool is_pattern(const std::string& target) { return target.rfind(kPatternPrefix, 0) == 0; }
+bool is_pattern(const std::string& target) { return is_name_pattern(target); }
 
 // Python re.match: the pattern must match a prefix of the name.
 bool pattern_matches(const std::string& target, const std::string& name) {
-  const std::string pattern = target.substr(3);
-  try {
-    const std::regex expression(pattern, std::regex::ECMAScript);
-    return std::regex_search(name, expression, std::regex_constants::match_continuous);
-  } catch (const std::regex_error& error) {
-    throw std::invalid_argument("invalid target pattern \"" + target + "\": " + error.what());
-  }
+  return name_pattern_matches(target, name);
 }
 
 bool name_matches(const std::string& target, const std::string& name) {

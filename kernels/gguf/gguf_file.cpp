@@ -12,6 +12,7 @@ namespace dcomp::gguf {
 namespace {
 
 constexpr uint32_t kMaxDims = 4;        // GGML_MAX_DIMS
+constexpr uint64_t kMaxNameBytes = 64;  // GGML_MAX_NAME: a name and its terminating zero
 constexpr int kMaxArrayNesting = 4;     // arrays of arrays are skipped, to this depth
 constexpr uint64_t kDefaultAlignment = 32;
 
@@ -182,6 +183,10 @@ std::shared_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
   for (uint64_t i = 0; i < tensor_count; ++i) {
     GgufTensorInfo info;
     info.name = cursor.read_string("a tensor name");
+    if (info.name.size() >= kMaxNameBytes)
+      throw GgufError(path.string() + ": tensor " + std::to_string(i) + "'s name is " + std::to_string(info.name.size()) +
+                      " bytes long; GGUF tensor names are shorter than " + std::to_string(kMaxNameBytes) +
+                      " bytes (GGML_MAX_NAME)");
     if (!tensor_names.insert(info.name).second)
       throw GgufError(path.string() + ": tensor '" + info.name + "' appears twice");
     const auto dims = cursor.read<uint32_t>("a tensor's dimension count");

@@ -2,9 +2,9 @@
 // llama.cpp src/llama-vocab.cpp (the pre-tokenizer regexes per LLAMA_VOCAB_PRE_TYPE)
 #include "kernels/gguf/gguf_tokenizer.hpp"
 
-#include <algorithm>
 #include <unordered_map>
 
+#include "kernels/gguf/sentencepiece_merges.hpp"
 #include "kernels/tokenizer/split_pattern.hpp"
 
 namespace dcomp::gguf {
@@ -18,55 +18,23 @@ bool optional_flag(const GgufFile& file, const std::string& key, bool fallback) 
   return file.has(key) ? file.boolean(key) : fallback;
 }
 
-// Byte offsets of the code point boundaries of well-formed UTF-8 text (0 and size included).
-std::vector<size_t> code_point_boundaries(const std::string& text) {
-  std::vector<size_t> boundaries{0};
-  for (size_t i = 1; i <= text.size(); ++i)
-    if (i == text.size() || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) boundaries.push_back(i);
-  return boundaries;
-}
-
-// SentencePiece merges: for each piece, every split into two vocabulary pieces; within a
-// piece by the halves' ids; overall by the piece's score (highest first), then the length
-// of the left and the right half in code points (longest first), ties kept in order.
-Json sentencepiece_merges(const std::vector<std::string>& tokens, const std::vector<double>& scores,
-                          const std::unordered_map<std::string, int64_t>& vocab) {
-  struct Merge {
-    int64_t left, right;
-    double score;
-    size_t left_length, right_length;
-  };
-  std::vector<Merge> merges;
-  for (size_t id = 0; id < tokens.size(); ++id) {
-    const std::string& piece = tokens[id];
-    if (vocab.at(piece) != static_cast<int64_t>(id)) continue;  // a repeated piece counts once
-    const auto boundaries = code_point_boundaries(piece);
-    std::vector<Merge> local;
-    for (size_t b = 1; b + 1 < boundaries.size(); ++b) {
-      const auto left = vocab.find(piece.substr(0, boundaries[b]));
-      const auto right = vocab.find(piece.substr(boundaries[b]));
-      if (left != vocab.end() && right != vocab.end())
-        local.push_back({left->second, right->second, scores[id], b, boundaries.size() - 1 - b});
-    }
-    std::sort(local.begin(), local.end(), [](const Merge& a, const Merge& b) {
-      return a.left != b.left ? a.left < b.left : a.right < b.right;
-    });
-    merges.insert(merges.end(), local.begin(), local.end());
-  }
-  std::stable_sort(merges.begin(), merges.end(), [](const Merge& a, const Merge& b) {
-    if (a.score != b.score) return a.score > b.score;
-    if (a.left_length != b.left_length) return a.left_length > b.left_length;
-    return a.right_length > b.right_length;
-  });
-  Json list = Json::array();
-  for (const auto& merge : merges) list.push_back(Json::array({tokens[merge.left], tokens[merge.right]}));
-  return list;
+// Each token (and each half of a stored merge) is at most kMaxTokenBytes long, so that
+// the conversion's time and output stay linear in the vocabulary.
+void check_token_lengths(const GgufFile& file, const std::vector<std::string>& tokens) {
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (tokens[i].size() > kMaxTokenBytes)
+      throw file.error("tokenizer.ggml.tokens[" + std::to_string(i) + "] is " + std::to_string(tokens[i].size()) +
+                       " bytes long, more than dcomp's limit of " + std::to_string(kMaxTokenBytes) + " bytes a token");
 }
 
 Json stored_merges(const GgufFile& file) {
   Json list = Json::array();
   const auto& merges = file.strings("tokenizer.ggml.merges");
   for (size_t i = 0; i < merges.size(); ++i) {
+    if (merges[i].size() > 2 * kMaxTokenBytes + 1)
+      throw file.error("tokenizer.ggml.merges[" + std::to_string(i) + "] is " + std::to_string(merges[i].size()) +
+                       " bytes long, more than two tokens of dcomp's limit of " + std::to_string(kMaxTokenBytes) +
+                       " bytes");
     const auto space = merges[i].find(' ');
     if (space == std::string::npos || space == 0 || space + 1 == merges[i].size() ||
         merges[i].find(' ', space + 1) != std::string::npos)
@@ -146,6 +114,7 @@ HuggingFaceTokenizer tokenizer_from_gguf(const GgufFile& file) {
                      "' is a tokenizer dcomp cannot convert (known: llama (SentencePiece BPE), gpt2 (byte-level BPE))");
   const auto& tokens = file.strings("tokenizer.ggml.tokens");
   if (tokens.empty()) throw file.error("tokenizer.ggml.tokens is empty");
+  check_token_lengths(file, tokens);
   std::vector<int64_t> types(tokens.size(), 1);
   if (file.has("tokenizer.ggml.token_type")) {
     types = file.integers("tokenizer.ggml.token_type");
@@ -214,7 +183,8 @@ HuggingFaceTokenizer tokenizer_from_gguf(const GgufFile& file) {
     bpe.update({{"unk_token", unk >= 0 ? Json(tokens[unk]) : Json(nullptr)},
                 {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
                 {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
-                {"merges", sentencepiece_merges(tokens, scores, vocab_ids)}});
+                {"merges", sentencepiece_merges(tokens, scores, vocab_ids,
+                                                [&](const std::string& problem) { throw file.error(problem); })}});
   } else {
     auto [pre_tokenizer, ignore_merges] = byte_level_pre_tokenizer(file);
     json["normalizer"] = nullptr;

@@ -28,6 +28,9 @@
 
 namespace dcomp::gguf {
 
+/// The longest token accepted, in bytes (real vocabularies' longest tokens are far shorter).
+inline constexpr size_t kMaxTokenBytes = 1024;
+
 struct HuggingFaceTokenizer {
   nlohmann::ordered_json tokenizer;         // tokenizer.json
   nlohmann::ordered_json tokenizer_config;  // tokenizer_config.json

@@ -4,7 +4,7 @@
 
 #include <cmath>
 #include <optional>
-#include <regex>
+#include <string_view>
 
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
@@ -62,6 +62,12 @@ LlamaShape read_shape(const GgufFile& file) {
   shape.hidden = positive(file, "llama.embedding_length");
   shape.intermediate = positive(file, "llama.feed_forward_length");
   shape.layers = positive(file, "llama.block_count");
+  // Each block holds 9 tensors: a count the file's tensors cannot fill is refused before
+  // anything is sized from it.
+  constexpr uint64_t kTensorsPerBlock = 9;
+  if (static_cast<uint64_t>(shape.layers) > file.tensors().size() / kTensorsPerBlock)
+    throw file.error("llama.block_count " + std::to_string(shape.layers) + " needs " + std::to_string(kTensorsPerBlock) +
+                     " tensors per block, but the file holds " + std::to_string(file.tensors().size()) + " tensors");
   shape.heads = positive(file, "llama.attention.head_count");
   shape.kv_heads = file.has("llama.attention.head_count_kv") ? positive(file, "llama.attention.head_count_kv") : shape.heads;
   if (shape.heads % shape.kv_heads != 0)
@@ -90,6 +96,25 @@ LlamaShape read_shape(const GgufFile& file) {
   return shape;
 }
 
+// A block tensor's name "blk.<layer>.<part>.weight" (layer: decimal digits, part:
+// [a-z_]+) split into its layer and part; nullopt for any other name. Scanned by hand:
+// std::regex recurses once per character and overflows the stack on long names.
+std::optional<std::pair<std::string, std::string>> split_block_name(const std::string& name) {
+  constexpr std::string_view kPrefix = "blk.", kSuffix = ".weight";
+  if (name.size() < kPrefix.size() + kSuffix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0 ||
+      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0)
+    return std::nullopt;
+  const std::string middle = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
+  const size_t dot = middle.find('.');
+  if (dot == std::string::npos || dot == 0 || dot + 1 == middle.size()) return std::nullopt;
+  const std::string layer = middle.substr(0, dot), part = middle.substr(dot + 1);
+  for (const char c : layer)
+    if (c < '0' || c > '9') return std::nullopt;
+  for (const char c : part)
+    if ((c < 'a' || c > 'z') && c != '_') return std::nullopt;
+  return std::make_pair(layer, part);
+}
+
 // The Hugging Face name of a GGUF tensor, its expected shape and row order; nullopt
 // for a name that is not part of a Llama model.
 std::optional<PlannedTensor> plan_tensor(const GgufTensorInfo& info, const LlamaShape& s) {
@@ -97,13 +122,11 @@ std::optional<PlannedTensor> plan_tensor(const GgufTensorInfo& info, const Llama
   if (info.name == "token_embd.weight") return PlannedTensor{&info, "model.embed_tokens.weight", {s.vocab, s.hidden}};
   if (info.name == "output.weight") return PlannedTensor{&info, "lm_head.weight", {s.vocab, s.hidden}};
   if (info.name == "output_norm.weight") return PlannedTensor{&info, "model.norm.weight", {s.hidden}};
-  static const std::regex block_name(R"(blk\.(\d+)\.([a-z_]+)\.weight)");
-  std::smatch match;
-  if (!std::regex_match(info.name, match, block_name)) return std::nullopt;
-  const std::string layer = match[1];
+  const auto block = split_block_name(info.name);
+  if (!block) return std::nullopt;
+  const auto& [layer, part] = *block;
   if (layer.size() > 6 || std::stoll(layer) >= s.layers || (layer.size() > 1 && layer[0] == '0')) return std::nullopt;
   const std::string prefix = "model.layers." + layer + ".";
-  const std::string part = match[2];
   if (part == "attn_norm") return PlannedTensor{&info, prefix + "input_layernorm.weight", {s.hidden}};
   if (part == "ffn_norm") return PlannedTensor{&info, prefix + "post_attention_layernorm.weight", {s.hidden}};
   if (part == "attn_q") return PlannedTensor{&info, prefix + "self_attn.q_proj.weight", {q_rows, s.hidden}, RowOrder::kQueryHeads};
@@ -235,10 +258,17 @@ GgufConversionSummary convert_llama_gguf(const GgufFile& file, const std::filesy
     const std::string file_name = shards.size() == 1 ? "model.safetensors" : shard_name;
     std::vector<io::NamedTensor> tensors;
     for (const PlannedTensor* tensor : shards[index]) {
-      at::Tensor values = dequantize_ggml(file, *tensor->source);  // float32 [shape]
-      if (tensor->order == RowOrder::kQueryHeads) values = rotate_half_rows(values, shape.heads);
-      if (tensor->order == RowOrder::kKeyHeads) values = rotate_half_rows(values, shape.kv_heads);
-      tensors.push_back({tensor->name, values.to(options.dtype).contiguous(), std::nullopt});
+      try {
+        at::Tensor values = dequantize_ggml(file, *tensor->source);  // float32 [shape]
+        if (tensor->order == RowOrder::kQueryHeads) values = rotate_half_rows(values, shape.heads);
+        if (tensor->order == RowOrder::kKeyHeads) values = rotate_half_rows(values, shape.kv_heads);
+        tensors.push_back({tensor->name, values.to(options.dtype).contiguous(), std::nullopt});
+      } catch (const std::bad_alloc&) {
+        uint64_t elements = 1;
+        for (const int64_t extent : tensor->shape) elements *= static_cast<uint64_t>(extent);
+        throw file.error("out of memory while dequantizing tensor '" + tensor->source->name + "', needing " +
+                         std::to_string(elements * 4) + " bytes for its float32 values");
+      }
       weight_map[tensor->name] = file_name;
       ++summary.source_types[ggml_type_name(tensor->source->type)];
       ++summary.tensors;

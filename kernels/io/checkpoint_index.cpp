@@ -4,10 +4,10 @@
 #include "kernels/io/checkpoint_index.hpp"
 
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/json/bounded_json.hpp"
 #include "kernels/io/safetensors.hpp"
 
 namespace dcomp::io::detail {
@@ -18,14 +18,14 @@ std::map<std::string, std::string> read_weight_map(const std::filesystem::path& 
   };
   std::ifstream stream(index_path, std::ios::binary);
   if (!stream) fail("cannot open");
-  std::ostringstream text;
-  text << stream.rdbuf();
-  if (stream.bad()) fail("cannot read");
-
   nlohmann::json index;
   try {
-    index = nlohmann::json::parse(text.str());
-  } catch (const nlohmann::json::parse_error& error) {
+    const std::string text = json_input::read_bounded_text(stream, index_path.string(), json_input::kMaxConfigJsonBytes);
+    if (stream.bad()) fail("cannot read");
+    index = json_input::parse_bounded_json(text, index_path.string());
+  } catch (const json_input::JsonLimitError& error) {
+    throw SafetensorsError(error.what());
+  } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range for a number too large
     fail(std::string("not valid JSON: ") + error.what());
   }
   if (!index.is_object()) fail(std::string("is a JSON ") + index.type_name() + ", not an object");

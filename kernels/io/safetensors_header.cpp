@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <limits>
 #include <string>
-#include <unordered_set>
 
 #include <nlohmann/json.hpp>
+
+#include "kernels/json/bounded_json.hpp"
 
 namespace dcomp::io::detail {
 namespace {
@@ -52,20 +53,19 @@ uint64_t read_u64_le(const uint8_t* bytes) {
   return value;
 }
 
-// Parses the JSON text, rejecting duplicate top-level keys (nlohmann would keep the last).
-json parse_header_json(const HeaderErrors& errors, const char* first, const char* last) {
-  std::unordered_set<std::string> seen_keys;
+// Parses the JSON text within the header's bounds, rejecting duplicate top-level keys
+// (nlohmann would keep the last). Linear in the header: nlohmann's parser callback
+// rescans the enclosing object after each nested one ends, which made a header of
+// 50,000 tensors take over a minute.
+json parse_header_json(const HeaderErrors& errors, const std::filesystem::path& file, const char* first,
+                       const char* last) {
   std::string duplicate;
-  const json::parser_callback_t on_event = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (depth == 1 && event == json::parse_event_t::key && duplicate.empty()) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!seen_keys.insert(key).second) duplicate = key;
-    }
-    return true;
-  };
   json header;
   try {
-    header = json::parse(first, last, on_event);
+    header = json_input::parse_bounded_json(std::string_view(first, static_cast<size_t>(last - first)), file.string(),
+                                            {kMaxHeaderBytes, json_input::kMaxJsonDepth}, &duplicate);
+  } catch (const json_input::JsonLimitError& error) {
+    throw SafetensorsError(error.what());
   } catch (const json::exception& error) {  // parse_error, or out_of_range for a number too large
     errors.fail(std::string("header is not valid JSON: ") + error.what());
   }
@@ -186,7 +186,7 @@ SafetensorsHeader parse_safetensors_header(const std::filesystem::path& file, co
   header.data_offset = 8 + header_length;
   header.data_size = file_size - header.data_offset;
   const auto* text = reinterpret_cast<const char*>(bytes + 8);
-  const json parsed = parse_header_json(errors, text, text + header_length);
+  const json parsed = parse_header_json(errors, file, text, text + header_length);
 
   header.tensors.reserve(parsed.size());
   for (const auto& [key, value] : parsed.items()) {

@@ -5,7 +5,8 @@
 #include "kernels/model/model_config.hpp"
 
 #include <fstream>
-#include <sstream>
+
+#include "kernels/json/bounded_json.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -149,6 +150,13 @@ void require_positive(const FieldReader& fields, const char* name, int64_t value
   if (value <= 0) fields.fail(std::string("field \"") + name + "\" must be positive, got " + std::to_string(value));
 }
 
+void require_at_most(const FieldReader& fields, const char* name, int64_t value, int64_t limit) {
+  if (value > limit) {
+    fields.fail(std::string("field \"") + name + "\" is " + std::to_string(value) + ", more than dcomp's limit of " +
+                std::to_string(limit));
+  }
+}
+
 void parse_sliding_window(const FieldReader& fields, ModelConfig& config) {
   if (fields.has("sliding_window")) {
     config.sliding_window = fields.required_int("sliding_window");
@@ -194,9 +202,15 @@ MoeConfig parse_moe(const FieldReader& fields, const nlohmann::json& json, const
   if (fields.has("num_experts")) {
     moe.num_experts = fields.required_int("num_experts");
     require_positive(fields, "num_experts", moe.num_experts);
+    require_at_most(fields, "num_experts", moe.num_experts, kMaxExperts);
   } else {
     moe.num_experts = fields.int_or("num_local_experts", 8);
     require_positive(fields, "num_local_experts", moe.num_experts);
+    require_at_most(fields, "num_local_experts", moe.num_experts, kMaxExperts);
+  }
+  if (moe.num_experts * config.num_hidden_layers > kMaxExpertsInModel) {
+    fields.fail(std::to_string(moe.num_experts) + " experts in each of " + std::to_string(config.num_hidden_layers) +
+                " layers is more than dcomp's limit of " + std::to_string(kMaxExpertsInModel) + " experts in all");
   }
   moe.top_k = fields.int_or("num_experts_per_tok", config.architecture == Architecture::Mixtral ? 2 : 8);
   require_positive(fields, "num_experts_per_tok", moe.top_k);
@@ -262,11 +276,11 @@ ModelConfig ModelConfig::from_dir(const std::filesystem::path& model_dir) {
   const auto path = model_dir / "config.json";
   std::ifstream file(path);
   if (!file) throw ModelConfigError(path.string() + ": cannot open (is " + model_dir.string() + " a model folder?)");
-  std::stringstream text;
-  text << file.rdbuf();
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(text.str());
+    json = json_input::parse_bounded_json(json_input::read_bounded_text(file, path.string(), json_input::kMaxConfigJsonBytes), path.string());
+  } catch (const json_input::JsonLimitError& error) {
+    throw ModelConfigError(error.what());
   } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range for a number too large
     throw ModelConfigError(path.string() + ": not valid JSON: " + error.what());
   }
@@ -294,6 +308,7 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
   require_positive(fields, "hidden_size", config.hidden_size);
   require_positive(fields, "intermediate_size", config.intermediate_size);
   require_positive(fields, "num_hidden_layers", config.num_hidden_layers);
+  require_at_most(fields, "num_hidden_layers", config.num_hidden_layers, kMaxHiddenLayers);
   require_positive(fields, "num_attention_heads", config.num_attention_heads);
   require_positive(fields, "num_key_value_heads", config.num_key_value_heads);
   require_positive(fields, "vocab_size", config.vocab_size);

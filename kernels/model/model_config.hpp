@@ -18,6 +18,13 @@ namespace dcomp::model {
 
 /// Bad, incomplete or unsupported config.json, or weights that contradict it;
 /// the message names the file (and the field or tensor) and the problem.
+/// Counts read from config.json size lists of layers, experts and tensor names before any
+/// tensor is read, so they are bounded first (far above real models: 126 layers, 512 experts,
+/// about 25k experts in all).
+inline constexpr int64_t kMaxHiddenLayers = 1024;
+inline constexpr int64_t kMaxExperts = 4096;
+inline constexpr int64_t kMaxExpertsInModel = int64_t{1} << 18;  // experts per layer times layers
+
 class ModelConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

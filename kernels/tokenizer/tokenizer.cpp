@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/json/bounded_json.hpp"
 #include "kernels/tokenizer/added_vocabulary.hpp"
 #include "kernels/tokenizer/bpe_model.hpp"
 #include "kernels/tokenizer/decoder.hpp"
@@ -49,23 +49,30 @@ struct JsonDocument {
   std::string source;
 };
 
-JsonDocument parse_document(const std::string& text, const std::string& source) {
+JsonDocument parse_document(const std::string& text, const std::string& source, uint64_t max_bytes) {
   try {
-    return {nlohmann::json::parse(text), source};
+    return {json_input::parse_bounded_json(text, source, {max_bytes, json_input::kMaxJsonDepth}), source};
+  } catch (const json_input::JsonLimitError& error) {
+    throw TokenizerError(error.what());
   } catch (const nlohmann::json::exception& error) {  // parse_error, or out_of_range for a number too large
     throw TokenizerError(source + ": invalid JSON: " + error.what());
   }
 }
 
-std::optional<std::string> read_optional_file(const std::filesystem::path& path) {
+// The file's text, refused past `max_bytes` before more is read.
+std::optional<std::string> read_optional_file(const std::filesystem::path& path, uint64_t max_bytes) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) throw TokenizerError(path.string() + ": cannot open for reading");
-  std::ostringstream content;
-  content << in.rdbuf();
+  std::string content;
+  try {
+    content = json_input::read_bounded_text(in, path.string(), max_bytes);
+  } catch (const json_input::JsonLimitError& limit) {
+    throw TokenizerError(limit.what());
+  }
   if (in.bad()) throw TokenizerError(path.string() + ": read error");
-  return content.str();
+  return content;
 }
 
 // The id named by `token_key` ("bos_token") in tokenizer_config.json, a string or an
@@ -132,24 +139,31 @@ std::unique_ptr<Tokenizer::Impl> build(const JsonDocument& tokenizer_json, const
 
 Tokenizer Tokenizer::from_dir(const std::filesystem::path& model_dir) {
   const std::filesystem::path tokenizer_path = model_dir / "tokenizer.json";
-  const std::optional<std::string> tokenizer_text = read_optional_file(tokenizer_path);
+  const std::optional<std::string> tokenizer_text =
+      read_optional_file(tokenizer_path, json_input::kMaxTokenizerJsonBytes);
   if (!tokenizer_text) throw TokenizerError(tokenizer_path.string() + ": file not found");
   const std::filesystem::path config_path = model_dir / "tokenizer_config.json";
   const std::filesystem::path model_config_path = model_dir / "config.json";
-  const std::optional<std::string> config_text = read_optional_file(config_path);
-  const std::optional<std::string> model_config_text = read_optional_file(model_config_path);
+  const std::optional<std::string> config_text = read_optional_file(config_path, json_input::kMaxConfigJsonBytes);
+  const std::optional<std::string> model_config_text =
+      read_optional_file(model_config_path, json_input::kMaxConfigJsonBytes);
 
-  const JsonDocument tokenizer_json = parse_document(*tokenizer_text, tokenizer_path.string());
-  const JsonDocument tokenizer_config = parse_document(config_text.value_or("{}"), config_path.string());
+  const JsonDocument tokenizer_json =
+      parse_document(*tokenizer_text, tokenizer_path.string(), json_input::kMaxTokenizerJsonBytes);
+  const JsonDocument tokenizer_config =
+      parse_document(config_text.value_or("{}"), config_path.string(), json_input::kMaxConfigJsonBytes);
   std::optional<JsonDocument> model_config;
-  if (model_config_text) model_config = parse_document(*model_config_text, model_config_path.string());
+  if (model_config_text) {
+    model_config = parse_document(*model_config_text, model_config_path.string(), json_input::kMaxConfigJsonBytes);
+  }
   return Tokenizer(build(tokenizer_json, tokenizer_config, model_config ? &*model_config : nullptr));
 }
 
 Tokenizer Tokenizer::from_json(const std::string& tokenizer_json, const std::string& tokenizer_config_json,
                                const std::string& source) {
-  const JsonDocument tokenizer = parse_document(tokenizer_json, source);
-  const JsonDocument config = parse_document(tokenizer_config_json, source + " (tokenizer_config)");
+  const JsonDocument tokenizer = parse_document(tokenizer_json, source, json_input::kMaxTokenizerJsonBytes);
+  const JsonDocument config =
+      parse_document(tokenizer_config_json, source + " (tokenizer_config)", json_input::kMaxConfigJsonBytes);
   return Tokenizer(build(tokenizer, config, nullptr));
 }
 

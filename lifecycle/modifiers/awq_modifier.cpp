@@ -148,6 +148,11 @@ AWQModifier::AWQModifier(ModifierArgs& args) : Modifier("AWQModifier") {
     args.fail("n_grid", "must be at least " + std::to_string(smallest) + " for this duo_scaling, got " +
                             std::to_string(n_grid_));
   }
+  // Each grid point is a forward pass over the layer's calibration inputs per mapping.
+  if (n_grid_ > kMaxGridPoints) {
+    args.fail("n_grid", "must be at most " + std::to_string(kMaxGridPoints) + " (llm-compressor's default is 20), got " +
+                            std::to_string(n_grid_));
+  }
   args.optional<std::string>("offload_device");  // accepted as upstream; cached inputs live in host memory
   // The older form (modifiers/awq/__init__.py): quantization arguments make it quantize too.
   if (args.has("scheme") || args.has("config_groups")) quantizer_ = std::make_shared<QuantizationModifier>(args);

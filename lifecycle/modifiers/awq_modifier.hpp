@@ -29,6 +29,9 @@
 
 namespace dcomp::lifecycle {
 
+/// The largest n_grid accepted: the search runs one forward pass per grid point.
+inline constexpr int kMaxGridPoints = 1000;
+
 class AWQModifier : public Modifier {
  public:
   explicit AWQModifier(ModifierArgs& args);
