@@ -6,35 +6,17 @@
 
 #include "kernels/model/layer_layout.hpp"
 #include "kernels/model/model_config.hpp"
+#include "tests/model/config_json_fixtures.hpp"
 
 namespace dcomp::model {
 namespace {
 
 using ::testing::HasSubstr;
 
-nlohmann::json qwen3_moe() {
-  return nlohmann::json{{"architectures", {"Qwen3MoeForCausalLM"}},
-                        {"hidden_size", 64},
-                        {"intermediate_size", 96},
-                        {"moe_intermediate_size", 32},
-                        {"num_hidden_layers", 4},
-                        {"num_attention_heads", 4},
-                        {"num_key_value_heads", 2},
-                        {"head_dim", 16},
-                        {"num_experts", 8},
-                        {"num_experts_per_tok", 2},
-                        {"vocab_size", 100},
-                        {"max_position_embeddings", 256},
-                        {"rms_norm_eps", 1e-6}};
-}
+nlohmann::json qwen3_moe() { return testing::qwen3_moe_config(); }
 
 std::string moe_config_error(const nlohmann::json& json) {
-  try {
-    ModelConfig::from_json(json, "/models/moe/config.json");
-  } catch (const ModelConfigError& error) {
-    return error.what();
-  }
-  return "";
+  return testing::config_error(json, "/models/moe/config.json");
 }
 
 TEST(MoeConfig, Qwen3MoeDefaultsAndSparseLayers) {

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "kernels/model/model_config.hpp"
+#include "tests/model/config_json_fixtures.hpp"
 #include "tiny_checkpoint.hpp"
 
 namespace dcomp::model {
@@ -14,29 +15,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-nlohmann::json bounded_qwen3_moe() {
-  return nlohmann::json{{"architectures", {"Qwen3MoeForCausalLM"}},
-                        {"hidden_size", 64},
-                        {"intermediate_size", 96},
-                        {"moe_intermediate_size", 32},
-                        {"num_hidden_layers", 4},
-                        {"num_attention_heads", 4},
-                        {"num_key_value_heads", 2},
-                        {"head_dim", 16},
-                        {"num_experts", 8},
-                        {"num_experts_per_tok", 2},
-                        {"vocab_size", 100},
-                        {"max_position_embeddings", 256},
-                        {"rms_norm_eps", 1e-6}};
-}
+nlohmann::json bounded_qwen3_moe() { return testing::qwen3_moe_config(); }
 
 std::string bounded_config_error(const nlohmann::json& json) {
-  try {
-    ModelConfig::from_json(json, "/models/m/config.json");
-  } catch (const ModelConfigError& error) {
-    return error.what();
-  }
-  return "";
+  return testing::config_error(json, "/models/m/config.json");
 }
 
 TEST(UntrustedModelConfig, A100000DeepConfigIsRefusedNamingFileAndLimit) {
