@@ -339,6 +339,9 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
     config.rope_theta = fields.required_number("rope_theta");
   } else if (json.contains("rope_parameters") && json.at("rope_parameters").is_object()) {
     config.rope_theta = FieldReader(json.at("rope_parameters"), where + " (rope_parameters)").number_or("rope_theta", 10000.0);
+  } else if (json.contains("rope_theta")) {
+    // Written as null (e.g. a non-finite number serialised): not the same as absent.
+    fields.fail("field \"rope_theta\" is null; it must be a positive number");
   }
   if (!(config.rope_theta > 0)) fields.fail("field \"rope_theta\" must be positive");
   config.rope_scaling = parse_rope_scaling(json, where);

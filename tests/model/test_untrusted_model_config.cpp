@@ -54,5 +54,18 @@ TEST(UntrustedModelConfig, HugeExpertCountsAreRefused) {
   EXPECT_EQ(bounded_config_error(json), "");  // the largest real MoE models fit
 }
 
+// A null rope_theta (how a non-finite number is often serialised) is not an absent one, whose
+// default would silently give another model.
+TEST(UntrustedModelConfig, NullRopeThetaIsRefusedNotDefaulted) {
+  nlohmann::json json = bounded_qwen3_moe();
+  json["rope_theta"] = nullptr;
+  EXPECT_THAT(bounded_config_error(json), HasSubstr("\"rope_theta\" is null"));
+  json["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 500000.0}};
+  EXPECT_EQ(bounded_config_error(json), "");  // the later transformers layout still reads
+  json.erase("rope_theta");
+  json.erase("rope_parameters");
+  EXPECT_EQ(bounded_config_error(json), "");  // absent: transformers' default
+}
+
 }  // namespace
 }  // namespace dcomp::model
