@@ -9,7 +9,14 @@
 namespace dcomp::comm {
 
 void Communicator::set_position(const std::string& layer, const std::string& phase) {
+  position_layer_ = layer;
+  position_phase_ = phase;
   if (CollectiveWatchdog* dog = watchdog()) dog->set_position(layer, phase);
+}
+
+std::string Communicator::position() const {
+  if (position_layer_.empty()) return position_phase_.empty() ? "" : "phase " + position_phase_;
+  return position_layer_ + (position_phase_.empty() ? "" : ", phase " + position_phase_);
 }
 
 at::Tensor Communicator::broadcast_tensor(const at::Tensor& tensor_on_root, int root) {

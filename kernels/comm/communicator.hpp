@@ -67,11 +67,17 @@ class Communicator {
   virtual CollectiveWatchdog* watchdog() { return nullptr; }
   /// Where the job is (e.g. "layer 3", "reduce"), named if a collective times out.
   void set_position(const std::string& layer, const std::string& phase);
+  /// The last position set, "layer 3/24, phase reduce"; "" before the first.
+  std::string position() const;
 
   /// Broadcasts a tensor of any shape from `root`: receivers need not know the
   /// shape or dtype in advance. Returns the root's tensor on every rank (in host
   /// memory on the receivers).
   at::Tensor broadcast_tensor(const at::Tensor& tensor_on_root, int root);
+
+ private:
+  std::string position_layer_;
+  std::string position_phase_;
 };
 
 /// The single-process backend: every collective is an identity.

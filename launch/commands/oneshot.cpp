@@ -21,6 +21,7 @@
 #include "launch/commands.hpp"
 #include "launch/option_checks.hpp"
 #include "kernels/model/compute_device.hpp"
+#include "kernels/platform/out_of_memory.hpp"
 #include "lifecycle/logging.hpp"
 
 namespace dcomp::launch {
@@ -34,6 +35,22 @@ struct OneshotFlags {
   bool allow_tf32 = false;
   CLI::Option* max_seq_length_option = nullptr;
 };
+
+// An allocation failure said in words: where the run was (layer and phase), the model, how much
+// was asked for and what this rank held at its peak, and what makes a run need less.
+std::optional<std::string> describe_out_of_memory(const std::exception& error, const actors::OneshotOptions& options,
+                                                  const comm::Communicator& comm) {
+  const std::optional<platform::AllocationFailure> failure = platform::as_allocation_failure(error);
+  if (!failure) return std::nullopt;
+  const std::string where = comm.position().empty() ? "starting the run" : comm.position();
+  std::string message = "out of memory while compressing " + options.model.string() + " (" + where + ")";
+  if (failure->bytes) message += ", needing " + platform::describe_bytes(*failure->bytes) + " more";
+  if (const uint64_t peak = platform::peak_resident_bytes()) {
+    message += "; this rank held up to " + platform::describe_bytes(peak);
+  }
+  return message + ". A run needs less memory per rank with more ranks, a smaller --chunk-size, fewer or " +
+         "shorter calibration samples, or --no-overlap (the next layer is then not read ahead)";
+}
 
 void run(OneshotFlags& flags) {
   auto host = make_communicator(flags.backend);
@@ -71,12 +88,14 @@ void run(OneshotFlags& flags) {
                        : std::string());
     }
   } catch (const std::exception& e) {
+    const std::optional<std::string> out_of_memory = describe_out_of_memory(e, o, *comm);
     if (comm->world_size() > 1) {
       // The other ranks may be blocked in a collective: end the whole job now.
-      std::cerr << "dcomp: error on rank " << comm->rank() << " of " << comm->world_size() << ": " << e.what()
-                << std::endl;
+      std::cerr << "dcomp: error on rank " << comm->rank() << " of " << comm->world_size() << ": "
+                << out_of_memory.value_or(e.what()) << std::endl;
       comm->abort_job(1);
     }
+    if (out_of_memory) throw std::runtime_error(*out_of_memory);
     throw;
   }
 }
