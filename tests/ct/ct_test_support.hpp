@@ -39,7 +39,9 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+/// Writes `text` to `path`, creating its folders.
 inline void write_file(const std::filesystem::path& path, const std::string& text) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   std::ofstream stream(path, std::ios::binary);
   stream << text;
 }

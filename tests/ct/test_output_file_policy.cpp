@@ -22,11 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
-
-void write_file(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  std::ofstream(path) << text;
-}
+using testing::write_file;
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
