@@ -22,39 +22,6 @@ void sync_path(const std::filesystem::path& path, bool directory) {
   if (result != 0) throw std::runtime_error(path.string() + ": fsync failed: " + std::strerror(error));
 }
 
-void replace_file_durably(const std::filesystem::path& path, const std::string& contents) {
-  std::filesystem::path partial = path;
-  partial += ".partial";
-  const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw std::runtime_error(partial.string() + ": cannot create: " + std::strerror(errno));
-  size_t written = 0;
-  while (written < contents.size()) {
-    const ssize_t count = ::write(fd, contents.data() + written, contents.size() - written);
-    if (count < 0 && errno == EINTR) continue;
-    if (count <= 0) {
-      const int error = errno;
-      ::close(fd);
-      std::remove(partial.c_str());
-      throw std::runtime_error(partial.string() + ": cannot write: " + std::strerror(error));
-    }
-    written += static_cast<size_t>(count);
-  }
-  const int synced = ::fsync(fd);
-  const int sync_error = errno;
-  ::close(fd);
-  if (synced != 0) {
-    std::remove(partial.c_str());
-    throw std::runtime_error(partial.string() + ": fsync failed: " + std::strerror(sync_error));
-  }
-  if (std::rename(partial.c_str(), path.c_str()) != 0) {
-    const int error = errno;
-    std::remove(partial.c_str());
-    throw std::runtime_error("cannot rename " + partial.string() + " to " + path.string() + ": " +
-                             std::strerror(error));
-  }
-  sync_path(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path(), /*directory=*/true);
-}
-
 void replace_file_with(const std::filesystem::path& path,
                        const std::function<void(const std::filesystem::path& temporary)>& write) {
   const std::filesystem::path folder = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
@@ -73,7 +40,7 @@ void replace_file_with(const std::filesystem::path& path,
   }
 }
 
-void replace_file_atomically(const std::filesystem::path& path, const std::string& contents) {
+void replace_file_durably(const std::filesystem::path& path, const std::string& contents) {
   replace_file_with(path, [&](const std::filesystem::path& temporary) {
     const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) throw std::runtime_error(temporary.string() + ": cannot create: " + std::strerror(errno));

@@ -15,10 +15,6 @@ namespace dcomp::io {
 /// std::runtime_error naming the path on failure.
 void sync_path(const std::filesystem::path& path, bool directory);
 
-/// Writes `contents` to `<path>.partial`, syncs it, renames it onto `path` and
-/// syncs the folder. Throws std::runtime_error naming the path (ENOSPC included).
-void replace_file_durably(const std::filesystem::path& path, const std::string& contents);
-
 /// Calls `write` with a new temporary path in the folder of `path`
 /// (`.<name>.tmp-<random>`), then syncs that file, renames it onto `path` and syncs the
 /// folder: `path` holds its old contents or the complete new ones, never a part. On any
@@ -26,8 +22,8 @@ void replace_file_durably(const std::filesystem::path& path, const std::string& 
 void replace_file_with(const std::filesystem::path& path,
                        const std::function<void(const std::filesystem::path& temporary)>& write);
 
-/// replace_file_with for a file of `contents`.
-void replace_file_atomically(const std::filesystem::path& path, const std::string& contents);
+/// replace_file_with for a file of `contents` (ENOSPC and every other failure named).
+void replace_file_durably(const std::filesystem::path& path, const std::string& contents);
 
 /// 12 random hex digits, for the names of temporary and displaced folders.
 std::string random_name_suffix();

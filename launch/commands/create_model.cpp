@@ -50,7 +50,7 @@ void create_model(const CreateModelFlags& flags) {
     fs::remove_all(temporary, ignored);
     throw;
   }
-  if (!flags.text_output.empty()) io::replace_file_atomically(flags.text_output, model::builtin_calibration_text());
+  if (!flags.text_output.empty()) io::replace_file_durably(flags.text_output, model::builtin_calibration_text());
   std::cout << "created " << flags.output << " (" << flags.options.num_layers << " layers, hidden "
             << flags.options.hidden_size << ")\n";
 }

@@ -81,7 +81,7 @@ void run(OneshotFlags& flags) {
     auto result = actors::run_oneshot(o, *comm);
     if (comm->rank() == 0) {
       // The run report is inside the checkpoint; --report also copies it elsewhere.
-      if (!flags.report.empty()) io::replace_file_atomically(flags.report, result.report.dump(2) + "\n");
+      if (!flags.report.empty()) io::replace_file_durably(flags.report, result.report.dump(2) + "\n");
       spdlog::info("wrote {} in {:.2f} s{}", flags.output, result.total_seconds,
                    result.resumed_layers > 0
                        ? " (resumed after " + std::to_string(result.resumed_layers) + " complete layer(s))"

@@ -131,9 +131,9 @@ TEST_F(OutputFilePolicy, ReplacesOnlyAnEarlierOutputOfTheSameKind) {
 TEST(ReplaceFileWith, WritesWholeFilesOrLeavesTheOldOne) {
   ScratchDir scratch;
   const fs::path path = scratch.path() / "report.json";
-  io::replace_file_atomically(path, "first\n");
+  io::replace_file_durably(path, "first\n");
   EXPECT_EQ(read_file(path), "first\n");
-  io::replace_file_atomically(path, "second\n");
+  io::replace_file_durably(path, "second\n");
   EXPECT_EQ(read_file(path), "second\n");
   // A writer that fails: the old contents stay, no temporary file is left, the error names the path.
   try {
@@ -150,7 +150,7 @@ TEST(ReplaceFileWith, WritesWholeFilesOrLeavesTheOldOne) {
   int entries = 0;
   for (const auto& entry : fs::directory_iterator(scratch.path())) entries += entry.is_regular_file() ? 1 : 0;
   EXPECT_EQ(entries, 1);
-  EXPECT_THROW(io::replace_file_atomically(scratch.path() / "missing" / "x", "x"), std::runtime_error);
+  EXPECT_THROW(io::replace_file_durably(scratch.path() / "missing" / "x", "x"), std::runtime_error);
 }
 
 }  // namespace
