@@ -11,7 +11,9 @@
 #include <ATen/ATen.h>
 
 #include "kernels/quant/gptq_solve.hpp"
+#include "kernels/quant/gptq_tensor_solve.hpp"
 #include "kernels/quant/inverse_hessian.hpp"
+#include "kernels/quant/inverse_hessian_tensor.hpp"
 #include "kernels/quant/matrix_copies.hpp"
 #include "kernels/quant/observers.hpp"
 #include "kernels/quant/qparam_layout.hpp"
@@ -56,24 +58,107 @@ at::Tensor per_row_table(const at::Tensor& values, const QParamLayout& layout, i
   return table;
 }
 
+// What gptq_quantize prepares on the host before its column loop (steps 3–8), and keeps
+// for the steps after it.
+struct PreparedSolve {
+  GptqResult result;  // qparams and the factorization's damping so far
+  at::Tensor work;    // [out, in] fp32, solve order, dead inputs' columns zeroed
+  QParamLayout layout;
+  std::vector<int64_t> position_scale_column;  // [in]: solve position → scale column
+  at::Tensor perm;    // int64 [in] on the host: solve position → original column
+};
+
+PreparedSolve prepare_solve(const at::Tensor& weight, const QuantizationArgs& args,
+                            const GptqFactorization& factorization, const at::Tensor& global_scale) {
+  const at::Tensor original = weight.contiguous();  // [out, in] fp32
+  if (!all_finite(original.data_ptr<float>(), original.numel())) {
+    throw std::invalid_argument("gptq_quantize: the weight contains NaN or infinite values");
+  }
+  args.validate();  // step 2: actorder Group needs the group strategy
+  if (args.resolved_strategy() == Strategy::Token) {
+    throw QuantConfigError("gptq_quantize: the token strategy is not supported for weights");
+  }
+  const ActOrder actorder = args.actorder;
+  const int64_t rows = weight.size(0);
+  const int64_t columns = weight.size(1);
+  if (factorization.actorder != actorder || factorization.perm.numel() != columns) {
+    throw std::invalid_argument("gptq_quantize: the shared factorization is for another activation order or width");
+  }
+  PreparedSolve p;
+  p.perm = factorization.perm.to(at::kCPU).contiguous();
+  p.work = at::empty({rows, columns}, at::kFloat);
+  if (actorder != ActOrder::None) {
+    gather_columns(original.data_ptr<float>(), p.perm.data_ptr<int64_t>(), p.work.data_ptr<float>(), rows, columns);
+  } else {
+    p.work.copy_(original);
+  }
+  const int64_t* position_column = p.perm.data_ptr<int64_t>();
+  // Steps 4–6: scales fixed before the loop, from the original weight, or from the
+  // permuted weight for actorder Group so that its groups are contiguous in that order.
+  p.result.qparams = observe_weight(actorder == ActOrder::Group ? p.work : original, args, {}, global_scale);
+  p.layout = make_qparam_layout(rows, columns, args);
+  p.position_scale_column.resize(static_cast<size_t>(columns));
+  for (int64_t c = 0; c < columns; ++c) {
+    // actorder Static: each permuted column keeps its original group.
+    const int64_t column = actorder == ActOrder::Static ? position_column[c] : c;
+    p.position_scale_column[static_cast<size_t>(c)] = p.layout.column_to_scale_column[static_cast<size_t>(column)];
+  }
+  // Steps 7–8 are the factorization's: dead inputs' columns are zeroed here.
+  const at::Tensor dead = factorization.dead.to(at::kCPU);
+  if (dead.any().item<bool>()) p.work.masked_fill_(dead.unsqueeze(0), 0.0f);
+  p.result.damping = factorization.factor.damping;
+  p.result.retries = factorization.factor.retries;
+  p.result.fell_back_to_rtn = factorization.factor.identity_fallback;
+  return p;
+}
+
+// Steps 10–11 on the loop's codes ([out, in] host, solve order): original column order,
+// g_idx for actorder Group.
+GptqResult finish_solve(PreparedSolve& p, at::Tensor codes, const QuantizationArgs& args) {
+  const int64_t rows = p.work.size(0);
+  const int64_t columns = p.work.size(1);
+  if (args.actorder != ActOrder::None) {
+    const at::Tensor inverse_perm = at::argsort(p.perm).contiguous();  // original column → solve position
+    const int64_t* inverse = inverse_perm.data_ptr<int64_t>();
+    permute_columns_in_place(static_cast<uint8_t*>(codes.data_ptr()), inverse, rows, columns);
+    permute_columns_in_place(p.work.data_ptr<float>(), inverse, rows, columns);
+    if (args.actorder == ActOrder::Group) p.result.g_idx = inverse_perm.div(*args.group_size, "floor").to(at::kInt);
+  }
+  if (args.is_fp4()) {
+    // Upstream stores GPTQ's dequantized weight and packs it again: a −0 there packs as +0
+    // (see fp4_e2m1.hpp), so FP4 codes carry no negative zero.
+    uint8_t* code = codes.data_ptr<uint8_t>();
+    for (int64_t i = 0; i < codes.numel(); ++i) {
+      if (code[i] == 8) code[i] = 0;
+    }
+  }
+  p.result.codes = codes;
+  p.result.dequantized = p.work;
+  return std::move(p.result);
+}
+
 }  // namespace
 
 GptqFactorization gptq_factorize(const at::Tensor& hessian, ActOrder actorder, const GptqOptions& options) {
   GptqFactorization out;
   out.actorder = actorder;
+  const bool tensor_ops = options.solver == GptqSolver::TensorOps;
+  const at::Tensor h = tensor_ops ? hessian.to(options.device) : hessian;
   // Step 3: columns by decreasing Hessian diagonal (stable for equal diagonals). The
   // Hessian itself is permuted inside the factorization (step 8).
   if (actorder != ActOrder::None) {
-    out.perm = std::get<1>(at::sort(hessian.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true)).contiguous();
+    out.perm = std::get<1>(at::sort(h.diagonal(), /*stable=*/true, /*dim=*/0, /*descending=*/true)).contiguous();
   } else {
-    out.perm = at::arange(hessian.size(0), at::kLong);
+    out.perm = at::arange(h.size(0), h.options().dtype(at::kLong));
   }
   // Steps 7–8: inputs that never fired carry no information (their diagonal entry
   // becomes 1, their columns are zeroed); damped upper Cholesky factor of the permuted
   // H⁻¹, with retries, else identity (RTN).
   const auto start = std::chrono::steady_clock::now();
-  out.factor = permuted_inverse_hessian_factor(hessian, out.perm, options.dampening_frac, options.max_damping_retries,
-                                               out.dead);
+  out.factor = tensor_ops ? permuted_inverse_hessian_factor_tensor(h, out.perm, options.dampening_frac,
+                                                                   options.max_damping_retries, out.dead)
+                          : permuted_inverse_hessian_factor(h, out.perm, options.dampening_frac,
+                                                            options.max_damping_retries, out.dead);
   out.seconds = seconds_since(start);
   return out;
 }
@@ -82,94 +167,105 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
                          const GptqOptions& options, const at::Tensor& global_scale,
                          const GptqFactorization* factorization) {
   check_inputs(weight, hessian, options);
-  const at::Tensor original = weight.contiguous();  // [out, in] fp32
-  if (!all_finite(original.data_ptr<float>(), original.numel())) {
-    throw std::invalid_argument("gptq_quantize: the weight contains NaN or infinite values");
-  }
-  args.validate();
-  const QuantGrid grid = QuantGrid::from_args(args);
-  const Strategy strategy = args.resolved_strategy();
-  if (strategy == Strategy::Token) {
-    throw QuantConfigError("gptq_quantize: the token strategy is not supported for weights");
-  }
-  // Step 2 (actorder Group needs the group strategy) is enforced by validate().
-  const ActOrder actorder = args.actorder;
-
-  const int64_t rows = weight.size(0);
-  const int64_t columns = weight.size(1);
-  at::Tensor w = at::empty({rows, columns}, at::kFloat);  // [out, in] working copy, solve order
-
   GptqFactorization own;
   if (factorization == nullptr) {
-    own = gptq_factorize(hessian, actorder, options);
+    own = gptq_factorize(hessian, args.actorder, options);
     factorization = &own;
-  } else if (factorization->actorder != actorder || factorization->perm.numel() != columns) {
-    throw std::invalid_argument("gptq_quantize: the shared factorization is for another activation order or width");
   }
-  const at::Tensor& perm = factorization->perm;  // int64 [in]: solve position → original column
-  if (actorder != ActOrder::None) {
-    gather_columns(original.data_ptr<float>(), perm.data_ptr<int64_t>(), w.data_ptr<float>(), rows, columns);
-  } else {
-    w.copy_(original);
+  const double factorization_seconds = factorization == &own ? own.seconds : 0.0;
+  if (options.solver == GptqSolver::TensorOps) {
+    std::vector<at::Tensor> global_scales;
+    if (global_scale.defined()) global_scales.push_back(global_scale);
+    GptqResult result = std::move(gptq_quantize_batch({weight}, args, options, {factorization}, global_scales)[0]);
+    result.factorization_seconds = factorization_seconds;
+    return result;
   }
-  const int64_t* position_column = perm.data_ptr<int64_t>();
-
-  // Steps 4–6: scales fixed before the loop, from the original weight, or from the
-  // permuted weight for actorder Group so that its groups are contiguous in that order.
-  GptqResult result;
-  result.qparams = observe_weight(actorder == ActOrder::Group ? w : original, args, {}, global_scale);
-  const QParamLayout layout = make_qparam_layout(rows, columns, args);
-  std::vector<int64_t> position_scale_column(static_cast<size_t>(columns));
-  for (int64_t p = 0; p < columns; ++p) {
-    // actorder Static: each permuted column keeps its original group.
-    const int64_t column = actorder == ActOrder::Static ? position_column[p] : p;
-    position_scale_column[static_cast<size_t>(p)] = layout.column_to_scale_column[static_cast<size_t>(column)];
-  }
+  PreparedSolve p = prepare_solve(weight, args, *factorization, global_scale);
+  p.result.factorization_seconds = factorization_seconds;
+  const int64_t rows = weight.size(0);
+  const int64_t columns = weight.size(1);
   const int64_t padded_rows = (rows + kGptqRowTile - 1) / kGptqRowTile * kGptqRowTile;
-  const at::Tensor scale_table = per_row_table(result.qparams.effective_scale(), layout, padded_rows, 1.0f);
-  const at::Tensor zero_point_table = per_row_table(result.qparams.zero_point, layout, padded_rows, 0.0f);
+  const at::Tensor scale_table = per_row_table(p.result.qparams.effective_scale(), p.layout, padded_rows, 1.0f);
+  const at::Tensor zero_point_table = per_row_table(p.result.qparams.zero_point, p.layout, padded_rows, 0.0f);
 
-  // Steps 7–8 are the factorization's: dead inputs' columns are zeroed here.
-  const InverseHessianFactor& factor = factorization->factor;
-  result.factorization_seconds = factorization == &own ? own.seconds : 0.0;
-  if (factorization->dead.any().item<bool>()) w.masked_fill_(factorization->dead.unsqueeze(0), 0.0f);
-  result.damping = factor.damping;
-  result.retries = factor.retries;
-  result.fell_back_to_rtn = factor.identity_fallback;
-
-  // Step 9: the column loop with lazy block updates; w ends up dequantized.
+  // Step 9: the column loop with lazy block updates; the work ends up dequantized.
   const auto start = std::chrono::steady_clock::now();
+  const QuantGrid grid = QuantGrid::from_args(args);
   at::Tensor codes = at::empty({rows, columns}, at::TensorOptions().dtype(grid.is_float ? at::kByte : at::kChar));
   GptqSolveTargets targets;
   targets.grid = grid;
   targets.scale = scale_table.data_ptr<float>();
   targets.zero_point = zero_point_table.data_ptr<float>();
   targets.padded_rows = padded_rows;
-  targets.scale_column = position_scale_column.data();
+  targets.scale_column = p.position_scale_column.data();
   targets.codes = codes.data_ptr();
   targets.vectorized = options.vectorized;
-  result.loss = gptq_solve(w, factor.upper, options.block_size, targets);
-  result.column_loop_seconds = seconds_since(start);
+  p.result.loss = gptq_solve(p.work, factorization->factor.upper, options.block_size, targets);
+  p.result.column_loop_seconds = seconds_since(start);
+  return finish_solve(p, codes, args);
+}
 
-  // Steps 10–11: original column order; g_idx for actorder Group.
-  if (actorder != ActOrder::None) {
-    const at::Tensor inverse_perm = at::argsort(perm).contiguous();  // original column → solve position
-    const int64_t* inverse = inverse_perm.data_ptr<int64_t>();
-    permute_columns_in_place(static_cast<uint8_t*>(codes.data_ptr()), inverse, rows, columns);
-    permute_columns_in_place(w.data_ptr<float>(), inverse, rows, columns);
-    if (actorder == ActOrder::Group) result.g_idx = inverse_perm.div(*args.group_size, "floor").to(at::kInt);
+std::vector<GptqResult> gptq_quantize_batch(const std::vector<at::Tensor>& weights, const QuantizationArgs& args,
+                                            const GptqOptions& options,
+                                            const std::vector<const GptqFactorization*>& factorizations,
+                                            const std::vector<at::Tensor>& global_scales) {
+  const size_t modules = weights.size();
+  if (modules == 0) throw std::invalid_argument("gptq_quantize_batch: no weights");
+  if (factorizations.size() != 1 && factorizations.size() != modules) {
+    throw std::invalid_argument("gptq_quantize_batch: expected one factorization or one per weight, got " +
+                                std::to_string(factorizations.size()) + " for " + std::to_string(modules));
   }
-  if (grid.is_fp4) {
-    // Upstream stores GPTQ's dequantized weight and packs it again: a −0 there packs as +0
-    // (see fp4_e2m1.hpp), so FP4 codes carry no negative zero.
-    uint8_t* code = codes.data_ptr<uint8_t>();
-    for (int64_t i = 0; i < codes.numel(); ++i) {
-      if (code[i] == 8) code[i] = 0;
+  if (!global_scales.empty() && global_scales.size() != modules) {
+    throw std::invalid_argument("gptq_quantize_batch: expected no global scales or one per weight");
+  }
+  for (const at::Tensor& weight : weights) {
+    if (!weight.defined() || weight.dim() != 2 || weight.scalar_type() != at::kFloat ||
+        weight.sizes() != weights.front().sizes() || weight.numel() == 0) {
+      throw std::invalid_argument("gptq_quantize_batch: expected non-empty fp32 weights [out, in] of one shape");
     }
   }
-  result.codes = codes;
-  result.dequantized = w;
-  return result;
+  if (options.block_size <= 0) throw std::invalid_argument("gptq_quantize_batch: block_size must be positive");
+  const bool shared = factorizations.size() == 1;
+  const auto factorization_of = [&](size_t e) -> const GptqFactorization& {
+    const GptqFactorization* f = factorizations[shared ? 0 : e];
+    if (f == nullptr) throw std::invalid_argument("gptq_quantize_batch: a factorization is missing");
+    return *f;
+  };
+  const int64_t rows = weights.front().size(0);
+  std::vector<PreparedSolve> prepared;
+  std::vector<at::Tensor> works, scales, zero_points, scale_columns, uppers;
+  for (size_t e = 0; e < modules; ++e) {
+    const at::Tensor global_scale = global_scales.empty() ? at::Tensor() : global_scales[e];
+    prepared.push_back(prepare_solve(weights[e], args, factorization_of(e), global_scale));
+    const PreparedSolve& p = prepared.back();
+    works.push_back(p.work);
+    scales.push_back(per_row_table(p.result.qparams.effective_scale(), p.layout, rows, 1.0f));  // [SC, rows]
+    zero_points.push_back(per_row_table(p.result.qparams.zero_point, p.layout, rows, 0.0f));
+    scale_columns.push_back(at::tensor(p.position_scale_column, at::kLong));
+    if (!shared || e == 0) uppers.push_back(factorization_of(e).factor.upper.to(options.device));
+  }
+  // Step 9 on the device: the stacked loop; the codes and the dequantized weights come back.
+  const auto start = std::chrono::steady_clock::now();
+  at::Tensor work = at::stack(works).to(options.device);  // [E, out, in] fp32
+  GptqTensorTargets targets;
+  targets.grid = QuantGrid::from_args(args);
+  targets.scale = at::stack(scales).to(options.device);
+  targets.zero_point = at::stack(zero_points).to(options.device);
+  targets.scale_column = at::stack(scale_columns).to(options.device);
+  const at::Tensor upper = shared ? uppers.front() : at::stack(uppers);
+  GptqTensorSolution solution = gptq_solve_tensor(work, upper, options.block_size, targets);
+  const at::Tensor host_work = work.to(at::kCPU);
+  const at::Tensor host_codes = solution.codes.to(at::kCPU);
+  const double seconds = seconds_since(start) / static_cast<double>(modules);
+  std::vector<GptqResult> results;
+  for (size_t e = 0; e < modules; ++e) {
+    PreparedSolve& p = prepared[e];
+    p.work = host_work.select(0, static_cast<int64_t>(e)).contiguous();
+    p.result.loss = solution.loss[e];
+    p.result.column_loop_seconds = seconds;
+    results.push_back(finish_solve(p, host_codes.select(0, static_cast<int64_t>(e)).contiguous(), args));
+  }
+  return results;
 }
 
 }  // namespace dcomp::quant

@@ -10,8 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 #include "kernels/quant/inverse_hessian.hpp"
 #include "kernels/quant/qparams.hpp"
@@ -19,11 +21,18 @@
 
 namespace dcomp::quant {
 
+/// Which column loop solves: the AVX-512 loop on host buffers (the CPU default), or the same
+/// arithmetic in ATen tensor operations on `GptqOptions::device` (gptq_tensor_solve.hpp: the
+/// GPU path; on the CPU it gives the same bytes, more slowly).
+enum class GptqSolver { ColumnLoop, TensorOps };
+
 struct GptqOptions {
   int64_t block_size = 128;       // columns per lazy-update block
   double dampening_frac = 0.01;   // damping = frac · mean(diag H)
   int max_damping_retries = 6;    // on a failed Cholesky the damping is multiplied by 10, this many times at most
   bool vectorized = true;         // AVX-512 column loop where the CPU has it (same results as the portable loop)
+  GptqSolver solver = GptqSolver::ColumnLoop;
+  c10::Device device = c10::Device(c10::kCPU);  // TensorOps: where the factorization and the loop run
 };
 
 struct GptqResult {
@@ -76,7 +85,24 @@ struct GptqFactorization {
 };
 
 /// hessian [in, in] fp32 (divided by the sample count) → its factorization for `actorder`
-/// (None, Static or Group: the latter two sort columns by decreasing diagonal).
+/// (None, Static or Group: the latter two sort columns by decreasing diagonal). With the
+/// TensorOps solver it is computed on options.device with ATen's linear algebra
+/// (inverse_hessian_tensor.hpp) and its tensors stay there; bit for bit the LAPACK path's on
+/// the CPU.
 GptqFactorization gptq_factorize(const at::Tensor& hessian, ActOrder actorder, const GptqOptions& options = {});
+
+/// Same-shape weights (every expert's gate_proj, say; each [out, in] fp32 on the host) with
+/// the same quantization args, solved together by the tensor-ops loop on options.device: one
+/// stacked loop of E modules instead of E loops, each module's results bit for bit those of
+/// gptq_quantize alone. `factorizations`: one shared by all (the experts' gate/up reading the
+/// router input when every expert is calibrated on every token) or one per weight (each
+/// expert's down_proj with its own routed tokens), from gptq_factorize with the TensorOps
+/// solver on the same device. `global_scales`: empty, or one fp32 [1] per weight (NVFP4).
+/// Scales are observed on the host; the weights, their scale tables and the factors go to the
+/// device, and only the codes and the dequantized weights come back.
+std::vector<GptqResult> gptq_quantize_batch(const std::vector<at::Tensor>& weights, const QuantizationArgs& args,
+                                            const GptqOptions& options,
+                                            const std::vector<const GptqFactorization*>& factorizations,
+                                            const std::vector<at::Tensor>& global_scales = {});
 
 }  // namespace dcomp::quant

@@ -1,0 +1,65 @@
+// reference: compressed-tensors quantization/lifecycle/forward.py (_quantize, _dequantize),
+// quantization/utils/fp4_utils.py (cast_to_fp4); arXiv 2209.05433 table 1 (E4M3).
+#include "kernels/quant/grid_tensor_ops.hpp"
+
+#include <ATen/ATen.h>
+
+namespace dcomp::quant {
+
+Fp8Rounding round_to_fp8_e4m3(const at::Tensor& clamped) {
+  // Every step is exact or an integer operation, as in fp8_e4m3_from_float.
+  const at::Tensor bits = clamped.contiguous().view(at::kInt);            // int32 fp32 bits
+  const at::Tensor negative = bits.lt(0);                                   // the sign bit (−0 included)
+  const at::Tensor magnitude = bits.bitwise_and(0x7FFFFFFF);
+  // Normal results: keep 3 mantissa bits, ties to even (a carry moves the exponent up).
+  const at::Tensor lowest_kept = magnitude.bitwise_right_shift(20).bitwise_and(1);
+  const at::Tensor rounded = magnitude.add(0x7FFFF).add_(lowest_kept).bitwise_right_shift_(20);  // 1 + 8 + 3 bits
+  const at::Tensor normal_bits = rounded.sub((127 - 7) << 3);
+  const at::Tensor normal_values = rounded.bitwise_left_shift(20).view(at::kFloat);
+  // Below 2^-6: the subnormal grid m·2^-9 (scaling by 512 is exact; round half to even).
+  const at::Tensor absolute = magnitude.view(at::kFloat);
+  const at::Tensor subnormal_mantissa = absolute.mul(512.0f).round_();
+  const at::Tensor subnormal = magnitude.lt(0x3C800000);
+  at::Tensor code = at::where(subnormal, subnormal_mantissa.to(at::kInt), normal_bits);
+  at::Tensor value = at::where(subnormal, subnormal_mantissa.mul(1.0f / 512.0f), normal_values);
+  code = at::where(negative, code.bitwise_or(0x80), code);
+  value = at::where(negative, value.neg(), value);
+  return {code, value};
+}
+
+Fp8Rounding round_to_fp4_e2m1(const at::Tensor& clamped) {
+  const at::Tensor negative = clamped.lt(0.0f);  // −0 is not: it becomes +0 (code 0), as upstream
+  const at::Tensor m = clamped.abs();
+  // The index of the nearest magnitude in {0, 0.5, 1, 1.5, 2, 3, 4, 6}, ties to the even mantissa.
+  at::Tensor index = m.gt(0.25f).to(at::kInt);
+  index.add_(m.ge(0.75f)).add_(m.gt(1.25f)).add_(m.ge(1.75f)).add_(m.gt(2.5f)).add_(m.ge(3.5f)).add_(m.gt(5.0f));
+  const at::Tensor magnitudes =
+      at::tensor(std::vector<float>(std::begin(kFp4E2m1Magnitudes), std::end(kFp4E2m1Magnitudes)),
+                 at::TensorOptions().dtype(at::kFloat)).to(clamped.device());
+  const at::Tensor magnitude = magnitudes.index_select(0, index.reshape({-1}).to(at::kLong)).reshape(m.sizes());
+  return {at::where(negative, index.add(8), index), at::where(negative, magnitude.neg(), magnitude)};
+}
+
+GridRounding round_to_grid(const QuantGrid& grid, const at::Tensor& x, const at::Tensor& scale,
+                           const at::Tensor& zero_point) {
+  GridRounding out;
+  at::Tensor scaled = x.div(scale);  // [same as x] fp32
+  if (grid.is_fp4) {
+    const Fp8Rounding e2m1 = round_to_fp4_e2m1(scaled.clamp_(grid.q_min, grid.q_max));
+    out.codes = e2m1.bits.to(at::kFloat);
+    out.values = e2m1.values.mul(scale);
+    return out;
+  }
+  scaled.add_(zero_point).clamp_(grid.q_min, grid.q_max);
+  if (grid.is_float) {
+    const Fp8Rounding e4m3 = round_to_fp8_e4m3(scaled);
+    out.codes = e4m3.bits.to(at::kFloat);
+    out.values = e4m3.values.sub(zero_point).mul_(scale);
+    return out;
+  }
+  out.codes = scaled.round_();
+  out.values = out.codes.sub(zero_point).mul_(scale);
+  return out;
+}
+
+}  // namespace dcomp::quant
