@@ -215,6 +215,15 @@ namespace {
 // OpenMP teams time-slicing the same cores made calibration 35 % slower (SmolLM2-135M,
 // 2 threads on 2 cores: 45.9 s against 33.8 s inline); with 1 thread on 2 cores the
 // overlap gained 13 %.
+// Where GPTQ solves: see PipelineOptions::SolveLoop.
+lifecycle::SolvePlacement solve_placement(PipelineOptions::SolveLoop loop, c10::Device device) {
+  lifecycle::SolvePlacement placement;
+  using Loop = PipelineOptions::SolveLoop;
+  placement.tensor_ops = loop == Loop::TensorOps || (loop == Loop::Auto && device.is_cuda());
+  if (placement.tensor_ops) placement.device = device;
+  return placement;
+}
+
 bool hessians_can_overlap(c10::Device device) {
   if (device.is_cuda()) return true;
   int local_ranks = 1;
@@ -305,6 +314,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
       work->parallel_for = solve_team->runner();
       work->solve_workers = solve_team->workers();
     }
+    work->solve = solve_placement(in.options.solve_loop, device);
     weights.to(device);
     report.load_seconds = seconds_since(started);
 

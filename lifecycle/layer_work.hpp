@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 #include <nlohmann/json.hpp>
 
 #include "kernels/comm/communicator.hpp"
@@ -57,6 +58,15 @@ struct LinearModule {
   std::optional<quant::CompressedWeight> compressed;  // set by quantization / pruning modifiers
 };
 
+/// Where GPTQ and SparseGPT solve a layer's modules.
+struct SolvePlacement {
+  /// false: the host loops (GPTQ's AVX-512 column loop), on host tensors. true: the same
+  /// arithmetic in ATen tensor operations on `device` (the rank's GPU with --device cuda; on
+  /// the CPU with --solver tensor, where it gives the same checkpoint as the host loops).
+  bool tensor_ops = false;
+  c10::Device device = c10::Device(c10::kCPU);
+};
+
 struct LayerWork {
   int layer_index = 0;
   std::vector<LinearModule> linears;                 // model order
@@ -83,6 +93,7 @@ struct LayerWork {
   /// workers, concurrently when there are several; empty: on the caller's thread.
   ParallelFor parallel_for;
   int solve_workers = 1;
+  SolvePlacement solve;
   /// parallel_for when set, else a plain loop.
   void for_each(size_t count, const std::function<void(size_t)>& job) const;
 

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "actors/oneshot.hpp"
 #include "dcomp/build_info.hpp"
@@ -198,6 +199,18 @@ void add_oneshot_command(CLI::App& app) {
   command->add_flag("!--no-parallel-solves", flags->options.pipeline.parallel_solves,
                     "With --threads above 1: solve a layer's modules one after another instead of "
                     "concurrently (each with one thread either way: the same checkpoint)");
+  command
+      ->add_option("--solver", flags->options.pipeline.solve_loop,
+                   "GPTQ's column loop: auto (the AVX-512 host loop with --device cpu, ATen tensor operations on "
+                   "the rank's GPU with --device cuda), host, or tensor (ATen tensor operations on the layer's "
+                   "device; on the CPU the same checkpoint as host, more slowly)")
+      ->transform(CLI::CheckedTransformer(
+          std::map<std::string, actors::PipelineOptions::SolveLoop>{
+              {"auto", actors::PipelineOptions::SolveLoop::Auto},
+              {"host", actors::PipelineOptions::SolveLoop::Host},
+              {"tensor", actors::PipelineOptions::SolveLoop::TensorOps}},
+          CLI::ignore_case))
+      ->option_text("auto|host|tensor (auto)");
   command->add_option("--moe-calibrate-all-experts", flags->options.pipeline.moe_calibrate_all_experts,
                       "Mixture-of-experts layers: every calibration token goes through every expert for the "
                       "statistics while the layer's output keeps the router's choice (llm-compressor's "

@@ -37,6 +37,80 @@ nlohmann::json GPTQModifier::own_args() const {
   return out;
 }
 
+namespace {
+
+// Inputs whose factorizations one wave of the tensor-ops loop holds at once.
+constexpr size_t kTensorOpsWaveInputs = 64;
+// The most weight elements one stack of the tensor-ops loop solves at once (1 GiB of fp32
+// per working copy).
+constexpr int64_t kMaxStackElements = int64_t{1} << 28;
+
+// One input's normalised Hessian and its factorization for one activation order.
+struct GptqInputFactorization {
+  const std::string* input;
+  quant::ActOrder actorder;
+  at::Tensor hessian;  // [in, in] fp32: Σ 2·xᵀx / samples
+  quant::GptqFactorization factorization;
+};
+
+struct GptqPlannedSolve {
+  size_t module;         // index into the layer's modules
+  size_t factorization;  // index into the wave's factorizations
+};
+
+void log_gptq_solve(const std::string& name, const quant::GptqResult& gptq, double seconds, int rank) {
+  if (gptq.retries > 0) {
+    spdlog::warn("{}: Cholesky failed; damping raised {} time(s) to {:.3g}", name, gptq.retries, gptq.damping);
+  }
+  if (gptq.fell_back_to_rtn) {
+    spdlog::warn("{}: the Hessian stayed singular after raising the damping; rounded to nearest instead", name);
+  }
+  spdlog::debug("{}: GPTQ loss {:.6g} in {:.3f} s on rank {}", name, gptq.loss, seconds, rank);
+}
+
+quant::CompressedWeight compressed_weight_of(const LinearModule& module, const quant::QuantizationScheme& scheme,
+                                             quant::GptqResult& gptq) {
+  quant::CompressedWeight result;
+  result.weight_args = *scheme.weights;
+  result.codes = gptq.codes;
+  result.scale = gptq.qparams.scale;
+  result.global_scale = gptq.qparams.global_scale;
+  if (!scheme.weights->symmetric) result.zero_point = gptq.qparams.zero_point;
+  if (scheme.weights->actorder == quant::ActOrder::Group) result.g_idx = gptq.g_idx;
+  result.effective_weight = gptq.dequantized;
+  if (module.compressed && module.compressed->sparsity_mask.defined()) {
+    result.sparsity_mask = module.compressed->sparsity_mask;
+    result.sparsity_structure = module.compressed->sparsity_structure;
+    apply_sparsity_mask(result);
+  }
+  return result;
+}
+
+// The wave's solves grouped for the tensor-ops loop: Linears of one shape and one weight
+// scheme (every expert's gate_proj, say), in solve order, at most kMaxStackElements a stack.
+std::vector<std::vector<GptqPlannedSolve>> gptq_solve_stacks(
+    const std::vector<GptqPlannedSolve>& solves, const std::vector<LinearModule*>& modules,
+    const std::map<std::string, quant::QuantizationScheme>& schemes) {
+  std::vector<std::vector<GptqPlannedSolve>> stacks;
+  std::map<std::string, size_t> open;  // shape and scheme → the stack still filling
+  for (const GptqPlannedSolve& solve : solves) {
+    const LinearModule& module = *modules[solve.module];
+    const std::string key = std::to_string(module.weight.size(0)) + "x" + std::to_string(module.weight.size(1)) +
+                            quant::to_json(*schemes.at(module.name).weights).dump();
+    const auto found = open.find(key);
+    if (found != open.end() &&
+        static_cast<int64_t>(stacks[found->second].size() + 1) * module.weight.numel() <= kMaxStackElements) {
+      stacks[found->second].push_back(solve);
+      continue;
+    }
+    open[key] = stacks.size();
+    stacks.push_back({solve});
+  }
+  return stacks;
+}
+
+}  // namespace
+
 void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModule*>& modules) {
   comm::Communicator* comm = layer.comm;
   const int rank = comm ? comm->rank() : 0;
@@ -57,8 +131,13 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
   });
   // This rank's solves. Linears that read the same input share its normalised Hessian and
   // its factorization (q/k/v, gate/up, every expert's gate/up when all experts see every
-  // token). Inputs are taken a wave at a time (as many as there are solve workers): their
-  // factorizations run concurrently, then every solve that reads them, then they are dropped.
+  // token). Inputs are taken a wave at a time (as many as there are solve workers, or a batch
+  // of them for the tensor-ops loop): their factorizations run concurrently, then every solve
+  // that reads them, then they are dropped.
+  if (layer.solve.tensor_ops) {
+    options.solver = quant::GptqSolver::TensorOps;
+    options.device = layer.solve.device;
+  }
   std::vector<std::optional<quant::CompressedWeight>> solved(modules.size());
   std::vector<double> module_loss(modules.size(), 0.0);
   std::vector<std::string> input_order;                    // inputs of this rank's GPTQ solves
@@ -77,19 +156,14 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
     const auto global = global_scales.find(module.name);
     return global == global_scales.end() ? at::Tensor() : global->second;
   };
-  const size_t wave_size = static_cast<size_t>(std::max(layer.solve_workers, 1));
+  const size_t wave_size =
+      layer.solve.tensor_ops ? kTensorOpsWaveInputs : static_cast<size_t>(std::max(layer.solve_workers, 1));
   for (size_t first = 0; first < input_order.size(); first += wave_size) {
     const std::vector<std::string> wave(input_order.begin() + static_cast<std::ptrdiff_t>(first),
                                         input_order.begin() + static_cast<std::ptrdiff_t>(
                                                                   std::min(first + wave_size, input_order.size())));
-    struct Factorization {
-      const std::string* input;
-      quant::ActOrder actorder;
-      at::Tensor hessian;  // [in, in] fp32: Σ 2·xᵀx / samples
-      quant::GptqFactorization factorization;
-    };
-    std::vector<Factorization> factorizations;
-    std::vector<std::pair<size_t, size_t>> solves;  // (module, its factorization)
+    std::vector<GptqInputFactorization> factorizations;
+    std::vector<GptqPlannedSolve> solves;
     for (const std::string& key : wave) {
       std::map<quant::ActOrder, size_t> by_order;
       for (const size_t i : readers.at(key)) {
@@ -98,50 +172,59 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
           by_order[actorder] = factorizations.size();
           factorizations.push_back({&key, actorder, {}, {}});
         }
-        solves.emplace_back(i, by_order.at(actorder));
+        solves.push_back({i, by_order.at(actorder)});
       }
     }
     layer.for_each(factorizations.size(), [&](size_t f) {
-      Factorization& entry = factorizations[f];
+      GptqInputFactorization& entry = factorizations[f];
       const InputStatistics& input = layer.inputs.at(*entry.input);
       entry.hessian = input.hessian_sum / static_cast<double>(input.num_samples);
       entry.factorization = quant::gptq_factorize(entry.hessian, entry.actorder, options);
     });
-    layer.for_each(solves.size(), [&](size_t s) {
-      const auto [i, f] = solves[s];
+    const auto keep = [&](size_t i, quant::GptqResult& gptq, double seconds) {
       LinearModule& module = *modules[i];
-      const auto& scheme = schemes.at(module.name);
-      const auto started = std::chrono::steady_clock::now();
-      quant::GptqResult gptq = quant::gptq_quantize(module.weight, factorizations[f].hessian, *scheme.weights, options,
-                                                    global_scale_of(module), &factorizations[f].factorization);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      if (gptq.retries > 0) {
-        spdlog::warn("{}: Cholesky failed; damping raised {} time(s) to {:.3g}", module.name, gptq.retries,
-                     gptq.damping);
-      }
-      if (gptq.fell_back_to_rtn) {
-        spdlog::warn("{}: the Hessian stayed singular after raising the damping; rounded to nearest instead",
-                     module.name);
-      }
-      spdlog::debug("{}: GPTQ loss {:.6g} in {:.3f} s on rank {}", module.name, gptq.loss, seconds, rank);
+      log_gptq_solve(module.name, gptq, seconds, rank);
       module_loss[i] = gptq.loss;
-      quant::CompressedWeight result;
-      result.weight_args = *scheme.weights;
-      result.codes = gptq.codes;
-      result.scale = gptq.qparams.scale;
-      result.global_scale = gptq.qparams.global_scale;
-      if (!scheme.weights->symmetric) result.zero_point = gptq.qparams.zero_point;
-      if (scheme.weights->actorder == quant::ActOrder::Group) result.g_idx = gptq.g_idx;
-      result.effective_weight = gptq.dequantized;
-      if (module.compressed && module.compressed->sparsity_mask.defined()) {
-        result.sparsity_mask = module.compressed->sparsity_mask;
-        result.sparsity_structure = module.compressed->sparsity_structure;
-        apply_sparsity_mask(result);
-      }
+      quant::CompressedWeight result = compressed_weight_of(module, schemes.at(module.name), gptq);
       // The original weight is freed now rather than after the layer's last solve.
       module.weight = result.effective_weight;
       solved[i] = std::move(result);
-    });
+    };
+    if (!layer.solve.tensor_ops) {
+      layer.for_each(solves.size(), [&](size_t s) {
+        const GptqPlannedSolve& solve = solves[s];
+        LinearModule& module = *modules[solve.module];
+        const auto started = std::chrono::steady_clock::now();
+        quant::GptqResult gptq =
+            quant::gptq_quantize(module.weight, factorizations[solve.factorization].hessian,
+                                 *schemes.at(module.name).weights, options, global_scale_of(module),
+                                 &factorizations[solve.factorization].factorization);
+        keep(solve.module, gptq, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      });
+      continue;
+    }
+    // The tensor-ops loop: same-shape Linears with the same scheme solved as one stack.
+    for (const std::vector<GptqPlannedSolve>& stack : gptq_solve_stacks(solves, modules, schemes)) {
+      std::vector<at::Tensor> weights, stack_global_scales;
+      std::vector<const quant::GptqFactorization*> stack_factorizations;
+      for (const GptqPlannedSolve& solve : stack) {
+        weights.push_back(modules[solve.module]->weight);
+        stack_factorizations.push_back(&factorizations[solve.factorization].factorization);
+        const at::Tensor global_scale = global_scale_of(*modules[solve.module]);
+        if (global_scale.defined()) stack_global_scales.push_back(global_scale);
+      }
+      const bool shared = std::all_of(stack.begin(), stack.end(), [&](const GptqPlannedSolve& solve) {
+        return solve.factorization == stack.front().factorization;
+      });
+      if (shared) stack_factorizations.resize(1);
+      const auto started = std::chrono::steady_clock::now();
+      std::vector<quant::GptqResult> results =
+          quant::gptq_quantize_batch(weights, *schemes.at(modules[stack.front().module]->name).weights, options,
+                                     stack_factorizations, stack_global_scales);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() /
+                             static_cast<double>(stack.size());
+      for (size_t k = 0; k < stack.size(); ++k) keep(stack[k].module, results[k], seconds);
+    }
   }
 
   // In module order on every rank: the owner's result is broadcast (the collectives stay in
