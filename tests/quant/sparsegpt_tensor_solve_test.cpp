@@ -147,6 +147,12 @@ TEST(SparseGptTensorSolve, BatchOfModulesEqualsOneAtATime) {
     expect_batch_equals_one_at_a_time(modules, /*shared_upper=*/true, options);
     expect_batch_equals_one_at_a_time(modules, /*shared_upper=*/false, options);
   }
+  // Products under 400 multiply-adds per module, where ATen's baddbmm_ leaves the BLAS.
+  const SparseGptOptions small = n_of_m(2, 4, 4);
+  std::vector<Module> modules;
+  for (uint64_t e = 0; e < 3; ++e) modules.push_back(random_module(5, 16, 80 + e, 0, small));
+  expect_batch_equals_one_at_a_time(modules, /*shared_upper=*/true, small);
+  expect_batch_equals_one_at_a_time(modules, /*shared_upper=*/false, small);
 }
 
 void expect_rejected(const at::Tensor& work, const at::Tensor& upper, const SparseGptOptions& options,
