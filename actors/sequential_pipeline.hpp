@@ -75,7 +75,7 @@ struct PipelineOptions {
   /// thread each, on as many worker actors as the rank has threads (false: one after another on
   /// one worker, also with one thread each; the results are the same).
   bool parallel_solves = true;
-  /// Which GPTQ loop solves (--solver): Auto is the host's AVX-512 loop with --device cpu and
+  /// Which GPTQ / SparseGPT loops solve (--solver): Auto is the host loops (GPTQ's AVX-512) with --device cpu and
   /// the ATen tensor-ops loop on the rank's GPU with --device cuda; Host forces the former
   /// (GPU runs then copy each layer to the host for its solves); TensorOps the latter, also on
   /// the CPU, where it writes the same checkpoint as the host loop (the GPU path's check).

@@ -60,7 +60,7 @@ struct LinearModule {
 
 /// Where GPTQ and SparseGPT solve a layer's modules.
 struct SolvePlacement {
-  /// false: the host loops (GPTQ's AVX-512 column loop), on host tensors. true: the same
+  /// false: the host loops (GPTQ's AVX-512 column loop, SparseGPT's row loop), on host tensors. true: the same
   /// arithmetic in ATen tensor operations on `device` (the rank's GPU with --device cuda; on
   /// the CPU with --solver tensor, where it gives the same checkpoint as the host loops).
   bool tensor_ops = false;

@@ -10,7 +10,9 @@
 #include <ATen/ATen.h>
 
 #include "kernels/quant/inverse_hessian.hpp"
+#include "kernels/quant/inverse_hessian_tensor.hpp"
 #include "kernels/quant/lazy_batch_update.hpp"
+#include "kernels/quant/sparsegpt_tensor_solve.hpp"
 
 namespace dcomp::quant {
 
@@ -122,6 +124,53 @@ SparseGptResult sparsegpt_prune(const at::Tensor& weight, const at::Tensor& hess
   result.weight = w;
   result.mask = pruned.logical_not();
   return result;
+}
+
+std::vector<SparseGptResult> sparsegpt_prune_batch(const std::vector<at::Tensor>& weights,
+                                                   const std::vector<at::Tensor>& hessians,
+                                                   const SparseGptOptions& options, c10::Device device) {
+  if (weights.empty()) throw std::invalid_argument("sparsegpt_prune_batch: no weights");
+  if (hessians.size() != 1 && hessians.size() != weights.size()) {
+    throw std::invalid_argument("sparsegpt_prune_batch: expected one Hessian or one per weight, got " +
+                                std::to_string(hessians.size()) + " for " + std::to_string(weights.size()));
+  }
+  for (size_t e = 0; e < weights.size(); ++e) {
+    check_inputs(weights[e], hessians[hessians.size() == 1 ? 0 : e], options);
+    if (weights[e].sizes() != weights.front().sizes()) {
+      throw std::invalid_argument("sparsegpt_prune_batch: the weights must share one shape");
+    }
+  }
+  const int64_t columns = weights.front().size(1);
+  // Dead inputs masked and H⁻¹'s upper factor taken on the device, once per Hessian.
+  std::vector<InverseHessianFactor> factors;
+  std::vector<at::Tensor> dead(hessians.size());
+  const at::Tensor identity = at::arange(columns, at::TensorOptions().dtype(at::kLong).device(device));
+  for (size_t k = 0; k < hessians.size(); ++k) {
+    factors.push_back(permuted_inverse_hessian_factor_tensor(hessians[k].to(device), identity, options.dampening_frac,
+                                                             options.max_damping_retries, dead[k]));
+  }
+  at::Tensor work = at::stack(weights).to(device);  // [E, out, in] fp32, a copy
+  std::vector<at::Tensor> uppers;
+  for (size_t e = 0; e < weights.size(); ++e) {
+    const size_t k = hessians.size() == 1 ? 0 : e;
+    work.select(0, static_cast<int64_t>(e)).masked_fill_(dead[k].unsqueeze(0), 0.0f);
+    if (hessians.size() > 1) uppers.push_back(factors[k].upper);
+  }
+  const at::Tensor upper = hessians.size() == 1 ? factors.front().upper : at::stack(uppers);
+  const SparseGptTensorResult pruned = sparsegpt_prune_tensor(work, upper, options);
+  const at::Tensor host_weights = pruned.weight.to(at::kCPU);
+  const at::Tensor host_masks = pruned.mask.to(at::kCPU);
+  std::vector<SparseGptResult> results(weights.size());
+  for (size_t e = 0; e < weights.size(); ++e) {
+    const InverseHessianFactor& factor = factors[hessians.size() == 1 ? 0 : e];
+    results[e].weight = host_weights.select(0, static_cast<int64_t>(e)).contiguous();
+    results[e].mask = host_masks.select(0, static_cast<int64_t>(e)).contiguous();
+    results[e].loss = pruned.loss[e];
+    results[e].damping = factor.damping;
+    results[e].retries = factor.retries;
+    results[e].fell_back_to_identity = factor.identity_fallback;
+  }
+  return results;
 }
 
 }  // namespace dcomp::quant

@@ -9,8 +9,10 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <ATen/core/Tensor.h>
+#include <c10/core/Device.h>
 
 namespace dcomp::quant {
 
@@ -41,5 +43,16 @@ struct SparseGptResult {
 /// N:M requires M to divide both block_size and in. Throws std::invalid_argument for bad
 /// shapes, dtypes, non-finite input or options.
 SparseGptResult sparsegpt_prune(const at::Tensor& weight, const at::Tensor& hessian, const SparseGptOptions& options);
+
+/// Same-shape weights ([out, in] fp32 on the host) pruned together on `device` by the
+/// tensor-ops loop (sparsegpt_tensor_solve.hpp): the Hessians (one shared by every weight, or
+/// one per weight; [in, in] fp32) go there, are masked and factorized there
+/// (inverse_hessian_tensor.hpp), and only the pruned weights and masks come back to the host.
+/// On the CPU each result is bit for bit sparsegpt_prune's. Throws std::invalid_argument as
+/// sparsegpt_prune does, and for weights of different shapes or a Hessian count other than 1
+/// or the weight count.
+std::vector<SparseGptResult> sparsegpt_prune_batch(const std::vector<at::Tensor>& weights,
+                                                   const std::vector<at::Tensor>& hessians,
+                                                   const SparseGptOptions& options, c10::Device device);
 
 }  // namespace dcomp::quant

@@ -16,7 +16,7 @@ namespace {
 
 constexpr const char* kName = "sparsegpt_prune_tensor: ";
 
-std::string shape_of(const at::Tensor& t) {
+std::string sparse_tensor_shape(const at::Tensor& t) {
   std::string text = "[";
   for (int64_t d = 0; d < t.dim(); ++d) text += (d ? ", " : "") + std::to_string(t.size(d));
   return text + "]";
@@ -44,7 +44,7 @@ void check_tensors(const at::Tensor& work, const at::Tensor& upper) {
   if (!work.defined() || (work.dim() != 2 && work.dim() != 3) || work.scalar_type() != at::kFloat ||
       work.numel() == 0) {
     throw std::invalid_argument(std::string(kName) + "expected a non-empty fp32 work [rows, in] or [E, rows, in], got " +
-                                (work.defined() ? std::string(c10::toString(work.scalar_type())) + " " + shape_of(work)
+                                (work.defined() ? std::string(c10::toString(work.scalar_type())) + " " + sparse_tensor_shape(work)
                                                 : std::string("an undefined tensor")));
   }
   const int64_t in = work.size(-1);
@@ -56,8 +56,8 @@ void check_tensors(const at::Tensor& work, const at::Tensor& upper) {
                                 (work.dim() == 3 ? " or [" + std::to_string(work.size(0)) + ", " + std::to_string(in) +
                                                        ", " + std::to_string(in) + "]"
                                                  : std::string()) +
-                                " for work " + shape_of(work) + ", got " +
-                                (upper.defined() ? std::string(c10::toString(upper.scalar_type())) + " " + shape_of(upper)
+                                " for work " + sparse_tensor_shape(work) + ", got " +
+                                (upper.defined() ? std::string(c10::toString(upper.scalar_type())) + " " + sparse_tensor_shape(upper)
                                                  : std::string("an undefined tensor")));
   }
   if (upper.device() != work.device()) {

@@ -201,9 +201,9 @@ void add_oneshot_command(CLI::App& app) {
                     "concurrently (each with one thread either way: the same checkpoint)");
   command
       ->add_option("--solver", flags->options.pipeline.solve_loop,
-                   "GPTQ's column loop: auto (the AVX-512 host loop with --device cpu, ATen tensor operations on "
-                   "the rank's GPU with --device cuda), host, or tensor (ATen tensor operations on the layer's "
-                   "device; on the CPU the same checkpoint as host, more slowly)")
+                   "GPTQ's and SparseGPT's column loops: auto (the host loops with --device cpu, ATen tensor "
+                   "operations on the rank's GPU with --device cuda), host, or tensor (ATen tensor operations on "
+                   "the layer's device; on the CPU the same checkpoint as host, more slowly)")
       ->transform(CLI::CheckedTransformer(
           std::map<std::string, actors::PipelineOptions::SolveLoop>{
               {"auto", actors::PipelineOptions::SolveLoop::Auto},

@@ -4,6 +4,11 @@
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
 #include "kernels/quant/sparsegpt.hpp"
 #include "lifecycle/completed_modules.hpp"
 #include "lifecycle/enclosing_modules.hpp"
@@ -102,6 +107,34 @@ bool SparseGPTModifier::on_initialize_plan(State& state, const Kwargs&, const st
   return true;
 }
 
+namespace {
+
+// The most weight elements one stack of the tensor-ops loop prunes at once (1 GiB of fp32
+// per working copy).
+constexpr int64_t kMaxSparseStackElements = int64_t{1} << 28;
+
+// `selected` (indices into modules) grouped by weight shape, in order, for the tensor-ops loop.
+std::vector<std::vector<size_t>> same_shape_stacks(const std::vector<LinearModule*>& modules,
+                                                   const std::vector<size_t>& selected) {
+  std::vector<std::vector<size_t>> stacks;
+  std::map<std::pair<int64_t, int64_t>, size_t> open;  // shape → the stack still filling
+  for (const size_t i : selected) {
+    const at::Tensor& weight = modules[i]->weight;
+    const std::pair<int64_t, int64_t> shape{weight.size(0), weight.size(1)};
+    const auto found = open.find(shape);
+    if (found != open.end() &&
+        static_cast<int64_t>(stacks[found->second].size() + 1) * weight.numel() <= kMaxSparseStackElements) {
+      stacks[found->second].push_back(i);
+      continue;
+    }
+    open[shape] = stacks.size();
+    stacks.push_back({i});
+  }
+  return stacks;
+}
+
+}  // namespace
+
 void SparseGPTModifier::on_layer(State&, const Event&, LayerWork& layer) {
   std::vector<LinearModule*> modules;
   for (auto& module : layer.linears) {
@@ -130,16 +163,40 @@ void SparseGPTModifier::on_layer(State&, const Event&, LayerWork& layer) {
   }
   std::vector<quant::CompressedWeight> results(modules.size());
   std::vector<double> module_loss(modules.size(), 0.0);
-  layer.for_each(mine.size(), [&](size_t j) {
-    const size_t i = mine[j];
-    const InputStatistics& input = layer.input_of(*modules[i]);
-    const at::Tensor hessian = input.hessian_sum / static_cast<double>(input.num_samples);
-    quant::SparseGptResult pruned = quant::sparsegpt_prune(modules[i]->weight, hessian, options);
+  const auto keep = [&](size_t i, const quant::SparseGptResult& pruned) {
     results[i].sparsity_mask = pruned.mask;
     results[i].effective_weight = pruned.weight;
     modules[i]->weight = pruned.weight;  // the original is freed now, not after the layer's last solve
     module_loss[i] = pruned.loss;
-  });
+  };
+  const auto hessian_of = [&](size_t i) {
+    const InputStatistics& input = layer.input_of(*modules[i]);
+    return input.hessian_sum / static_cast<double>(input.num_samples);
+  };
+  if (layer.solve.tensor_ops) {
+    // On the layer's device: same-shape Linears pruned as one stack (sharing the Hessian when
+    // they read one input, e.g. q/k/v or every expert's gate/up). On the CPU the stacks run on
+    // the solve workers with one thread each, as the host loop's solves do: OpenBLAS's Cholesky
+    // blocks differently with more threads, and the factor's bytes would move.
+    const std::vector<std::vector<size_t>> stacks = same_shape_stacks(modules, mine);
+    layer.for_each(stacks.size(), [&](size_t s) {
+      const std::vector<size_t>& stack = stacks[s];
+      std::vector<at::Tensor> weights, hessians;
+      const bool shared = std::all_of(stack.begin(), stack.end(),
+                                      [&](size_t i) { return modules[i]->input == modules[stack.front()]->input; });
+      for (const size_t i : stack) {
+        weights.push_back(modules[i]->weight);
+        if (!shared || hessians.empty()) hessians.push_back(hessian_of(i));
+      }
+      const std::vector<quant::SparseGptResult> pruned =
+          quant::sparsegpt_prune_batch(weights, hessians, options, layer.solve.device);
+      for (size_t k = 0; k < stack.size(); ++k) keep(stack[k], pruned[k]);
+    });
+  } else {
+    layer.for_each(mine.size(), [&](size_t j) {
+      keep(mine[j], quant::sparsegpt_prune(modules[mine[j]]->weight, hessian_of(mine[j]), options));
+    });
+  }
   std::vector<std::pair<std::string, double>> losses;
   for (const size_t i : mine) losses.emplace_back(modules[i]->name, module_loss[i]);
   for (size_t i = 0; i < modules.size(); ++i) {

@@ -165,6 +165,37 @@ void expect_rejected(const at::Tensor& work, const at::Tensor& upper, const Spar
   }
 }
 
+TEST(SparseGptTensorSolve, PruneBatchOnTheCpuIsThePruneLoop) {
+  // sparsegpt_prune_batch: Hessians factorized with ATen's linear algebra where the weights
+  // go, shared or one per weight; every result that of sparsegpt_prune alone.
+  for (const SparseGptOptions& options : {n_of_m(2, 4, 32), unstructured(0.5, 32)}) {
+    std::vector<Module> modules;
+    for (uint64_t e = 0; e < 3; ++e) modules.push_back(random_module(24, 96, 70 + e, e == 1 ? 5 : 0, options));
+    for (const bool shared : {true, false}) {
+      std::vector<at::Tensor> weights, hessians;
+      for (const Module& m : modules) {
+        weights.push_back(m.weight);
+        if (!shared || hessians.empty()) hessians.push_back(m.hessian);
+      }
+      const std::vector<SparseGptResult> batch = sparsegpt_prune_batch(weights, hessians, options, c10::kCPU);
+      ASSERT_EQ(batch.size(), modules.size());
+      for (size_t e = 0; e < modules.size(); ++e) {
+        const SparseGptResult alone = sparsegpt_prune(modules[e].weight, hessians[shared ? 0 : e], options);
+        EXPECT_TRUE(at::equal(batch[e].mask, alone.mask)) << "module " << e << (shared ? " shared" : " own");
+        EXPECT_TRUE(at::equal(batch[e].weight, alone.weight))
+            << "module " << e << (shared ? " shared" : " own") << ": "
+            << (batch[e].weight != alone.weight).sum().item<int64_t>() << " weights differ";
+        EXPECT_EQ(batch[e].loss, alone.loss);
+        EXPECT_EQ(batch[e].damping, alone.damping);
+      }
+    }
+  }
+  EXPECT_THROW(sparsegpt_prune_batch({at::randn({4, 8}), at::randn({4, 9})}, {at::eye(8)}, n_of_m(2, 4, 4), c10::kCPU),
+               std::invalid_argument);
+  EXPECT_THROW(sparsegpt_prune_batch({at::randn({4, 8})}, {at::eye(8), at::eye(8)}, n_of_m(2, 4, 4), c10::kCPU),
+               std::invalid_argument);
+}
+
 TEST(SparseGptTensorSolve, RejectsBadInput) {
   const SparseGptOptions options = n_of_m(2, 4, 16);
   const Module m = random_module(8, 32, 61, 0, options);
