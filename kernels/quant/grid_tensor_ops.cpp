@@ -33,10 +33,12 @@ Fp8Rounding round_to_fp4_e2m1(const at::Tensor& clamped) {
   // The index of the nearest magnitude in {0, 0.5, 1, 1.5, 2, 3, 4, 6}, ties to the even mantissa.
   at::Tensor index = m.gt(0.25f).to(at::kInt);
   index.add_(m.ge(0.75f)).add_(m.gt(1.25f)).add_(m.ge(1.75f)).add_(m.gt(2.5f)).add_(m.ge(3.5f)).add_(m.gt(5.0f));
-  const at::Tensor magnitudes =
-      at::tensor(std::vector<float>(std::begin(kFp4E2m1Magnitudes), std::end(kFp4E2m1Magnitudes)),
-                 at::TensorOptions().dtype(at::kFloat)).to(clamped.device());
-  const at::Tensor magnitude = magnitudes.index_select(0, index.reshape({-1}).to(at::kLong)).reshape(m.sizes());
+  // kFp4E2m1Magnitudes[index], computed where the tensors live (no table to copy there):
+  // index / 2 up to 4 (0 … 2), then 3, 4, 6; every value exact.
+  const at::Tensor magnitude =
+      at::where(index.le(4), index.to(at::kFloat).mul(0.5f),
+                at::where(index.eq(5), at::full_like(m, 3.0f), at::where(index.eq(6), at::full_like(m, 4.0f),
+                                                                          at::full_like(m, 6.0f))));
   return {at::where(negative, index.add(8), index), at::where(negative, magnitude.neg(), magnitude)};
 }
 
