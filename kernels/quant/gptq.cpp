@@ -10,6 +10,7 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/quant/gptq_prepared_solve.hpp"
 #include "kernels/quant/gptq_solve.hpp"
 #include "kernels/quant/gptq_tensor_solve.hpp"
 #include "kernels/quant/inverse_hessian.hpp"
@@ -20,6 +21,11 @@
 #include "kernels/quant/quant_grid.hpp"
 
 namespace dcomp::quant {
+
+using gptq_detail::finish_solve;
+using gptq_detail::per_row_table;
+using gptq_detail::prepare_solve;
+using gptq_detail::PreparedSolve;
 
 namespace {
 
@@ -40,101 +46,6 @@ void check_inputs(const at::Tensor& weight, const at::Tensor& hessian, const Gpt
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// One qparam table in the column loop's layout: [scale_columns, padded_rows] fp32,
-// entry (c, r) = values[row_to_scale_row[r]·scale_columns + c], padding rows = `pad`.
-at::Tensor per_row_table(const at::Tensor& values, const QParamLayout& layout, int64_t padded_rows, float pad) {
-  const at::Tensor flat = values.reshape({-1}).to(at::kFloat).contiguous();
-  const float* v = flat.data_ptr<float>();
-  const int64_t scale_columns = layout.scale_columns;
-  at::Tensor table = at::full({scale_columns, padded_rows}, pad, at::kFloat);
-  float* t = table.data_ptr<float>();
-  for (int64_t c = 0; c < scale_columns; ++c) {
-    for (int64_t r = 0; r < layout.rows; ++r) {
-      t[c * padded_rows + r] = v[layout.row_to_scale_row[static_cast<size_t>(r)] * scale_columns + c];
-    }
-  }
-  return table;
-}
-
-// What gptq_quantize prepares on the host before its column loop (steps 3–8), and keeps
-// for the steps after it.
-struct PreparedSolve {
-  GptqResult result;  // qparams and the factorization's damping so far
-  at::Tensor work;    // [out, in] fp32, solve order, dead inputs' columns zeroed
-  QParamLayout layout;
-  std::vector<int64_t> position_scale_column;  // [in]: solve position → scale column
-  at::Tensor perm;    // int64 [in] on the host: solve position → original column
-};
-
-PreparedSolve prepare_solve(const at::Tensor& weight, const QuantizationArgs& args,
-                            const GptqFactorization& factorization, const at::Tensor& global_scale) {
-  const at::Tensor original = weight.contiguous();  // [out, in] fp32
-  if (!all_finite(original.data_ptr<float>(), original.numel())) {
-    throw std::invalid_argument("gptq_quantize: the weight contains NaN or infinite values");
-  }
-  args.validate();  // step 2: actorder Group needs the group strategy
-  if (args.resolved_strategy() == Strategy::Token) {
-    throw QuantConfigError("gptq_quantize: the token strategy is not supported for weights");
-  }
-  const ActOrder actorder = args.actorder;
-  const int64_t rows = weight.size(0);
-  const int64_t columns = weight.size(1);
-  if (factorization.actorder != actorder || factorization.perm.numel() != columns) {
-    throw std::invalid_argument("gptq_quantize: the shared factorization is for another activation order or width");
-  }
-  PreparedSolve p;
-  p.perm = factorization.perm.to(at::kCPU).contiguous();
-  p.work = at::empty({rows, columns}, at::kFloat);
-  if (actorder != ActOrder::None) {
-    gather_columns(original.data_ptr<float>(), p.perm.data_ptr<int64_t>(), p.work.data_ptr<float>(), rows, columns);
-  } else {
-    p.work.copy_(original);
-  }
-  const int64_t* position_column = p.perm.data_ptr<int64_t>();
-  // Steps 4–6: scales fixed before the loop, from the original weight, or from the
-  // permuted weight for actorder Group so that its groups are contiguous in that order.
-  p.result.qparams = observe_weight(actorder == ActOrder::Group ? p.work : original, args, {}, global_scale);
-  p.layout = make_qparam_layout(rows, columns, args);
-  p.position_scale_column.resize(static_cast<size_t>(columns));
-  for (int64_t c = 0; c < columns; ++c) {
-    // actorder Static: each permuted column keeps its original group.
-    const int64_t column = actorder == ActOrder::Static ? position_column[c] : c;
-    p.position_scale_column[static_cast<size_t>(c)] = p.layout.column_to_scale_column[static_cast<size_t>(column)];
-  }
-  // Steps 7–8 are the factorization's: dead inputs' columns are zeroed here.
-  const at::Tensor dead = factorization.dead.to(at::kCPU);
-  if (dead.any().item<bool>()) p.work.masked_fill_(dead.unsqueeze(0), 0.0f);
-  p.result.damping = factorization.factor.damping;
-  p.result.retries = factorization.factor.retries;
-  p.result.fell_back_to_rtn = factorization.factor.identity_fallback;
-  return p;
-}
-
-// Steps 10–11 on the loop's codes ([out, in] host, solve order): original column order,
-// g_idx for actorder Group.
-GptqResult finish_solve(PreparedSolve& p, at::Tensor codes, const QuantizationArgs& args) {
-  const int64_t rows = p.work.size(0);
-  const int64_t columns = p.work.size(1);
-  if (args.actorder != ActOrder::None) {
-    const at::Tensor inverse_perm = at::argsort(p.perm).contiguous();  // original column → solve position
-    const int64_t* inverse = inverse_perm.data_ptr<int64_t>();
-    permute_columns_in_place(static_cast<uint8_t*>(codes.data_ptr()), inverse, rows, columns);
-    permute_columns_in_place(p.work.data_ptr<float>(), inverse, rows, columns);
-    if (args.actorder == ActOrder::Group) p.result.g_idx = inverse_perm.div(*args.group_size, "floor").to(at::kInt);
-  }
-  if (args.is_fp4()) {
-    // Upstream stores GPTQ's dequantized weight and packs it again: a −0 there packs as +0
-    // (see fp4_e2m1.hpp), so FP4 codes carry no negative zero.
-    uint8_t* code = codes.data_ptr<uint8_t>();
-    for (int64_t i = 0; i < codes.numel(); ++i) {
-      if (code[i] == 8) code[i] = 0;
-    }
-  }
-  p.result.codes = codes;
-  p.result.dequantized = p.work;
-  return std::move(p.result);
 }
 
 }  // namespace

@@ -115,7 +115,10 @@ GptqTensorSolution gptq_solve_tensor(at::Tensor& work, const at::Tensor& upper, 
     if (i2 == n) break;
     // The columns after the block: W[:, i2:] −= Err · U[i1:i2, i2:], as gptq_solve's addmm.
     const at::Tensor err = block.err.transpose(1, 2).contiguous();  // [E, rows, count]
-    if (shared) {
+    // A shared U on a GPU: the stack as one [E·rows, count] matrix. On the CPU one GEMM per
+    // module, the call gptq_solve makes: a BLAS may pick its kernels by the product's size
+    // (OpenBLAS's small-matrix kernels), so only the same call is sure to give the same bytes.
+    if (shared && !work.device().is_cpu()) {
       work.view({modules * rows, n})
           .narrow(1, i2, n - i2)
           .addmm_(err.view({modules * rows, count}), upper.narrow(0, i1, count).narrow(1, i2, n - i2), /*beta=*/1,
@@ -123,7 +126,8 @@ GptqTensorSolution gptq_solve_tensor(at::Tensor& work, const at::Tensor& upper, 
     } else {
       for (int64_t e = 0; e < modules; ++e) {
         work.select(0, e).narrow(1, i2, n - i2).addmm_(
-            err.select(0, e), upper.select(0, e).narrow(0, i1, count).narrow(1, i2, n - i2), /*beta=*/1, /*alpha=*/-1);
+            err.select(0, e), upper_stack.select(0, shared ? 0 : e).narrow(0, i1, count).narrow(1, i2, n - i2),
+            /*beta=*/1, /*alpha=*/-1);
       }
     }
   }

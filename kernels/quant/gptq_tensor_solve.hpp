@@ -40,10 +40,9 @@ struct GptqTensorSolution {
 /// work: fp32 [E, rows, n] contiguous, the modules in solve order (dead columns zeroed),
 /// updated in place to the dequantized weights. upper: fp32 [n, n] U (UᵀU = H⁻¹) shared by
 /// all E modules, or [E, n, n] one per module; any strides; on the work's device, as are the
-/// targets' tensors. With a shared U the block GEMM is one addmm over the E·rows rows (the
-/// accumulation over the block's columns, and so each element's bytes, do not depend on the
-/// row count; tests/quant/gptq_tensor_solve_test.cpp checks it on the CPU); with one U per
-/// module, one addmm per module. Costs the FLOPs of E gptq_solve calls, in about
+/// targets' tensors. The block GEMM is one addmm per module on the CPU (gptq_solve's call, so
+/// the same bytes whatever kernels the BLAS picks by size), and with a shared U on a GPU one
+/// addmm over the E·rows rows. Costs the FLOPs of E gptq_solve calls, in about
 /// 12·n + 2·n/block_size kernel launches for the whole stack. Throws std::invalid_argument for
 /// inconsistent shapes, dtypes or devices.
 GptqTensorSolution gptq_solve_tensor(at::Tensor& work, const at::Tensor& upper, int64_t block_size,

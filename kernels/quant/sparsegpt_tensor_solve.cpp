@@ -145,7 +145,11 @@ void propagate_block_error(SolveState& s, int64_t i1, int64_t i2) {
   const int64_t count = i2 - i1;
   const int64_t modules = s.weight.size(0);
   const int64_t rows = s.weight.size(1);
-  if (s.upper.size(0) == 1) {  // shared U: the batch as one [E·rows, count] matrix
+  // A shared U on a GPU: the batch as one [E·rows, count] matrix. On the CPU one GEMM per
+  // module, as lazy_batch_update makes it: a BLAS may pick its kernels by the product's size
+  // (OpenBLAS's small-matrix kernels), so only the same call is sure to give the same bytes.
+  const bool shared = s.upper.size(0) == 1;
+  if (shared && !s.weight.device().is_cpu()) {
     at::Tensor rest = s.weight.view({modules * rows, n}).narrow(1, i2, n - i2);
     rest.addmm_(s.err.view({modules * rows, s.err.size(2)}).narrow(1, 0, count),
                 s.upper[0].narrow(0, i1, count).narrow(1, i2, n - i2), /*beta=*/1, /*alpha=*/-1);
@@ -153,7 +157,7 @@ void propagate_block_error(SolveState& s, int64_t i1, int64_t i2) {
   }
   for (int64_t e = 0; e < modules; ++e) {
     at::Tensor rest = s.weight[e].narrow(1, i2, n - i2);
-    rest.addmm_(s.err[e].narrow(1, 0, count), s.upper[e].narrow(0, i1, count).narrow(1, i2, n - i2),
+    rest.addmm_(s.err[e].narrow(1, 0, count), s.upper[shared ? 0 : e].narrow(0, i1, count).narrow(1, i2, n - i2),
                 /*beta=*/1, /*alpha=*/-1);
   }
 }

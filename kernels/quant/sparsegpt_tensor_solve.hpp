@@ -42,11 +42,10 @@ struct SparseGptTensorResult {
 ///  - per column i: q = pruned ? 0 : w; scaled = (w − q)/d; the later columns j of the block
 ///    get w_j −= fp32(scaled·U[i,j]) (a product, then a subtraction: no fused multiply-add);
 ///  - W[:, i2:] −= Err·U[i1:i2, i2:] with addmm_(beta 1, alpha −1), as lazy_batch_update.
-///    A shared U: one addmm_ over the batch viewed as [E·rows, count], which on the CPU
-///    (OpenBLAS 0.3.21) gives the same bytes as one addmm_ per module (checked by the
-///    tests and bench_sparsegpt_tensor_solve). One U per module: one addmm_ per module;
-///    baddbmm_ would give other bytes on the CPU for small products (below 400
-///    multiply-adds per module ATen uses its own loop instead of the BLAS).
+///    On the CPU one addmm_ per module, lazy_batch_update's own call (a BLAS may pick its
+///    kernels by the product's size: OpenBLAS's small-matrix kernels round otherwise, and
+///    baddbmm_ uses ATen's own loop below 400 multiply-adds). On a GPU a shared U makes
+///    one addmm_ over the batch viewed as [E·rows, count].
 ///    On CUDA the GEMMs follow the global TF32 setting (off unless a caller turns it on).
 /// Losses: each term (w − q)²/(d·d) in fp32, summed in double per row over a block's
 /// columns in order, the block sums added to the row's total in block order (on the

@@ -223,19 +223,23 @@ TEST(GptqTensorSolve, StackedModulesEqualOneAtATime) {
 }
 
 TEST(GptqTensorSolve, StackedGemmCrossesBlasSizeThresholds) {
-  // One expert's block GEMM (24 × 128 by 128 × 256) is below the size where OpenBLAS leaves
-  // its small-matrix kernels; eight stacked ones (192 rows) are above: the bytes must not move.
+  // Experts of 16 rows: one expert's block GEMM (16 × 64 by 64 × 128) takes OpenBLAS's
+  // small-matrix kernels, which round otherwise than its regular ones (a 2-D GEMM over the
+  // stacked 128 rows moved these bytes): the bytes must not move.
   const QuantizationArgs args = int4_group(ActOrder::Static);
   std::vector<Problem> problems;
-  for (uint64_t e = 0; e < 8; ++e) problems.push_back(problem(24, 384, 41 + e, false));
+  for (uint64_t e = 0; e < 8; ++e) problems.push_back(problem(16, 192, 41 + e, false));
   GptqOptions options;
+  options.block_size = 64;
   options.solver = GptqSolver::TensorOps;
   const GptqFactorization shared = gptq_factorize(problems.front().hessian, args.actorder, options);
   std::vector<at::Tensor> weights;
   for (const Problem& p : problems) weights.push_back(p.weight);
   const std::vector<GptqResult> stacked = gptq_quantize_batch(weights, args, options, {&shared});
   for (size_t e = 0; e < problems.size(); ++e) {
-    const GptqResult alone = gptq_quantize(problems[e].weight, problems.front().hessian, args, GptqOptions{});
+    GptqOptions loop;
+    loop.block_size = 64;
+    const GptqResult alone = gptq_quantize(problems[e].weight, problems.front().hessian, args, loop);
     expect_same_result(alone, stacked[e], "expert " + std::to_string(e));
   }
 }
