@@ -264,6 +264,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   }
   auto sink = std::make_unique<pipeline::CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
                                                          applied_recipe, comm, resume_dir);
+  sink->write_sparsity_config(options.sparsity_config);
   // A run of the same output that started while this one loaded: at most both stop, never both compute.
   if (comm.rank() == 0) refuse_output_of_live_run(options, sink->temporary_dir());
   std::string resuming = resume_dir ? "1" : "0";

@@ -32,6 +32,12 @@ struct OneshotOptions {
   bool shuffle_calibration_samples = true;  // false: samples in file order
   std::filesystem::path output;
   bool overwrite = false;
+  /// Pruned models: also write compressed-tensors' sparsity_config block (format "dense",
+  /// its structure, targets and sparsity) into quantization_config. Off by default: the pruned
+  /// weights are a plain dense or quantized checkpoint, which vLLM 0.32 and transformers load,
+  /// while vLLM since compressed-tensors dropped its sparse formats refuses any checkpoint that
+  /// carries the block ("Sparsity support has been removed from compressed-tensors").
+  bool sparsity_config = false;
   /// Continue the interrupted run of the same command whose progress was saved in a
   /// temporary "<output>.tmp-*" folder (starts afresh when there is none).
   bool resume = false;

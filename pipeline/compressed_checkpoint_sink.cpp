@@ -127,7 +127,8 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
     if (a_layer != b_layer) return a_layer;
     return a.file < b.file;
   });
-  nlohmann::json sparsity = plan.sparsity_config.empty() ? nlohmann::json(nullptr) : plan.sparsity_config;
+  nlohmann::json sparsity =
+      plan.sparsity_config.empty() || !write_sparsity_config_ ? nlohmann::json(nullptr) : plan.sparsity_config;
   nlohmann::json quantization = nullptr;
   if (!plan.quantization_groups.empty()) {
     ct::QuantizationConfigOptions options;

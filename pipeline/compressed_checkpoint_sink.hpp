@@ -31,6 +31,10 @@ class CompressedCheckpointSink final : public CheckpointSink {
                            const model::ModelConfig& config, bool overwrite, std::string recipe_text,
                            comm::Communicator& comm, const std::optional<std::filesystem::path>& resume_dir = {});
 
+  /// Whether finish() writes the plan's sparsity_config (see OneshotOptions::sparsity_config);
+  /// without it a pruned model is written as a plain checkpoint.
+  void write_sparsity_config(bool write) { write_sparsity_config_ = write; }
+
   /// The temporary folder every rank writes into.
   const std::filesystem::path& temporary_dir() const { return writer_->temporary_dir(); }
 
@@ -46,6 +50,7 @@ class CompressedCheckpointSink final : public CheckpointSink {
   void write_linear(const lifecycle::LinearModule& module);
 
   comm::Communicator& comm_;
+  bool write_sparsity_config_ = false;
   std::unique_ptr<ct::CheckpointWriter> writer_;
   std::vector<ct::ShardRecord> written_shards_;  // this rank's, in writing order
   bool tied_embeddings_ = false;

@@ -157,6 +157,10 @@ void add_oneshot_command(CLI::App& app) {
                     "shuffle_calibration_samples: false)");
   command->add_option("--output", flags->output, "Output folder (written atomically)")->required();
   command->add_flag("--overwrite", flags->options.overwrite, "Replace an existing output folder");
+  command->add_flag("--sparsity-config", flags->options.sparsity_config,
+                    "Pruned models: also write compressed-tensors' sparsity_config (format dense) into the "
+                    "config, for loaders that read it; by default a pruned model is a plain checkpoint, since "
+                    "vLLM 0.32 refuses any checkpoint with a sparsity_config");
   auto* resume = command->add_flag(
       "--resume", flags->options.resume,
       "Continue an interrupted run of the same command (same model, recipe, data and sampling; any number of "

@@ -141,15 +141,20 @@ TEST_F(OneshotTest, SparseGpt24LeavesTwoZerosInEveryFour) {
     at::Tensor zeros_per_group = (w.reshape({w.size(0), -1, 4}) == 0).sum(-1);
     EXPECT_TRUE((zeros_per_group >= 2).all().item<bool>()) << name;
   }
+  // By default a pruned model is a plain checkpoint: no sparsity_config, which vLLM 0.32
+  // refuses, and no quantization_config at all when nothing is quantized.
+  const nlohmann::json config = nlohmann::json::parse(std::ifstream(options.output / "config.json"));
+  EXPECT_FALSE(config.contains("quantization_config")) << config.dump();
 }
 
 // llm-compressor's SparseGPT tests select decoder layers, whose Linears are pruned.
 TEST_F(OneshotTest, SparseGptTargetsThatNameADecoderLayerPruneItsLinears) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
-  const OneshotOptions options = calibrated_run(
+  OneshotOptions options = calibrated_run(
       data, "test_stage:\n  obcq_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      block_size: 128\n"
             "      mask_structure: \"0:0\"\n      targets: [\"re:.*model.layers.0$\"]\n"
             "      sequential_targets: [LlamaDecoderLayer]\n");
+  options.sparsity_config = true;
   run_oneshot(options, *comm);
   io::CheckpointReader reader(options.output);
   const std::vector<std::string> linears = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
