@@ -1,12 +1,16 @@
 // reference: CUDA C++ Programming Guide, "Page-Locked Host Memory" (asynchronous
-// copies need pinned buffers); llm-compressor's sequential pipeline keeps the
+// copies need pinned buffers; cudaHostAlloc); llm-compressor's sequential pipeline keeps the
 // intermediates of every calibration sample between subgraphs (IntermediatesCache,
 // with optional offloading to the CPU).
 #include "pipeline/hidden_state_placement.hpp"
 
 #include <ATen/ATen.h>
 
+#include <c10/core/impl/VirtualGuardImpl.h>
+
+#include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
 #if defined(DCOMP_HAVE_CUDA)
 #include <cuda_runtime_api.h>
@@ -19,6 +23,49 @@ std::string mebibytes(int64_t bytes) {
   char text[32];
   std::snprintf(text, sizeof(text), "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
   return text;
+}
+
+// Batches start on 256-byte boundaries of the pinned buffer (CUDA's allocation alignment).
+constexpr int64_t kBatchAlignment = 256;
+
+int64_t aligned(int64_t bytes) { return (bytes + kBatchAlignment - 1) / kBatchAlignment * kBatchAlignment; }
+
+/// `bytes` of page-locked host memory [bytes] uint8, exactly that size: LibTorch's caching
+/// host allocator (pin_memory) rounds each allocation up to a power of two, which would
+/// lock up to twice the hidden states' size.
+at::Tensor pinned_host_bytes(int64_t bytes) {
+#if defined(DCOMP_HAVE_CUDA)
+  void* data = nullptr;
+  const cudaError_t code = cudaHostAlloc(&data, static_cast<size_t>(std::max<int64_t>(bytes, 1)), cudaHostAllocDefault);
+  if (code != cudaSuccess) {
+    cudaGetLastError();  // clear the error the failed allocation left behind
+    throw std::runtime_error("cannot page-lock " + mebibytes(bytes) + " of host memory for the hidden states: " +
+                             cudaGetErrorString(code));
+  }
+  return at::from_blob(data, {bytes}, [](void* pointer) { cudaFreeHost(pointer); }, at::TensorOptions(at::kByte));
+#else
+  return at::empty({bytes}, at::kByte).pin_memory();
+#endif
+}
+
+/// Copies every batch into one pinned buffer (each batch a view of its own slice), so the
+/// hidden states lock their own size once, rather than one rounded-up allocation per batch.
+void pin_into_one_buffer(HiddenStates& hidden) {
+  int64_t total = 0;
+  for (const auto& chunk : hidden.chunks) {
+    for (const auto& batch : chunk) total += aligned(batch.numel() * static_cast<int64_t>(batch.element_size()));
+  }
+  const at::Tensor buffer = pinned_host_bytes(total);  // [total] uint8
+  int64_t offset = 0;
+  for (auto& chunk : hidden.chunks) {
+    for (auto& batch : chunk) {
+      const int64_t bytes = batch.numel() * static_cast<int64_t>(batch.element_size());
+      at::Tensor slot = buffer.narrow(0, offset, bytes).view(batch.scalar_type()).view(batch.sizes());
+      slot.copy_(batch);
+      batch = slot;
+      offset += aligned(bytes);
+    }
+  }
 }
 
 }  // namespace
@@ -76,14 +123,12 @@ std::optional<int64_t> free_device_bytes(c10::Device device) {
 }
 
 void place_hidden_states(HiddenStates& hidden, const HiddenStatePlan& plan, c10::Device device) {
+  if (plan.placement == HiddenStatePlacement::kPinnedHost) {
+    pin_into_one_buffer(hidden);
+    return;
+  }
   for (auto& chunk : hidden.chunks) {
-    for (auto& batch : chunk) {
-      if (plan.placement == HiddenStatePlacement::kComputeDevice) {
-        batch = batch.to(device);
-      } else {
-        batch = batch.to(at::kCPU).pin_memory();
-      }
-    }
+    for (auto& batch : chunk) batch = batch.to(device);
   }
 }
 
@@ -94,10 +139,18 @@ at::Tensor batch_on(const at::Tensor& batch, c10::Device device) {
 
 void store_batch(at::Tensor& slot, const at::Tensor& output) {
   if (slot.device() != output.device() && slot.sizes() == output.sizes()) {
-    slot.copy_(output);  // device → pinned host, into the same buffer
+    // Device → host into the same buffer; from a pinned slot, queued on the current stream
+    // (after the forward pass that reads the slot), finished by wait_for_stored_batches.
+    slot.copy_(output, /*non_blocking=*/slot.is_pinned());
     return;
   }
   slot = output;
+}
+
+void wait_for_stored_batches(c10::Device device) {
+  if (!device.is_cuda()) return;
+  const c10::impl::VirtualGuardImpl guard_impl(device.type());
+  guard_impl.getStream(device).synchronize();  // the calling thread's current stream of `device`
 }
 
 }  // namespace dcomp::pipeline
