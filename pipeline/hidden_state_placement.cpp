@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include <c10/core/DeviceGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
 #include <algorithm>
@@ -32,11 +33,14 @@ int64_t aligned(int64_t bytes) { return (bytes + kBatchAlignment - 1) / kBatchAl
 
 /// `bytes` of page-locked host memory [bytes] uint8, exactly that size: LibTorch's caching
 /// host allocator (pin_memory) rounds each allocation up to a power of two, which would
-/// lock up to twice the hidden states' size.
-at::Tensor pinned_host_bytes(int64_t bytes) {
+/// lock up to twice the hidden states' size. Allocated with `device` current (a GPU's
+/// context, not a new one on the thread's default device 0).
+at::Tensor pinned_host_bytes(int64_t bytes, c10::Device device) {
 #if defined(DCOMP_HAVE_CUDA)
+  c10::OptionalDeviceGuard on_device;
+  if (device.is_cuda()) on_device.reset_device(device);
   void* data = nullptr;
-  const cudaError_t code = cudaHostAlloc(&data, static_cast<size_t>(std::max<int64_t>(bytes, 1)), cudaHostAllocDefault);
+  const cudaError_t code = cudaHostAlloc(&data, static_cast<size_t>(std::max<int64_t>(bytes, 1)), cudaHostAllocPortable);
   if (code != cudaSuccess) {
     cudaGetLastError();  // clear the error the failed allocation left behind
     throw std::runtime_error("cannot page-lock " + mebibytes(bytes) + " of host memory for the hidden states: " +
@@ -44,18 +48,19 @@ at::Tensor pinned_host_bytes(int64_t bytes) {
   }
   return at::from_blob(data, {bytes}, [](void* pointer) { cudaFreeHost(pointer); }, at::TensorOptions(at::kByte));
 #else
+  (void)device;
   return at::empty({bytes}, at::kByte).pin_memory();
 #endif
 }
 
 /// Copies every batch into one pinned buffer (each batch a view of its own slice), so the
 /// hidden states lock their own size once, rather than one rounded-up allocation per batch.
-void pin_into_one_buffer(HiddenStates& hidden) {
+void pin_into_one_buffer(HiddenStates& hidden, c10::Device device) {
   int64_t total = 0;
   for (const auto& chunk : hidden.chunks) {
     for (const auto& batch : chunk) total += aligned(batch.numel() * static_cast<int64_t>(batch.element_size()));
   }
-  const at::Tensor buffer = pinned_host_bytes(total);  // [total] uint8
+  const at::Tensor buffer = pinned_host_bytes(total, device);  // [total] uint8
   int64_t offset = 0;
   for (auto& chunk : hidden.chunks) {
     for (auto& batch : chunk) {
@@ -105,18 +110,20 @@ int64_t hidden_state_bytes(const HiddenStates& hidden) {
 std::optional<int64_t> free_device_bytes(c10::Device device) {
   if (!device.is_cuda()) return std::nullopt;
 #if defined(DCOMP_HAVE_CUDA)
-  int previous = 0;
-  if (cudaGetDevice(&previous) != cudaSuccess) return std::nullopt;
-  size_t free = 0;
-  size_t total = 0;
-  const bool ok = cudaSetDevice(device.has_index() ? device.index() : previous) == cudaSuccess &&
-                  cudaMemGetInfo(&free, &total) == cudaSuccess;
-  cudaSetDevice(previous);
-  if (!ok) {
-    cudaGetLastError();  // clear the error the failed query left behind
+  try {
+    // LibTorch's guard: restoring the thread's previous device creates no CUDA context
+    // there when it has none (cudaSetDevice would, on device 0, for every rank).
+    const c10::DeviceGuard on_device(device);
+    size_t free = 0;
+    size_t total = 0;
+    if (cudaMemGetInfo(&free, &total) != cudaSuccess) {
+      cudaGetLastError();  // clear the error the failed query left behind
+      return std::nullopt;
+    }
+    return static_cast<int64_t>(free);
+  } catch (const c10::Error&) {  // a LibTorch without CUDA, or the device cannot be made current
     return std::nullopt;
   }
-  return static_cast<int64_t>(free);
 #else
   return std::nullopt;
 #endif
@@ -124,7 +131,7 @@ std::optional<int64_t> free_device_bytes(c10::Device device) {
 
 void place_hidden_states(HiddenStates& hidden, const HiddenStatePlan& plan, c10::Device device) {
   if (plan.placement == HiddenStatePlacement::kPinnedHost) {
-    pin_into_one_buffer(hidden);
+    pin_into_one_buffer(hidden, device);
     return;
   }
   for (auto& chunk : hidden.chunks) {

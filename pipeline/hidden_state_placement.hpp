@@ -40,8 +40,9 @@ HiddenStatePlan plan_hidden_states(c10::Device device, int64_t bytes, std::optio
 /// Bytes of every batch of `hidden`.
 int64_t hidden_state_bytes(const HiddenStates& hidden);
 
-/// Free memory of a CUDA device as the CUDA runtime reports it; nullopt for the CPU
-/// or when this build has no CUDA runtime.
+/// Free memory of a CUDA device as the CUDA runtime reports it; nullopt for the CPU,
+/// or when this build has no CUDA runtime or its LibTorch no CUDA. The calling thread's
+/// current device is left as it was, and no CUDA context is created on it.
 std::optional<int64_t> free_device_bytes(c10::Device device);
 
 /// Moves every batch to `device` (kComputeDevice) or into one pinned host buffer of their

@@ -7,11 +7,13 @@
 
 #include <ATen/ATen.h>
 #if defined(DCOMP_TORCH_HAS_CUDA)
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #endif
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace dcomp::comm {
 namespace {
@@ -24,6 +26,19 @@ void check_cuda(cudaError_t code, const char* what) {
 /// restores the previous one: the communicator's stream, events, staging buffer and NCCL
 /// communicator belong to its device, and the calling thread (a CAF worker, the
 /// pipeline thread) may have another device current.
+#if defined(DCOMP_TORCH_HAS_CUDA)
+/// LibTorch's guard: like ATen's own operations, it does not create a CUDA context on
+/// the device it restores when that device has none (cudaSetDevice would: the default
+/// device 0 of every rank's thread, some hundreds of MiB of GPU 0 per rank on a node).
+class NcclDeviceScope {
+ public:
+  explicit NcclDeviceScope(int device) : guard_(static_cast<c10::DeviceIndex>(device)) {}
+
+ private:
+  c10::cuda::CUDAGuard guard_;
+};
+#else
+/// Without LibTorch's CUDA part (tests staging host tensors): the runtime's calls.
 class NcclDeviceScope {
  public:
   explicit NcclDeviceScope(int device) {
@@ -43,6 +58,7 @@ class NcclDeviceScope {
   int previous_ = 0;
   bool switched_ = false;
 };
+#endif
 
 /// The stream whose queued work writes a CUDA tensor handed to a collective: ATen's
 /// current stream of `device` for the calling thread (the default stream unless a stream
@@ -108,14 +124,16 @@ class NcclCommunicator final : public Communicator {
   }
 
   ~NcclCommunicator() override {
-    int previous = -1;
-    if (cudaGetDevice(&previous) == cudaSuccess && previous != device_) cudaSetDevice(device_);
+    std::optional<NcclDeviceScope> on_device;
+    try {
+      on_device.emplace(device_);
+    } catch (...) {  // the device cannot be made current: release what can be all the same
+    }
     if (inputs_ready_) cudaEventDestroy(inputs_ready_);
     if (finished_) cudaEventDestroy(finished_);
     if (stream_) cudaStreamDestroy(stream_);
     if (staging_) cudaFree(staging_);
     if (comm_) ncclCommDestroy(comm_);
-    if (previous >= 0 && previous != device_) cudaSetDevice(previous);
   }
 
   int rank() const override { return bootstrap_.rank(); }

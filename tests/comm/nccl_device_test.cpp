@@ -2,13 +2,16 @@
 // collective waits for the work queued on the caller's current ATen stream (here a
 // stream of the pool, which does not synchronize with the legacy default stream), and
 // a caller whose current device is another one keeps it, while the collective runs on
-// the communicator's device. One process, a 1-rank NCCL communicator per test.
+// the communicator's device, and no CUDA context is created on a GPU it does not use.
+// One process, a 1-rank NCCL communicator per test.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/StreamGuard.h>
 #include <c10/core/impl/VirtualGuardImpl.h>
 
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -95,6 +98,36 @@ TEST(NcclDevice, CallersKeepTheirCurrentDevice) {
   caller.join();
   nccl.reset();
   EXPECT_EQ(current_device(), 0) << "destruction left its device current";
+#else
+  GTEST_SKIP() << "no CUDA device: this build has no NCCL (CUDA toolkit or NCCL not found at configure time)";
+#endif
+}
+
+#if defined(DCOMP_HAVE_NCCL)
+/// In the death test's fresh process: 0 when a communicator on GPU 1, its collectives (a
+/// staged host tensor, a tensor on GPU 1) and its destruction left GPU 0 without a context.
+int communicate_on_the_second_gpu() {
+  const bool context_before = at::detail::getCUDAHooks().hasPrimaryContext(0);
+  auto bootstrap = make_single_communicator();
+  auto nccl = make_nccl_communicator(*bootstrap, 1);
+  at::Tensor host = at::full({100}, 2.0f);
+  nccl->all_reduce(host, ReduceOp::Sum);
+  at::Tensor on_device = at::full({100}, 2.0f, at::TensorOptions().device(c10::Device(c10::DeviceType::CUDA, 1)));
+  nccl->all_reduce(on_device, ReduceOp::Sum);
+  nccl.reset();
+  const bool context_after = at::detail::getCUDAHooks().hasPrimaryContext(0);
+  return !context_before && !context_after ? 0 : 1;
+}
+#endif
+
+TEST(NcclDevice, ACommunicatorOnTheSecondGpuCreatesNoContextOnTheFirst) {
+#if defined(DCOMP_HAVE_NCCL)
+  DCOMP_ATEN_CUDA_OR_SKIP();  // LibTorch's device guard restores without creating a context
+  int devices = 0;
+  cudaGetDeviceCount(&devices);
+  if (devices < 2) GTEST_SKIP() << "needs two GPUs (a communicator on the second, nothing on the first): " << devices << " visible";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // the child starts afresh: no context anywhere
+  EXPECT_EXIT(std::exit(communicate_on_the_second_gpu()), ::testing::ExitedWithCode(0), "");
 #else
   GTEST_SKIP() << "no CUDA device: this build has no NCCL (CUDA toolkit or NCCL not found at configure time)";
 #endif
