@@ -53,23 +53,21 @@ at::Tensor pinned_host_bytes(int64_t bytes, c10::Device device) {
 #endif
 }
 
-/// Copies every batch into one pinned buffer (each batch a view of its own slice), so the
-/// hidden states lock their own size once, rather than one rounded-up allocation per batch.
-void pin_into_one_buffer(HiddenStates& hidden, c10::Device device) {
+/// Copies the batches of `chunk` into one pinned buffer of their size (each batch a view of
+/// its own slice), rather than one rounded-up allocation per batch. One buffer per chunk:
+/// each chunk's unpinned batches are freed before the next chunk is pinned, so host memory
+/// peaks at the hidden states plus one chunk, not twice the hidden states.
+void pin_chunk(std::vector<at::Tensor>& chunk, c10::Device device) {
   int64_t total = 0;
-  for (const auto& chunk : hidden.chunks) {
-    for (const auto& batch : chunk) total += aligned(batch.numel() * static_cast<int64_t>(batch.element_size()));
-  }
+  for (const auto& batch : chunk) total += aligned(batch.numel() * static_cast<int64_t>(batch.element_size()));
   const at::Tensor buffer = pinned_host_bytes(total, device);  // [total] uint8
   int64_t offset = 0;
-  for (auto& chunk : hidden.chunks) {
-    for (auto& batch : chunk) {
-      const int64_t bytes = batch.numel() * static_cast<int64_t>(batch.element_size());
-      at::Tensor slot = buffer.narrow(0, offset, bytes).view(batch.scalar_type()).view(batch.sizes());
-      slot.copy_(batch);
-      batch = slot;
-      offset += aligned(bytes);
-    }
+  for (auto& batch : chunk) {
+    const int64_t bytes = batch.numel() * static_cast<int64_t>(batch.element_size());
+    at::Tensor slot = buffer.narrow(0, offset, bytes).view(batch.scalar_type()).view(batch.sizes());
+    slot.copy_(batch);
+    batch = slot;
+    offset += aligned(bytes);
   }
 }
 
@@ -131,7 +129,7 @@ std::optional<int64_t> free_device_bytes(c10::Device device) {
 
 void place_hidden_states(HiddenStates& hidden, const HiddenStatePlan& plan, c10::Device device) {
   if (plan.placement == HiddenStatePlacement::kPinnedHost) {
-    pin_into_one_buffer(hidden, device);
+    for (auto& chunk : hidden.chunks) pin_chunk(chunk, device);
     return;
   }
   for (auto& chunk : hidden.chunks) {

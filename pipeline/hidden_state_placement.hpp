@@ -4,8 +4,9 @@
 // time for each forward pass and back after propagation. On the CPU they simply
 // stay where they are.
 //
-// Pinned hidden states are one page-locked buffer of their exact size, allocated once per
-// run, each batch a slice of it that every layer's output is copied back into. The copies
+// Pinned hidden states are page-locked buffers of their exact size, one per chunk of
+// samples, allocated once per run, each batch a slice of one that every layer's output is
+// copied back into. The copies
 // both ways are asynchronous on the pipeline thread's current stream: the copy back into a
 // slot is queued after the forward pass that read it, and wait_for_stored_batches ends
 // them before the host reads the slots.
@@ -45,8 +46,8 @@ int64_t hidden_state_bytes(const HiddenStates& hidden);
 /// current device is left as it was, and no CUDA context is created on it.
 std::optional<int64_t> free_device_bytes(c10::Device device);
 
-/// Moves every batch to `device` (kComputeDevice) or into one pinned host buffer of their
-/// total size (kPinnedHost; each batch a view of it). Throws std::runtime_error when the
+/// Moves every batch to `device` (kComputeDevice) or into pinned host memory (kPinnedHost:
+/// one buffer of each chunk's size, each batch a view of it). Throws std::runtime_error when the
 /// host memory cannot be page-locked.
 void place_hidden_states(HiddenStates& hidden, const HiddenStatePlan& plan, c10::Device device);
 

@@ -13,6 +13,7 @@
 
 #include "actors/actor_runtime.hpp"
 #include "actors/pipeline_workers.hpp"
+#include "pipeline/layer_statistics.hpp"
 #include "pipeline/side_stream.hpp"
 #include "support/aten_cuda.hpp"
 
@@ -102,6 +103,11 @@ TEST(HessianWorkerStream, GpuJobsRunOnTheWorkersStreamAfterTheirInputsAndGiveThe
   }
   EXPECT_TRUE(at::allclose(result, reference_hessian(chunks, in), 1e-5, 1e-2))
       << "largest difference " << (result - reference_hessian(chunks, in)).abs().max().item<double>();
+  // The same GEMMs inline on the default stream: the overlap must not change the rounding
+  // (the pipeline's checkpoints do not depend on whether the Hessians overlapped).
+  at::Tensor serial = at::zeros({in, in}, at::TensorOptions().dtype(at::kDouble).device(kGpu));
+  for (const auto& chunk : on_gpu) pipeline::accumulate_hessian(serial, chunk);
+  EXPECT_TRUE(at::equal(result, serial.to(at::kCPU)));
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
-// Hidden states parked in host memory on a GPU run: one page-locked buffer of their own
-// size (not one power-of-two-rounded pinned allocation per batch), every batch a pinned
-// view of it; and layer after layer, the round trip (asynchronous copy to the GPU, a
+// Hidden states parked in host memory on a GPU run: one page-locked buffer of each chunk's
+// own size (not one power-of-two-rounded pinned allocation per batch), every batch a pinned
+// view of its chunk's; and layer after layer, the round trip (asynchronous copy to the GPU, a
 // forward pass, asynchronous copy back into the same slot, wait_for_stored_batches)
 // gives the values the same computation gives on the host.
 #include <gtest/gtest.h>
@@ -29,7 +29,7 @@ HiddenStates uneven_hidden_states() {
 /// The stand-in for a decoder layer: elementwise, so host and GPU round it the same way.
 at::Tensor layer(const at::Tensor& x) { return x.mul(1.5).add(0.25).tanh(); }
 
-TEST(HiddenStatePinning, ParkedBatchesArePinnedViewsOfOneBufferOfTheirSize) {
+TEST(HiddenStatePinning, ParkedBatchesArePinnedViewsOfOneBufferPerChunkOfItsSize) {
   DCOMP_ATEN_CUDA_OR_SKIP();
   HiddenStates hidden = uneven_hidden_states();
   std::vector<at::Tensor> originals;
@@ -41,19 +41,23 @@ TEST(HiddenStatePinning, ParkedBatchesArePinnedViewsOfOneBufferOfTheirSize) {
   ASSERT_EQ(plan.placement, HiddenStatePlacement::kPinnedHost);
   place_hidden_states(hidden, plan, kGpu);
   size_t i = 0;
-  const at::Tensor& first = hidden.chunks.front().front();
   for (const auto& chunk : hidden.chunks) {
+    const at::Tensor& first = chunk.front();
+    int64_t chunk_bytes = 0;
     for (const auto& batch : chunk) {
       EXPECT_TRUE(batch.device().is_cpu());
       EXPECT_TRUE(batch.is_pinned());
-      EXPECT_TRUE(batch.storage().is_alias_of(first.storage()));  // one allocation for all
+      EXPECT_TRUE(batch.storage().is_alias_of(first.storage()));  // one allocation for the chunk
       EXPECT_TRUE(at::equal(batch, originals[i++]));
+      chunk_bytes += batch.numel() * static_cast<int64_t>(batch.element_size());
     }
+    // Its size is theirs, up to each batch's 256-byte alignment (pin_memory rounds each
+    // allocation up to a power of two: the first batch's 42624 bytes to 65536).
+    const auto buffer_bytes = static_cast<int64_t>(first.storage().nbytes());
+    EXPECT_GE(buffer_bytes, chunk_bytes);
+    EXPECT_LE(buffer_bytes, chunk_bytes + 256 * static_cast<int64_t>(chunk.size()));
   }
-  // Its size is theirs, up to each batch's 256-byte alignment (pin_memory rounds each
-  // allocation up to a power of two: the first batch's 42624 bytes to 65536).
-  EXPECT_GE(static_cast<int64_t>(first.storage().nbytes()), bytes);
-  EXPECT_LE(static_cast<int64_t>(first.storage().nbytes()), bytes + 3 * 256);
+  EXPECT_FALSE(hidden.chunks[0][0].storage().is_alias_of(hidden.chunks[1][0].storage()));
 }
 
 TEST(HiddenStatePinning, RoundTripsThroughTheGpuKeepTheSlotsAndTheValues) {
