@@ -27,11 +27,11 @@ caf::behavior layer_loader(caf::event_based_actor*, const io::CheckpointReader* 
 
 // Spawned with an argument: CAF 0.17 dereferences the (null) argument tuple of an
 // actor function spawned without one, which UndefinedBehaviorSanitizer reports.
-caf::behavior hessian_worker(const std::string& error_prefix) {
+caf::behavior hessian_worker(const std::string& error_prefix, std::shared_ptr<const pipeline::SideStream> side_stream) {
   return {
-      [error_prefix](accumulate_atom, HessianJob& job) -> std::string {
+      [error_prefix, side_stream](accumulate_atom, HessianJob& job) -> std::string {
         try {
-          pipeline::accumulate_hessian(job.sum64, job.tokens);
+          side_stream->run(job.handoff, [&] { pipeline::accumulate_hessian(job.sum64, job.tokens); });
         } catch (const std::exception& e) {
           return error_prefix + e.what();
         }
@@ -72,8 +72,11 @@ model::DecoderLayerWeights LayerPrefetcher::take() {
   return std::move(*loaded.weights);
 }
 
-HessianWorker::HessianWorker(caf::actor_system& system, size_t max_in_flight)
-    : self_(system), worker_(system.spawn(hessian_worker, std::string("Hessian accumulation: "))), max_in_flight_(std::max<size_t>(max_in_flight, 1)) {}
+HessianWorker::HessianWorker(caf::actor_system& system, size_t max_in_flight, c10::Device device)
+    : side_stream_(std::make_shared<const pipeline::SideStream>(device)),
+      self_(system),
+      worker_(system.spawn(hessian_worker, std::string("Hessian accumulation: "), side_stream_)),
+      max_in_flight_(std::max<size_t>(max_in_flight, 1)) {}
 
 HessianWorker::~HessianWorker() {
   try {
@@ -90,7 +93,10 @@ void HessianWorker::wait_oldest() {
 }
 
 void HessianWorker::submit(at::Tensor sum64, at::Tensor tokens) {
-  HessianJob job{std::move(sum64), std::move(tokens)};
+  // The sums too are written on the worker's stream: marked with it, their memory stays
+  // theirs until its jobs are done even if the caller drops them early (an error).
+  pipeline::StreamHandoff handoff = side_stream_->hand_off({sum64, tokens});
+  HessianJob job{std::move(sum64), std::move(tokens), std::move(handoff)};
   while (pending_.size() >= max_in_flight_) wait_oldest();
   auto handle = self_->request(worker_, caf::infinite, accumulate_atom::value, std::move(job));
   pending_.push_back([handle]() mutable {
@@ -103,6 +109,7 @@ void HessianWorker::submit(at::Tensor sum64, at::Tensor tokens) {
 
 void HessianWorker::drain() {
   while (!pending_.empty()) wait_oldest();
+  side_stream_->synchronize();  // each job synchronized already; also after a failed one
 }
 
 }  // namespace dcomp::actors

@@ -3,15 +3,18 @@
 //    calibrated and compressed;
 //  - the Hessian worker (on a GPU, or with cores to spare) runs the Gram-matrix GEMM of chunk k while
 //    the pipeline thread runs the forward pass of chunk k+1 (a bounded number of
-//    chunks in flight, so memory stays bounded).
+//    chunks in flight, so memory stays bounded). On a GPU its GEMMs run on a stream of
+//    their own (pipeline/side_stream.hpp), so that they overlap the forward passes on the
+//    device too; a job's reply comes once its GEMM has finished there.
 // Each actor handles one message at a time, in arrival order, so the work
 // (and its floating-point rounding) is the same as without overlap.
 #pragma once
 
 #include <deque>
 #include <functional>
-#include <string>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -26,6 +29,7 @@
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
 #include "pipeline/hessian_queue.hpp"
+#include "pipeline/side_stream.hpp"
 
 namespace dcomp::actors {
 
@@ -42,7 +46,8 @@ struct LoadedLayer {
 /// who must not touch it until the job's reply arrived.
 struct HessianJob {
   at::Tensor sum64;
-  at::Tensor tokens;  // [tokens, in] fp32
+  at::Tensor tokens;                 // [tokens, in] fp32
+  pipeline::StreamHandoff handoff;   // on a GPU: when `tokens` is ready on the producer's stream
 };
 
 /// Prefetches decoder layers through a loader actor.
@@ -62,17 +67,23 @@ class LayerPrefetcher {
   std::deque<std::function<LoadedLayer()>> pending_;  // each waits for one reply
 };
 
-/// Runs Hessian GEMMs on a worker actor with at most `max_in_flight` jobs queued.
+/// Runs Hessian GEMMs on a worker actor with at most `max_in_flight` jobs queued. With a
+/// CUDA `device`, the jobs' tensors live there and the GEMMs run on the worker's own stream.
 class HessianWorker : public pipeline::HessianQueue {
  public:
-  HessianWorker(caf::actor_system& system, size_t max_in_flight);
+  HessianWorker(caf::actor_system& system, size_t max_in_flight, c10::Device device = c10::kCPU);
   ~HessianWorker() override;
+  /// Called on the thread that queued the work producing `tokens` (its current stream).
   void submit(at::Tensor sum64, at::Tensor tokens) override;
-  /// Waits until every submitted job is done.
+  /// Waits until every submitted job is done, on the device too: the sums may then be
+  /// read on any stream or on the host.
   void drain() override;
+  /// The stream the GEMMs run on (nullopt on the CPU).
+  const std::optional<c10::Stream>& stream() const { return side_stream_->stream(); }
 
  private:
   void wait_oldest();
+  std::shared_ptr<const pipeline::SideStream> side_stream_;  // shared with the worker actor
   caf::scoped_actor self_;
   caf::actor worker_;
   size_t max_in_flight_;

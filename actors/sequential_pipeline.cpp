@@ -278,7 +278,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     prefetcher = std::make_unique<LayerPrefetcher>(*in.system, *in.reader, config, in.linear_loader);
     if (first_layer < layers) prefetcher->request(first_layer);
     if (forward && plan.needs_hessians && hessians_can_overlap(device)) {
-      hessian_worker = std::make_unique<HessianWorker>(*in.system, in.options.max_hessian_jobs_in_flight);
+      hessian_worker = std::make_unique<HessianWorker>(*in.system, in.options.max_hessian_jobs_in_flight, device);
     }
   }
   // The rank's compute threads solve a layer's modules concurrently, one thread each (without
@@ -380,6 +380,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
           pipeline::store_batch(batch, model::decoder_layer_forward(config, weights, pipeline::batch_on(batch, device), rope));
         }
       }
+      pipeline::wait_for_stored_batches(device);  // the host slots are read (saved) below
     }
     report.propagate_seconds = seconds_since(started);
 

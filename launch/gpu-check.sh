@@ -5,10 +5,12 @@
 #   2. unpacks the bundle of launch/gpu-bundle.sh (the .deb files, made on a machine with
 #      apt, carried in .gpu-bundle/) into a prefix with dpkg -x (launch/gpu-prefix.sh);
 #   3. configures against python3's CUDA LibTorch and the prefix (ninja, every core, no
-#      Slurm tests) and builds dcomp, the GPU kernel tests, the NCCL communicator test
-#      and the GPU benchmark;
+#      Slurm tests) and builds dcomp, the GPU kernel tests, the pipeline's GPU tests (the
+#      Hessian worker's stream, pinned hidden states), the NCCL communicator test and the
+#      GPU benchmark;
 #   4. runs the `gpu` tests (gpu.oneshot.cuda_vs_cpu on both real models, 1 against 2 ranks
-#      on the one GPU, the kernel tests, NCCL), test_gpu again for its printed tolerances,
+#      on the one GPU, the kernel tests, the pipeline's GPU tests, NCCL with its device and
+#      stream handling), test_gpu and test_gpu_pipeline again for their printed output,
 #      bench_gpu, bench/bench_gpu_oneshot.sh and mpi.oneshot.rank_invariance.
 # Everything it prints goes to $OUT/gpu-check.log, and $OUT/summary.json lists each step
 # with its status and time. Exit status: 0 when every step passed or skipped.
@@ -129,7 +131,7 @@ outside="$(grep -E '^(CAF_[A-Z_]+|yaml-cpp_DIR|spdlog_DIR|fmt_DIR|nlohmann_json_
 [ -z "$outside" ] || missing "dependencies found outside the prefix: $outside"
 record configure passed "$((SECONDS - begin))"
 begin=$SECONDS
-targets=(dcomp test_gpu test_comm bench_gpu)
+targets=(dcomp test_gpu test_gpu_pipeline test_comm bench_gpu)
 if ! cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}" >"$build_dir/build.log" 2>&1; then
   grep -E "error|Error" "$build_dir/build.log" | head -40
   record build failed "$((SECONDS - begin))" "see build.log"
@@ -145,6 +147,7 @@ export DCOMP_CHECK_DEVICE="$device"
 run_step version bin/dcomp version
 run_step gpu-tests ctest --output-on-failure -L gpu
 run_step kernel-tests tests/test_gpu
+run_step pipeline-gpu-tests tests/test_gpu_pipeline
 if [ "$device" = cuda ]; then
   run_step bench-gpu bin/bench_gpu
 else

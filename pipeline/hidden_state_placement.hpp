@@ -3,6 +3,13 @@
 // otherwise in pinned (page-locked) host memory, copied to the GPU one batch at a
 // time for each forward pass and back after propagation. On the CPU they simply
 // stay where they are.
+//
+// Pinned hidden states are page-locked buffers of their exact size, one per chunk of
+// samples, allocated once per run, each batch a slice of one that every layer's output is
+// copied back into. The copies
+// both ways are asynchronous on the pipeline thread's current stream: the copy back into a
+// slot is queued after the forward pass that read it, and wait_for_stored_batches ends
+// them before the host reads the slots.
 #pragma once
 
 #include <cstdint>
@@ -34,11 +41,14 @@ HiddenStatePlan plan_hidden_states(c10::Device device, int64_t bytes, std::optio
 /// Bytes of every batch of `hidden`.
 int64_t hidden_state_bytes(const HiddenStates& hidden);
 
-/// Free memory of a CUDA device as the CUDA runtime reports it; nullopt for the CPU
-/// or when this build has no CUDA runtime.
+/// Free memory of a CUDA device as the CUDA runtime reports it; nullopt for the CPU,
+/// or when this build has no CUDA runtime or its LibTorch no CUDA. The calling thread's
+/// current device is left as it was, and no CUDA context is created on it.
 std::optional<int64_t> free_device_bytes(c10::Device device);
 
-/// Moves every batch to `device` (kComputeDevice) or into pinned host memory (kPinnedHost).
+/// Moves every batch to `device` (kComputeDevice) or into pinned host memory (kPinnedHost:
+/// one buffer of each chunk's size, each batch a view of it). Throws std::runtime_error when the
+/// host memory cannot be page-locked.
 void place_hidden_states(HiddenStates& hidden, const HiddenStatePlan& plan, c10::Device device);
 
 /// A batch as the forward pass on `device` needs it (an asynchronous copy from
@@ -46,7 +56,13 @@ void place_hidden_states(HiddenStates& hidden, const HiddenStatePlan& plan, c10:
 at::Tensor batch_on(const at::Tensor& batch, c10::Device device);
 
 /// Stores a forward pass's output [batch, seq, hidden] fp32 as the new hidden states
-/// in `slot`: in place into a host slot (keeping it pinned), by handle otherwise.
+/// in `slot`: in place into a host slot (keeping it pinned; asynchronous from a pinned
+/// slot), by handle otherwise.
 void store_batch(at::Tensor& slot, const at::Tensor& output);
+
+/// Waits, on the host, until the copies store_batch queued on this thread's current
+/// stream of `device` are done: call it before reading or saving the host slots.
+/// Nothing to wait for on the CPU.
+void wait_for_stored_batches(c10::Device device);
 
 }  // namespace dcomp::pipeline

@@ -6,15 +6,71 @@
 #include <nccl.h>
 
 #include <ATen/ATen.h>
+#if defined(DCOMP_TORCH_HAS_CUDA)
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
 
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 namespace dcomp::comm {
 namespace {
 
 void check_cuda(cudaError_t code, const char* what) {
   if (code != cudaSuccess) throw CommError(std::string(what) + " failed: " + cudaGetErrorString(code));
+}
+
+/// Makes `device` the calling thread's current CUDA device for its lifetime and then
+/// restores the previous one: the communicator's stream, events, staging buffer and NCCL
+/// communicator belong to its device, and the calling thread (a CAF worker, the
+/// pipeline thread) may have another device current.
+#if defined(DCOMP_TORCH_HAS_CUDA)
+/// LibTorch's guard: like ATen's own operations, it does not create a CUDA context on
+/// the device it restores when that device has none (cudaSetDevice would: the default
+/// device 0 of every rank's thread, some hundreds of MiB of GPU 0 per rank on a node).
+class NcclDeviceScope {
+ public:
+  explicit NcclDeviceScope(int device) : guard_(static_cast<c10::DeviceIndex>(device)) {}
+
+ private:
+  c10::cuda::CUDAGuard guard_;
+};
+#else
+/// Without LibTorch's CUDA part (tests staging host tensors): the runtime's calls.
+class NcclDeviceScope {
+ public:
+  explicit NcclDeviceScope(int device) {
+    check_cuda(cudaGetDevice(&previous_), "cudaGetDevice");
+    if (previous_ != device) {
+      check_cuda(cudaSetDevice(device), "cudaSetDevice");
+      switched_ = true;
+    }
+  }
+  ~NcclDeviceScope() {
+    if (switched_) cudaSetDevice(previous_);
+  }
+  NcclDeviceScope(const NcclDeviceScope&) = delete;
+  NcclDeviceScope& operator=(const NcclDeviceScope&) = delete;
+
+ private:
+  int previous_ = 0;
+  bool switched_ = false;
+};
+#endif
+
+/// The stream whose queued work writes a CUDA tensor handed to a collective: ATen's
+/// current stream of `device` for the calling thread (the default stream unless a stream
+/// guard is active). Without LibTorch's CUDA part no CUDA tensor exists; the legacy
+/// default stream stands in.
+cudaStream_t producer_stream(int device) {
+#if defined(DCOMP_TORCH_HAS_CUDA)
+  return c10::cuda::getCurrentCUDAStream(static_cast<c10::DeviceIndex>(device)).stream();
+#else
+  (void)device;
+  return cudaStreamLegacy;
+#endif
 }
 
 ncclDataType_t nccl_type_of(at::ScalarType type) {
@@ -46,7 +102,7 @@ class NcclCommunicator final : public Communicator {
   NcclCommunicator(Communicator& bootstrap, int device) : bootstrap_(bootstrap), device_(device) {
     std::string reason;
     if (!cuda_device_available(&reason)) throw BackendUnsupported("nccl", "this machine: " + reason);
-    check_cuda(cudaSetDevice(device_), "cudaSetDevice");
+    const NcclDeviceScope on_device(device_);  // ncclCommInitRank binds the current device
     ncclUniqueId id;
     std::string id_bytes;
     if (bootstrap_.rank() == 0) {
@@ -68,6 +124,11 @@ class NcclCommunicator final : public Communicator {
   }
 
   ~NcclCommunicator() override {
+    std::optional<NcclDeviceScope> on_device;
+    try {
+      on_device.emplace(device_);
+    } catch (...) {  // the device cannot be made current: release what can be all the same
+    }
     if (inputs_ready_) cudaEventDestroy(inputs_ready_);
     if (finished_) cudaEventDestroy(finished_);
     if (stream_) cudaStreamDestroy(stream_);
@@ -160,6 +221,7 @@ class NcclCommunicator final : public Communicator {
   template <class Fn>
   void run_on_device(at::Tensor& tensor, const char* name, Fn&& collective) {
     if (!tensor.is_contiguous()) throw CommError("nccl: tensor must be contiguous");
+    const NcclDeviceScope on_device(device_);
     if (CollectiveWatchdog* dog = watchdog()) dog->enter();
     const size_t bytes = tensor.numel() * tensor.element_size();
     if (tensor.is_cuda()) {
@@ -167,8 +229,9 @@ class NcclCommunicator final : public Communicator {
         throw CommError("nccl: the tensor is on cuda:" + std::to_string(tensor.get_device()) + ", this rank's "
                         "communicator on cuda:" + std::to_string(device_));
       }
-      // Wait (on the device, not the host) for the kernels that wrote the tensor.
-      check_cuda(cudaEventRecord(inputs_ready_, cudaStreamLegacy), "cudaEventRecord");
+      // Wait (on the device, not the host) for the kernels that wrote the tensor: those
+      // queued on the caller's current ATen stream.
+      check_cuda(cudaEventRecord(inputs_ready_, producer_stream(device_)), "cudaEventRecord");
       check_cuda(cudaStreamWaitEvent(stream_, inputs_ready_, 0), "cudaStreamWaitEvent");
       collective(tensor.data_ptr());
       wait_for_stream(name);

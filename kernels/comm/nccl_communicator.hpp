@@ -5,11 +5,16 @@
 // through a device buffer. A failed NCCL call aborts the communicator and throws,
 // and the caller ends every rank.
 //
-// Ordering against compute: LibTorch runs dcomp's kernels on the device's default
-// stream (dcomp never switches streams). Each collective runs on the
-// communicator's own stream after an event recorded on the default stream, so it
-// reads the tensor only once the kernels that wrote it are done; the call returns
-// after the collective has completed, so later kernels see its result.
+// Devices: the communicator belongs to one device. Its construction, each collective
+// and its destruction make that device current and restore the caller's afterwards,
+// so any thread may call it whatever device it has current.
+//
+// Ordering against compute: each collective runs on the communicator's own stream
+// after an event recorded on the caller's current ATen stream of the device (the
+// default stream, or the one a stream guard made current: the stream whose kernels
+// wrote the tensor), so it reads the tensor only once they are done; the call
+// returns after the collective has completed, so later kernels on any stream, and
+// the host, see its result.
 //
 // Timeouts: the call polls the collective's completion (an event after it on the
 // stream) and NCCL's asynchronous error under the bootstrap's collective watchdog,
