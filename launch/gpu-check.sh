@@ -9,8 +9,10 @@
 #      Hessian worker's stream, pinned hidden states), the NCCL communicator test and the
 #      GPU benchmark;
 #   4. runs the `gpu` tests (gpu.oneshot.cuda_vs_cpu on both real models, 1 against 2 ranks
-#      on the one GPU, the kernel tests, the pipeline's GPU tests, NCCL with its device and
-#      stream handling), test_gpu and test_gpu_pipeline again for their printed output,
+#      on the one GPU, the GPU's solves against the host's, the kernel tests, the pipeline's GPU
+#      tests, NCCL with its device and stream handling), test_gpu and test_gpu_pipeline again
+#      for their printed output, the device solves (test_quant's tensor-ops tests,
+#      bench_gptq_tensor_solve, tests/cli/tensor_solver.sh),
 #      bench_gpu, bench/bench_gpu_oneshot.sh and mpi.oneshot.rank_invariance.
 # Everything it prints goes to $OUT/gpu-check.log, and $OUT/summary.json lists each step
 # with its status and time. Exit status: 0 when every step passed or skipped.
@@ -131,7 +133,7 @@ outside="$(grep -E '^(CAF_[A-Z_]+|yaml-cpp_DIR|spdlog_DIR|fmt_DIR|nlohmann_json_
 [ -z "$outside" ] || missing "dependencies found outside the prefix: $outside"
 record configure passed "$((SECONDS - begin))"
 begin=$SECONDS
-targets=(dcomp test_gpu test_gpu_pipeline test_comm bench_gpu)
+targets=(dcomp test_gpu test_gpu_pipeline test_comm test_quant bench_gpu bench_gptq_tensor_solve)
 if ! cmake --build "$build_dir" -j "$jobs" --target "${targets[@]}" >"$build_dir/build.log" 2>&1; then
   grep -E "error|Error" "$build_dir/build.log" | head -40
   record build failed "$((SECONDS - begin))" "see build.log"
@@ -148,6 +150,13 @@ run_step version bin/dcomp version
 run_step gpu-tests ctest --output-on-failure -L gpu
 run_step kernel-tests tests/test_gpu
 run_step pipeline-gpu-tests tests/test_gpu_pipeline
+# The solves where the layer lives: the tensor-ops GPTQ and SparseGPT loops on the GPU against
+# the CPU (and, on every device, against the host loops bit for bit), stacked against one at a
+# time; then whole runs with --solver tensor against the host loops on the CPU.
+run_step device-solve-tests tests/test_quant \
+  --gtest_filter='GridTensorOps.*:InverseHessianTensor.*:GptqTensorSolve.*:SparseGptTensorSolve.*'
+run_step bench-device-solve bin/bench_gptq_tensor_solve "$device" "$(nproc)" 8
+run_step tensor-solver-on-cpu "$repo_root/tests/cli/tensor_solver.sh" bin/dcomp "$data"
 if [ "$device" = cuda ]; then
   run_step bench-gpu bin/bench_gpu
 else
