@@ -17,20 +17,12 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "bench/bench_problems.hpp"
 #include "bench/bench_timing.hpp"
 #include "kernels/quant/gptq.hpp"
 #include "kernels/platform/blas_core_restart.hpp"
 
-namespace {
-
-// x [tokens, in] with a few shared directions and uneven channel scales → Σ 2·xᵀx / tokens.
-at::Tensor calibration_hessian(int64_t tokens, int64_t in) {
-  const at::Tensor shared = at::mm(at::randn({tokens, 64}), at::randn({64, in})) * 0.5;
-  const at::Tensor x = (at::randn({tokens, in}) + shared) * at::linspace(0.1, 2.0, in);
-  return at::mm(x.t(), x) * (2.0 / static_cast<double>(tokens));
-}
-
-}  // namespace
+using dcomp::bench::calibration_hessian;
 
 int main(int argc, char** argv) {
   dcomp::platform::ensure_best_blas_core(argc, argv);
@@ -39,12 +31,7 @@ int main(int argc, char** argv) {
   at::set_num_threads(threads);
   at::manual_seed(0);
   const int64_t hidden = 2048, intermediate = 768;
-  dcomp::quant::QuantizationArgs args;
-  args.num_bits = 4;
-  args.symmetric = true;
-  args.strategy = dcomp::quant::Strategy::Group;
-  args.group_size = 128;
-  args.actorder = dcomp::quant::ActOrder::Static;
+  const dcomp::quant::QuantizationArgs args = dcomp::bench::w4a16_group128_static();
   const at::Tensor hessian = calibration_hessian(4096, hidden);  // [2048, 2048] fp32
   std::vector<at::Tensor> weights;                               // 2·E of [768, 2048]
   for (int i = 0; i < 2 * experts; ++i) weights.push_back(at::randn({intermediate, hidden}) / 45.0);

@@ -18,22 +18,17 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "bench/bench_problems.hpp"
 #include "bench/bench_timing.hpp"
 #include "kernels/platform/blas_core_restart.hpp"
 #include "kernels/quant/gptq.hpp"
 
 namespace {
 
+using dcomp::bench::calibration_hessian;
 using dcomp::quant::GptqFactorization;
 using dcomp::quant::GptqOptions;
 using dcomp::quant::GptqResult;
-
-// x [tokens, in] with a few shared directions and uneven channel scales → Σ 2·xᵀx / tokens.
-at::Tensor calibration_hessian(int64_t tokens, int64_t in) {
-  const at::Tensor shared = at::mm(at::randn({tokens, 64}), at::randn({64, in})) * 0.5;
-  const at::Tensor x = (at::randn({tokens, in}) + shared) * at::linspace(0.1, 2.0, in);
-  return at::mm(x.t(), x) * (2.0 / static_cast<double>(tokens));
-}
 
 double differing_fraction(const std::vector<at::Tensor>& a, const std::vector<at::Tensor>& b) {
   double differing = 0, total = 0;
@@ -107,12 +102,7 @@ int main(int argc, char** argv) {
   std::printf("%s; device %s, %d thread(s)\n",
               dcomp::platform::describe_blas_core(dcomp::platform::blas_core_status()).c_str(), device.str().c_str(),
               threads);
-  dcomp::quant::QuantizationArgs args;
-  args.num_bits = 4;
-  args.symmetric = true;
-  args.strategy = dcomp::quant::Strategy::Group;
-  args.group_size = 128;
-  args.actorder = dcomp::quant::ActOrder::Static;
+  const dcomp::quant::QuantizationArgs args = dcomp::bench::w4a16_group128_static();
   compare("expert gate/up, shared factor", 768, 2048, 2 * experts, calibration_hessian(4096, 2048), args, device, 2);
   if (device.is_cuda()) {
     compare("dense 4096 x 4096", 4096, 4096, 1, calibration_hessian(8192, 4096), args, device, 1);

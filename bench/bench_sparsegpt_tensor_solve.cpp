@@ -17,6 +17,7 @@
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 
+#include "bench/bench_problems.hpp"
 #include "bench/bench_timing.hpp"
 #include "kernels/platform/blas_core_restart.hpp"
 #include "kernels/quant/inverse_hessian.hpp"
@@ -25,16 +26,11 @@
 
 namespace {
 
+using dcomp::bench::calibration_hessian;
+
 using dcomp::quant::SparseGptOptions;
 using dcomp::quant::SparseGptResult;
 using dcomp::quant::SparseGptTensorResult;
-
-// x [tokens, in] with a few shared directions and uneven channel scales → 2·xᵀx / tokens.
-at::Tensor calibration_hessian(int64_t tokens, int64_t in) {
-  const at::Tensor shared = at::mm(at::randn({tokens, 64}), at::randn({64, in})) * 0.5;
-  const at::Tensor x = (at::randn({tokens, in}) + shared) * at::linspace(0.1, 2.0, in);
-  return at::mm(x.t(), x) * (2.0 / static_cast<double>(tokens));
-}
 
 at::Tensor upper_factor(const at::Tensor& hessian, const SparseGptOptions& options) {
   at::Tensor h = hessian.clone();

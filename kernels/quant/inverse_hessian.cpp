@@ -55,28 +55,41 @@ bool factor_in_place(at::Tensor& buffer, float damping) {
 // matrix; `refill` writes it again for each retry.
 InverseHessianFactor factor_with_retries(at::Tensor& buffer, const std::function<void(float*)>& refill,
                                          float mean_diagonal, double dampening_frac, int max_retries) {
+  bool first = true;
+  const auto attempt = [&](float damping) -> at::Tensor {
+    if (!first) refill(buffer.data_ptr<float>());
+    first = false;
+    if (!factor_in_place(buffer, damping)) return {};
+    return buffer.t();  // [n, n] U, column-major
+  };
+  return factor_with_damping_retries(attempt, mean_diagonal, dampening_frac, max_retries,
+                                     at::eye(buffer.size(0), at::kFloat));
+}
+
+}  // namespace
+
+InverseHessianFactor factor_with_damping_retries(const std::function<at::Tensor(float)>& attempt, float mean_diagonal,
+                                                 double dampening_frac, int max_retries, const at::Tensor& identity) {
   // fp32 like upstream: damp = percdamp * mean(diag(H)) on a float tensor.
   float damping = static_cast<float>(dampening_frac) * mean_diagonal;
   InverseHessianFactor result;
-  for (int attempt = 0; attempt <= max_retries; ++attempt) {
-    if (attempt > 0) {
+  for (int retry = 0; retry <= max_retries; ++retry) {
+    if (retry > 0) {
       damping = damping != 0.0f ? damping * 10.0f : 0.01f * mean_diagonal;
       ++result.retries;
-      refill(buffer.data_ptr<float>());
     }
-    if (factor_in_place(buffer, damping)) {
-      result.upper = buffer.t();  // [n, n] U, column-major
+    at::Tensor upper = attempt(damping);
+    if (upper.defined()) {
+      result.upper = upper;
       result.damping = damping;
       return result;
     }
   }
-  result.upper = at::eye(buffer.size(0), at::kFloat);
+  result.upper = identity;
   result.identity_fallback = true;
   result.damping = 0.0;
   return result;
 }
-
-}  // namespace
 
 at::Tensor mask_dead_inputs(at::Tensor& hessian) {
   check_hessian(hessian);

@@ -8,6 +8,8 @@
 // IST-DASLab/gptq gptq.py (fasterquant).
 #pragma once
 
+#include <functional>
+
 #include <ATen/core/Tensor.h>
 
 namespace dcomp::quant {
@@ -22,6 +24,13 @@ struct InverseHessianFactor {
   int retries = 0;                // failed factorizations before success (or before the fallback)
   bool identity_fallback = false; // every attempt failed: U = I (round-to-nearest / no error feedback)
 };
+
+/// The damping schedule of every factorization: attempt(λ) for λ = fl(frac·mean_diagonal)
+/// (fp32, as upstream), then λ·10 (a zero λ first becomes 0.01·mean_diagonal) at most
+/// max_retries more times; attempt returns U, or an undefined tensor when its factorization
+/// failed. When every attempt fails, U = `identity` and identity_fallback is set.
+InverseHessianFactor factor_with_damping_retries(const std::function<at::Tensor(float)>& attempt, float mean_diagonal,
+                                                 double dampening_frac, int max_retries, const at::Tensor& identity);
 
 /// Inputs that never fired: diag(H) == 0. Sets those diagonal entries of `hessian`
 /// ([n, n] fp32, modified in place) to 1 and returns the mask, bool [n] (true = dead).

@@ -50,25 +50,8 @@ InverseHessianFactor permuted_inverse_hessian_factor_tensor(const at::Tensor& he
   dead = a.diagonal().eq(0);
   a.diagonal().masked_fill_(dead, 1.0f);
   const float mean_diagonal = a.diagonal().mean().item<float>();
-  // fp32 like upstream: damp = percdamp * mean(diag(H)) on a float tensor.
-  float damping = static_cast<float>(dampening_frac) * mean_diagonal;
-  InverseHessianFactor result;
-  for (int attempt = 0; attempt <= max_retries; ++attempt) {
-    if (attempt > 0) {
-      damping = damping != 0.0f ? damping * 10.0f : 0.01f * mean_diagonal;
-      ++result.retries;
-    }
-    at::Tensor upper = factor_with_aten_once(a, damping);
-    if (upper.defined()) {
-      result.upper = upper;
-      result.damping = damping;
-      return result;
-    }
-  }
-  result.upper = at::eye(n, hessian.options());
-  result.identity_fallback = true;
-  result.damping = 0.0;
-  return result;
+  return factor_with_damping_retries([&](float damping) { return factor_with_aten_once(a, damping); }, mean_diagonal,
+                                     dampening_frac, max_retries, at::eye(n, hessian.options()));
 }
 
 }  // namespace dcomp::quant

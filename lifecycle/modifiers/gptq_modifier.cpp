@@ -13,6 +13,7 @@
 #include "lifecycle/errors.hpp"
 #include "lifecycle/modifier_args.hpp"
 #include "lifecycle/modifiers/module_distribution.hpp"
+#include "lifecycle/modifiers/solve_stacks.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
 
 namespace dcomp::lifecycle {
@@ -41,9 +42,6 @@ namespace {
 
 // Inputs whose factorizations one wave of the tensor-ops loop holds at once.
 constexpr size_t kTensorOpsWaveInputs = 64;
-// The most weight elements one stack of the tensor-ops loop solves at once (1 GiB of fp32
-// per working copy).
-constexpr int64_t kMaxStackElements = int64_t{1} << 28;
 
 // One input's normalised Hessian and its factorization for one activation order.
 struct GptqInputFactorization {
@@ -87,24 +85,20 @@ quant::CompressedWeight compressed_weight_of(const LinearModule& module, const q
 }
 
 // The wave's solves grouped for the tensor-ops loop: Linears of one shape and one weight
-// scheme (every expert's gate_proj, say), in solve order, at most kMaxStackElements a stack.
+// scheme, in solve order.
 std::vector<std::vector<GptqPlannedSolve>> gptq_solve_stacks(
     const std::vector<GptqPlannedSolve>& solves, const std::vector<LinearModule*>& modules,
     const std::map<std::string, quant::QuantizationScheme>& schemes) {
+  const auto weight_of = [&](size_t s) -> const at::Tensor& { return modules[solves[s].module]->weight; };
+  const auto key_of = [&](size_t s) {
+    const at::Tensor& weight = weight_of(s);
+    return std::to_string(weight.size(0)) + "x" + std::to_string(weight.size(1)) +
+           quant::to_json(*schemes.at(modules[solves[s].module]->name).weights).dump();
+  };
   std::vector<std::vector<GptqPlannedSolve>> stacks;
-  std::map<std::string, size_t> open;  // shape and scheme → the stack still filling
-  for (const GptqPlannedSolve& solve : solves) {
-    const LinearModule& module = *modules[solve.module];
-    const std::string key = std::to_string(module.weight.size(0)) + "x" + std::to_string(module.weight.size(1)) +
-                            quant::to_json(*schemes.at(module.name).weights).dump();
-    const auto found = open.find(key);
-    if (found != open.end() &&
-        static_cast<int64_t>(stacks[found->second].size() + 1) * module.weight.numel() <= kMaxStackElements) {
-      stacks[found->second].push_back(solve);
-      continue;
-    }
-    open[key] = stacks.size();
-    stacks.push_back({solve});
+  for (const auto& stack : stacks_by_key(solves.size(), key_of, [&](size_t s) { return weight_of(s).numel(); })) {
+    stacks.emplace_back();
+    for (const size_t s : stack) stacks.back().push_back(solves[s]);
   }
   return stacks;
 }

@@ -16,6 +16,7 @@
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
 #include "lifecycle/modifiers/module_distribution.hpp"
+#include "lifecycle/modifiers/solve_stacks.hpp"
 #include "lifecycle/target_match.hpp"
 
 namespace dcomp::lifecycle {
@@ -109,26 +110,15 @@ bool SparseGPTModifier::on_initialize_plan(State& state, const Kwargs&, const st
 
 namespace {
 
-// The most weight elements one stack of the tensor-ops loop prunes at once (1 GiB of fp32
-// per working copy).
-constexpr int64_t kMaxSparseStackElements = int64_t{1} << 28;
-
 // `selected` (indices into modules) grouped by weight shape, in order, for the tensor-ops loop.
 std::vector<std::vector<size_t>> same_shape_stacks(const std::vector<LinearModule*>& modules,
                                                    const std::vector<size_t>& selected) {
-  std::vector<std::vector<size_t>> stacks;
-  std::map<std::pair<int64_t, int64_t>, size_t> open;  // shape → the stack still filling
-  for (const size_t i : selected) {
-    const at::Tensor& weight = modules[i]->weight;
-    const std::pair<int64_t, int64_t> shape{weight.size(0), weight.size(1)};
-    const auto found = open.find(shape);
-    if (found != open.end() &&
-        static_cast<int64_t>(stacks[found->second].size() + 1) * weight.numel() <= kMaxSparseStackElements) {
-      stacks[found->second].push_back(i);
-      continue;
-    }
-    open[shape] = stacks.size();
-    stacks.push_back({i});
+  const auto weight_of = [&](size_t k) -> const at::Tensor& { return modules[selected[k]]->weight; };
+  std::vector<std::vector<size_t>> stacks = stacks_by_key(
+      selected.size(), [&](size_t k) { return std::to_string(weight_of(k).size(0)) + "x" + std::to_string(weight_of(k).size(1)); },
+      [&](size_t k) { return weight_of(k).numel(); });
+  for (auto& stack : stacks) {
+    for (size_t& k : stack) k = selected[k];
   }
   return stacks;
 }

@@ -30,18 +30,10 @@ export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_C
 status=0
 text=(--dataset "$data/text/tinystories_valid_sample.txt" --num-calibration-samples 16 --max-seq-length 128)
 ids=(--dataset "$work/ids.jsonl" --num-calibration-samples 16 --max-seq-length 64)
-run_job() {  # name ranks args...
-  local name="$1" ranks="$2"; shift 2
-  local sums=()
-  for mode in parallel sequential; do
-    local flags=(); [ "$mode" = sequential ] && flags=(--no-parallel-solves)
-    local launcher=(); [ "$ranks" -gt 1 ] && launcher=(mpirun --allow-run-as-root --oversubscribe -np "$ranks")
-    "${launcher[@]}" "$dcomp" --log-level warn oneshot "$@" --threads 2 "${flags[@]}" --output "$work/$name-$mode"
-    sums+=("$(python3 "$here/../mpi/tensor_digest.py" "$work/$name-$mode" | sha256sum | cut -d' ' -f1)")
-  done
-  echo "$name: parallel ${sums[0]}, sequential ${sums[1]}"
-  [ "${sums[0]}" = "${sums[1]}" ] || { echo "MISMATCH: $name"; status=1; }
-}
+variant_flags() { [ "$1" = sequential ] && echo "--threads 2 --no-parallel-solves" || echo "--threads 2"; }
+# shellcheck source=tests/support/run_variants.sh
+source "$here/../support/run_variants.sh"
+run_job() { local name="$1" ranks="$2"; shift 2; run_variants "$name" "$ranks" parallel sequential "$@"; }
 run_job gptq-w4a16 1 --model "$data/tinystories-656k" --scheme W4A16 "${text[@]}"
 run_job sparsegpt-24 1 --model "$data/tinystories-656k" --recipe "$work/sparsegpt.yaml" "${text[@]}"
 run_job qwen3-moe 1 --model "$here/../model/fixtures/qwen3_moe" --recipe "$work/channel_w4.yaml" "${ids[@]}"

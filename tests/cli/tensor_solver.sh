@@ -43,18 +43,10 @@ export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_C
 status=0
 text=(--dataset "$data/text/tinystories_valid_sample.txt" --num-calibration-samples 16 --max-seq-length 128)
 ids=(--dataset "$work/ids.jsonl" --num-calibration-samples 16 --max-seq-length 64)
-run_job() {  # name ranks args...
-  local name="$1" ranks="$2"; shift 2
-  local sums=()
-  for solver in host tensor; do
-    local launcher=(); [ "$ranks" -gt 1 ] && launcher=(mpirun --allow-run-as-root --oversubscribe -np "$ranks")
-    "${launcher[@]}" "$dcomp" --log-level warn oneshot "$@" --solver "$solver" --output "$work/$name-$solver"
-    sums+=("$(python3 "$here/../mpi/tensor_digest.py" "$work/$name-$solver" | sha256sum | cut -d' ' -f1)")
-  done
-  echo "$name: host loop ${sums[0]}, tensor ops ${sums[1]}"
-  [ "${sums[0]}" = "${sums[1]}" ] || { echo "MISMATCH: $name"; status=1; }
-  rm -rf "$work/$name-host" "$work/$name-tensor"
-}
+variant_flags() { echo "--solver $1"; }
+# shellcheck source=tests/support/run_variants.sh
+source "$here/../support/run_variants.sh"
+run_job() { local name="$1" ranks="$2"; shift 2; run_variants "$name" "$ranks" host tensor "$@"; }
 tiny=(--model "$data/tinystories-656k")
 run_job w4a16 1 "${tiny[@]}" --scheme W4A16 "${text[@]}"
 run_job int4-static 1 "${tiny[@]}" --recipe "$work/int4-static.yaml" "${text[@]}"
