@@ -10,9 +10,11 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <optional>
 
 #include "actors/actor_runtime.hpp"
 #include "pipeline/calibration_data.hpp"
+#include "kernels/ct/fp8_block_checkpoint.hpp"
 #include "pipeline/compressed_checkpoint_sink.hpp"
 #include "actors/lifecycle_client.hpp"
 #include "pipeline/run_progress.hpp"
@@ -57,6 +59,35 @@ std::string absolute_text(const std::filesystem::path& path) {
   return std::filesystem::absolute(path).lexically_normal().string();
 }
 
+// How the input checkpoint stores its Linears, and the loader that reads them as fp32.
+struct InputFormat {
+  std::string name = "dense";     // for the report
+  model::LinearLoader linear_loader;  // empty: plain safetensors
+  std::optional<model::Fp8BlockFormat> fp8_blocks;
+};
+
+// A plain checkpoint, or an FP8 block release (DeepSeek-V3, Kimi-K2, the Qwen3 -FP8 models),
+// read one Linear at a time and dequantized. Other quantized inputs are refused by name.
+InputFormat input_format_of(const model::ModelConfig& config, const std::filesystem::path& model_dir) {
+  InputFormat input;
+  if (!config.has_quantization_config()) return input;
+  const std::string where = (model_dir / "config.json").string();
+  const nlohmann::json& quantization = config.raw.at("quantization_config");
+  const auto fp8 = ct::fp8_block_format(quantization, where);
+  if (!fp8) {
+    const std::string method =
+        quantization.is_object() && quantization.contains("quant_method") ? quantization.at("quant_method").dump()
+                                                                           : std::string("(none)");
+    throw std::invalid_argument(where + ": the model is already quantized (quantization_config.quant_method " +
+                                method + "); oneshot reads dense checkpoints and FP8 block releases "
+                                "(quant_method \"fp8\" with weight_block_size)");
+  }
+  input.name = "fp8 blocks [" + std::to_string(fp8->block_rows) + ", " + std::to_string(fp8->block_columns) + "]";
+  input.linear_loader = ct::fp8_block_linear_loader(model_dir, *fp8);
+  input.fp8_blocks = *fp8;
+  return input;
+}
+
 nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResult& result,
                                  const nlohmann::json& layers, const comm::Communicator& comm) {
   struct rusage usage {};
@@ -64,6 +95,7 @@ nlohmann::json build_run_report(const OneshotOptions& options, const OneshotResu
   const platform::BlasCoreStatus blas = platform::blas_core_status();
   return {{"dcomp_version", build_info::version},
           {"model", options.model.string()},
+          {"input_format", result.input_format},
           {"output", options.output.string()},
           {"recipe", result.recipe},
           {"ranks", comm.world_size()},
@@ -166,6 +198,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   }
   check_output(options, comm);
   auto config = model::ModelConfig::from_dir(options.model);
+  const InputFormat input = input_format_of(config, options.model);
   // A mixture-of-experts layer is hundreds of mid-sized tensors (an expert's Linear: a few MB):
   // kept in the heap for reuse they fragment it, and a Qwen3-30B-A3B-shaped layer then held
   // 10 GB resident instead of 3.7 GB. Blocks from 1 MB up go back to the system when freed.
@@ -188,7 +221,8 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
                                 "at least 2");
   }
   io::CheckpointReader reader(options.model);
-  model::validate_dense_checkpoint(reader, config);  // the whole folder, before any work
+  // The whole folder, before any work.
+  model::validate_dense_checkpoint(reader, config, input.fp8_blocks ? &*input.fp8_blocks : nullptr);
   auto handle = std::make_shared<pipeline::LlamaModelHandle>(config);
 
   ActorRuntime runtime(options.actor_threads);
@@ -286,8 +320,10 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   inputs.progress = progress.get();
   inputs.system = &runtime.system();
   inputs.options = options.pipeline;
+  inputs.linear_loader = input.linear_loader;
 
   OneshotResult result;
+  result.input_format = input.name;
   result.resumed_layers = progress ? progress->first_layer() : 0;
   try {
     result.layers = run_sequential_pipeline(inputs);

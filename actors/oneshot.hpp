@@ -54,6 +54,7 @@ struct OneshotResult {
   nlohmann::json plan;  // what the modifiers declared (config groups, ignore, sparsity)
   std::string recipe;   // the recipe text that ran
   int resumed_layers = 0;  // layers an interrupted run had completed
+  std::string input_format = "dense";  // how the input stored its Linears ("fp8 blocks [128, 128]")
   nlohmann::json report;   // rank 0: the run report, also saved as <output>/dcomp_report.json
 };
 

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "kernels/ct/compression_format.hpp"
+#include "kernels/ct/fp8_block_checkpoint.hpp"
 #include "kernels/json/bounded_json.hpp"
 #include "kernels/ct/linear_decoding.hpp"
 
@@ -109,7 +110,12 @@ model::LinearLoader linear_loader_for(const std::filesystem::path& model_dir) {
 }
 
 model::LinearLoader make_linear_loader(const std::filesystem::path& model_dir) {
-  if (!config_has_quantization(read_config(model_dir))) return {};
+  const nlohmann::json config = read_config(model_dir);
+  if (!config_has_quantization(config)) return {};
+  const std::string where = (model_dir / "config.json").string();
+  if (const auto fp8 = fp8_block_format(config.at("quantization_config"), where)) {
+    return fp8_block_linear_loader(model_dir, *fp8);
+  }
   return linear_loader_for(model_dir);
 }
 

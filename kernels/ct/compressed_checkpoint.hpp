@@ -55,8 +55,10 @@ class CompressedCheckpoint {
 /// keeps its own reader open for as long as the loader lives).
 model::LinearLoader linear_loader_for(const std::filesystem::path& model_dir);
 
-/// linear_loader_for(model_dir) when config.json has a quantization_config, otherwise an
-/// empty loader (the model code then reads plain safetensors).
+/// linear_loader_for(model_dir) when config.json has a compressed-tensors quantization_config,
+/// fp8_block_linear_loader when it has an FP8 block one (quant_method "fp8",
+/// fp8_block_checkpoint.hpp), otherwise an empty loader (the model code then reads plain
+/// safetensors).
 model::LinearLoader make_linear_loader(const std::filesystem::path& model_dir);
 
 }  // namespace dcomp::ct

@@ -9,12 +9,18 @@
 
 #include "kernels/ct/activation_quantizer.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/ct/fp8_block_checkpoint.hpp"
 #include "kernels/ct/linear_decoding.hpp"
 #include "kernels/io/safetensors.hpp"
 
 namespace dcomp::ct {
 
 void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem::path& model_dir) {
+  const nlohmann::json& raw = model.config().raw;
+  if (raw.contains("quantization_config") &&
+      fp8_block_format(raw.at("quantization_config"), (model_dir / "config.json").string())) {
+    return;  // an FP8 block release: its KV cache is not quantized by the checkpoint
+  }
   const CompressedCheckpoint checkpoint(model_dir);
   if (!checkpoint.has_quantization_config()) return;
   const nlohmann::json& scheme = checkpoint.quantization_config().kv_cache_scheme;

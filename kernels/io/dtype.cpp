@@ -19,7 +19,7 @@ struct DTypeRow {
 };
 
 // One row per DType, in enum order.
-constexpr std::array<DTypeRow, 10> kDTypeTable{{
+constexpr std::array<DTypeRow, 11> kDTypeTable{{
     {DType::F32, "F32", 4, at::kFloat},
     {DType::F16, "F16", 2, at::kHalf},
     {DType::BF16, "BF16", 2, at::kBFloat16},
@@ -30,6 +30,7 @@ constexpr std::array<DTypeRow, 10> kDTypeTable{{
     {DType::I64, "I64", 8, at::kLong},
     {DType::U8, "U8", 1, at::kByte},
     {DType::BOOL, "BOOL", 1, at::kBool},
+    {DType::F8_E8M0, "F8_E8M0", 1, at::kByte},  // power-of-two scales (UE8M0), held as raw bytes
 }};
 
 const DTypeRow& row_of(DType dtype) {

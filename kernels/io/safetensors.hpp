@@ -21,7 +21,7 @@
 namespace dcomp::io {
 
 /// The element types a safetensors file may hold here.
-enum class DType { F32, F16, BF16, F8_E4M3, I8, I16, I32, I64, U8, BOOL };
+enum class DType { F32, F16, BF16, F8_E4M3, I8, I16, I32, I64, U8, BOOL, F8_E8M0 };
 
 /// "F32", "BF16", "F8_E4M3", ... ; throws SafetensorsError for an unknown name.
 DType dtype_from_name(const std::string& name);

@@ -43,9 +43,34 @@ ExpectedTensors expected_layer_tensors(const ModelConfig& config) {
   return expected;
 }
 
+// An F8_E4M3 weight's block scales: present, of a scale dtype, one per block.
+void check_fp8_block_scale(const io::CheckpointReader& reader, const std::string& scale_name,
+                           const std::vector<int64_t>& weight_shape, const Fp8BlockFormat& blocks,
+                           std::vector<std::string>& problems) {
+  if (!reader.contains(scale_name)) {
+    problems.push_back("tensor \"" + scale_name + "\" is missing (its weight is F8_E4M3, stored in blocks)");
+    return;
+  }
+  const io::TensorInfo info = reader.info(scale_name);
+  const std::string file = reader.file_of(scale_name).filename().string();
+  const std::vector<int64_t> grid = {(weight_shape[0] + blocks.block_rows - 1) / blocks.block_rows,
+                                     (weight_shape[1] + blocks.block_columns - 1) / blocks.block_columns};
+  if (info.shape != grid) {
+    problems.push_back(file + ": tensor \"" + scale_name + "\" has shape " + io::shape_text(info.shape) + " but a " +
+                       io::shape_text(weight_shape) + " weight in blocks of [" + std::to_string(blocks.block_rows) +
+                       ", " + std::to_string(blocks.block_columns) + "] needs " + io::shape_text(grid));
+  }
+  if (info.dtype != io::DType::F32 && info.dtype != io::DType::BF16 && info.dtype != io::DType::F16 &&
+      info.dtype != io::DType::F8_E8M0) {
+    problems.push_back(file + ": tensor \"" + scale_name + "\" is stored as " + io::dtype_name(info.dtype) +
+                       "; block scales are F32, BF16, F16 or F8_E8M0");
+  }
+}
+
 }  // namespace
 
-void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelConfig& config) {
+void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelConfig& config,
+                               const Fp8BlockFormat* fp8_blocks) {
   const std::string folder = reader.directory().string();
   const std::string config_file = config.source.string();
   std::vector<std::string> problems;
@@ -79,7 +104,11 @@ void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelCo
       problems.push_back(file + ": tensor \"" + name + "\" has shape " + io::shape_text(info.shape) + " but " +
                          config_file + " implies " + io::shape_text(shape));
     }
-    if (info.dtype != io::DType::F32 && info.dtype != io::DType::F16 && info.dtype != io::DType::BF16) {
+    if (fp8_blocks != nullptr && info.dtype == io::DType::F8_E4M3 && shape.size() == 2) {
+      const std::string scale_name = name.substr(0, name.size() - std::string("weight").size()) + "weight_scale_inv";
+      expected_names.insert(scale_name);
+      check_fp8_block_scale(reader, scale_name, shape, *fp8_blocks, problems);
+    } else if (info.dtype != io::DType::F32 && info.dtype != io::DType::F16 && info.dtype != io::DType::BF16) {
       problems.push_back(file + ": tensor \"" + name + "\" is stored as " + io::dtype_name(info.dtype) +
                          "; expected F32, F16 or BF16");
     }

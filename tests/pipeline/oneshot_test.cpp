@@ -14,6 +14,7 @@
 #include "actors/oneshot.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "lifecycle/errors.hpp"
+#include "support/fp8_block_model.hpp"
 #include "support/shared_data.hpp"
 
 namespace dcomp::actors {
@@ -307,6 +308,74 @@ TEST_F(OneshotTest, BypassedDivisibilityIsRefusedBeforeCalibration) {
   for (const auto& entry : fs::directory_iterator(scratch)) {
     EXPECT_EQ(entry.path().filename().string().find("out.tmp-"), std::string::npos) << entry.path();
   }
+}
+
+}  // namespace
+}  // namespace dcomp::actors
+
+namespace dcomp::actors {
+namespace {
+
+// An FP8 block release (TinyStories-656K rewritten as DeepSeek-V3 / Qwen3 -FP8 are released,
+// blocks of 48 × 40 so that edge blocks are partial) re-quantized to W4A16: the same checkpoint,
+// tensor for tensor, as the same weights dequantized by a plain loop and given as a dense model;
+// the output carries only the new quantization_config and the report names the input format.
+TEST_F(OneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedWeights) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  const testing::Fp8BlockModels models =
+      testing::write_fp8_block_models(data / "tinystories-656k", scratch / "models", 48, 40);
+  OneshotOptions from_fp8 = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n"
+                                                 "      scheme: W4A16\n      targets: [Linear]\n      ignore: [lm_head]\n");
+  from_fp8.model = models.fp8;
+  from_fp8.output = scratch / "from-fp8";
+  OneshotOptions from_reference = from_fp8;
+  from_reference.model = models.reference;
+  from_reference.output = scratch / "from-reference";
+  const OneshotResult result = run_oneshot(from_fp8, *comm);
+  run_oneshot(from_reference, *comm);
+  EXPECT_EQ(result.report.at("input_format"), "fp8 blocks [48, 40]");
+  const io::CheckpointReader a(from_fp8.output), b(from_reference.output);
+  ASSERT_EQ(a.names(), b.names());
+  for (const std::string& name : a.names()) EXPECT_TRUE(at::equal(a.load(name), b.load(name))) << name;
+  const nlohmann::json config = nlohmann::json::parse(std::ifstream(from_fp8.output / "config.json"));
+  EXPECT_EQ(config.at("quantization_config").at("quant_method"), "compressed-tensors");
+  EXPECT_FALSE(config.at("quantization_config").contains("weight_block_size"));
+}
+
+// Block scales that do not match the declared block size are refused before any work, naming
+// the file and the tensor (the grid is never used to guess the block, as transformers 5.17 does).
+TEST_F(OneshotTest, Fp8BlockScalesOfTheWrongGridAreRefusedAtTheStart) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  const testing::Fp8BlockModels models =
+      testing::write_fp8_block_models(data / "tinystories-656k", scratch / "models", 48, 40);
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(models.fp8 / "config.json"));
+  config["quantization_config"]["weight_block_size"] = {64, 64};
+  std::ofstream(models.fp8 / "config.json") << config.dump(2);
+  OneshotOptions options = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n"
+                                                "      scheme: W4A16\n      targets: [Linear]\n");
+  options.model = models.fp8;
+  EXPECT_THAT([&] { run_oneshot(options, *comm); },
+              ::testing::Throws<std::exception>(::testing::Property(
+                  &std::exception::what,
+                  ::testing::AllOf(HasSubstr("model.safetensors"), HasSubstr("weight_scale_inv\" has shape [3, 4]"),
+                                   HasSubstr("in blocks of [64, 64] needs [2, 2]")))));
+  EXPECT_FALSE(fs::exists(options.output));
+}
+
+// A checkpoint quantized some other way is refused at the start, naming its config and method.
+TEST_F(OneshotTest, OtherQuantizedInputsAreRefusedByName) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  const fs::path model = scratch / "awq-model";
+  fs::copy(data / "tinystories-656k", model);
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(model / "config.json"));
+  config["quantization_config"] = {{"quant_method", "awq"}, {"bits", 4}};
+  std::ofstream(model / "config.json") << config.dump(2);
+  OneshotOptions options = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n"
+                                                "      scheme: W4A16\n      targets: [Linear]\n");
+  options.model = model;
+  EXPECT_THAT([&] { run_oneshot(options, *comm); },
+              ::testing::ThrowsMessage<std::invalid_argument>(::testing::HasSubstr("quant_method \"awq\"")));
+  EXPECT_FALSE(fs::exists(options.output));
 }
 
 }  // namespace
