@@ -8,7 +8,8 @@
 set -euo pipefail
 : "${TWO_NODES_MAP:?TWO_NODES_MAP is not set: source tests/cluster/two_nodes.sh and call two_nodes_setup}"
 scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec "$scripts/on_node.sh" "$TWO_NODES_NODE_A" mpirun --allow-run-as-root --hostfile "$TWO_NODES_HOSTFILE" \
+# TMPDIR is left behind as ssh leaves it: /tmp is each node's own.
+exec env -u TMPDIR "$scripts/on_node.sh" "$TWO_NODES_NODE_A" mpirun --allow-run-as-root --hostfile "$TWO_NODES_HOSTFILE" \
   --mca plm rsh --mca plm_rsh_agent "$scripts/netns_agent.sh" \
   --mca btl tcp,self --mca btl_tcp_if_include "$TWO_NODES_IFACE" --mca oob_tcp_if_include "$TWO_NODES_IFACE" \
   "$@"

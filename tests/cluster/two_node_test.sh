@@ -28,6 +28,7 @@ placement=$("$TWO_NODES_MPIRUN" -np 4 hostname | sort | uniq -c | awk '{print $2
 echo "mpirun -np 4 places $placement"
 
 export DCOMP_MPIRUN="$TWO_NODES_MPIRUN"
+export TMPDIR="$TWO_NODES_SHARED"  # the tests' folders where both nodes see them
 status=0
 case "$name" in
   rank_invariance)

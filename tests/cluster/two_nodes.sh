@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Two simulated cluster nodes on this machine: two network namespaces joined by a veth pair
-# (interface dcn0 in each, 10.X.Y.1/24 and 10.X.Y.2/24, lo up), each node's processes run
-# in their own UTS namespace with the node's host name, and a hosts file that names both
-# nodes (ip-netns(8): `ip netns exec` binds /etc/netns/<name>/hosts over /etc/hosts).
+# (interface dcn0 in each, 10.X.Y.1/24 and 10.X.Y.2/24, lo up); each node's processes run
+# in their own UTS namespace with the node's host name, and see an /etc/hosts that names both
+# nodes and a /tmp of the node's own (tests/cluster/on_node.sh).
 # The veth pair is the only link of either namespace: no traffic leaves them. Both nodes
-# see this machine's file system, as the nodes of a cluster see its shared file system.
+# see this machine's file system, as the nodes of a cluster see their shared file system,
+# except /tmp, node-local as on a cluster; $TWO_NODES_SHARED is a shared scratch folder.
 #
 # Sourced by the cluster tests:
 #   source tests/cluster/two_nodes.sh
@@ -12,12 +13,12 @@
 #   two_nodes_at_exit 'rm -rf "$work"'
 #   on_node "$TWO_NODES_NODE_B" hostname
 #   "$TWO_NODES_MPIRUN" -np 4 prog  # mpirun from node A over TCP, 2 slots per node
-# Everything (processes in the namespaces, the namespaces, the veth pair, the hosts files)
+# Everything (processes in the namespaces, the namespaces, the veth pair, the hosts file)
 # is removed when the sourcing shell exits, after a failure too.
 #
 # Self-test: two_nodes.sh --self-test [test_comm binary]: connectivity, isolation, mpirun
 # with 2 ranks per node, and, given dcomp's communicator test, its collectives over the veth.
-# reference: ip-netns(8), veth(4), unshare(1); Open MPI 4.1 mpirun(1) (--hostfile, plm_rsh_agent,
+# reference: ip-netns(8), veth(4), nsenter(1), unshare(1); Open MPI 4.1 mpirun(1) (--hostfile, plm_rsh_agent,
 # btl_tcp_if_include, oob_tcp_if_include).
 
 TWO_NODES_SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,8 +54,6 @@ two_nodes_cleanup() {
   for ns in "${_two_nodes_namespaces[@]}"; do _two_nodes_end_processes "$ns"; done
   for ns in "${_two_nodes_namespaces[@]}"; do
     ip netns del "$ns" 2>/dev/null || true  # takes its end of the veth pair with it
-    rm -rf "/etc/netns/$ns"
-    rmdir /etc/netns 2>/dev/null || true  # only when no other run uses it
   done
   [ -z "${TWO_NODES_DIR:-}" ] || rm -rf "$TWO_NODES_DIR"
   exit "$status"
@@ -81,7 +80,12 @@ two_nodes_setup() {
   local subnet="10.$(( (id >> 8) & 255 )).$(( id & 255 ))"
   TWO_NODES_ADDR_A="$subnet.1"
   TWO_NODES_ADDR_B="$subnet.2"
-  TWO_NODES_DIR="$(mktemp -d /tmp/dcomp-two-nodes.XXXXXX)"
+  # Outside /tmp, which is node-local on the nodes: the state (node map, hosts file, each
+  # node's /tmp) and the shared folder for the tests' files ($TWO_NODES_SHARED).
+  TWO_NODES_DIR="$(mktemp -d /var/tmp/dcomp-two-nodes.XXXXXX)"
+  TWO_NODES_SHARED="$TWO_NODES_DIR/shared"
+  mkdir -p "$TWO_NODES_SHARED" "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_A" "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_B"
+  chmod 1777 "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_A" "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_B"
   trap two_nodes_cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -98,10 +102,10 @@ two_nodes_setup() {
   for ns in "$TWO_NODES_NS_A" "$TWO_NODES_NS_B"; do
     ip -n "$ns" link set lo up
     ip -n "$ns" link set "$TWO_NODES_IFACE" up
-    mkdir -p "/etc/netns/$ns"
-    printf '127.0.0.1 localhost\n%s %s\n%s %s\n' "$TWO_NODES_ADDR_A" "$TWO_NODES_NODE_A" \
-      "$TWO_NODES_ADDR_B" "$TWO_NODES_NODE_B" >"/etc/netns/$ns/hosts"
   done
+  # The nodes' /etc/hosts (on_node.sh binds it there): both names, nothing else.
+  printf '127.0.0.1 localhost\n%s %s\n%s %s\n' "$TWO_NODES_ADDR_A" "$TWO_NODES_NODE_A" \
+    "$TWO_NODES_ADDR_B" "$TWO_NODES_NODE_B" >"$TWO_NODES_DIR/hosts"
   # Read by the launch agent and the mpirun wrapper: node name, namespace, address.
   TWO_NODES_MAP="$TWO_NODES_DIR/nodes"
   printf '%s %s %s\n%s %s %s\n' "$TWO_NODES_NODE_A" "$TWO_NODES_NS_A" "$TWO_NODES_ADDR_A" \

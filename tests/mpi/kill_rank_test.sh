@@ -8,7 +8,7 @@ set -uo pipefail
 dcomp="$1"
 read -ra mpirun <<<"${DCOMP_MPIRUN:-mpirun}"
 ranks="${DCOMP_KILL_RANKS:-2}"
-work="$(mktemp -d /tmp/dcomp-kill.XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/dcomp-kill.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 "$dcomp" create-model --output "$work/model" --layers 24 --hidden-size 512 --intermediate-size 1536 \

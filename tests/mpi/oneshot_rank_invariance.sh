@@ -12,7 +12,7 @@
 set -euo pipefail
 dcomp="$1"; data="$2"
 [ -d "$data/tinystories-656k" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
-work="$(mktemp -d /tmp/dcomp-ranks.XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/dcomp-ranks.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cat >"$work/channel_w4.yaml" <<'YAML'
 quant_stage:

@@ -14,7 +14,7 @@
 set -euo pipefail
 dcomp="$1"; data="$2"
 [ -d "$data/stories260k" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
-work="$(mktemp -d /tmp/dcomp-resume.XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/dcomp-resume.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cat >"$work/channel_w4.yaml" <<'YAML'
 quant_stage:
