@@ -6,7 +6,9 @@
 #     of its node (SLURM_NODEID, SLURM_LOCALID, the step's tasks per node);
 #   - launch/slurm/dcomp-oneshot.sbatch submitted with --nodes=2 --ntasks-per-node=2 runs
 #     `dcomp oneshot` (GPTQ W4A16, TinyStories-656K) as 4 MPI ranks through srun --mpi=pmix,
-#     2 on each node, and writes the same bytes as 1 rank without Slurm;
+#     2 on each node, and writes the same bytes as 1 rank without Slurm, and so does
+#     `srun -N 2 -n 4` of dcomp; in both, dcomp counts the 2 ranks on its node (a step
+#     without --ntasks-per-node has no SLURM_NTASKS_PER_NODE: its layout says it);
 #   - nothing is left running on either node after the job; the daemons are stopped by PID.
 # Usage: slurm_two_nodes_test.sh <dcomp binary> <repo root> <shared data folder>
 set -euo pipefail
@@ -116,7 +118,20 @@ echo "job $job took $(( $(date +%s) - started )) s"
 grep -q "on 2 node(s), 4 rank(s)" "$dir/job-$job.out" || fail "the job did not run on 2 nodes with 4 ranks"
 grep -q "rank 0/4 (mpi backend)" "$dir/job-$job.out" || fail "dcomp did not start as 4 MPI ranks"
 same_checkpoint "$dir/out/reference" "$output"
+grep -q "Hessians inline with the forward passes: 2 rank(s) on this node, 1 thread(s) each" "$dir/job-$job.out" ||
+  fail "dcomp did not count 2 ranks on its node"
 echo "2 nodes x 2 ranks under Slurm wrote the same bytes as 1 rank"
+
+# srun without --ntasks-per-node (SLURM_NTASKS_PER_NODE unset): 2 ranks per node all the
+# same, read from the step's layout; the same bytes again.
+on_a srun -N 2 -n 4 --mpi=pmix --kill-on-bad-exit=1 "$dcomp" oneshot --model "$model" --scheme W4A16 \
+  --dataset "$dataset" --num-calibration-samples 8 --max-seq-length 128 --threads 1 \
+  --output "$dir/out/srun-n4" >"$dir/srun-n4.log" 2>&1 || { cat "$dir/srun-n4.log"; fail "srun -N 2 -n 4 dcomp failed"; }
+grep "Hessians" "$dir/srun-n4.log"
+grep -q "Hessians inline with the forward passes: 2 rank(s) on this node" "$dir/srun-n4.log" ||
+  fail "with srun -N 2 -n 4, dcomp did not count 2 ranks on its node"
+same_checkpoint "$dir/out/reference" "$dir/out/srun-n4"
+echo "srun -N 2 -n 4: 2 ranks on each node seen, the same bytes as 1 rank"
 
 left=""
 for _ in $(seq 100); do
