@@ -164,7 +164,8 @@ c, _ = s.accept(); c.sendall(socket.gethostname().encode()); c.close()' &
   if [ -n "$test_comm" ]; then
     # One-sided windows (the collective watchdog's progress board) between nodes over TCP:
     # Debian's /etc/openmpi/openmpi-mca-params.conf excludes osc pt2pt and ucx, and osc rdma
-    # needs an RDMA-capable transport, so without this MPI_Win_allocate fails across nodes.
+    # needs an RDMA-capable transport, so without this MPI_Win_allocate fails across nodes
+    # (dcomp runs without the board: a collective timeout then cannot name the rank behind).
     "$TWO_NODES_MPIRUN" --mca osc pt2pt -np 4 "$test_comm" --gtest_brief=1 ||
       { echo "FAIL: the communicator test on 2 nodes x 2 ranks"; exit 1; }
     echo "communicator collectives passed on 2 nodes x 2 ranks over TCP"
