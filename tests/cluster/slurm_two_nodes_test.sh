@@ -75,7 +75,7 @@ stop_daemons() {
     for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  [ -n "${DCOMP_KEEP_SLURM_DIR:-}" ] || rm -rf "$dir"
+  rm -rf "$dir"
 }
 two_nodes_at_exit stop_daemons
 on_a slurmctld -D -f "$SLURM_CONF" >"$dir/log/slurmctld.out" 2>&1 &

@@ -37,12 +37,14 @@ _two_nodes_end_processes() {
   local ns="$1" pids
   pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
   [ -n "$pids" ] || return 0
+  # shellcheck disable=SC2086  # one argument per process id
   kill -TERM $pids 2>/dev/null || true
   for _ in $(seq 50); do
     pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')
     [ -n "$pids" ] || return 0
     sleep 0.1
   done
+  # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null || true
   sleep 0.2
 }
@@ -70,8 +72,26 @@ _two_nodes_require() {
   fi
 }
 
+# What an earlier run left when it was killed without its EXIT trap (SIGKILL, e.g. a test
+# timeout): its namespaces and folder, named with its process id, which no longer runs.
+_two_nodes_remove_stale() {
+  local ns pid folder
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^dcomp-node[ab]-[0-9]+$/ {print $1}'); do
+    pid="${ns##*-}"
+    kill -0 "$pid" 2>/dev/null && continue
+    _two_nodes_end_processes "$ns"
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  for folder in /var/tmp/dcomp-two-nodes.*.*; do
+    [ -d "$folder" ] || continue
+    pid="${folder#/var/tmp/dcomp-two-nodes.}"; pid="${pid%%.*}"
+    kill -0 "$pid" 2>/dev/null || rm -rf "$folder"
+  done
+}
+
 two_nodes_setup() {
   _two_nodes_require
+  _two_nodes_remove_stale
   local id=$$ error
   TWO_NODES_NS_A="dcomp-nodea-$id"
   TWO_NODES_NS_B="dcomp-nodeb-$id"
@@ -82,7 +102,7 @@ two_nodes_setup() {
   TWO_NODES_ADDR_B="$subnet.2"
   # Outside /tmp, which is node-local on the nodes: the state (node map, hosts file, each
   # node's /tmp) and the shared folder for the tests' files ($TWO_NODES_SHARED).
-  TWO_NODES_DIR="$(mktemp -d /var/tmp/dcomp-two-nodes.XXXXXX)"
+  TWO_NODES_DIR="$(mktemp -d "/var/tmp/dcomp-two-nodes.$id.XXXXXX")"
   TWO_NODES_SHARED="$TWO_NODES_DIR/shared"
   mkdir -p "$TWO_NODES_SHARED" "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_A" "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_B"
   chmod 1777 "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_A" "$TWO_NODES_DIR/tmp-$TWO_NODES_NODE_B"
