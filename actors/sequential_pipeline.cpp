@@ -21,6 +21,7 @@
 #include "actors/solve_team.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/decoder_layer.hpp"
+#include "kernels/model/node_local_ranks.hpp"
 #include "kernels/model/rms_norm.hpp"
 #include "kernels/model/rotary_embedding.hpp"
 #include "lifecycle/modifiers/module_distribution.hpp"
@@ -226,15 +227,12 @@ lifecycle::SolvePlacement solve_placement(PipelineOptions::SolveLoop loop, c10::
 
 bool hessians_can_overlap(c10::Device device) {
   if (device.is_cuda()) return true;
-  int local_ranks = 1;
-  for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"}) {
-    if (const char* value = std::getenv(name); value && std::atoi(value) > 0) {
-      local_ranks = std::atoi(value);
-      break;
-    }
-  }
+  const int local_ranks = model::ranks_on_this_node();
   const unsigned cores = std::thread::hardware_concurrency();
-  return cores >= 2u * static_cast<unsigned>(at::get_num_threads()) * static_cast<unsigned>(local_ranks);
+  const bool overlap = cores >= 2u * static_cast<unsigned>(at::get_num_threads()) * static_cast<unsigned>(local_ranks);
+  spdlog::info("Hessians {}: {} rank(s) on this node, {} thread(s) each, {} core(s)",
+               overlap ? "beside the forward passes" : "inline with the forward passes", local_ranks, at::get_num_threads(), cores);
+  return overlap;
 }
 
 }  // namespace

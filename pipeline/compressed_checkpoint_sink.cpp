@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pipeline/finite_checks.hpp"
+#include "pipeline/folder_seen_by_every_rank.hpp"
 #include "pipeline/llama_model_handle.hpp"
 #include "pipeline/run_progress.hpp"
 #include "kernels/ct/quantization_config.hpp"
@@ -27,6 +28,15 @@ CompressedCheckpointSink::CompressedCheckpointSink(const std::filesystem::path& 
     temporary = writer_->temporary_dir().string();
   }
   comm.broadcast_bytes(temporary, 0);
+  // Every rank writes into rank 0's folder: where some rank does not see it (an output on a
+  // node-local file system), every rank stops here, after rank 0 removed the folder (or, on
+  // --resume, left the saved progress as it was).
+  if (const std::string blind = ranks_not_seeing_folder(temporary, comm); !blind.empty()) {
+    if (writer_) writer_->abort();
+    comm.barrier();
+    throw ct::CheckpointWriteError(temporary + ": the output's temporary folder is not visible to " + blind +
+                                   "; the output folder must be on a file system that every node shares");
+  }
   if (comm.rank() != 0) {
     options.shared_temporary_dir = temporary;
     writer_ = std::make_unique<ct::CheckpointWriter>(output, source, options);

@@ -6,10 +6,13 @@
 # write bit-identical tensors, and, since shards are numbered by layer whatever rank wrote them,
 # byte-identical files (all but the run report, whose timings differ).
 # Usage: oneshot_rank_invariance.sh <dcomp binary> <shared data folder>
+# Optional environment: DCOMP_MPIRUN, the launcher command (default mpirun; the cluster tests
+# name tests/cluster/mpirun_two_nodes.sh), DCOMP_RANK_COUNTS (default "1 2 4"; the first is the
+# reference) and DCOMP_JOBS (default: all the jobs below).
 set -euo pipefail
 dcomp="$1"; data="$2"
 [ -d "$data/tinystories-656k" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
-work="$(mktemp -d /tmp/dcomp-ranks.XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/dcomp-ranks.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cat >"$work/channel_w4.yaml" <<'YAML'
 quant_stage:
@@ -34,8 +37,10 @@ fixtures="$(cd "$(dirname "$0")/../model/fixtures" && pwd)"
 # The MoE fixtures have no tokenizer: 24 rows of 64 fixed pseudo-random token ids below their vocab of 128.
 python3 "$(dirname "$0")/../support/token_ids.py" "$work/ids.jsonl" 24 64 12345
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+read -ra mpirun <<<"${DCOMP_MPIRUN:-mpirun}"
+read -ra rank_counts <<<"${DCOMP_RANK_COUNTS:-1 2 4}"
 status=0
-for job in tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed; do
+for job in ${DCOMP_JOBS:-tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed}; do
   model="${job%%/*}"
   models="$data"
   dataset=(--dataset "$data/text/tinystories_valid_sample.txt" --max-seq-length 128)
@@ -48,18 +53,18 @@ for job in tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qw
   esac
   [ "$job" = qwen3_moe/routed ] && recipe+=(--moe-calibrate-all-experts false)
   reference=""
-  for ranks in 1 2 4; do
+  for ranks in "${rank_counts[@]}"; do
     out="$work/${job//\//-}-np$ranks"
-    mpirun --allow-run-as-root --oversubscribe -np "$ranks" "$dcomp" --log-level warn oneshot \
+    "${mpirun[@]}" --allow-run-as-root --oversubscribe -np "$ranks" "$dcomp" --log-level warn oneshot \
       --model "$models/$model" "${recipe[@]}" "${dataset[@]}" \
       --num-calibration-samples 24 --threads 1 --output "$out"
     sum=$(python3 "$(dirname "$0")/tensor_digest.py" "$out" | sha256sum | cut -d' ' -f1)
     [ "$(python3 "$(dirname "$0")/tensor_digest.py" "$out" | wc -l)" -gt 10 ] || { echo "no tensors in $out"; exit 1; }
     echo "$job with $ranks rank(s): $sum"
     if [ -z "$reference" ]; then reference="$sum"; elif [ "$sum" != "$reference" ]; then
-      echo "MISMATCH: $job with $ranks ranks differs from 1 rank"; status=1
+      echo "MISMATCH: $job with $ranks ranks differs from ${rank_counts[0]} rank(s)"; status=1
     fi
-    first="$work/${job//\//-}-np1"
+    first="$work/${job//\//-}-np${rank_counts[0]}"
     for file in "$first"/*; do
       [ "$(basename "$file")" = dcomp_report.json ] || cmp "$file" "$out/$(basename "$file")" || status=1
     done

@@ -8,10 +8,13 @@
 # resume with other settings is refused with the setting named, and so is a resume after a
 # tensor of the model was changed in place (same file size, other content).
 # Usage: resume_after_kill.sh <dcomp binary> <shared data folder>
+# Optional environment: DCOMP_MPIRUN, the launcher command (default mpirun; the cluster tests
+# name tests/cluster/mpirun_two_nodes.sh), DCOMP_RESUME_CASES, the crashes and resumes as
+# "<ranks> <rank>:<layer> <resume ranks>" separated by commas (default "2 1:2 3, 1 0:4 2").
 set -euo pipefail
 dcomp="$1"; data="$2"
 [ -d "$data/stories260k" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
-work="$(mktemp -d /tmp/dcomp-resume.XXXXXX)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/dcomp-resume.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cat >"$work/channel_w4.yaml" <<'YAML'
 quant_stage:
@@ -24,6 +27,8 @@ quant_stage:
           weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
 YAML
 export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+read -ra mpirun <<<"${DCOMP_MPIRUN:-mpirun}"
+IFS=, read -ra cases <<<"${DCOMP_RESUME_CASES:-2 1:2 3, 1 0:4 2}"
 # stories260k has 5 decoder layers; a copy, so that one of its tensors can be changed.
 cp -R "$data/stories260k" "$work/model" && chmod -R u+w "$work/model"
 args=(--model "$work/model" --dataset "$data/text/tinystories_valid_sample.txt"
@@ -31,7 +36,7 @@ args=(--model "$work/model" --dataset "$data/text/tinystories_valid_sample.txt"
 recipe="$work/channel_w4.yaml"
 run() {  # run <ranks> <output> [extra arguments...], with $recipe
   local ranks="$1" out="$2"; shift 2
-  mpirun --allow-run-as-root --oversubscribe -np "$ranks" -x DCOMP_FAULT_KILL "$dcomp" --log-level warn oneshot \
+  "${mpirun[@]}" --allow-run-as-root --oversubscribe -np "$ranks" -x DCOMP_FAULT_KILL "$dcomp" --log-level warn oneshot \
     "${args[@]}" --recipe "$recipe" --output "$out" "$@"
 }
 fail() { echo "FAIL: $*"; exit 1; }
@@ -70,7 +75,7 @@ run 1 "$work/reference" || fail "the uninterrupted run failed"
 # The checkpoint says how it was made: recipe.yaml holds the recipe file's text, not its path.
 cmp "$work/channel_w4.yaml" "$work/reference/recipe.yaml" || fail "recipe.yaml is not the text of the recipe file"
 
-for case in "2 1:2 3" "1 0:4 2"; do
+for case in "${cases[@]}"; do
   read -r ranks kill resume_ranks <<<"$case"
   out="$work/out-$ranks-$resume_ranks"
   killed_run "$kill" "$work/crash.log" "$ranks" "$out"
