@@ -62,6 +62,10 @@ NodeName=$TWO_NODES_NODE_B NodeAddr=$TWO_NODES_ADDR_B CPUs=2 RealMemory=2000 Sta
 PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF="$dir/slurm.conf"
+# The ranks srun starts take Open MPI's settings from the environment: TCP over the link between
+# the nodes, whatever the caller set (the test suite keeps single-node jobs on shared memory).
+export OMPI_MCA_btl=tcp,self OMPI_MCA_btl_tcp_if_include="$TWO_NODES_IFACE" \
+  OMPI_MCA_oob_tcp_if_include="$TWO_NODES_IFACE"
 # Slurm's commands run on node A: only there is the controller's address reachable.
 on_a() { on_node "$TWO_NODES_NODE_A" "$@"; }
 
