@@ -11,10 +11,14 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
 
 #include "actors/actor_runtime.hpp"
 #include "pipeline/calibration_data.hpp"
+#include "kernels/ct/compressed_checkpoint.hpp"
+#include "kernels/ct/compression_format.hpp"
 #include "kernels/ct/fp8_block_checkpoint.hpp"
+#include "kernels/model/checkpoint_validation.hpp"
 #include "pipeline/compressed_checkpoint_sink.hpp"
 #include "actors/lifecycle_client.hpp"
 #include "pipeline/run_progress.hpp"
@@ -64,7 +68,30 @@ struct InputFormat {
   std::string name = "dense";     // for the report
   model::LinearLoader linear_loader;  // empty: plain safetensors
   std::optional<model::Fp8BlockFormat> fp8_blocks;
+  model::CompressedLinearTest compressed_linear;  // compressed-tensors input: which Linears are compressed
 };
+
+// A compressed-tensors input (a Kimi-K2-Thinking INT4 release, an earlier dcomp or
+// llm-compressor output): each Linear decompressed when its layer is read. The source's
+// activation quantization is not simulated: the recipe decides the output's.
+void read_compressed_tensors(InputFormat& input, const std::filesystem::path& model_dir) {
+  auto checkpoint = std::make_shared<const ct::CompressedCheckpoint>(model_dir);
+  std::set<std::string> formats;
+  for (const auto& [name, group] : checkpoint->quantization_config().groups) {
+    formats.insert(group.format ? *group.format : checkpoint->quantization_config().format);
+  }
+  std::string listed;
+  for (const std::string& format : formats) listed += (listed.empty() ? "" : ", ") + format;
+  input.name = "compressed-tensors" + (listed.empty() ? std::string() : " (" + listed + ")");
+  input.linear_loader = [checkpoint](const std::string& module) {
+    model::LinearWeights weights = checkpoint->load_linear(module);
+    weights.input_quantizer = nullptr;
+    return weights;
+  };
+  input.compressed_linear = [checkpoint](const std::string& module) {
+    return checkpoint->format_of(module) != ct::format::kDense;
+  };
+}
 
 // A plain checkpoint, or an FP8 block release (DeepSeek-V3, Kimi-K2, the Qwen3 -FP8 models),
 // read one Linear at a time and dequantized. Other quantized inputs are refused by name.
@@ -74,12 +101,19 @@ InputFormat input_format_of(const model::ModelConfig& config, const std::filesys
   const std::string where = (model_dir / "config.json").string();
   const nlohmann::json& quantization = config.raw.at("quantization_config");
   const auto fp8 = ct::fp8_block_format(quantization, where);
+  const bool compressed_tensors = quantization.is_object() && quantization.contains("quant_method") &&
+                                  quantization.at("quant_method") == "compressed-tensors";
+  if (compressed_tensors) {
+    read_compressed_tensors(input, model_dir);
+    return input;
+  }
   if (!fp8) {
     const std::string method =
         quantization.is_object() && quantization.contains("quant_method") ? quantization.at("quant_method").dump()
                                                                            : std::string("(none)");
     throw std::invalid_argument(where + ": the model is already quantized (quantization_config.quant_method " +
-                                method + "); oneshot reads dense checkpoints and FP8 block releases "
+                                method + "); oneshot reads dense checkpoints, compressed-tensors "
+                                "checkpoints and FP8 block releases "
                                 "(quant_method \"fp8\" with weight_block_size)");
   }
   input.name = "fp8 blocks [" + std::to_string(fp8->block_rows) + ", " + std::to_string(fp8->block_columns) + "]";
@@ -222,7 +256,8 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   }
   io::CheckpointReader reader(options.model);
   // The whole folder, before any work.
-  model::validate_dense_checkpoint(reader, config, input.fp8_blocks ? &*input.fp8_blocks : nullptr);
+  model::validate_dense_checkpoint(reader, config, input.fp8_blocks ? &*input.fp8_blocks : nullptr,
+                                   input.compressed_linear);
   auto handle = std::make_shared<pipeline::LlamaModelHandle>(config);
 
   ActorRuntime runtime(options.actor_threads);

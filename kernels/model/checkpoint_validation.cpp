@@ -70,7 +70,7 @@ void check_fp8_block_scale(const io::CheckpointReader& reader, const std::string
 }  // namespace
 
 void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelConfig& config,
-                               const Fp8BlockFormat* fp8_blocks) {
+                               const Fp8BlockFormat* fp8_blocks, const CompressedLinearTest& compressed) {
   const std::string folder = reader.directory().string();
   const std::string config_file = config.source.string();
   std::vector<std::string> problems;
@@ -87,7 +87,17 @@ void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelCo
   std::set<std::string> expected_names;
   for (const auto& entry : expected) expected_names.insert(entry.first);
 
+  std::set<std::string> compressed_modules;  // "model.layers.0.self_attn.q_proj."
   for (const auto& [name, shape] : expected) {
+    const std::string module = name.size() > 7 ? name.substr(0, name.size() - 7) : std::string();
+    if (compressed && shape.size() == 2 && name.compare(module.size(), 7, ".weight") == 0 && compressed(module)) {
+      compressed_modules.insert(module + ".");
+      if (!reader.contains(name) && !reader.contains(module + ".weight_packed")) {
+        problems.push_back("tensor \"" + name + "\" (or its weight_packed) is missing (" + config_file +
+                           " implies it; the Linear is stored compressed)");
+      }
+      continue;
+    }
     if (!reader.contains(name)) {
       problems.push_back("tensor \"" + name + "\" is missing (" + config_file + " implies it)");
       continue;
@@ -115,6 +125,8 @@ void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelCo
   }
   for (const std::string& name : reader.names()) {
     if (expected_names.count(name) || is_ignored_buffer(name)) continue;
+    const size_t last_dot = name.rfind('.');
+    if (last_dot != std::string::npos && compressed_modules.count(name.substr(0, last_dot + 1))) continue;
     int layer = -1;
     if (std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1 && layer >= config.num_hidden_layers) {
       problems.push_back("tensor \"" + name + "\" belongs to layer " + std::to_string(layer) + ", but " +

@@ -8,10 +8,12 @@
 
 #include <filesystem>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <fstream>
 
 #include "actors/oneshot.hpp"
+#include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "lifecycle/errors.hpp"
 #include "support/fp8_block_model.hpp"
@@ -360,6 +362,58 @@ TEST_F(OneshotTest, Fp8BlockScalesOfTheWrongGridAreRefusedAtTheStart) {
                   ::testing::AllOf(HasSubstr("model.safetensors"), HasSubstr("weight_scale_inv\" has shape [3, 4]"),
                                    HasSubstr("in blocks of [64, 64] needs [2, 2]")))));
   EXPECT_FALSE(fs::exists(options.output));
+}
+
+// A compressed-tensors input (INT4 pack-quantized, as Kimi-K2-Thinking is released) re-quantized
+// to NVFP4A16: the same checkpoint as from the same weights decompressed and given as a dense
+// model, each Linear decompressed only when its layer is read.
+TEST_F(OneshotTest, CompressedTensorsInputIsRequantizedAsItsDecompressedWeights) {
+  DCOMP_SHARED_DATA_OR_SKIP(data);
+  OneshotOptions int4 = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n"
+                                             "      scheme: W4A16\n      targets: [Linear]\n      ignore: [lm_head]\n");
+  int4.output = scratch / "int4";
+  run_oneshot(int4, *comm);
+  // The dense reference: every tensor as stored, each Linear decompressed by the same decoder
+  // eval uses (checked against compressed-tensors in tests/ct).
+  const fs::path dense = scratch / "int4-dense";
+  fs::create_directories(dense);
+  const io::CheckpointReader compressed(int4.output);
+  const model::LinearLoader decompress = ct::make_linear_loader(int4.output);
+  std::vector<io::NamedTensor> tensors;
+  std::set<std::string> linears;
+  for (const std::string& name : compressed.names()) {
+    const size_t dot = name.rfind('.');
+    const std::string module = name.substr(0, dot);
+    if (name.rfind("model.layers.", 0) == 0 && module.find("_proj") != std::string::npos) {
+      if (linears.insert(module).second) tensors.push_back({module + ".weight", decompress(module).weight, std::nullopt});
+      continue;
+    }
+    tensors.push_back({name, compressed.load(name).contiguous(), std::nullopt});
+  }
+  io::write_safetensors(dense / "model.safetensors", tensors);
+  for (const char* file : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json"}) {
+    if (fs::exists(int4.output / file)) fs::copy_file(int4.output / file, dense / file);
+  }
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(int4.output / "config.json"));
+  config.erase("quantization_config");
+  std::ofstream(dense / "config.json") << config.dump(2);
+
+  OneshotOptions from_int4 = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n"
+                                                  "      scheme: NVFP4A16\n      targets: [Linear]\n"
+                                                  "      ignore: [lm_head]\n");
+  from_int4.model = int4.output;
+  from_int4.output = scratch / "from-int4";
+  OneshotOptions from_dense = from_int4;
+  from_dense.model = dense;
+  from_dense.output = scratch / "from-dense";
+  const OneshotResult result = run_oneshot(from_int4, *comm);
+  run_oneshot(from_dense, *comm);
+  EXPECT_EQ(result.report.at("input_format"), "compressed-tensors (pack-quantized)");
+  const io::CheckpointReader a(from_int4.output), b(from_dense.output);
+  ASSERT_EQ(a.names(), b.names());
+  for (const std::string& name : a.names()) EXPECT_TRUE(at::equal(a.load(name), b.load(name))) << name;
+  const nlohmann::json out = nlohmann::json::parse(std::ifstream(from_int4.output / "config.json"));
+  EXPECT_EQ(out.at("quantization_config").at("format"), "nvfp4-pack-quantized");
 }
 
 // A checkpoint quantized some other way is refused at the start, naming its config and method.
