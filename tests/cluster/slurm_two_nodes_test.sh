@@ -28,39 +28,15 @@ two_nodes_setup
 # /tmp/spmix_appdir_<uid>_<job>.<step> on every node of a step).
 dir="$(mktemp -d "$TWO_NODES_SHARED/slurm.XXXXXX")"
 mkdir -p "$dir"/{state,log,out} "$dir/spool/$TWO_NODES_NODE_A" "$dir/spool/$TWO_NODES_NODE_B"
-cat >"$dir/slurm.conf" <<CONF
-ClusterName=dcomptwo
-SlurmctldHost=$TWO_NODES_NODE_A($TWO_NODES_ADDR_A)
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/none
-CredType=cred/none
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool/%n
-SlurmctldPidFile=$dir/slurmctld.pid
-SlurmdPidFile=$dir/slurmd-%n.pid
-SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd-%n.log
-SlurmctldPort=16817
-SlurmdPort=16818
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-MailProg=/bin/true
-ReturnToService=2
-SlurmctldTimeout=30
-SlurmdTimeout=30
-InactiveLimit=0
-KillWait=5
-MinJobAge=60
-NodeName=$TWO_NODES_NODE_A NodeAddr=$TWO_NODES_ADDR_A CPUs=2 RealMemory=2000 State=UNKNOWN
-NodeName=$TWO_NODES_NODE_B NodeAddr=$TWO_NODES_ADDR_B CPUs=2 RealMemory=2000 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-CONF
+# shellcheck source=tests/support/slurm_conf.sh
+source "$here/../support/slurm_conf.sh"
+{
+  DCOMP_SLURMCTLD_PORT=16817 DCOMP_SLURMD_PORT=16818 slurm_test_conf "$dir" dcomptwo \
+    "$TWO_NODES_NODE_A($TWO_NODES_ADDR_A)" "$dir/slurmd-%n.pid" "$dir/log/slurmd-%n.log"
+  echo "NodeName=$TWO_NODES_NODE_A NodeAddr=$TWO_NODES_ADDR_A CPUs=2 RealMemory=2000 State=UNKNOWN"
+  echo "NodeName=$TWO_NODES_NODE_B NodeAddr=$TWO_NODES_ADDR_B CPUs=2 RealMemory=2000 State=UNKNOWN"
+  echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+} >"$dir/slurm.conf"
 export SLURM_CONF="$dir/slurm.conf"
 # The ranks srun starts take Open MPI's settings from the environment: TCP over the link between
 # the nodes, whatever the caller set (the test suite keeps single-node jobs on shared memory).

@@ -18,38 +18,13 @@ if [ ! -d "$model" ]; then echo "SKIP: shared data folder not found: $data"; exi
 dir="$(mktemp -d /tmp/dcomp-slurm.XXXXXX)"
 mkdir -p "$dir"/{state,spool,log}
 cpus="$(nproc)"
-cat >"$dir/slurm.conf" <<CONF
-ClusterName=dcomptest
-SlurmctldHost=localhost
-SlurmUser=root
-SlurmdUser=root
-AuthType=auth/none
-CredType=cred/none
-StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool/%n
-SlurmctldPidFile=$dir/slurmctld.pid
-SlurmdPidFile=$dir/slurmd.pid
-SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
-SlurmctldPort=${DCOMP_SLURMCTLD_PORT:-16817}
-SlurmdPort=${DCOMP_SLURMD_PORT:-16818}
-ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
-SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
-MpiDefault=pmix
-JobAcctGatherType=jobacct_gather/none
-AccountingStorageType=accounting_storage/none
-MailProg=/bin/true
-ReturnToService=2
-SlurmctldTimeout=30
-SlurmdTimeout=30
-InactiveLimit=0
-KillWait=5
-MinJobAge=60
-NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=4000 State=UNKNOWN
-PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
-CONF
+# shellcheck source=tests/support/slurm_conf.sh
+source "$repo/tests/support/slurm_conf.sh"
+{
+  slurm_test_conf "$dir" dcomptest localhost "$dir/slurmd.pid" "$dir/log/slurmd.log"
+  echo "NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=4000 State=UNKNOWN"
+  echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
+} >"$dir/slurm.conf"
 mkdir -p "$dir/spool/localhost"
 export SLURM_CONF="$dir/slurm.conf"
 
