@@ -3,8 +3,9 @@
 # Usage: launch/test.sh [ctest arguments, e.g. -L unit]
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The Slurm test runs real Slurm daemons; the MPI tests use Open MPI's mpirun.
-DCOMP_EXTRA_PACKAGES="slurm-wlm" "$repo_root/launch/setup.sh"
+# The Slurm test runs real Slurm daemons; the MPI tests use Open MPI's mpirun; the cluster tests
+# simulate two nodes with network namespaces (iproute2's ip, util-linux's nsenter and unshare).
+DCOMP_EXTRA_PACKAGES="slurm-wlm iproute2 util-linux" "$repo_root/launch/setup.sh"
 build_dir="${DCOMP_BUILD_DIR:-$repo_root/build}"
 cd "$build_dir"
 export OMPI_MCA_btl=self,vader
