@@ -51,7 +51,7 @@ export TMPDIR="$TWO_NODES_SHARED"  # the tests' folders where both nodes see the
 status=0
 case "$name" in
   rank_invariance)
-    DCOMP_RANK_COUNTS="1 4" DCOMP_JOBS=tinystories-656k \
+    DCOMP_RANK_COUNTS="1 4" DCOMP_INVARIANCE_JOBS=tinystories-656k \
       "$here/../mpi/oneshot_rank_invariance.sh" "$dcomp" "$data" || status=$? ;;
   kill_rank)
     DCOMP_KILL_RANKS=4 "$here/../mpi/kill_rank_test.sh" "$dcomp" || status=$? ;;

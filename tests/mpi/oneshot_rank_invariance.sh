@@ -8,7 +8,7 @@
 # Usage: oneshot_rank_invariance.sh <dcomp binary> <shared data folder>
 # Optional environment: DCOMP_MPIRUN, the launcher command (default mpirun; the cluster tests
 # name tests/cluster/mpirun_two_nodes.sh), DCOMP_RANK_COUNTS (default "1 2 4"; the first is the
-# reference) and DCOMP_JOBS (default: all the jobs below).
+# reference) and DCOMP_INVARIANCE_JOBS (default: all the jobs below; not DCOMP_JOBS, the build parallelism).
 set -euo pipefail
 dcomp="$1"; data="$2"
 [ -d "$data/tinystories-656k" ] || { echo "SKIP: shared data folder not found: $data"; exit 77; }
@@ -40,7 +40,7 @@ export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_C
 read -ra mpirun <<<"${DCOMP_MPIRUN:-mpirun}"
 read -ra rank_counts <<<"${DCOMP_RANK_COUNTS:-1 2 4}"
 status=0
-for job in ${DCOMP_JOBS:-tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed}; do
+for job in ${DCOMP_INVARIANCE_JOBS:-tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed}; do
   model="${job%%/*}"
   models="$data"
   dataset=(--dataset "$data/text/tinystories_valid_sample.txt" --max-seq-length 128)
