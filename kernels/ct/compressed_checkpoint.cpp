@@ -101,6 +101,9 @@ model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module
   if (reader_.contains(bias_name)) {
     weights.bias = model::to_owned_fp32(reader_.load(bias_name), bias_name, reader_.file_of(bias_name).string());
   }
+  // The Linear is decoded into owned tensors: its file pages leave this process, as the
+  // pipeline's own reader drops each layer's (a streamed run stays at one layer).
+  reader_.release_prefix(module_name + ".");
   return weights;
 }
 
