@@ -1,27 +1,19 @@
-// reference: see folder_seen_by_every_rank.hpp; gethostname(2).
+// reference: see folder_seen_by_every_rank.hpp.
 #include "pipeline/folder_seen_by_every_rank.hpp"
 
-#include <unistd.h>
 
 #include <system_error>
 #include <vector>
 
+#include "kernels/platform/host_name.hpp"
+
 namespace dcomp::pipeline {
-namespace {
-
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "?";
-  return name;
-}
-
-}  // namespace
 
 std::string ranks_not_seeing_folder(const std::filesystem::path& folder, comm::Communicator& comm) {
   std::error_code error;
   const bool seen = std::filesystem::is_directory(folder, error);
   // Each rank's answer: "1<host>" when it sees the folder, "0<host>" when not.
-  const std::vector<std::string> answers = comm.all_gather_bytes((seen ? "1" : "0") + host_name());
+  const std::vector<std::string> answers = comm.all_gather_bytes((seen ? "1" : "0") + platform::host_name());
   std::string blind;
   for (size_t rank = 0; rank < answers.size(); ++rank) {
     if (answers[rank].empty() || answers[rank][0] == '1') continue;

@@ -25,7 +25,7 @@ at::Tensor scale_as_fp32(const at::Tensor& stored, io::DType dtype, const std::s
   if (dtype == io::DType::F32 || dtype == io::DType::BF16 || dtype == io::DType::F16) return stored.to(at::kFloat);
   if (dtype == io::DType::F8_E8M0) {
     if (stored.eq(255).any().item<bool>()) throw DecodingError(what + ": an F8_E8M0 scale is 255 (NaN)");
-    return at::pow(2.0, stored.to(at::kInt).sub(127).to(at::kDouble)).to(at::kFloat);
+    return quant::decode_e8m0(stored);
   }
   throw DecodingError(what + ": block scales must be F32, BF16, F16 or F8_E8M0, got " + io::dtype_name(dtype));
 }
@@ -103,6 +103,9 @@ model::LinearLoader fp8_block_linear_loader(const std::filesystem::path& model_d
     if (reader->contains(bias_name)) {
       weights.bias = model::to_owned_fp32(reader->load(bias_name), bias_name, reader->file_of(bias_name).string());
     }
+    // The Linear is an owned copy now: its file pages leave this process, as the pipeline's
+    // own reader drops each layer's (a streamed run stays at one layer, not the whole model).
+    reader->release_prefix(module_name + ".");
     return weights;
   };
 }

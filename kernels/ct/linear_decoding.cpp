@@ -139,7 +139,7 @@ at::Tensor fp4_effective_scale(const ModuleTensors& tensors, const quant::Quanti
     return quant::decode_fp8_e4m3(stored) / value;
   }
   if (dtype != io::DType::U8) tensors.fail_at("weight_scale", "MXFP4 scales are uint8 exponents, got " + io::dtype_name(dtype));
-  return at::pow(2.0, stored.to(at::kInt).sub(127).to(at::kFloat)).to(at::kFloat);
+  return quant::decode_e8m0(stored);
 }
 
 // nvfp4- / mxfp4-pack-quantized: uint8 [out, in/2] holding two E2M1 codes per byte.

@@ -1,6 +1,8 @@
 // reference: see temporary_folder_lock.hpp
 #include "kernels/ct/temporary_folder_lock.hpp"
 
+#include "kernels/platform/host_name.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -32,17 +34,11 @@ std::string key_of(const fs::path& folder) {
   return (error ? fs::absolute(folder) : canonical).string();
 }
 
-std::string host_name() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof(name) - 1) != 0) return "unknown";
-  return name;
-}
-
 /// Records "<pid> <host>" in the folder; a failure only costs the name in a later message.
 fs::path record_holder(const fs::path& folder) {
   const fs::path record = folder / kLockOwnerFile;
   std::ofstream stream(record, std::ios::trunc);
-  stream << ::getpid() << ' ' << host_name() << '\n';
+  stream << ::getpid() << ' ' << platform::host_name() << '\n';
   return stream ? record : fs::path();
 }
 

@@ -43,4 +43,8 @@ at::Tensor decode_fp8_e4m3(const at::Tensor& codes) {
   return values;
 }
 
+at::Tensor decode_e8m0(const at::Tensor& exponents) {
+  return at::pow(2.0, exponents.to(at::kInt).sub(127).to(at::kFloat)).to(at::kFloat);
+}
+
 }  // namespace dcomp::quant

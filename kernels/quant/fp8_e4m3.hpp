@@ -73,4 +73,8 @@ at::Tensor encode_fp8_e4m3(const at::Tensor& values);
 /// codes: any shape, uint8 E4M3FN bit patterns → fp32 tensor, same shape.
 at::Tensor decode_fp8_e4m3(const at::Tensor& codes);
 
+/// exponents: any shape, uint8 E8M0 (the MX and UE8M0 scale format: 2^(e − 127), no mantissa)
+/// → fp32 powers of two, same shape. 255 (E8M0's NaN) is the caller's to refuse.
+at::Tensor decode_e8m0(const at::Tensor& exponents);
+
 }  // namespace dcomp::quant

@@ -15,9 +15,6 @@
 #include "kernels/quant/gptq_tensor_solve.hpp"
 #include "kernels/quant/inverse_hessian.hpp"
 #include "kernels/quant/inverse_hessian_tensor.hpp"
-#include "kernels/quant/matrix_copies.hpp"
-#include "kernels/quant/observers.hpp"
-#include "kernels/quant/qparam_layout.hpp"
 #include "kernels/quant/quant_grid.hpp"
 
 namespace dcomp::quant {

@@ -8,7 +8,9 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/io/shape_text.hpp"
 #include "kernels/quant/grid_tensor_ops.hpp"
+#include "kernels/quant/module_losses.hpp"
 
 namespace dcomp::quant {
 
@@ -16,9 +18,7 @@ namespace {
 
 std::string describe_tensor(const at::Tensor& t) {
   if (!t.defined()) return "undefined";
-  std::string out = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) out += (d ? ", " : "") + std::to_string(t.size(d));
-  return out + "] " + std::string(c10::toString(t.scalar_type())) + " on " + t.device().str();
+  return io::shape_text(t.sizes()) + " " + c10::toString(t.scalar_type()) + " on " + t.device().str();
 }
 
 void check_tensor_solve_inputs(const at::Tensor& work, const at::Tensor& upper, int64_t block_size, const GptqTensorTargets& t) {
@@ -111,7 +111,7 @@ GptqTensorSolution gptq_solve_tensor(at::Tensor& work, const at::Tensor& upper, 
     solve_block(block, u_block, scale, zero_point, targets.grid);
     row_loss.add_(block.loss);
     work.narrow(2, i1, count).copy_(block.dequantized.transpose(1, 2));
-    solution.codes.narrow(2, i1, count).copy_(block.codes.transpose(1, 2).to(at::kInt));
+    solution.codes.narrow(2, i1, count).copy_(block.codes.transpose(1, 2));  // exact integers in fp32
     if (i2 == n) break;
     // The columns after the block: W[:, i2:] −= Err · U[i1:i2, i2:], as gptq_solve's addmm.
     const at::Tensor err = block.err.transpose(1, 2).contiguous();  // [E, rows, count]
@@ -131,15 +131,7 @@ GptqTensorSolution gptq_solve_tensor(at::Tensor& work, const at::Tensor& upper, 
       }
     }
   }
-  // Rows summed in order on the host, as gptq_solve sums its per-row losses.
-  const at::Tensor losses = row_loss.to(at::kCPU).contiguous();
-  const double* loss = losses.data_ptr<double>();
-  solution.loss.assign(static_cast<size_t>(modules), 0.0);
-  for (int64_t e = 0; e < modules; ++e) {
-    double total = 0.0;
-    for (int64_t r = 0; r < rows; ++r) total += loss[e * rows + r];
-    solution.loss[static_cast<size_t>(e)] = total / 2.0;
-  }
+  solution.loss = module_losses(row_loss);
   return solution;
 }
 

@@ -6,7 +6,7 @@
 
 namespace dcomp::quant {
 
-Fp8Rounding round_to_fp8_e4m3(const at::Tensor& clamped) {
+FloatCodeRounding round_to_fp8_e4m3(const at::Tensor& clamped) {
   // Every step is exact or an integer operation, as in fp8_e4m3_from_float.
   const at::Tensor bits = clamped.contiguous().view(at::kInt);            // int32 fp32 bits
   const at::Tensor negative = bits.lt(0);                                   // the sign bit (−0 included)
@@ -27,7 +27,7 @@ Fp8Rounding round_to_fp8_e4m3(const at::Tensor& clamped) {
   return {code, value};
 }
 
-Fp8Rounding round_to_fp4_e2m1(const at::Tensor& clamped) {
+FloatCodeRounding round_to_fp4_e2m1(const at::Tensor& clamped) {
   const at::Tensor negative = clamped.lt(0.0f);  // −0 is not: it becomes +0 (code 0), as upstream
   const at::Tensor m = clamped.abs();
   // The index of the nearest magnitude in {0, 0.5, 1, 1.5, 2, 3, 4, 6}, ties to the even mantissa.
@@ -47,14 +47,14 @@ GridRounding round_to_grid(const QuantGrid& grid, const at::Tensor& x, const at:
   GridRounding out;
   at::Tensor scaled = x.div(scale);  // [same as x] fp32
   if (grid.is_fp4) {
-    const Fp8Rounding e2m1 = round_to_fp4_e2m1(scaled.clamp_(grid.q_min, grid.q_max));
+    const FloatCodeRounding e2m1 = round_to_fp4_e2m1(scaled.clamp_(grid.q_min, grid.q_max));
     out.codes = e2m1.bits.to(at::kFloat);
     out.values = e2m1.values.mul(scale);
     return out;
   }
   scaled.add_(zero_point).clamp_(grid.q_min, grid.q_max);
   if (grid.is_float) {
-    const Fp8Rounding e4m3 = round_to_fp8_e4m3(scaled);
+    const FloatCodeRounding e4m3 = round_to_fp8_e4m3(scaled);
     out.codes = e4m3.bits.to(at::kFloat);
     out.values = e4m3.values.sub(zero_point).mul_(scale);
     return out;

@@ -30,16 +30,18 @@ struct GridRounding {
 GridRounding round_to_grid(const QuantGrid& grid, const at::Tensor& x, const at::Tensor& scale,
                            const at::Tensor& zero_point);
 
-/// E4M3FN rounding of fp32 values already within ±448: the bit patterns (int32 0..255) and
-/// the values they stand for (fp32, exact), as fp8_e4m3_from_float / fp8_e4m3_to_float.
-struct Fp8Rounding {
-  at::Tensor bits;    // int32
-  at::Tensor values;  // fp32
+/// A rounding onto a small float grid (E4M3 or E2M1): the codes and the values they stand for.
+struct FloatCodeRounding {
+  at::Tensor bits;    // int32: E4M3 bit patterns 0..255, or E2M1 codes 0..15
+  at::Tensor values;  // fp32, exact
 };
-Fp8Rounding round_to_fp8_e4m3(const at::Tensor& clamped);
+
+/// E4M3FN rounding of fp32 values already within ±448, as fp8_e4m3_from_float /
+/// fp8_e4m3_to_float.
+FloatCodeRounding round_to_fp8_e4m3(const at::Tensor& clamped);
 
 /// E2M1 rounding of fp32 values already within ±6: the codes (int32 0..15) and their values
 /// (fp32; code 8 is −0), as fp4_e2m1_from_float / fp4_e2m1_to_float.
-Fp8Rounding round_to_fp4_e2m1(const at::Tensor& clamped);
+FloatCodeRounding round_to_fp4_e2m1(const at::Tensor& clamped);
 
 }  // namespace dcomp::quant

@@ -10,17 +10,14 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/io/shape_text.hpp"
+#include "kernels/quant/module_losses.hpp"
+
 namespace dcomp::quant {
 
 namespace {
 
 constexpr const char* kName = "sparsegpt_prune_tensor: ";
-
-std::string sparse_tensor_shape(const at::Tensor& t) {
-  std::string text = "[";
-  for (int64_t d = 0; d < t.dim(); ++d) text += (d ? ", " : "") + std::to_string(t.size(d));
-  return text + "]";
-}
 
 void check_options(const SparseGptOptions& options, int64_t in) {
   if (options.block_size <= 0) throw std::invalid_argument(std::string(kName) + "block_size must be positive");
@@ -44,7 +41,7 @@ void check_tensors(const at::Tensor& work, const at::Tensor& upper) {
   if (!work.defined() || (work.dim() != 2 && work.dim() != 3) || work.scalar_type() != at::kFloat ||
       work.numel() == 0) {
     throw std::invalid_argument(std::string(kName) + "expected a non-empty fp32 work [rows, in] or [E, rows, in], got " +
-                                (work.defined() ? std::string(c10::toString(work.scalar_type())) + " " + sparse_tensor_shape(work)
+                                (work.defined() ? std::string(c10::toString(work.scalar_type())) + " " + io::shape_text(work.sizes())
                                                 : std::string("an undefined tensor")));
   }
   const int64_t in = work.size(-1);
@@ -56,8 +53,8 @@ void check_tensors(const at::Tensor& work, const at::Tensor& upper) {
                                 (work.dim() == 3 ? " or [" + std::to_string(work.size(0)) + ", " + std::to_string(in) +
                                                        ", " + std::to_string(in) + "]"
                                                  : std::string()) +
-                                " for work " + sparse_tensor_shape(work) + ", got " +
-                                (upper.defined() ? std::string(c10::toString(upper.scalar_type())) + " " + sparse_tensor_shape(upper)
+                                " for work " + io::shape_text(work.sizes()) + ", got " +
+                                (upper.defined() ? std::string(c10::toString(upper.scalar_type())) + " " + io::shape_text(upper.sizes())
                                                  : std::string("an undefined tensor")));
   }
   if (upper.device() != work.device()) {
@@ -186,14 +183,8 @@ SparseGptTensorResult sparsegpt_prune_tensor(const at::Tensor& work, const at::T
     if (i2 < n) propagate_block_error(s, i1, i2);
   }
 
-  const at::Tensor row_loss = s.row_loss.cpu().contiguous();  // [E, rows]
-  const double* losses = row_loss.data_ptr<double>();
   SparseGptTensorResult result;
-  for (int64_t e = 0; e < modules; ++e) {
-    double total = 0.0;
-    for (int64_t r = 0; r < rows; ++r) total += losses[e * rows + r];
-    result.loss.push_back(total / 2.0);
-  }
+  result.loss = module_losses(s.row_loss);
   result.weight = batched ? s.weight : s.weight.squeeze(0);
   result.mask = (batched ? s.pruned : s.pruned.squeeze(0)).logical_not();
   return result;

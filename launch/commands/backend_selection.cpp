@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "dcomp/build_info.hpp"
+#include "kernels/platform/host_name.hpp"
 #if defined(DCOMP_HAVE_NCCL)
 #include "kernels/comm/nccl_communicator.hpp"
 #endif
@@ -46,9 +47,7 @@ std::unique_ptr<comm::Communicator> make_device_communicator(std::unique_ptr<com
   }
 #if defined(DCOMP_HAVE_NCCL)
   // NCCL needs one GPU per rank: find ranks that would share one.
-  char hostname[256] = {};
-  gethostname(hostname, sizeof(hostname) - 1);
-  const std::string mine = std::string(hostname) + " cuda:" + std::to_string(device.index());
+  const std::string mine = platform::host_name() + " cuda:" + std::to_string(device.index());
   const std::vector<std::string> all = host->all_gather_bytes(mine);
   std::string shared;
   std::map<std::string, int> first_rank;

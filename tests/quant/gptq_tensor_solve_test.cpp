@@ -90,7 +90,7 @@ TEST(GridTensorOps, Fp8RoundingCoversEveryCode) {
   for (int code = 0; code < 256; ++code) {
     if ((code & 0x7F) == 0x7F) continue;  // NaN
     const float value = fp8_e4m3_to_float(static_cast<uint8_t>(code));
-    const Fp8Rounding r = round_to_fp8_e4m3(at::tensor({value}));
+    const FloatCodeRounding r = round_to_fp8_e4m3(at::tensor({value}));
     EXPECT_EQ(r.bits.item<int>(), code) << value;
     EXPECT_EQ(r.values.item<float>(), value);
   }

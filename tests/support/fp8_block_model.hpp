@@ -26,15 +26,11 @@ struct Fp8BlockModels {
   std::filesystem::path reference;  // the same weights dequantized, as a dense fp32 checkpoint
 };
 
+// "model.layers.<i>.<block>.<x>_proj.weight": a decoder Linear's weight.
 inline bool is_decoder_linear_weight(const std::string& name) {
-  if (name.rfind("model.layers.", 0) != 0) return false;
-  for (const char* linear : {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}) {
-    if (name.size() > 7 && name.compare(name.size() - 7, 7, ".weight") == 0 &&
-        name.find(std::string(".") + linear + ".weight") != std::string::npos) {
-      return true;
-    }
-  }
-  return false;
+  const std::string suffix = "_proj.weight";
+  return name.rfind("model.layers.", 0) == 0 && name.size() > suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 inline Fp8BlockModels write_fp8_block_models(const std::filesystem::path& source, const std::filesystem::path& folder,
@@ -88,7 +84,7 @@ inline Fp8BlockModels write_fp8_block_models(const std::filesystem::path& source
   io::write_safetensors(out.reference / "model.safetensors", reference_tensors);
   for (const auto& entry : std::filesystem::directory_iterator(source)) {
     const std::string file = entry.path().filename().string();
-    if (file == "model.safetensors" || file.find(".safetensors") != std::string::npos) continue;
+    if (file == "config.json" || file.find(".safetensors") != std::string::npos) continue;  // written below
     std::filesystem::copy_file(entry.path(), out.fp8 / file);
     std::filesystem::copy_file(entry.path(), out.reference / file);
   }
