@@ -23,4 +23,15 @@ inline CLI::Validator seed_range() {
       "UINT in [0 - 18446744073709551615]", "seed range");
 }
 
+/// --kv-cache-rounding of the commands that run a checkpoint (eval, generate): how its FP8 KV
+/// cache rounds (kernels/ct/kv_cache_rounding.hpp).
+inline void add_kv_cache_rounding_option(CLI::App& command, std::string& rounding) {
+  command
+      .add_option("--kv-cache-rounding", rounding,
+                  "How a checkpoint's FP8 KV cache rounds keys and values: nearest (vLLM on GPUs, "
+                  "compressed-tensors) or toward-zero (vLLM's CPU build)")
+      ->default_val("nearest")
+      ->check(CLI::IsMember({"nearest", "toward-zero"}));
+}
+
 }  // namespace dcomp::launch

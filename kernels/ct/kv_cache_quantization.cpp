@@ -7,7 +7,6 @@
 #include <cmath>
 #include <string>
 
-#include "kernels/ct/activation_quantizer.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/ct/fp8_block_checkpoint.hpp"
 #include "kernels/ct/linear_decoding.hpp"
@@ -15,7 +14,8 @@
 
 namespace dcomp::ct {
 
-void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem::path& model_dir) {
+void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem::path& model_dir,
+                                  KvCacheRounding rounding) {
   const nlohmann::json& raw = model.config().raw;
   if (raw.contains("quantization_config") &&
       fp8_block_format(raw.at("quantization_config"), (model_dir / "config.json").string())) {
@@ -53,15 +53,15 @@ void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem:
   for (int64_t layer = 0; layer < model.num_layers(); ++layer) {
     const std::string prefix = "model.layers." + std::to_string(layer) + ".self_attn.";
     model::DecoderLayerWeights weights = model.layer(layer);
-    weights.key_quantizer = make_input_quantizer(args, scale_of(prefix + "k_scale"));
-    weights.value_quantizer = make_input_quantizer(args, scale_of(prefix + "v_scale"));
+    weights.key_quantizer = make_kv_cache_quantizer(scale_of(prefix + "k_scale"), rounding);
+    weights.value_quantizer = make_kv_cache_quantizer(scale_of(prefix + "v_scale"), rounding);
     model.set_layer(layer, std::move(weights));
   }
 }
 
-model::CausalLM load_deployed_model(const std::filesystem::path& model_dir) {
+model::CausalLM load_deployed_model(const std::filesystem::path& model_dir, KvCacheRounding kv_cache_rounding) {
   model::CausalLM model = model::CausalLM::load(model_dir, make_linear_loader(model_dir));
-  attach_kv_cache_quantization(model, model_dir);
+  attach_kv_cache_quantization(model, model_dir, kv_cache_rounding);
   return model;
 }
 

@@ -28,6 +28,7 @@
 #include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "launch/commands.hpp"
+#include "launch/option_checks.hpp"
 
 namespace dcomp::launch {
 namespace {
@@ -40,6 +41,7 @@ struct EvalOptions {
   int64_t max_seq_length = 0;  // 0: min(2048, max_position_embeddings)
   bool json = false;
   std::string dump_logits;
+  std::string kv_cache_rounding = "nearest";
 };
 
 /// Writes the first window (BOS + up to window-1 tokens) and its logits, both as
@@ -73,7 +75,8 @@ void dump_first_window_logits(const model::CausalLM& model, const std::vector<in
 void run_eval(const EvalOptions& options) {
   model::set_default_compute_threads();
   model::keep_freed_blocks_for_reuse();  // the whole model is resident: reuse activation blocks
-  const model::CausalLM model = ct::load_deployed_model(options.model_dir);
+  const model::CausalLM model =
+      ct::load_deployed_model(options.model_dir, ct::kv_cache_rounding_from_string(options.kv_cache_rounding));
   // A model folder without tokenizer.json (a test model) is evaluated on token ids.
   const bool has_tokenizer = std::filesystem::exists(std::filesystem::path(options.model_dir) / "tokenizer.json");
   const std::optional<tok::Tokenizer> tokenizer =
@@ -153,6 +156,7 @@ void add_eval_command(CLI::App& app) {
   command->add_option("--dump-logits", options->dump_logits,
                       "Also write the first window's input_ids and logits to this safetensors file (written "
                       "atomically; an existing file is replaced only when it is an earlier logits dump)");
+  add_kv_cache_rounding_option(*command, options->kv_cache_rounding);
   command->callback([options] {
     if (!options->dump_logits.empty()) {
       ct::check_output_file("--dump-logits", options->dump_logits, ct::OutputFileKind::LogitsDump,

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 
 #include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "kernels/model/generation.hpp"
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "launch/commands.hpp"
+#include "launch/option_checks.hpp"
 
 namespace dcomp::launch {
 namespace {
@@ -26,12 +28,15 @@ struct GenerateOptions {
   std::string model_dir;
   std::string prompt;
   int64_t max_new_tokens = 80;
+  std::string kv_cache_rounding = "nearest";
+  bool json = false;
 };
 
 void run_generate(const GenerateOptions& options) {
   model::set_default_compute_threads();
   model::keep_freed_blocks_for_reuse();  // the whole model is resident: reuse activation blocks
-  const model::CausalLM model = ct::load_deployed_model(options.model_dir);
+  const model::CausalLM model =
+      ct::load_deployed_model(options.model_dir, ct::kv_cache_rounding_from_string(options.kv_cache_rounding));
   const tok::Tokenizer tokenizer = tok::Tokenizer::from_dir(options.model_dir);
 
   const auto bos = tokenizer.bos_id() ? std::optional<int64_t>(*tokenizer.bos_id()) : model.config().bos_token_id;
@@ -48,7 +53,16 @@ void run_generate(const GenerateOptions& options) {
     stop_ids.push_back(*eos);
   }
   const std::vector<int32_t> tokens = model::generate_greedy(model, prompt, options.max_new_tokens, stop_ids);
-  std::cout << tokenizer.decode(tokens, /*skip_special_tokens=*/true) << std::endl;
+  const std::string text = tokenizer.decode(tokens, /*skip_special_tokens=*/true);
+  if (!options.json) {
+    std::cout << text << std::endl;
+    return;
+  }
+  const auto prompt_end = tokens.begin() + static_cast<std::ptrdiff_t>(std::min(prompt.size(), tokens.size()));
+  nlohmann::json result = {{"text", text},
+                           {"prompt_ids", std::vector<int32_t>(tokens.begin(), prompt_end)},
+                           {"generated_ids", std::vector<int32_t>(prompt_end, tokens.end())}};
+  std::cout << result.dump() << std::endl;
 }
 
 }  // namespace
@@ -67,6 +81,10 @@ void add_generate_command(CLI::App& app) {
   command->add_option("--max-new-tokens", options->max_new_tokens, "Tokens to generate at most")
       ->default_val(80)
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 20));
+  command->add_flag("--json", options->json,
+                    "Print one JSON object: text (as printed without --json), prompt_ids (BOS and the prompt's "
+                    "tokens) and generated_ids");
+  add_kv_cache_rounding_option(*command, options->kv_cache_rounding);
   command->callback([options] { run_generate(*options); });
 }
 
