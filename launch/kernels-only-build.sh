@@ -37,7 +37,8 @@ if ! cmake --build "$build_dir" -j "$jobs" >"$build_dir/build.log" 2>&1; then
   echo "dcomp kernels build: the build failed; see $build_dir/build.log" >&2
   exit 1
 fi
-echo "dcomp kernels build: built in $((SECONDS - started)) s: $(cd "$build_dir" && ls lib*.a | tr '\n' ' ')"
+libraries=$(cd "$build_dir" && find . -name 'libdcomp_*.a' -printf '%f\n' | LC_ALL=C sort | tr '\n' ' ')
+echo "dcomp kernels build: built in $((SECONDS - started)) s: $libraries"
 if [ "$tests" = ON ]; then
   cd "$build_dir"
   export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
