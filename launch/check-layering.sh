@@ -13,6 +13,8 @@
 #              when dcomp_A links them: the link graph CMake builds is the documented order.
 #   paths      includes are written from the repository root (no "../"), and product code
 #              never includes tests/, bench/ or cmake/.
+#   links      in CMake too, a layer's library links only libraries of its own and lower layers
+#              (dcomp_lifecycle never dcomp_actors or CAF::core).
 #
 # Prints FILE:LINE: the include and the rule it breaks for each violation, and exits 1 when
 # there is any (2 when the tree cannot be read). Takes a few tenths of a second.
@@ -26,15 +28,15 @@ for layer in "${layers[@]}"; do
 done
 [ -f CMakeLists.txt ] || { echo "check-layering: $root/CMakeLists.txt: no such file" >&2; exit 2; }
 
-# The link graph of the kernels libraries: one "LIBRARY DEPENDENCY..." line per
+# The link graph of the libraries: one "FILE LIBRARY DEPENDENCY..." line per
 # dcomp_add_library / target_link_libraries call (comments dropped, calls joined onto one
 # line; CMake keywords such as PUBLIC and PCH stay in and are never a library's name).
 link_graph() {
   local file
-  for file in CMakeLists.txt kernels/*/CMakeLists.txt; do
+  for file in CMakeLists.txt kernels/*/CMakeLists.txt launch/CMakeLists.txt; do
     [ -f "$file" ] || continue
     sed 's/#.*//' "$file" | tr '\n' ' ' | tr ')' '\n' |
-      sed -nE 's/.*(dcomp_add_library|target_link_libraries)[[:space:]]*\((.*)/\2/p'
+      sed -nE "s#.*(dcomp_add_library|target_link_libraries)[[:space:]]*\\((.*)#$file \\2#p"
   done
 }
 
@@ -58,23 +60,32 @@ grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]' $sources /dev/null 
       gives["${TORCH_LIBRARIES}"] = "ATen c10 torch"
       gives["nlohmann_json::nlohmann_json"] = "nlohmann"
       gives["dcomp_re2"] = "re2"
+      # The layer of each library of dcomp and of each library it uses (the lowest that may link it).
+      folders = split(kernel_folders, kernel, " ")
+      for (i = 1; i <= folders; i++) layer_of["dcomp_" kernel[i]] = "kernels"
+      layer_of["dcomp_kernels"] = "kernels"; layer_of["dcomp_lifecycle"] = "lifecycle"
+      layer_of["dcomp_pipeline"] = "pipeline"; layer_of["dcomp_actors"] = "actors"
+      layer_of["dcomp_commands"] = "launch"; layer_of["dcomp"] = "launch"
+      needs["CAF::core"] = "actors"; needs["CAF::io"] = "actors"; needs["CLI11::CLI11"] = "launch"
+      needs["spdlog::spdlog"] = "lifecycle"; needs["yaml-cpp"] = "lifecycle"
       # links[L]: everything L links; shared[L]: what it passes on to its dependents (not PRIVATE).
       lines = split(graph, calls, "\n")
       for (i = 1; i <= lines; i++) {
         n = split(calls[i], words, /[[:space:]]+/)
         first = (words[1] == "") ? 2 : 1
-        name = words[first]
+        cmake_file = words[first]
+        name = words[first + 1]
         private = 0
-        for (j = first + 1; j <= n; j++) {
+        for (j = first + 2; j <= n; j++) {
           if (words[j] == "PRIVATE") private = 1
           else if (words[j] == "PUBLIC" || words[j] == "INTERFACE") private = 0
           else if (words[j] != "") {
             links[name] = links[name] " " words[j]
             if (!private) shared[name] = shared[name] " " words[j]
+            upward_link(cmake_file, name, words[j])
           }
         }
       }
-      folders = split(kernel_folders, kernel, " ")
       for (i = 1; i <= folders; i++) {
         folder = kernel[i]
         if (!(("dcomp_" folder) in links)) {
@@ -101,6 +112,15 @@ grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*["<]' $sources /dev/null 
         }
         if (dep in links) reach(dep, folder, 0)
       }
+    }
+    # A library of one layer linking a library of a higher one (or one kept for a higher layer).
+    function upward_link(cmake_file, library, dep,    need) {
+      if (!(library in layer_of)) return
+      need = (dep in layer_of) ? layer_of[dep] : ((dep in needs) ? needs[dep] : "")
+      if (need == "" || rank[need] <= rank[layer_of[library]]) return
+      printf "%s: %s links %s: %s/ must not depend on %s/ (layers, lowest first: %s)\n",
+             cmake_file, library, dep, layer_of[library], need, layer_order
+      violations++
     }
     function report(rule) {
       printf "%s:%s: #include %s: %s\n", file, line, target, rule

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# launch/check-layering.sh against copies of the source tree with one include planted in
-# each: the clean copy passes, every planted upward or unlinked include fails with its
-# FILE:LINE and the rule it breaks, and the includes the layering allows still pass.
+# launch/check-layering.sh against copies of the source tree with one include (or CMake link)
+# planted in each: the clean copy passes, every planted upward or unlinked include fails with
+# its FILE:LINE and the rule it breaks, so does an upward link, and the includes the layering
+# allows still pass.
 # Usage: check_layering_test.sh <repository root>
 set -euo pipefail
 repo="$(cd "$1" && pwd)"
@@ -81,6 +82,26 @@ expect_allowed kernels/ct/linear_encoding.cpp '#include "kernels/model/causal_lm
 expect_allowed kernels/ct/linear_encoding.cpp '#include <re2/re2.h>'  # dcomp_ct links dcomp_re2 (PRIVATE)
 expect_allowed kernels/data/dataset.cpp '#include "kernels/json/bounded_json.hpp"'      # through dcomp_tokenizer
 expect_allowed lifecycle/state.cpp '#include "dcomp/build_info.hpp"'
+
+# expect_link_violation CMAKE_FILE LINE EXPECTED: appending LINE to CMAKE_FILE of a fresh copy
+# fails the check with the line EXPECTED.
+expect_link_violation() {
+  local cmake_file="$1" line="$2" expected="$3" status=0
+  fresh_copy
+  plant "$cmake_file" "$line" >/dev/null
+  "$check" "$work/tree" >"$work/out" 2>&1 || status=$?
+  [ "$status" = 1 ] && grep -qxF "$expected" "$work/out" &&
+    grep -qxF "check-layering: 1 layering violation(s)" "$work/out" ||
+    { cat "$work/out"; fail "$cmake_file with '$line': exit $status, not only '$expected'"; }
+  echo "detected: $(head -1 "$work/out")"
+}
+expect_link_violation CMakeLists.txt 'target_link_libraries(dcomp_lifecycle PUBLIC dcomp_actors)' \
+  "CMakeLists.txt: dcomp_lifecycle links dcomp_actors: lifecycle/ must not depend on actors/ (layers, lowest first: kernels lifecycle pipeline actors launch)"
+expect_link_violation kernels/comm/CMakeLists.txt 'target_link_libraries(dcomp_comm PRIVATE
+  spdlog::spdlog)' \
+  "kernels/comm/CMakeLists.txt: dcomp_comm links spdlog::spdlog: kernels/ must not depend on lifecycle/ (layers, lowest first: kernels lifecycle pipeline actors launch)"
+expect_link_violation CMakeLists.txt 'target_link_libraries(dcomp_pipeline PUBLIC CAF::core)' \
+  "CMakeLists.txt: dcomp_pipeline links CAF::core: pipeline/ must not depend on actors/ (layers, lowest first: kernels lifecycle pipeline actors launch)"
 
 # A kernels/ folder without a library of its own cannot be checked: exit 2, naming it.
 fresh_copy
