@@ -4,10 +4,15 @@
 # family reuses that result (PRECOMPILE_HEADERS_REUSE_FROM).
 #
 #   family        header                            used by
-#   kernels       cmake/pch/kernels_pch.hpp         kernels/* libraries that link LibTorch
-#   app           cmake/pch/app_pch.hpp             lifecycle/, actors/, launch/, bench/
-#   kernels_test  cmake/pch/kernels_test_pch.hpp    test programs of kernels/
-#   app_test      cmake/pch/app_test_pch.hpp        test programs of lifecycle/ and actors/
+#   kernels       cmake/pch/kernels_pch.hpp         kernels/* libraries that link LibTorch,
+#                                                   lifecycle/, pipeline/
+#   app           cmake/pch/app_pch.hpp             actors/, launch/, bench/
+#   kernels_test  cmake/pch/kernels_test_pch.hpp    test programs of kernels/ and lifecycle/
+#   app_test      cmake/pch/app_test_pch.hpp        test programs of actors/ and pipeline/
+#
+# Only actors/ and above see CAF in their header: lifecycle/ and pipeline/ compile on their own
+# includes past LibTorch and nlohmann-json (spdlog's and yaml-cpp's, parsed in each file that
+# names them), so none of them can use CAF without an #include that check-layering.sh refuses.
 #
 # GCC uses a precompiled header only where it was made with the same code-generation options
 # (-fPIC, -O, sanitizers) and the same definitions of the macros it reads; otherwise it warns

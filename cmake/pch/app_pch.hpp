@@ -1,4 +1,4 @@
-// Precompiled header of the layers above kernels/ (lifecycle/, actors/, launch/, bench/):
+// Precompiled header of actors/, launch/ and bench/ (the layers that may use CAF):
 // the kernels' header plus CAF, spdlog and yaml-cpp.
 // reference: https://cmake.org/cmake/help/v3.25/command/target_precompile_headers.html
 #pragma once

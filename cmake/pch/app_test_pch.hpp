@@ -1,4 +1,4 @@
-// Precompiled header of the test programs of lifecycle/ and actors/: the application
+// Precompiled header of the test programs of actors/ and pipeline/: the application
 // layers' header plus GoogleTest and GoogleMock.
 #pragma once
 

@@ -1,5 +1,5 @@
-// Precompiled header of the kernels layer (kernels/ with LibTorch): the standard library,
-// ATen and nlohmann-json, parsed once per build instead of once per file. Only headers
+// Precompiled header of kernels/ (with LibTorch), lifecycle/ and pipeline/: the standard
+// library, ATen and nlohmann-json, parsed once per build instead of once per file. Only headers
 // that kernels/ may use appear here (no CAF, no spdlog): the layering stays what the
 // sources' own #include lines say, and a build without precompiled headers
 // (-DDCOMP_PRECOMPILED_HEADERS=OFF) compiles the same sources.

@@ -1,5 +1,5 @@
-// Precompiled header of the test programs of kernels/: the kernels' header plus GoogleTest
-// and GoogleMock.
+// Precompiled header of the test programs of kernels/ and lifecycle/: the kernels' header
+// plus GoogleTest and GoogleMock (no CAF).
 #pragma once
 
 #include "cmake/pch/kernels_pch.hpp"

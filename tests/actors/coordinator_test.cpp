@@ -11,7 +11,7 @@
 #include "actors/actor_runtime.hpp"
 #include "actors/lifecycle_client.hpp"
 #include "lifecycle/compression_lifecycle.hpp"
-#include "recording_modifier.hpp"
+#include "tests/lifecycle/recording_modifier.hpp"
 
 namespace dcomp::actors {
 namespace {
