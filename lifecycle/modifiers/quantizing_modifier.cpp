@@ -54,10 +54,13 @@ quant::QuantizationScheme QuantizingModifier::scheme_of(const LinearModule& modu
   ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
   auto scheme = mixin_.scheme_for(info);
   if (!scheme) throw LifecycleError(class_name() + ": " + module.name + " is not a target");
+  if (scheme->weights) scheme->weights->model_dtype = layer_dtype_;
+  if (scheme->input_activations) scheme->input_activations->model_dtype = layer_dtype_;
   return *scheme;
 }
 
 void QuantizingModifier::on_layer(State&, const Event&, LayerWork& layer) {
+  layer_dtype_ = quant::float_dtype_of(layer.model_dtype);
   calibrate_kv_cache(layer);
   std::vector<LinearModule*> targets;
   for (auto& module : layer.linears) {

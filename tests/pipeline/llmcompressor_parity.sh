@@ -21,6 +21,13 @@
 #                            on the quantized layer 0 by dcomp and on the unquantized one by llm-compressor
 #                            (see above): errors within 5 %, the share of identical codes printed;
 #   quantization_config      equal to llm-compressor's, but for the compressed-tensors version.
+# BF16 jobs (bf16_*) run on a BF16 copy of the model (make_bf16_model.py, written here), where
+# llm-compressor computes scales, zero points and global scales in BF16 and the codes from the
+# stored BF16 scales; they are checked the same way, but for GPTQ's losses and codes: dcomp's
+# forward is FP32 where llm-compressor's is BF16, so the Hessians differ by the BF16 rounding of
+# the activations and GPTQ rounds some columns the other way, moving the later ones (measured: losses
+# within 0.3 % in layer 0 and 0.8 % in layer 1, 96 % and 90-96 % identical codes; held to 1 % and 2 %,
+# 95 % and 88 %). Their scales, which come from the weights alone, are compared byte for byte.
 # The samples are taken in file order (--no-shuffle), as the fixtures were: the KV-cache observer's
 # moving average depends on the order, and fp32 Hessian sums round differently in another one.
 # Usage: llmcompressor_parity.sh <dcomp binary> <source folder> <shared data folder>
@@ -32,9 +39,14 @@ work="$(mktemp -d /tmp/dcomp-llmcompressor-parity.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 failures=0
 jobs="gptq_w4a16 rtn_w4a16 gptq_w8a8 fp8_dynamic rtn_nvfp4a16 gptq_nvfp4a16 rtn_nvfp4 rtn_mxfp4a16 gptq_mxfp4a16
-      fp8_kv_cache awq_w4a16_asym rtn_nvfp4a16_mse rtn_mxfp4a16_mse"
+      fp8_kv_cache awq_w4a16_asym rtn_nvfp4a16_mse rtn_mxfp4a16_mse bf16_fp8_dynamic bf16_rtn_w4a16 bf16_rtn_w4a16_asym
+      bf16_rtn_w8a8 bf16_rtn_nvfp4a16 bf16_gptq_w4a16 bf16_gptq_w8a8"
+python3 "$source_dir/tests/pipeline/make_bf16_model.py" "$data/tinystories-656k" "$work/tinystories-656k-bf16" ||
+  { echo "FAIL: cannot write the BF16 copy of TinyStories-656K"; exit 1; }
 for job in $jobs; do
-  if ! "$dcomp" --log-level warn oneshot --model "$data/tinystories-656k" --recipe "$fixtures/$job/recipe.yaml" \
+  model="$data/tinystories-656k"
+  case "$job" in bf16_*) model="$work/tinystories-656k-bf16" ;; esac
+  if ! "$dcomp" --log-level warn oneshot --model "$model" --recipe "$fixtures/$job/recipe.yaml" \
       --dataset "$fixtures/calibration.jsonl" --num-calibration-samples 16 --max-seq-length 128 --no-shuffle --threads 1 \
       --output "$work/$job" >"$work/$job.log" 2>&1; then
     echo "FAIL [$job]: dcomp oneshot failed:"; cat "$work/$job.log"; failures=$((failures + 1)); continue
@@ -138,11 +150,13 @@ if gptq:
     for modifier in modifier_results():
         dcomp_losses.update(modifier.get("loss", {}))
     worst = {0: 0.0, 1: 0.0}
+    bf16 = job.startswith("bf16_")
+    loss_tolerance = {0: 1e-2, 1: 2e-2} if bf16 else {0: 1e-3, 1: 1e-2}
     for module, expected in losses.items():
         layer = int(module.split(".")[2])
         relative = abs(dcomp_losses[module] - expected) / max(abs(expected), 1e-12)
         worst[layer] = max(worst[layer], relative)
-        if relative > (1e-3 if layer == 0 else 1e-2):
+        if relative > loss_tolerance[layer]:
             problems.append(f"{module}: GPTQ loss {dcomp_losses[module]:.6g}, llm-compressor {expected:.6g}")
     references = read_tensors([os.path.join(reference, "codes.safetensors")])
     same, total = {0: 0, 1: 0}, {0: 0, 1: 0}
@@ -161,7 +175,7 @@ if gptq:
           f"{total[0] + total[1]}; largest relative loss difference layer 0 {worst[0]:.2e}, layer 1 {worst[1]:.2e}")
     # Layer 1 sees layer 0's output: one rounding flip there moves its Hessians and, through the
     # activation order, its columns.
-    floors = {0: 0.999, 1: 0.995}
+    floors = {0: 0.95, 1: 0.88} if bf16 else {0: 0.999, 1: 0.995}
     for layer, floor in floors.items():
         if share[layer] < floor:
             problems.append(f"identical codes in layer {layer} {100 * share[layer]:.3f} %, below {100 * floor:.1f} %")
