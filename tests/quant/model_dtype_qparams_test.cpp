@@ -121,5 +121,29 @@ TEST(ModelDtypeQParams, Bf16GptqStoresTheCodesOfItsBf16WeightWithTheBf16Scales) 
   EXPECT_TRUE(at::equal(result.codes, quantize_codes(result.dequantized, result.qparams, args)));
 }
 
+TEST(ModelDtypeQParams, Bf16GptqGivesTheSameBytesInEveryColumnLoop) {
+  // The AVX-512 loop falls back to QuantGrid lane by lane for a BF16 model; the portable loop and
+  // the tensor-ops loop (what a GPU runs) round the same steps.
+  at::manual_seed(1);
+  const at::Tensor weight = at::randn({32, 256}, at::kFloat).mul_(0.05f).to(at::kBFloat16).to(at::kFloat);
+  const at::Tensor x = at::randn({512, 256}, at::kFloat);
+  const at::Tensor hessian = x.t().mm(x).mul_(2.0f / 512.0f);
+  for (const bool symmetric : {true, false}) {
+    const QuantizationArgs args = bf16_args(test::int_args(4, symmetric, Strategy::Group, 64));
+    GptqOptions vectorized;
+    GptqOptions portable;
+    portable.vectorized = false;
+    GptqOptions tensor_ops;
+    tensor_ops.solver = GptqSolver::TensorOps;
+    const GptqResult reference = gptq_quantize(weight, hessian, args, vectorized);
+    for (const GptqOptions& options : {portable, tensor_ops}) {
+      const GptqResult other = gptq_quantize(weight, hessian, args, options);
+      EXPECT_TRUE(at::equal(other.codes, reference.codes)) << "symmetric " << symmetric;
+      EXPECT_TRUE(at::equal(other.dequantized, reference.dequantized)) << "symmetric " << symmetric;
+      EXPECT_EQ(other.loss, reference.loss) << "symmetric " << symmetric;
+    }
+  }
+}
+
 }  // namespace model_dtype_test
 }  // namespace dcomp::quant
