@@ -90,7 +90,9 @@ void QuantizingModifier::calibrate_kv_cache(LayerWork& layer) {
   // Decoder layers only: the subgraph holding lm_head has no attention.
   const std::string attention = "model.layers." + std::to_string(layer.layer_index) + ".self_attn";
   if (!layer.find(attention + ".k_proj")) return;
-  auto [k_scale, v_scale] = kv_cache_scales(layer.key_value_ranges, *scheme, attention);
+  quant::QuantizationArgs args = *scheme;
+  args.model_dtype = layer_dtype_;  // k_scale / v_scale are stored in the model dtype, computed in it
+  auto [k_scale, v_scale] = kv_cache_scales(layer.key_value_ranges, args, attention);
   layer.attention_scales[attention + ".k_scale"] = k_scale;
   layer.attention_scales[attention + ".v_scale"] = v_scale;
   report("k_scale", k_scale.item<double>());

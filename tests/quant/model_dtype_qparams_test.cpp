@@ -1,5 +1,5 @@
-// Scales, zero points, global scales and codes of a BF16 model against compressed-tensors 0.19
-// run by torch 2.14 on BF16 tensors (calculate_qparams, generate_gparam, quantize, dequantize;
+// Scales, zero points, global scales and codes of a BF16 (and F16) model against compressed-tensors
+// 0.19 run by torch 2.14 on BF16 (F16) tensors (calculate_qparams, generate_gparam, quantize, dequantize;
 // the expected values below are what those functions returned): every step is rounded to BF16,
 // where FP32 arithmetic gives other scales, zero points and codes.
 #include <gtest/gtest.h>
@@ -119,6 +119,19 @@ TEST(ModelDtypeQParams, Bf16GptqStoresTheCodesOfItsBf16WeightWithTheBf16Scales) 
   EXPECT_TRUE(at::equal(result.dequantized, result.dequantized.to(at::kBFloat16).to(at::kFloat)));
   EXPECT_TRUE(at::equal(result.qparams.scale, result.qparams.scale.to(at::kBFloat16).to(at::kFloat)));
   EXPECT_TRUE(at::equal(result.codes, quantize_codes(result.dequantized, result.qparams, args)));
+}
+
+TEST(ModelDtypeQParams, F16ScalesCodesAndGlobalScalesFollowF16Steps) {
+  QuantizationArgs args = test::int_args(4, true, Strategy::Channel);
+  args.model_dtype = FloatDType::F16;
+  const at::Tensor w = rows_of(2, 2, {-0.3359375f, 0.2109375f, 0.0f, 0.0f});
+  EXPECT_EQ(values_of(observe_weight(w, args).scale), (std::vector<float>{0.0447998046875f, 0.0009765625f}));
+  const at::Tensor x = rows_of(1, 3, {-0.335693359375f, -0.291015625f, -0.2462158203125f});
+  EXPECT_EQ(ints_of(quantize_codes(x, channel_qparams({0.044769287109375f}, {0}), args)),
+            (std::vector<int>{-8, -6, -6}));  // FP32 division: −7, −7, −5
+  EXPECT_EQ(fp4_global_scale(0.0023345947265625f, FloatDType::F16), 1.0f);  // 2688 / absmax overflows F16
+  EXPECT_EQ(fp4_global_scale(0.5859375f, FloatDType::F16), 4588.0f);
+  EXPECT_EQ(fp4_global_scale(1.0013580322265625e-05f, FloatDType::F16), 1.0f);  // clamped to F16's tiny first
 }
 
 TEST(ModelDtypeQParams, Bf16GptqGivesTheSameBytesInEveryColumnLoop) {
