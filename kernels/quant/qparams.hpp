@@ -25,7 +25,8 @@ struct QParams {
 /// 0-dim input gives shape [1]). See QuantGrid::qparams for the per-entry formula
 /// (symmetric INT4 divides absmax by 7.5, INT8 by 127.5, FP8 by 448, FP4 by 6, then the FP8
 /// and E8M0 roundings), computed in args.model_dtype: on a BF16 model every scale and zero
-/// point is a BF16 value (NVFP4's group scales FP8 values), the ones the checkpoint stores. `global_scale` (fp32 [1]) is required for TensorGroup and is kept in the
+/// point is a BF16 value (NVFP4's group scales FP8 values), the ones the checkpoint stores.
+/// `global_scale` (fp32 [1]) is required for TensorGroup and is kept in the
 /// result.
 QParams compute_qparams(const at::Tensor& min_vals, const at::Tensor& max_vals, const QuantizationArgs& args,
                         const at::Tensor& global_scale = {});

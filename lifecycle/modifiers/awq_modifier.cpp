@@ -379,7 +379,8 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
         smooth_linear->bias = as_stored_in(layer.model_dtype, (smooth_linear->bias / best_scales).to(at::kFloat));
       }
     } else {
-      layer.norm_weights[smooth] = as_stored_in(layer.model_dtype, (layer.norm_weights[smooth] / best_scales).to(at::kFloat));
+      layer.norm_weights[smooth] =
+          as_stored_in(layer.model_dtype, (layer.norm_weights[smooth] / best_scales).to(at::kFloat));
     }
     // The balance layers now read x / s: rescale what later modifiers read about that input.
     const at::Tensor inverse = best_scales.reciprocal().to(at::kFloat);
