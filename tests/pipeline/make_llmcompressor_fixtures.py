@@ -25,7 +25,7 @@ and after, as AWQModifier logs them), rtn_nvfp4a16_mse / rtn_mxfp4a16_mse (the F
 weight observer).
 BF16 jobs (bf16_*): the same TinyStories-656K in BF16 (make_bf16_model.py, as the parity test makes it):
 bf16_fp8_dynamic, bf16_rtn_w4a16, bf16_rtn_w4a16_asym (zero points), bf16_rtn_w8a8, bf16_rtn_nvfp4a16,
-bf16_gptq_w4a16 and bf16_gptq_w8a8: what llm-compressor computes and stores on a BF16 model (scales, zero points
+bf16_gptq_w4a16, bf16_gptq_w8a8 and bf16_awq_w4a16_asym: what llm-compressor computes and stores on a BF16 model (scales, zero points
 and global scales in BF16 arithmetic, codes from the stored BF16 scales).
 Every job also keeps the quantization_config llm-compressor wrote (quantization_config.json).
 """
@@ -104,6 +104,7 @@ jobs = {
     "bf16_fp8_dynamic": "QuantizationModifier", "bf16_rtn_w4a16": "QuantizationModifier",
     "bf16_rtn_w4a16_asym": "QuantizationModifier", "bf16_rtn_w8a8": "QuantizationModifier",
     "bf16_rtn_nvfp4a16": "QuantizationModifier", "bf16_gptq_w4a16": "GPTQModifier", "bf16_gptq_w8a8": "GPTQModifier",
+    "bf16_awq_w4a16_asym": "QuantizationModifier",
 }
 schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp8_dynamic": "FP8_DYNAMIC",
            "rtn_nvfp4a16": "NVFP4A16", "gptq_nvfp4a16": "NVFP4A16", "rtn_nvfp4": "NVFP4",
@@ -111,7 +112,7 @@ schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp
            "awq_w4a16_asym": "W4A16_ASYM", "rtn_nvfp4a16_mse": "NVFP4A16", "rtn_mxfp4a16_mse": "MXFP4A16",
            "bf16_fp8_dynamic": "FP8_DYNAMIC", "bf16_rtn_w4a16": "W4A16", "bf16_rtn_w4a16_asym": "W4A16_ASYM",
            "bf16_rtn_w8a8": "W8A8", "bf16_rtn_nvfp4a16": "NVFP4A16", "bf16_gptq_w4a16": "W4A16",
-           "bf16_gptq_w8a8": "W8A8"}
+           "bf16_gptq_w8a8": "W8A8", "bf16_awq_w4a16_asym": "W4A16_ASYM"}
 kv_cache_scheme = ("      kv_cache_scheme:\n        num_bits: 8\n        type: float\n        strategy: tensor\n"
                    "        dynamic: false\n        symmetric: true\n")
 selected = sys.argv[3:] or list(jobs)
@@ -119,7 +120,7 @@ for job in selected:
     modifier = jobs[job]
     folder = os.path.join(out, job)
     os.makedirs(folder, exist_ok=True)
-    awq = "    AWQModifier:\n      duo_scaling: true\n" if job.startswith("awq") else ""
+    awq = "    AWQModifier:\n      duo_scaling: true\n" if "awq" in job else ""
     recipe = (f"quant_stage:\n  quant_modifiers:\n{awq}    {modifier}:\n      targets: [\"Linear\"]\n"
               f"      ignore: [\"lm_head\"]\n      scheme: {schemes[job]}\n"
               + (kv_cache_scheme if job == "fp8_kv_cache" else "")
