@@ -165,6 +165,7 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   report.layer = index;
   auto work = std::make_shared<lifecycle::LayerWork>();
   work->layer_index = index;
+  work->model_dtype = in.sink->model_dtype();
   work->comm = in.comm;
   const std::vector<pipeline::StatisticsInput> inputs = pipeline::lm_head_inputs(config);
   // Modifiers assign new tensors to module.weight: a tied head leaves the embedding as it is.
@@ -308,6 +309,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     pipeline::require_finite_weights(*work);
     work->config = &config;
     work->rope = &host_rope;
+    work->model_dtype = in.sink->model_dtype();
     if (solve_team) {
       work->parallel_for = solve_team->runner();
       work->solve_workers = solve_team->workers();

@@ -69,6 +69,10 @@ struct SolvePlacement {
 
 struct LayerWork {
   int layer_index = 0;
+  /// The dtype the checkpoint stores the model's floating tensors in (kFloat, kBFloat16 or
+  /// kHalf): quantization computes scales, zero points and codes as compressed-tensors does on
+  /// a model of that dtype (QuantizationArgs::model_dtype). The Linears' weights are still fp32.
+  at::ScalarType model_dtype = at::kFloat;
   std::vector<LinearModule> linears;                 // model order
   std::map<std::string, InputStatistics> inputs;     // by input key
   std::map<std::string, at::Tensor> norm_weights;    // "model.layers.3.input_layernorm" → [hidden] fp32

@@ -15,6 +15,8 @@ namespace dcomp::pipeline {
 class CheckpointSink {
  public:
   virtual ~CheckpointSink() = default;
+  /// The dtype floating tensors are stored in (the model's): quantization rounds as in it.
+  virtual at::ScalarType model_dtype() const { return at::kFloat; }
   /// A decoder layer after compression: its Linears (compressed or plain) and norms.
   virtual void write_layer(const lifecycle::LayerWork& layer, const model::DecoderLayerWeights& weights) = 0;
   /// Embedding, final norm and the LM head: `compressed_head` when a modifier compressed

@@ -38,6 +38,7 @@ class CompressedCheckpointSink final : public CheckpointSink {
   /// The temporary folder every rank writes into.
   const std::filesystem::path& temporary_dir() const { return writer_->temporary_dir(); }
 
+  at::ScalarType model_dtype() const override { return writer_->model_dtype(); }
   void write_layer(const lifecycle::LayerWork& layer, const model::DecoderLayerWeights& weights) override;
   void write_embedding_and_head(const model::EmbeddingAndHeadWeights& weights,
                                 const lifecycle::LinearModule* compressed_head) override;

@@ -20,6 +20,7 @@
 namespace dcomp::quant {
 
 using gptq_detail::finish_solve;
+using gptq_detail::gptq_loop_grid;
 using gptq_detail::per_row_table;
 using gptq_detail::prepare_solve;
 using gptq_detail::PreparedSolve;
@@ -98,7 +99,7 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
 
   // Step 9: the column loop with lazy block updates; the work ends up dequantized.
   const auto start = std::chrono::steady_clock::now();
-  const QuantGrid grid = QuantGrid::from_args(args);
+  const QuantGrid grid = gptq_loop_grid(args);
   at::Tensor codes = at::empty({rows, columns}, at::TensorOptions().dtype(grid.is_float ? at::kByte : at::kChar));
   GptqSolveTargets targets;
   targets.grid = grid;
@@ -156,7 +157,7 @@ std::vector<GptqResult> gptq_quantize_batch(const std::vector<at::Tensor>& weigh
   const auto start = std::chrono::steady_clock::now();
   at::Tensor work = at::stack(works).to(options.device);  // [E, out, in] fp32
   GptqTensorTargets targets;
-  targets.grid = QuantGrid::from_args(args);
+  targets.grid = gptq_loop_grid(args);
   targets.scale = at::stack(scales).to(options.device);
   targets.zero_point = at::stack(zero_points).to(options.device);
   targets.scale_column = at::stack(scale_columns).to(options.device);

@@ -8,8 +8,18 @@
 
 #include "kernels/quant/matrix_copies.hpp"
 #include "kernels/quant/observers.hpp"
+#include "kernels/quant/qparams.hpp"
 
 namespace dcomp::quant::gptq_detail {
+
+namespace {
+
+// [out, in] fp32 → the same values rounded to `dtype` (BF16 or F16), back in fp32.
+at::Tensor round_weight_to(FloatDType dtype, const at::Tensor& weight) {
+  return weight.to(dtype == FloatDType::F16 ? at::kHalf : at::kBFloat16).to(at::kFloat).contiguous();
+}
+
+}  // namespace
 
 at::Tensor per_row_table(const at::Tensor& values, const QParamLayout& layout, int64_t padded_rows, float pad) {
   const at::Tensor flat = values.reshape({-1}).to(at::kFloat).contiguous();
@@ -79,6 +89,12 @@ GptqResult finish_solve(PreparedSolve& p, at::Tensor codes, const QuantizationAr
     permute_columns_in_place(p.work.data_ptr<float>(), inverse, rows, columns);
     if (args.actorder == ActOrder::Group) p.result.g_idx = inverse_perm.div(*args.group_size, "floor").to(at::kInt);
   }
+  if (args.model_dtype != FloatDType::F32) {
+    // llm-compressor keeps the solved weight in the model dtype and its compressor quantizes that
+    // with the stored scales: the codes are taken from the weight as stored.
+    p.work = round_weight_to(args.model_dtype, p.work);
+    codes = quantize_codes(p.work, p.result.qparams, args, p.result.g_idx);
+  }
   if (args.is_fp4()) {
     // Upstream stores GPTQ's dequantized weight and packs it again: a −0 there packs as +0
     // (see fp4_e2m1.hpp), so FP4 codes carry no negative zero.
@@ -90,6 +106,12 @@ GptqResult finish_solve(PreparedSolve& p, at::Tensor codes, const QuantizationAr
   p.result.codes = codes;
   p.result.dequantized = p.work;
   return std::move(p.result);
+}
+
+QuantGrid gptq_loop_grid(const QuantizationArgs& args) {
+  QuantGrid grid = QuantGrid::from_args(args);
+  grid.input_dtype = FloatDType::F32;
+  return grid;
 }
 
 }  // namespace dcomp::quant::gptq_detail

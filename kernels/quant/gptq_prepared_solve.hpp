@@ -13,6 +13,7 @@
 
 #include "kernels/quant/gptq.hpp"
 #include "kernels/quant/qparam_layout.hpp"
+#include "kernels/quant/quant_grid.hpp"
 
 namespace dcomp::quant::gptq_detail {
 
@@ -31,8 +32,15 @@ PreparedSolve prepare_solve(const at::Tensor& weight, const QuantizationArgs& ar
                             const GptqFactorization& factorization, const at::Tensor& global_scale);
 
 /// Steps 10–11 on the loop's codes ([out, in] host, solve order): original column order,
-/// g_idx for actorder Group, FP4's −0 codes as +0. Moves p.result out.
+/// g_idx for actorder Group, FP4's −0 codes as +0. On a BF16 / F16 model the dequantized weight
+/// is rounded to the model dtype (`W.to(final_dtype)`) and the codes are the ones the compressor
+/// gives that stored weight with the stored scales (quantize_codes), as llm-compressor saves them.
+/// Moves p.result out.
 GptqResult finish_solve(PreparedSolve& p, at::Tensor codes, const QuantizationArgs& args);
+
+/// The column loop's grid: that of `args`, but with FP32 inputs (the weight is upcast to FP32
+/// for the solve, so x / scale is not rounded to the model dtype; the dequantized values still are).
+QuantGrid gptq_loop_grid(const QuantizationArgs& args);
 
 /// One qparam table in the column loop's layout: [scale_columns, padded_rows] fp32,
 /// entry (c, r) = values[row_to_scale_row[r]·scale_columns + c], padding rows = `pad`.

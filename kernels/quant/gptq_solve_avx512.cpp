@@ -124,7 +124,7 @@ DCOMP_AVX512 inline __m512 solve_column(const Block& b, int64_t r0, Tile& t, int
   float* column = t.values.data() + i * kLanes;
   const __m512 value = _mm512_loadu_ps(column);
   __m512 q;
-  if (!grid.is_float) {
+  if (!grid.is_float && grid.dtype == FloatDType::F32) {
     // QuantGrid::code: x/scale + zp, std::clamp (which keeps x on ties and NaN: max and
     // min return their second operand then), round half to even.
     __m512 x = _mm512_add_ps(_mm512_div_ps(value, scale), zero_point);
@@ -133,6 +133,7 @@ DCOMP_AVX512 inline __m512 solve_column(const Block& b, int64_t r0, Tile& t, int
     _mm512_storeu_ps(t.codes.data() + i * kLanes, code);
     q = _mm512_mul_ps(_mm512_sub_ps(code, zero_point), scale);  // QuantGrid::value
   } else {
+    // FP8 / FP4 codes, and every grid of a BF16 / F16 model (its roundings): lane by lane.
     alignas(64) float lanes[kLanes];
     alignas(64) float scales[kLanes];
     alignas(64) float zero_points[kLanes];

@@ -42,25 +42,41 @@ FloatCodeRounding round_to_fp4_e2m1(const at::Tensor& clamped) {
   return {at::where(negative, index.add(8), index), at::where(negative, magnitude.neg(), magnitude)};
 }
 
+namespace {
+
+// fp32 values rounded to `dtype` and back (QuantGrid's round_to on every element); F32: the tensor itself.
+at::Tensor rounded_to(FloatDType dtype, const at::Tensor& values) {
+  switch (dtype) {
+    case FloatDType::BF16: return values.to(at::kBFloat16).to(at::kFloat);
+    case FloatDType::F16: return values.to(at::kHalf).to(at::kFloat);
+    case FloatDType::F32: break;
+  }
+  return values;
+}
+
+}  // namespace
+
 GridRounding round_to_grid(const QuantGrid& grid, const at::Tensor& x, const at::Tensor& scale,
                            const at::Tensor& zero_point) {
   GridRounding out;
-  at::Tensor scaled = x.div(scale);  // [same as x] fp32
+  const FloatDType quotient = grid.quotient_dtype();
+  const FloatDType product = grid.scale_value_dtype();
+  at::Tensor scaled = rounded_to(quotient, x.div(scale));  // [same as x] fp32
   if (grid.is_fp4) {
     const FloatCodeRounding e2m1 = round_to_fp4_e2m1(scaled.clamp_(grid.q_min, grid.q_max));
     out.codes = e2m1.bits.to(at::kFloat);
-    out.values = e2m1.values.mul(scale);
+    out.values = rounded_to(product, e2m1.values.mul(scale));
     return out;
   }
-  scaled.add_(zero_point).clamp_(grid.q_min, grid.q_max);
+  scaled = rounded_to(quotient, scaled.add_(zero_point)).clamp_(grid.q_min, grid.q_max);
   if (grid.is_float) {
     const FloatCodeRounding e4m3 = round_to_fp8_e4m3(scaled);
     out.codes = e4m3.bits.to(at::kFloat);
-    out.values = e4m3.values.sub(zero_point).mul_(scale);
+    out.values = rounded_to(product, rounded_to(product, e4m3.values.sub(zero_point)).mul_(scale));
     return out;
   }
   out.codes = scaled.round_();
-  out.values = out.codes.sub(zero_point).mul_(scale);
+  out.values = rounded_to(product, rounded_to(product, out.codes.sub(zero_point)).mul_(scale));
   return out;
 }
 

@@ -1,6 +1,7 @@
 // QuantGrid (quant_grid.hpp) applied to whole tensors with ATen operations, on whatever
 // device the tensors live on: the code and the dequantized value of every element, with
-// the fp32 operations of QuantGrid::code and QuantGrid::value in the same order, so a CPU
+// the operations of QuantGrid::code and QuantGrid::value in the same order (each result
+// rounded to the grid's quotient and scale dtypes on a BF16 / F16 model), so a CPU
 // tensor gives bit for bit the codes of the scalar functions (and of the AVX-512 GPTQ
 // loop), and a GPU the same wherever its fp32 division is IEEE (CUDA's default).
 //

@@ -77,7 +77,9 @@ at::Tensor QParams::effective_scale() const {
   return values / global_scale.to(at::kFloat).reshape({1});
 }
 
-at::Tensor global_scale_for_absmax(float absmax) { return at::full({1}, fp4_global_scale(absmax), at::kFloat); }
+at::Tensor global_scale_for_absmax(float absmax, FloatDType dtype) {
+  return at::full({1}, fp4_global_scale(absmax, dtype), at::kFloat);
+}
 
 QParams compute_qparams(const at::Tensor& min_vals, const at::Tensor& max_vals, const QuantizationArgs& args,
                         const at::Tensor& global_scale) {

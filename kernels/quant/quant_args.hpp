@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernels/quant/float_dtype.hpp"
+
 namespace dcomp::quant {
 
 /// Invalid quantization arguments or scheme; the message names the field.
@@ -51,6 +53,12 @@ struct QuantizationArgs {
   std::string actorder_literal;              // as given ("static", "weight", "group", "dynamic"), for writing back
   std::optional<std::string> observer;       // "minmax", "memoryless_minmax", "static_minmax", "mse", "memoryless_mse"
   nlohmann::json observer_kwargs = nlohmann::json::object();
+  /// Not part of the config (never read or written as JSON): the dtype of the model whose tensors
+  /// are quantized. compressed-tensors keeps a module's scales and zero points in its weight's dtype
+  /// and computes them, and the codes, with torch operations on tensors of that dtype; QuantGrid
+  /// follows those operations for BF16 and F16 (quant_grid.hpp). Set by the quantizing modifiers
+  /// from the model being compressed.
+  FloatDType model_dtype = FloatDType::F32;
 
   /// Strategy after inference: group_size None → Tensor, > 0 → Group, -1 → Channel.
   Strategy resolved_strategy() const;

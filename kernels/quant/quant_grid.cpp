@@ -6,11 +6,12 @@
 
 namespace dcomp::quant {
 
-float fp4_global_scale(float absmax) {
-  absmax = std::max(absmax, FLT_MIN);  // upstream clamps to the smallest normal
-  // `2688.0 / tensor` is torch's __rtruediv__: the reciprocal, then the product, each rounded.
-  const float reciprocal = 1.0f / absmax;
-  const float scale = reciprocal * (kFp8E4m3Max * kFp4E2m1Max);
+float fp4_global_scale(float absmax, FloatDType dtype) {
+  absmax = std::max(round_to(dtype, absmax), smallest_normal_of(dtype));  // upstream clamps to finfo.tiny
+  // `2688.0 / tensor` is torch's __rtruediv__: the reciprocal, then the product, each rounded
+  // (to the statistics' dtype).
+  const float reciprocal = round_to(dtype, 1.0f / absmax);
+  const float scale = round_to(dtype, reciprocal * (kFp8E4m3Max * kFp4E2m1Max));
   return std::isfinite(scale) ? scale : 1.0f;
 }
 
@@ -32,6 +33,8 @@ QuantGrid QuantGrid::from_args(const QuantizationArgs& args) {
   grid.is_fp4 = args.is_fp4();
   grid.symmetric = args.symmetric;
   grid.scale_dtype = args.scale_dtype;
+  grid.dtype = args.model_dtype;
+  grid.input_dtype = args.model_dtype;
   if (grid.is_float && !grid.symmetric) {
     throw QuantConfigError("quantization args: asymmetric float quantization (type float, symmetric false) is not "
                            "supported");

@@ -20,6 +20,7 @@
 #include "lifecycle/modifiers/fused_global_scales.hpp"
 #include "lifecycle/modifiers/mapping_matches.hpp"
 #include "lifecycle/modifiers/quantization_mixin.hpp"
+#include "lifecycle/modifiers/stored_precision.hpp"
 #include "lifecycle/target_match.hpp"
 
 namespace dcomp::lifecycle {
@@ -245,6 +246,7 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
     if (!scheme || !scheme->weights) return std::nullopt;
     quant::QuantizationArgs args = *scheme->weights;
     args.observer = "memoryless_minmax";  // upstream patches every weight observer for the search
+    args.model_dtype = quant::float_dtype_of(layer.model_dtype);
     args.actorder = quant::ActOrder::None;
     args.actorder_literal.clear();
     return args;
@@ -329,7 +331,8 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
       std::vector<LinearModule*> scaled_pointers;
       for (size_t i = 0; i < balance.size(); ++i) {
         if (!args[i]) continue;
-        scaled.push_back({balance[i]->name, (originals[i] * row).to(at::kFloat), {}, balance[i]->input, {}});
+        scaled.push_back({balance[i]->name, as_stored_in(layer.model_dtype, (originals[i] * row).to(at::kFloat)), {},
+                          balance[i]->input, {}});
       }
       for (auto& module : scaled) scaled_pointers.push_back(&module);
       const auto global_scales = fused_weight_global_scales(layer, scaled_pointers,
@@ -346,7 +349,8 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
         const auto global = global_scales.find(balance[i]->name);
         const quant::QParams qparams =
             quant::observe_weight(w, *args[i], {}, global == global_scales.end() ? at::Tensor() : global->second);
-        replaced[balance[i]->name] = (quant::fake_quantize(w, qparams, *args[i]) / row).to(at::kFloat);
+        replaced[balance[i]->name] =
+            as_stored_in(layer.model_dtype, (quant::fake_quantize(w, qparams, *args[i]) / row).to(at::kFloat));
       }
       const double error = parent_error(reference, run_parent(layer, *parent, input.cached, replaced), layer.comm);
       if (initial_error < 0) initial_error = error;
@@ -360,17 +364,23 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
       throw LifecycleError("AWQModifier: no finite error in the grid search for " + smooth +
                            " (NaN in the layer's forward pass?)");
     }
-    // Fold the scales in: balance weights ·s, the smooth layer /s (its output rows for a Linear).
+    // Fold the scales in: balance weights ·s, the smooth layer /s (its output rows for a Linear),
+    // each rounded to the model dtype as the model stores it.
     const at::Tensor row = best_scales.view({1, -1});
-    for (size_t i = 0; i < balance.size(); ++i) balance[i]->weight = (originals[i] * row).to(at::kFloat);
+    for (size_t i = 0; i < balance.size(); ++i) {
+      balance[i]->weight = as_stored_in(layer.model_dtype, (originals[i] * row).to(at::kFloat));
+    }
     if (smooth_linear) {
       at::Tensor weight = smooth_linear->weight.clone();
       const int64_t n = best_scales.size(0);
       weight.narrow(0, weight.size(0) - n, n).copy_(weight.narrow(0, weight.size(0) - n, n) / best_scales.view({-1, 1}));
-      smooth_linear->weight = weight;
-      if (smooth_linear->bias.defined()) smooth_linear->bias = (smooth_linear->bias / best_scales).to(at::kFloat);
+      smooth_linear->weight = as_stored_in(layer.model_dtype, weight);
+      if (smooth_linear->bias.defined()) {
+        smooth_linear->bias = as_stored_in(layer.model_dtype, (smooth_linear->bias / best_scales).to(at::kFloat));
+      }
     } else {
-      layer.norm_weights[smooth] = (layer.norm_weights[smooth] / best_scales).to(at::kFloat);
+      layer.norm_weights[smooth] =
+          as_stored_in(layer.model_dtype, (layer.norm_weights[smooth] / best_scales).to(at::kFloat));
     }
     // The balance layers now read x / s: rescale what later modifiers read about that input.
     const at::Tensor inverse = best_scales.reciprocal().to(at::kFloat);

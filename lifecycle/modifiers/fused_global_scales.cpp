@@ -35,9 +35,12 @@ std::map<std::string, at::Tensor> fused_weight_global_scales(
   };
   // The absmax of each tensor_group module's observed ranges.
   std::map<std::string, float> absmax;
+  std::map<std::string, quant::FloatDType> model_dtype;  // each module's, which its global scale is computed in
   for (const LinearModule* module : modules) {
     if (!is_tensor_group(*module)) continue;
-    absmax[module->name] = quant::range_absmax(quant::observe_weight_range(module->weight, *weight_args_of(*module)));
+    const quant::QuantizationArgs& args = *weight_args_of(*module);
+    absmax[module->name] = quant::range_absmax(quant::observe_weight_range(module->weight, args));
+    model_dtype[module->name] = args.model_dtype;
   }
   std::map<std::string, float> shared = absmax;
   for (const auto& [name, value] : absmax) {
@@ -62,7 +65,7 @@ std::map<std::string, at::Tensor> fused_weight_global_scales(
     }
   }
   std::map<std::string, at::Tensor> scales;
-  for (const auto& [name, value] : shared) scales[name] = quant::global_scale_for_absmax(value);
+  for (const auto& [name, value] : shared) scales[name] = quant::global_scale_for_absmax(value, model_dtype.at(name));
   return scales;
 }
 

@@ -54,10 +54,13 @@ quant::QuantizationScheme QuantizingModifier::scheme_of(const LinearModule& modu
   ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
   auto scheme = mixin_.scheme_for(info);
   if (!scheme) throw LifecycleError(class_name() + ": " + module.name + " is not a target");
+  if (scheme->weights) scheme->weights->model_dtype = layer_dtype_;
+  if (scheme->input_activations) scheme->input_activations->model_dtype = layer_dtype_;
   return *scheme;
 }
 
 void QuantizingModifier::on_layer(State&, const Event&, LayerWork& layer) {
+  layer_dtype_ = quant::float_dtype_of(layer.model_dtype);
   calibrate_kv_cache(layer);
   std::vector<LinearModule*> targets;
   for (auto& module : layer.linears) {
@@ -87,7 +90,9 @@ void QuantizingModifier::calibrate_kv_cache(LayerWork& layer) {
   // Decoder layers only: the subgraph holding lm_head has no attention.
   const std::string attention = "model.layers." + std::to_string(layer.layer_index) + ".self_attn";
   if (!layer.find(attention + ".k_proj")) return;
-  auto [k_scale, v_scale] = kv_cache_scales(layer.key_value_ranges, *scheme, attention);
+  quant::QuantizationArgs args = *scheme;
+  args.model_dtype = layer_dtype_;  // k_scale / v_scale are stored in the model dtype, computed in it
+  auto [k_scale, v_scale] = kv_cache_scales(layer.key_value_ranges, args, attention);
   layer.attention_scales[attention + ".k_scale"] = k_scale;
   layer.attention_scales[attention + ".v_scale"] = v_scale;
   report("k_scale", k_scale.item<double>());

@@ -31,7 +31,8 @@ class QuantizingModifier : public Modifier {
   bool on_finalize(State& state, const Kwargs& kwargs) override;
   nlohmann::json own_args() const override { return mixin_.serialize(); }
 
-  /// The scheme of a module (it is a target).
+  /// The scheme of a module (it is a target), its weight and input args set to the dtype of
+  /// the model of the layer being compressed.
   quant::QuantizationScheme scheme_of(const LinearModule& module) const;
 
  private:
@@ -45,6 +46,7 @@ class QuantizingModifier : public Modifier {
   int quantizer_number_ = -1;                    // this modifier's key in plan_->weight_quantizer
   std::set<std::string> pending_;   // targeted modules not yet compressed
   bool model_known_ = false;
+  quant::FloatDType layer_dtype_ = quant::FloatDType::F32;  // of the layer on_layer compresses
 };
 
 }  // namespace dcomp::lifecycle

@@ -13,6 +13,7 @@
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
 #include "lifecycle/modifiers/mapping_matches.hpp"
+#include "lifecycle/modifiers/stored_precision.hpp"
 #include "lifecycle/target_match.hpp"
 
 namespace dcomp::lifecycle {
@@ -150,8 +151,9 @@ void SmoothQuantModifier::on_layer(State&, const Event&, LayerWork& layer) {
     // An all-zero weight column divides by zero: the norm and the weights would turn NaN.
     quant::require_finite(scales, "SmoothQuantModifier: " + smooth_name + ": the smoothing scales",
                           "refusing to smooth with them");
-    for (auto* module : balance) module->weight = module->weight * scales.unsqueeze(0);
-    layer.norm_weights[smooth_name] = layer.norm_weights[smooth_name] / scales;
+    // Rounded to the model dtype, as a model of that dtype stores the smoothed weights.
+    for (auto* module : balance) module->weight = as_stored_in(layer.model_dtype, module->weight * scales.unsqueeze(0));
+    layer.norm_weights[smooth_name] = as_stored_in(layer.model_dtype, layer.norm_weights[smooth_name] / scales);
     // The smoothed input is x / s: transform the statistics to match it exactly.
     at::Tensor inverse = scales.reciprocal();
     if (stats.hessian_sum.defined()) {

@@ -43,8 +43,8 @@ void attach_input_quantization(quant::CompressedWeight& weight, const quant::Qua
       throw LifecycleError(module_name + ": NVFP4 input activations need calibration data for their global "
                            "scale, but no input statistics were collected");
     }
-    weight.input_global_scale =
-        quant::global_scale_for_absmax(quant::range_absmax({input->channel_min, input->channel_max}));
+    weight.input_global_scale = quant::global_scale_for_absmax(
+        quant::range_absmax({input->channel_min, input->channel_max}), args.model_dtype);
     return;
   }
   if (args.dynamic) return;

@@ -21,6 +21,15 @@
 #                            on the quantized layer 0 by dcomp and on the unquantized one by llm-compressor
 #                            (see above): errors within 5 %, the share of identical codes printed;
 #   quantization_config      equal to llm-compressor's, but for the compressed-tensors version.
+# BF16 jobs (bf16_*) run on a BF16 copy of the model (make_bf16_model.py, written here), where
+# llm-compressor computes scales, zero points and global scales in BF16 and the codes from the
+# stored BF16 scales; they are checked the same way, but for GPTQ's losses and codes: dcomp's
+# forward is FP32 where llm-compressor's is BF16, so the Hessians differ by the BF16 rounding of
+# the activations and GPTQ rounds some columns the other way, moving the later ones (measured: losses
+# within 0.3 % in layer 0 and 0.8 % in layer 1, 96 % and 90-96 % identical codes; held to 1 % and 2 %,
+# 95 % and 88 %). Their scales, which come from the weights alone, are compared byte for byte.
+# bf16_awq_w4a16_asym: each mapping's grid-search errors within 5 % and at least 88 % identical codes
+# (measured 2 % and 91.6 %; with FP32 smoothing and FP32 qparams, as dcomp had them, 4.4 % and 83.9 %).
 # The samples are taken in file order (--no-shuffle), as the fixtures were: the KV-cache observer's
 # moving average depends on the order, and fp32 Hessian sums round differently in another one.
 # Usage: llmcompressor_parity.sh <dcomp binary> <source folder> <shared data folder>
@@ -32,9 +41,14 @@ work="$(mktemp -d /tmp/dcomp-llmcompressor-parity.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 failures=0
 jobs="gptq_w4a16 rtn_w4a16 gptq_w8a8 fp8_dynamic rtn_nvfp4a16 gptq_nvfp4a16 rtn_nvfp4 rtn_mxfp4a16 gptq_mxfp4a16
-      fp8_kv_cache awq_w4a16_asym rtn_nvfp4a16_mse rtn_mxfp4a16_mse"
+      fp8_kv_cache awq_w4a16_asym rtn_nvfp4a16_mse rtn_mxfp4a16_mse bf16_fp8_dynamic bf16_rtn_w4a16 bf16_rtn_w4a16_asym
+      bf16_rtn_w8a8 bf16_rtn_nvfp4a16 bf16_gptq_w4a16 bf16_gptq_w8a8 bf16_awq_w4a16_asym"
+python3 "$source_dir/tests/pipeline/make_bf16_model.py" "$data/tinystories-656k" "$work/tinystories-656k-bf16" ||
+  { echo "FAIL: cannot write the BF16 copy of TinyStories-656K"; exit 1; }
 for job in $jobs; do
-  if ! "$dcomp" --log-level warn oneshot --model "$data/tinystories-656k" --recipe "$fixtures/$job/recipe.yaml" \
+  model="$data/tinystories-656k"
+  case "$job" in bf16_*) model="$work/tinystories-656k-bf16" ;; esac
+  if ! "$dcomp" --log-level warn oneshot --model "$model" --recipe "$fixtures/$job/recipe.yaml" \
       --dataset "$fixtures/calibration.jsonl" --num-calibration-samples 16 --max-seq-length 128 --no-shuffle --threads 1 \
       --output "$work/$job" >"$work/$job.log" 2>&1; then
     echo "FAIL [$job]: dcomp oneshot failed:"; cat "$work/$job.log"; failures=$((failures + 1)); continue
@@ -61,6 +75,7 @@ problems = []
 gptq = os.path.exists(os.path.join(reference, "losses.json"))
 awq = os.path.exists(os.path.join(reference, "awq_errors.json"))
 awq_values = read_tensors([os.path.join(reference, "codes.safetensors")]) if awq else {}
+bf16 = job.startswith("bf16_")  # run on the BF16 copy, where the forward passes differ (see above)
 
 def floats(raw):
     return struct.unpack(f"<{len(raw) // 4}f", raw)
@@ -89,8 +104,8 @@ for name, expected in digests.items():
             problems.append(f"{name}: {value:.9g} ({dtype}), llm-compressor {expected['value']:.9g}")
         continue
     codes = name.endswith("weight_packed") or (name.endswith(".weight") and dtype == "I8")
-    if awq and int(name.split(".")[2]) > 0:
-        continue  # compared through the grid-search errors below
+    if awq and (bf16 or int(name.split(".")[2]) > 0):
+        continue  # compared through the grid-search errors and the share of identical codes below
     if awq and name.endswith("weight_scale"):
         theirs, mine = floats(awq_values[name][2]), floats(raw)
         relative = max(abs(a - b) / abs(a) for a, b in zip(theirs, mine))
@@ -114,6 +129,7 @@ if awq:
     mine = {mapping["smooth"]: mapping for modifier in modifier_results()
             for mapping in modifier.get("smoothed", []) if isinstance(mapping, dict)}
     worst = {0: 0.0, 1: 0.0}
+    error_tolerance = {0: 5e-2, 1: 5e-2} if bf16 else {0: 1e-5, 1: 5e-2}
     for smooth, expected in expected_errors.items():
         if smooth not in mine:
             problems.append(f"{smooth}: not smoothed by dcomp")
@@ -122,15 +138,18 @@ if awq:
         for key in ("initial_error", "best_error"):
             relative = abs(mine[smooth][key] - expected[key]) / expected[key]
             worst[layer] = max(worst[layer], relative)
-            if relative > (1e-5 if layer == 0 else 5e-2):
+            if relative > error_tolerance[layer]:
                 problems.append(f"{smooth}: AWQ {key} {mine[smooth][key]:.6g}, llm-compressor {expected[key]:.6g}")
     same = total = 0
+    counted = ("model.layers.0.", "model.layers.1.") if bf16 else ("model.layers.1.",)
     for name, (dtype, shape, raw) in awq_values.items():
-        if name.endswith("weight_packed") and name.startswith("model.layers.1."):
+        if name.endswith("weight_packed") and name.startswith(counted):
             identical, count = same_nibbles(ours[name][2], raw)
             same, total = same + identical, total + count
     print(f"     [{job}] grid-search errors: largest relative difference layer 0 {worst[0]:.2e}, layer 1 "
-          f"{worst[1]:.2e}; identical codes in layer 1 {100 * same / max(total, 1):.2f} %")
+          f"{worst[1]:.2e}; identical codes in layer{'s 0 and' if bf16 else ''} 1 {100 * same / max(total, 1):.2f} %")
+    if bf16 and same < 0.88 * total:
+        problems.append(f"identical codes {100 * same / max(total, 1):.2f} %, below 88 %")
 
 if gptq:
     losses = json.load(open(os.path.join(reference, "losses.json")))
@@ -138,11 +157,12 @@ if gptq:
     for modifier in modifier_results():
         dcomp_losses.update(modifier.get("loss", {}))
     worst = {0: 0.0, 1: 0.0}
+    loss_tolerance = {0: 1e-2, 1: 2e-2} if bf16 else {0: 1e-3, 1: 1e-2}
     for module, expected in losses.items():
         layer = int(module.split(".")[2])
         relative = abs(dcomp_losses[module] - expected) / max(abs(expected), 1e-12)
         worst[layer] = max(worst[layer], relative)
-        if relative > (1e-3 if layer == 0 else 1e-2):
+        if relative > loss_tolerance[layer]:
             problems.append(f"{module}: GPTQ loss {dcomp_losses[module]:.6g}, llm-compressor {expected:.6g}")
     references = read_tensors([os.path.join(reference, "codes.safetensors")])
     same, total = {0: 0, 1: 0}, {0: 0, 1: 0}
@@ -161,15 +181,16 @@ if gptq:
           f"{total[0] + total[1]}; largest relative loss difference layer 0 {worst[0]:.2e}, layer 1 {worst[1]:.2e}")
     # Layer 1 sees layer 0's output: one rounding flip there moves its Hessians and, through the
     # activation order, its columns.
-    floors = {0: 0.999, 1: 0.995}
+    floors = {0: 0.95, 1: 0.88} if bf16 else {0: 0.999, 1: 0.995}
     for layer, floor in floors.items():
         if share[layer] < floor:
             problems.append(f"identical codes in layer {layer} {100 * share[layer]:.3f} %, below {100 * floor:.1f} %")
 for problem in problems:
     print(f"FAIL [{job}]: {problem}")
 if not problems:
-    print(f"ok   [{job}]: {len(digests)} tensors compared" + (" (scales byte for byte)" if gptq else " (layer 0's codes byte for byte)" if awq
-                                                      else " byte for byte"))
+    how = (" (scales byte for byte)" if gptq else " (shapes; errors and codes as above)" if awq and bf16
+           else " (layer 0's codes byte for byte)" if awq else " byte for byte")
+    print(f"ok   [{job}]: {len(digests)} tensors compared{how}")
 sys.exit(1 if problems else 0)
 PY
 done

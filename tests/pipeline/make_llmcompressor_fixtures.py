@@ -23,12 +23,18 @@ input_global_scale from calibration), rtn_mxfp4a16 / gptq_mxfp4a16 (MXFP4A16: FP
 duo_scaling, then QuantizationModifier W4A16_ASYM; awq_errors.json: each mapping's grid-search error before
 and after, as AWQModifier logs them), rtn_nvfp4a16_mse / rtn_mxfp4a16_mse (the FP4 presets with the MSE
 weight observer).
+BF16 jobs (bf16_*): the same TinyStories-656K in BF16 (make_bf16_model.py, as the parity test makes it):
+bf16_fp8_dynamic, bf16_rtn_w4a16, bf16_rtn_w4a16_asym (zero points), bf16_rtn_w8a8, bf16_rtn_nvfp4a16,
+bf16_gptq_w4a16, bf16_gptq_w8a8 and bf16_awq_w4a16_asym: what llm-compressor computes and stores on a BF16 model (scales, zero points
+and global scales in BF16 arithmetic, codes from the stored BF16 scales).
 Every job also keeps the quantization_config llm-compressor wrote (quantization_config.json).
 """
 import hashlib
 import json
 import os
 import sys
+
+import runpy
 
 import torch
 from datasets import Dataset
@@ -43,6 +49,10 @@ from transformers import AutoModelForCausalLM
 data, out = sys.argv[1], sys.argv[2]
 model_dir = os.path.join(data, "tinystories-656k")
 torch.set_num_threads(2)
+# The BF16 source of the bf16_* jobs, written as the parity test writes it.
+bf16_model_dir = "/tmp/llmcompressor-fixture-bf16-source"
+runpy.run_path(os.path.join(os.path.dirname(os.path.abspath(__file__)), "make_bf16_model.py"))["convert"](
+    model_dir, bf16_model_dir)
 tokenizer = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
 ids = tokenizer.encode(open(os.path.join(data, "text/tinystories_valid_sample.txt")).read(),
                        add_special_tokens=False).ids
@@ -91,11 +101,18 @@ jobs = {
     "rtn_mxfp4a16": "QuantizationModifier", "gptq_mxfp4a16": "GPTQModifier", "fp8_kv_cache": "QuantizationModifier",
     "awq_w4a16_asym": "QuantizationModifier", "rtn_nvfp4a16_mse": "QuantizationModifier",
     "rtn_mxfp4a16_mse": "QuantizationModifier",
+    "bf16_fp8_dynamic": "QuantizationModifier", "bf16_rtn_w4a16": "QuantizationModifier",
+    "bf16_rtn_w4a16_asym": "QuantizationModifier", "bf16_rtn_w8a8": "QuantizationModifier",
+    "bf16_rtn_nvfp4a16": "QuantizationModifier", "bf16_gptq_w4a16": "GPTQModifier", "bf16_gptq_w8a8": "GPTQModifier",
+    "bf16_awq_w4a16_asym": "QuantizationModifier",
 }
 schemes = {"gptq_w4a16": "W4A16", "rtn_w4a16": "W4A16", "gptq_w8a8": "W8A8", "fp8_dynamic": "FP8_DYNAMIC",
            "rtn_nvfp4a16": "NVFP4A16", "gptq_nvfp4a16": "NVFP4A16", "rtn_nvfp4": "NVFP4",
            "rtn_mxfp4a16": "MXFP4A16", "gptq_mxfp4a16": "MXFP4A16", "fp8_kv_cache": "FP8",
-           "awq_w4a16_asym": "W4A16_ASYM", "rtn_nvfp4a16_mse": "NVFP4A16", "rtn_mxfp4a16_mse": "MXFP4A16"}
+           "awq_w4a16_asym": "W4A16_ASYM", "rtn_nvfp4a16_mse": "NVFP4A16", "rtn_mxfp4a16_mse": "MXFP4A16",
+           "bf16_fp8_dynamic": "FP8_DYNAMIC", "bf16_rtn_w4a16": "W4A16", "bf16_rtn_w4a16_asym": "W4A16_ASYM",
+           "bf16_rtn_w8a8": "W8A8", "bf16_rtn_nvfp4a16": "NVFP4A16", "bf16_gptq_w4a16": "W4A16",
+           "bf16_gptq_w8a8": "W8A8", "bf16_awq_w4a16_asym": "W4A16_ASYM"}
 kv_cache_scheme = ("      kv_cache_scheme:\n        num_bits: 8\n        type: float\n        strategy: tensor\n"
                    "        dynamic: false\n        symmetric: true\n")
 selected = sys.argv[3:] or list(jobs)
@@ -103,7 +120,7 @@ for job in selected:
     modifier = jobs[job]
     folder = os.path.join(out, job)
     os.makedirs(folder, exist_ok=True)
-    awq = "    AWQModifier:\n      duo_scaling: true\n" if job.startswith("awq") else ""
+    awq = "    AWQModifier:\n      duo_scaling: true\n" if "awq" in job else ""
     recipe = (f"quant_stage:\n  quant_modifiers:\n{awq}    {modifier}:\n      targets: [\"Linear\"]\n"
               f"      ignore: [\"lm_head\"]\n      scheme: {schemes[job]}\n"
               + (kv_cache_scheme if job == "fp8_kv_cache" else "")
@@ -111,7 +128,9 @@ for job in selected:
     open(os.path.join(folder, "recipe.yaml"), "w").write(recipe)
     recorded.clear()
     awq_metrics.clear()
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype="auto")
+    source = bf16_model_dir if job.startswith("bf16_") else model_dir
+    model = AutoModelForCausalLM.from_pretrained(source, dtype="auto")
+    assert model.dtype == (torch.bfloat16 if job.startswith("bf16_") else torch.float32), model.dtype
     dataset = Dataset.from_dict({"input_ids": rows, "attention_mask": [[1] * len(r) for r in rows]})
     oneshot(model=model, dataset=dataset, recipe=os.path.join(folder, "recipe.yaml"), num_calibration_samples=16,
             max_seq_length=128, shuffle_calibration_samples=False)
