@@ -27,13 +27,13 @@ at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_qu
 // reference: Dao et al., "FlashAttention" (arXiv 2205.14135) §3.1 (attention by blocks of
 // queries; here each block keeps its full row of scores, so the softmax is the plain one).
 at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t first_query,
-                                    const std::optional<int64_t>& sliding_window) {
+                                    const std::optional<int64_t>& sliding_window, std::optional<double> scale) {
   const int64_t batch = q.size(0), heads = q.size(1), seq = q.size(2), head_dim = q.size(3);
-  const int64_t kv_heads = k.size(1), total = k.size(2);
+  const int64_t kv_heads = k.size(1), total = k.size(2), value_dim = v.size(3);
   const int64_t group = heads / kv_heads;
   // The 1/√D scale on the queries (S·D values) rather than on the scores (S·T).
-  const at::Tensor scaled_q = q * (1.0 / std::sqrt(static_cast<double>(head_dim)));  // [B, H, S, D]
-  at::Tensor context = at::empty({batch, heads, seq, head_dim}, q.options());         // [B, H, S, D]
+  const at::Tensor scaled_q = q * scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)));  // [B, H, S, D]
+  at::Tensor context = at::empty({batch, heads, seq, value_dim}, q.options());                     // [B, H, S, D_v]
   for (int64_t first = 0; first < seq; first += kAttentionQueryBlock) {
     const int64_t count = std::min(kAttentionQueryBlock, seq - first);
     // Keys this block may see: positions up to its last query, within the window.
@@ -57,7 +57,7 @@ at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, co
           .add_(causal_attention_mask(count, count, first_query + first, std::nullopt, scores.device(), key_end - count));
     }
     const at::Tensor probabilities = at::softmax(scores, /*dim=*/-1).view({batch, kv_heads, group * count, keys});
-    context.narrow(2, first, count).copy_(at::matmul(probabilities, block_v).view({batch, heads, count, head_dim}));
+    context.narrow(2, first, count).copy_(at::matmul(probabilities, block_v).view({batch, heads, count, value_dim}));
   }
   return context;
 }

@@ -1,7 +1,8 @@
 // dcomp oneshot on the tiny mixture-of-experts fixtures made by transformers
-// (tests/model/fixtures/{mixtral,qwen3_moe}): GPTQ against round-to-nearest on every expert,
-// the tokens counted per expert against the routing's own total, routers left unquantized by
-// "Linear" targets, and selected by a target naming them.
+// (tests/model/fixtures/{mixtral,qwen3_moe,deepseek_v3}): GPTQ against round-to-nearest on every
+// expert (and on DeepSeek-V3's latent attention and shared experts), the tokens counted per expert
+// against the routing's own total, routers (and DeepSeek-V3's score correction bias) left
+// unquantized by "Linear" targets, and selected by a target naming them.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -91,7 +92,11 @@ TEST_P(MoeOneshotTest, GptqBeatsRoundToNearestOnEveryExpertThatSawTokens) {
       EXPECT_EQ(routed, static_cast<int64_t>(kSamples * kSequence) * config.moe->top_k) << "layer " << layer.layer;
       for (const auto& error : layer.errors) {
         const size_t experts_at = error.name.find(".experts.");
-        if (experts_at == std::string::npos) continue;
+        if (experts_at == std::string::npos) {
+          // Every token reaches the attention and shared-expert Linears.
+          EXPECT_LT(error.compressed, error.round_to_nearest) << error.name;
+          continue;
+        }
         const int expert = std::stoi(error.name.substr(experts_at + 9));
         if (!all_experts && layer.expert_tokens[expert] == 0) continue;
         EXPECT_LT(error.compressed, error.round_to_nearest) << error.name << (all_experts ? " (all experts)" : "");
@@ -109,10 +114,9 @@ TEST_P(MoeOneshotTest, GptqBeatsRoundToNearestOnEveryExpertThatSawTokens) {
 
 TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenNamed) {
   const model::ModelConfig config = model::ModelConfig::from_dir(model());
-  const std::string router = GetParam() == "mixtral" ? "model.layers.0.block_sparse_moe.gate"
-                                                     : "model.layers.0.mlp.gate";
-  const std::string expert = GetParam() == "mixtral" ? "model.layers.0.block_sparse_moe.experts.5.w2"
-                                                     : "model.layers.0.mlp.experts.5.down_proj";
+  const std::string layer = GetParam() == "deepseek_v3" ? "model.layers.1." : "model.layers.0.";  // a sparse one
+  const std::string router = layer + (GetParam() == "mixtral" ? "block_sparse_moe.gate" : "mlp.gate");
+  const std::string expert = layer + (GetParam() == "mixtral" ? "block_sparse_moe.experts.5.w2" : "mlp.experts.5.down_proj");
   {
     const OneshotOptions options = run_options(kChannelW4);
     run_oneshot(options, *comm);
@@ -121,6 +125,16 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
     EXPECT_FALSE(reader.contains(router + ".weight_packed"));
     EXPECT_TRUE(reader.contains(expert + ".weight_packed"));
     EXPECT_EQ(reader.load(router + ".weight").sizes(), (std::vector<int64_t>{config.moe->num_experts, 64}));
+    if (config.moe->score_correction_bias) {
+      // Written as it was read (widened to F32, as transformers keeps it), next to its dense router.
+      const io::CheckpointReader source(model());
+      EXPECT_EQ(reader.info(router + ".e_score_correction_bias").dtype, io::DType::F32);
+      EXPECT_TRUE(at::equal(reader.load(router + ".e_score_correction_bias"),
+                            source.load(router + ".e_score_correction_bias").to(at::kFloat)));
+      EXPECT_TRUE(reader.contains(layer + "mlp.shared_experts.down_proj.weight_packed"));
+      EXPECT_TRUE(reader.contains(layer + "self_attn.kv_b_proj.weight_packed"));
+      EXPECT_TRUE(reader.contains(layer + "self_attn.kv_a_layernorm.weight"));
+    }
   }
   {
     // llm-compressor's MoE examples ignore the router by name; naming it as a target quantizes it.
@@ -135,7 +149,7 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe"),
+INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe", "deepseek_v3"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
