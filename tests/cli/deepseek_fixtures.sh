@@ -3,7 +3,7 @@
 # {deepseek_v3,deepseek_v3_q_proj,kimi_k2}, made by transformers 5.19, no tokenizer):
 # - eval on the fixture's own prompt (as token ids, after BOS) dumps the first window's logits,
 #   which must equal transformers' reference logits within 1e-5 of the largest;
-# - GPTQ W4A16 (Linear targets, lm_head ignored) writes a checkpoint that eval reads back, with
+# - GPTQ W4A16 per channel (Linear targets, lm_head ignored) writes a checkpoint that eval reads back, with
 #   finite perplexity, the routers and e_score_correction_bias dense, every other Linear packed;
 # - a kv_cache_scheme on this multi-head latent attention is refused at the start, naming the
 #   recipe field and the Linear, with no output left behind.
@@ -44,19 +44,26 @@ sys.exit(0 if difference < 1e-5 * scale else 1)
 PY
 }
 
+# W4A16 with one scale per output channel (the fixtures' widths, 8 to 64, are below W4A16's groups of 128).
 cat >"$work/w4a16.yaml" <<'YAML'
 quant_stage:
   quant_modifiers:
     GPTQModifier:
       ignore: [lm_head]
-      scheme: W4A16
+      config_groups:
+        group_0:
+          targets: [Linear]
+          weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
 YAML
 cat >"$work/kv.yaml" <<'YAML'
 quant_stage:
   quant_modifiers:
     GPTQModifier:
       ignore: [lm_head]
-      scheme: W4A16
+      config_groups:
+        group_0:
+          targets: [Linear]
+          weights: {num_bits: 4, type: int, symmetric: true, strategy: channel}
       kv_cache_scheme: {num_bits: 8, type: float, strategy: tensor, dynamic: false, symmetric: true}
 YAML
 
@@ -86,7 +93,7 @@ PY
   python3 - "$work/$name-eval.json" "$work/$name-w4a16-eval.json" <<'PY'
 import json, math, sys
 quantized = json.load(open(sys.argv[2]))
-assert math.isfinite(quantized["perplexity"]) and quantized["tokens"] == 16 * 63, quantized
+assert math.isfinite(quantized["perplexity"]) and quantized["tokens"] == 16 * 64, quantized
 print("W4A16 perplexity on the ids: %.3f" % quantized["perplexity"])
 PY
 done
