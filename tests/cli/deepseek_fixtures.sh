@@ -3,6 +3,8 @@
 # {deepseek_v3,deepseek_v3_q_proj,kimi_k2}, made by transformers 5.19, no tokenizer):
 # - eval on the fixture's own prompt (as token ids, after BOS) dumps the first window's logits,
 #   which must equal transformers' reference logits within 1e-5 of the largest;
+# - generate continues the prompt (text whose bytes are its ids: the fixtures' byte-level
+#   tokenizer) with transformers' 8 greedy tokens;
 # - GPTQ W4A16 per channel (Linear targets, lm_head ignored) writes a checkpoint that eval reads back, with
 #   finite perplexity, the routers and e_score_correction_bias dense, every other Linear packed;
 # - a kv_cache_scheme on this multi-head latent attention is refused at the start, naming the
@@ -71,6 +73,24 @@ for name in deepseek_v3 deepseek_v3_q_proj kimi_k2; do
   "$dcomp" --log-level warn eval --model "$fixtures/$name" --dataset "$work/prompt.jsonl" --max-seq-length 24 \
     --dump-logits "$work/$name-logits.safetensors" --json >"$work/$name-eval.json"
   echo -n "$name eval: "; compare_logits "$work/$name-logits.safetensors" "$fixtures/$name/reference.safetensors"
+  python3 - "$dcomp" "$fixtures/$name" <<'PY'
+import json, struct, subprocess, sys
+dcomp, folder = sys.argv[1], sys.argv[2]
+def ids(name):
+    with open(folder + "/reference.safetensors", "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8)); header = json.loads(f.read(n)); base = 8 + n
+        begin, end = header[name]["data_offsets"]; f.seek(base + begin)
+        return list(struct.unpack("<%dq" % ((end - begin) // 8), f.read(end - begin)))
+prompt, greedy = ids("prompt"), ids("greedy")
+# The byte-level tokenizer maps id b < 128 to byte b both ways; BOS (id 1) is not special, so it is printed.
+text = bytes(prompt[1:]).decode("ascii")
+printed = subprocess.run([dcomp, "--log-level", "warn", "generate", "--model", folder, "--prompt", text,
+                          "--max-new-tokens", str(len(greedy))], check=True, capture_output=True).stdout
+expected = bytes(prompt + greedy) + b"\n"
+if printed != expected:
+    sys.exit("generate printed %r, transformers' greedy continuation is %r" % (printed, expected))
+print("generate: transformers' greedy tokens", greedy)
+PY
 
   out="$work/$name-w4a16"
   "$dcomp" --log-level warn oneshot --model "$fixtures/$name" --recipe "$work/w4a16.yaml" --dataset "$work/ids.jsonl" \

@@ -18,14 +18,39 @@ initializer_range 0.1), RMSNorm weights 1 + N(0, 0.2) and a random e_score_corre
   rope, top-2 not renormalised, 2 shared experts.
 - kimi_k2: 16 experts of intermediate 8, n_group 1 / topk_group 1, top-4, routed_scaling_factor
   2.827, YaRN (factor 8, mscale = mscale_all_dim = 1.0).
-Files: config.json, model.safetensors (BF16), reference.safetensors ("logits" float32 [1, 24, 128], "prompt" int64 [24], "greedy" int64 [8]).
+Files: config.json, model.safetensors (BF16), tokenizer.json and tokenizer_config.json (byte-level
+BPE without merges: id b is byte b for b < 128, so text of those bytes encodes to its bytes, and
+BOS / EOS come from config.json), reference.safetensors ("logits" float32 [1, 24, 128], "prompt" int64 [24], "greedy" int64 [8]).
 """
 import os
 import sys
 
+import json
+
+import tokenizers
 import torch
 import transformers
 from safetensors.torch import save_file
+
+
+def byte_characters():
+    """GPT-2's byte-level alphabet: printable bytes stand for themselves, the others for 256 + n."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(0xA1, 0xAD)) + list(range(0xAE, 0x100))
+    extra = [b for b in range(256) if b not in printable]
+    return {b: chr(b) if b in printable else chr(256 + extra.index(b)) for b in range(256)}
+
+
+def write_tokenizer(folder, prompt_ids):
+    characters = byte_characters()
+    vocab = {characters[b]: b for b in range(128)}
+    tokenizer = tokenizers.Tokenizer(tokenizers.models.BPE(vocab=vocab, merges=[]))
+    tokenizer.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tokenizer.decoder = tokenizers.decoders.ByteLevel()
+    tokenizer.save(os.path.join(folder, "tokenizer.json"))
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as out:
+        json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": 256}, out, indent=2)
+    text = bytes(prompt_ids).decode("ascii")
+    assert tokenizer.encode(text).ids == prompt_ids, "the prompt text must encode to its bytes"
 
 out = sys.argv[1]
 common = dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_attention_heads=4,
@@ -66,6 +91,7 @@ for name, extra in models.items():
                 parameter.add_(torch.randn_like(parameter) * 0.2)
     folder = os.path.join(out, name)
     model.to(torch.bfloat16).save_pretrained(folder)
+    write_tokenizer(folder, prompt[0, 1:].tolist())
     for extra_file in ("generation_config.json",):
         path = os.path.join(folder, extra_file)
         if os.path.exists(path):
