@@ -1,6 +1,7 @@
 // reference: transformers/models/llama/modeling_llama.py (LlamaAttention.forward,
 // eager_attention_forward, repeat_kv), transformers/models/qwen3/modeling_qwen3.py
-// (q_norm/k_norm over head_dim before RoPE), transformers/masking_utils.py
+// (q_norm/k_norm over head_dim before RoPE), transformers/models/glm4_moe/modeling_glm4_moe.py
+// (apply_rotary_pos_emb on the first rotary_dim dimensions), transformers/masking_utils.py
 // (causal and sliding-window masks: key j is visible to query i iff j <= i and i - j < window).
 #include "kernels/model/attention.hpp"
 
@@ -82,8 +83,8 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
     k = rms_norm(k, weights.k_norm, config.rms_norm_eps);
   }
   const int64_t start = cache != nullptr ? cache->length() : 0;
-  q = rope.apply(q.transpose(1, 2), start);  // [B, H, S, D]
-  k = rope.apply(k.transpose(1, 2), start);  // [B, K, S, D]
+  q = rope.apply_leading(q.transpose(1, 2), start);  // [B, H, S, D]
+  k = rope.apply_leading(k.transpose(1, 2), start);  // [B, K, S, D]
   v = v.transpose(1, 2);                     // [B, K, S, D]
   if (kv_hook != nullptr && *kv_hook) (*kv_hook)(k, v);
   if (weights.key_quantizer) k = weights.key_quantizer(k);

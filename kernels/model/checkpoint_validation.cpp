@@ -130,7 +130,14 @@ void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelCo
     const size_t last_dot = name.rfind('.');
     if (last_dot != std::string::npos && compressed_modules.count(name.substr(0, last_dot + 1))) continue;
     int layer = -1;
-    if (std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1 && layer >= config.num_hidden_layers) {
+    const bool layer_tensor = std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1;
+    // DeepSeek-V3's multi-token-prediction layers follow the decoder layers; transformers skips
+    // them when loading (_keys_to_ignore_on_load_unexpected), and so does every reader here.
+    if (layer_tensor && layer >= config.num_hidden_layers &&
+        layer < config.num_hidden_layers + config.next_token_prediction_layers) {
+      continue;
+    }
+    if (layer_tensor && layer >= config.num_hidden_layers) {
       problems.push_back("tensor \"" + name + "\" belongs to layer " + std::to_string(layer) + ", but " +
                          config_file + " has num_hidden_layers " + std::to_string(config.num_hidden_layers) +
                          " (a checkpoint deeper than its config)");

@@ -2,6 +2,7 @@
 // .../qwen2/configuration_qwen2.py, .../qwen3/configuration_qwen3.py, .../mixtral/configuration_mixtral.py,
 // .../qwen3_moe/configuration_qwen3_moe.py and modeling_qwen3_moe.py (which layers are sparse) (fields, defaults),
 // .../deepseek_v3/configuration_deepseek_v3.py and modeling_deepseek_v3.py (MLA, routing, first_k_dense_replace),
+// .../glm4_moe/configuration_glm4_moe.py (partial_rotary_factor, use_qk_norm, the same routing),
 // transformers/modeling_rope_utils.py (_compute_llama3_parameters, _compute_yarn_parameters: their rope keys).
 #include "kernels/model/model_config.hpp"
 
@@ -27,6 +28,7 @@ constexpr ArchitectureEntry kArchitectures[] = {
     {Architecture::Mixtral, "MixtralForCausalLM", "mixtral"},
     {Architecture::Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"},
     {Architecture::DeepseekV3, "DeepseekV3ForCausalLM", "deepseek_v3"},
+    {Architecture::Glm4Moe, "Glm4MoeForCausalLM", "glm4_moe"},
 };
 
 // Reads typed fields of one JSON object and names `source` and the field in every error.
@@ -317,28 +319,37 @@ LatentAttentionConfig parse_latent_attention(const FieldReader& fields, const nl
   return mla;
 }
 
-MoeConfig parse_deepseek_moe(const FieldReader& fields, const ModelConfig& config) {
+// configuration_deepseek_v3.py's and configuration_glm4_moe.py's defaults of the same fields.
+struct GroupedMoeDefaults {
+  int64_t experts, top_k, intermediate;
+  double routed_scaling_factor;
+  int64_t n_group, topk_group, first_dense;
+};
+constexpr GroupedMoeDefaults kDeepseekV3Defaults{256, 8, 2048, 2.5, 8, 4, 3};
+constexpr GroupedMoeDefaults kGlm4MoeDefaults{128, 8, 1408, 1.0, 1, 1, 1};
+
+MoeConfig parse_deepseek_moe(const FieldReader& fields, const ModelConfig& config, const GroupedMoeDefaults& defaults) {
   MoeConfig moe;
   moe.scoring = RouterScoring::Sigmoid;
   moe.score_correction_bias = true;
   // configuration_deepseek_v3.py maps num_local_experts onto n_routed_experts.
   moe.num_experts = fields.has("n_routed_experts") ? fields.required_int("n_routed_experts")
-                                                   : fields.int_or("num_local_experts", 256);
+                                                   : fields.int_or("num_local_experts", defaults.experts);
   require_positive(fields, "n_routed_experts", moe.num_experts);
   require_at_most(fields, "n_routed_experts", moe.num_experts, kMaxExperts);
   if (moe.num_experts * config.num_hidden_layers > kMaxExpertsInModel) {
     fields.fail(std::to_string(moe.num_experts) + " experts in each of " + std::to_string(config.num_hidden_layers) +
                 " layers is more than dcomp's limit of " + std::to_string(kMaxExpertsInModel) + " experts in all");
   }
-  moe.top_k = fields.int_or("num_experts_per_tok", 8);
+  moe.top_k = fields.int_or("num_experts_per_tok", defaults.top_k);
   require_positive(fields, "num_experts_per_tok", moe.top_k);
-  moe.expert_intermediate_size = fields.int_or("moe_intermediate_size", 2048);
+  moe.expert_intermediate_size = fields.int_or("moe_intermediate_size", defaults.intermediate);
   require_positive(fields, "moe_intermediate_size", moe.expert_intermediate_size);
   moe.norm_topk_prob = fields.bool_or("norm_topk_prob", true);
-  moe.routed_scaling_factor = fields.number_or("routed_scaling_factor", 2.5);
+  moe.routed_scaling_factor = fields.number_or("routed_scaling_factor", defaults.routed_scaling_factor);
   if (!(moe.routed_scaling_factor > 0)) fields.fail("field \"routed_scaling_factor\" must be positive");
-  moe.n_group = fields.int_or("n_group", 8);
-  moe.topk_group = fields.int_or("topk_group", 4);
+  moe.n_group = fields.int_or("n_group", defaults.n_group);
+  moe.topk_group = fields.int_or("topk_group", defaults.topk_group);
   require_positive(fields, "n_group", moe.n_group);
   require_positive(fields, "topk_group", moe.topk_group);
   if (moe.num_experts % moe.n_group != 0 || moe.num_experts / moe.n_group < 2) {
@@ -357,12 +368,17 @@ MoeConfig parse_deepseek_moe(const FieldReader& fields, const ModelConfig& confi
   if (shared < 0) fields.fail("field \"n_shared_experts\" must not be negative, got " + std::to_string(shared));
   moe.shared_intermediate_size = moe.expert_intermediate_size * shared;
   // transformers: layer i is sparse when i >= first_k_dense_replace.
-  const int64_t first_sparse = fields.int_or("first_k_dense_replace", 3);
+  const int64_t first_sparse = fields.int_or("first_k_dense_replace", defaults.first_dense);
   if (first_sparse < 0) fields.fail("field \"first_k_dense_replace\" must not be negative");
   for (int64_t layer = 0; layer < std::min(first_sparse, config.num_hidden_layers); ++layer) {
     moe.mlp_only_layers.push_back(layer);
   }
   return moe;
+}
+
+void parse_next_token_prediction_layers(const FieldReader& fields, ModelConfig& config) {
+  config.next_token_prediction_layers = fields.int_or("num_nextn_predict_layers", 0);
+  if (config.next_token_prediction_layers < 0) fields.fail("field \"num_nextn_predict_layers\" must not be negative");
 }
 
 // Head sizes, MLA and routing of DeepseekV3ForCausalLM (DeepSeek-V3, R1, Kimi-K2).
@@ -372,7 +388,30 @@ void parse_deepseek_v3(const FieldReader& fields, const nlohmann::json& json, Mo
   // transformers' DeepseekV3Config sets head_dim to the rotary width; the rotary embedding uses it.
   config.head_dim = config.latent_attention->qk_rope_head_dim;
   config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
-  config.moe = parse_deepseek_moe(fields, config);
+  config.moe = parse_deepseek_moe(fields, config, kDeepseekV3Defaults);
+  parse_next_token_prediction_layers(fields, config);
+}
+
+// Glm4MoeForCausalLM (GLM-4.5): grouped-query attention with partial rotary embeddings, q/k/v
+// bias (attention_bias), optional q/k norm, and DeepSeek-V3's routing and shared experts.
+void parse_glm4_moe(const FieldReader& fields, const nlohmann::json& json, ModelConfig& config) {
+  refuse_unsupported_deepseek_fields(fields, json);
+  config.qkv_bias = fields.bool_or("attention_bias", false);
+  config.qk_norm = fields.bool_or("use_qk_norm", false);
+  // transformers 5.x keeps it in rope_parameters; earlier configs at the top level; 0.5 by default.
+  const bool nested = json.contains("rope_parameters") && json.at("rope_parameters").is_object() &&
+                      json.at("rope_parameters").contains("partial_rotary_factor");
+  config.partial_rotary_factor =
+      nested ? FieldReader(json.at("rope_parameters"), config.source.string() + " (rope_parameters)")
+                   .required_number("partial_rotary_factor")
+             : fields.number_or("partial_rotary_factor", 0.5);
+  const int64_t rotary = config.rotary_dim();
+  if (!(config.partial_rotary_factor > 0 && config.partial_rotary_factor <= 1) || rotary < 2 || rotary % 2 != 0) {
+    fields.fail("partial_rotary_factor " + std::to_string(config.partial_rotary_factor) + " of head_dim " +
+                std::to_string(config.head_dim) + " must rotate an even, positive number of dimensions");
+  }
+  config.moe = parse_deepseek_moe(fields, config, kGlm4MoeDefaults);
+  parse_next_token_prediction_layers(fields, config);
 }
 
 }  // namespace
@@ -480,7 +519,8 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
   }
   if (!(config.rope_theta > 0)) fields.fail("field \"rope_theta\" must be positive");
   config.rope_scaling = parse_rope_scaling(json, where, config.max_position_embeddings);
-  if (fields.has("partial_rotary_factor") && fields.number_or("partial_rotary_factor", 1.0) != 1.0) {
+  if (config.architecture != Architecture::Glm4Moe && fields.has("partial_rotary_factor") &&
+      fields.number_or("partial_rotary_factor", 1.0) != 1.0) {
     fields.fail("partial_rotary_factor other than 1.0 is not supported");
   }
 
@@ -519,6 +559,9 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
       break;
     case Architecture::DeepseekV3:
       parse_deepseek_v3(fields, json, config);
+      break;
+    case Architecture::Glm4Moe:
+      parse_glm4_moe(fields, json, config);
       break;
   }
   return config;

@@ -31,10 +31,10 @@ class ModelConfigError : public std::runtime_error {
 };
 
 /// The architectures (config.json "architectures"[0]) this engine runs.
-enum class Architecture { Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen3Moe, DeepseekV3 };
+enum class Architecture { Llama, Mistral, Qwen2, Qwen3, Mixtral, Qwen3Moe, DeepseekV3, Glm4Moe };
 
 /// "LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM", "Qwen3ForCausalLM",
-/// "MixtralForCausalLM", "Qwen3MoeForCausalLM", "DeepseekV3ForCausalLM".
+/// "MixtralForCausalLM", "Qwen3MoeForCausalLM", "DeepseekV3ForCausalLM", "Glm4MoeForCausalLM".
 std::string architecture_name(Architecture architecture);
 /// The supported names joined with ", " (for error messages and --help).
 std::string supported_architecture_names();
@@ -128,14 +128,20 @@ struct ModelConfig {
   bool o_proj_bias = false;
   /// Bias on gate/up/down_proj (Llama: mlp_bias).
   bool mlp_bias = false;
-  /// Qwen3: RMSNorm over head_dim on every query and key head before RoPE.
+  /// Qwen3 (GLM-4.5: use_qk_norm): RMSNorm over head_dim on every query and key head before RoPE.
   bool qk_norm = false;
+  /// GLM-4.5: RoPE rotates the first int(head_dim · partial_rotary_factor) dimensions of each
+  /// head (rotate_half within them) and leaves the rest; 1 elsewhere.
+  double partial_rotary_factor = 1.0;
   /// Mistral: a query attends only to the last `sliding_window` positions (itself included).
   std::optional<int64_t> sliding_window;
   std::optional<int64_t> bos_token_id;
   std::vector<int64_t> eos_token_ids;  // config.json allows one id or a list
   /// Mixture-of-experts architectures (Mixtral, Qwen3-MoE, DeepSeek-V3); unset for dense models.
   std::optional<MoeConfig> moe;
+  /// DeepSeek-V3: num_nextn_predict_layers, the multi-token-prediction layers stored after the
+  /// decoder layers (model.layers.<num_hidden_layers + i>.*), which transformers does not load.
+  int64_t next_token_prediction_layers = 0;
   /// DeepSeek-V3: multi-head latent attention (head_dim is then qk_rope_head_dim, the rotary width).
   std::optional<LatentAttentionConfig> latent_attention;
 
@@ -149,6 +155,8 @@ struct ModelConfig {
   /// Validates a parsed config.json; `source` names it in error messages.
   static ModelConfig from_json(const nlohmann::json& json, const std::filesystem::path& source = "config.json");
 
+  /// The dimensions of a head that RoPE rotates: int(head_dim · partial_rotary_factor).
+  int64_t rotary_dim() const { return static_cast<int64_t>(static_cast<double>(head_dim) * partial_rotary_factor); }
   /// num_attention_heads / num_key_value_heads (query heads per key/value head).
   int64_t query_heads_per_kv_head() const { return num_attention_heads / num_key_value_heads; }
   /// Whether decoder layer `layer_index` has a sparse mixture-of-experts MLP.

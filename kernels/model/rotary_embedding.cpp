@@ -62,7 +62,7 @@ at::Tensor yarn_inverse_frequencies(int64_t head_dim, double theta, const RopeSc
   return interpolation * (1 - extrapolation_weight) + extrapolation * extrapolation_weight;
 }
 
-RotaryEmbedding::RotaryEmbedding(const ModelConfig& config) : head_dim_(config.head_dim) {
+RotaryEmbedding::RotaryEmbedding(const ModelConfig& config) : head_dim_(config.rotary_dim()) {
   // inv_freq[i] = theta^(-2i/d), computed in fp32 as transformers does.
   const at::Tensor exponents = at::arange(0, head_dim_, 2, at::kLong).to(at::kFloat) / static_cast<double>(head_dim_);
   inv_freq_ = 1.0 / at::pow(config.rope_theta, exponents);  // [head_dim/2] fp32
@@ -95,6 +95,12 @@ at::Tensor RotaryEmbedding::apply(const at::Tensor& x, int64_t start) const {
   // rotate_half(x) = cat(-x[..., half:], x[..., :half])
   const at::Tensor rotated = at::cat({-x.narrow(-1, half, half), x.narrow(-1, 0, half)}, /*dim=*/-1);
   return x * cos + rotated * sin;
+}
+
+at::Tensor RotaryEmbedding::apply_leading(const at::Tensor& x, int64_t start) const {
+  if (x.size(-1) == head_dim_) return apply(x, start);
+  const at::Tensor rotated = apply(x.narrow(-1, 0, head_dim_), start);
+  return at::cat({rotated, x.narrow(-1, head_dim_, x.size(-1) - head_dim_)}, /*dim=*/-1);
 }
 
 at::Tensor RotaryEmbedding::apply_interleaved(const at::Tensor& x, int64_t start) const {

@@ -21,7 +21,8 @@ namespace dcomp::model {
 /// The rotary frequencies of one model and their application to query/key heads.
 class RotaryEmbedding {
  public:
-  /// inv_freq[i] = rope_theta^(-2i/head_dim), then rescaled per config.rope_scaling.
+  /// inv_freq[i] = rope_theta^(-2i/d), then rescaled per config.rope_scaling, where d is
+  /// config.rotary_dim() (head_dim but for partial rotary embeddings); head_dim() returns d.
   explicit RotaryEmbedding(const ModelConfig& config);
 
   /// [head_dim/2] fp32.
@@ -38,6 +39,11 @@ class RotaryEmbedding {
   /// x [batch, heads, seq, head_dim] fp32 whose tokens sit at positions
   /// [start, start + seq) → x * cos + rotate_half(x) * sin, same shape.
   at::Tensor apply(const at::Tensor& x, int64_t start) const;
+
+  /// x [batch, heads, seq, D] with D >= head_dim(): apply() on the first head_dim() dimensions,
+  /// the others unchanged (partial rotary embeddings, transformers' apply_rotary_pos_emb with
+  /// rotary_dim = cos.shape[-1]).
+  at::Tensor apply_leading(const at::Tensor& x, int64_t start) const;
 
   /// As apply(), for x whose rotary pairs are interleaved (dimensions 2i and 2i+1 form pair i,
   /// DeepSeek's layout): the result is in rotate_half order, pair i at i and i + head_dim/2

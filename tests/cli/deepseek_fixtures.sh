@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `dcomp eval` and `dcomp oneshot` on the DeepseekV3ForCausalLM fixtures (tests/model/fixtures/
-# {deepseek_v3,deepseek_v3_q_proj,kimi_k2}, made by transformers 5.19, no tokenizer):
+# `dcomp eval`, `generate` and `oneshot` on the fixtures with DeepSeek-V3's routing (tests/model/
+# fixtures/{deepseek_v3,deepseek_v3_q_proj,kimi_k2,glm4_moe}, made by transformers 5.19):
 # - eval on the fixture's own prompt (as token ids, after BOS) dumps the first window's logits,
 #   which must equal transformers' reference logits within 1e-5 of the largest;
 # - generate continues the prompt (text whose bytes are its ids: the fixtures' byte-level
@@ -69,7 +69,7 @@ quant_stage:
       kv_cache_scheme: {num_bits: 8, type: float, strategy: tensor, dynamic: false, symmetric: true}
 YAML
 
-for name in deepseek_v3 deepseek_v3_q_proj kimi_k2; do
+for name in deepseek_v3 deepseek_v3_q_proj kimi_k2 glm4_moe; do
   "$dcomp" --log-level warn eval --model "$fixtures/$name" --dataset "$work/prompt.jsonl" --max-seq-length 24 \
     --dump-logits "$work/$name-logits.safetensors" --json >"$work/$name-eval.json"
   echo -n "$name eval: "; compare_logits "$work/$name-logits.safetensors" "$fixtures/$name/reference.safetensors"
@@ -95,7 +95,7 @@ PY
   out="$work/$name-w4a16"
   "$dcomp" --log-level warn oneshot --model "$fixtures/$name" --recipe "$work/w4a16.yaml" --dataset "$work/ids.jsonl" \
     --num-calibration-samples 16 --max-seq-length 64 --threads 1 --output "$out"
-  python3 - "$out" <<'PY'
+  python3 - "$out" "$name" <<'PY'
 import json, pathlib, struct, sys
 names = set()
 for file in pathlib.Path(sys.argv[1]).glob("*.safetensors"):
@@ -103,8 +103,9 @@ for file in pathlib.Path(sys.argv[1]).glob("*.safetensors"):
         (n,) = struct.unpack("<Q", f.read(8)); names |= set(json.loads(f.read(n)))
 assert "model.layers.1.mlp.gate.weight" in names and "model.layers.1.mlp.gate.e_score_correction_bias" in names
 assert "model.layers.1.mlp.gate.weight_packed" not in names
-for linear in ("self_attn.kv_a_proj_with_mqa", "self_attn.kv_b_proj", "self_attn.o_proj", "mlp.experts.0.down_proj",
-               "mlp.shared_experts.gate_proj"):
+latent = sys.argv[2] != "glm4_moe"  # the others have multi-head latent attention
+for linear in (("self_attn.kv_a_proj_with_mqa", "self_attn.kv_b_proj") if latent else ("self_attn.k_proj",)) + (
+        "self_attn.o_proj", "mlp.experts.0.down_proj", "mlp.shared_experts.gate_proj"):
     assert "model.layers.1.%s.weight_packed" % linear in names, linear
 assert "model.layers.0.mlp.down_proj.weight_packed" in names
 PY

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes tests/model/fixtures/<name>/ for DeepseekV3ForCausalLM: tiny random DeepSeek-V3 and
-Kimi-K2-like models made and saved by Hugging Face transformers in BF16, with transformers' own
-float32 logits and greedy tokens for a fixed prompt.
+"""Writes tests/model/fixtures/<name>/ for the architectures with DeepSeek-V3's routing
+(DeepseekV3ForCausalLM, Glm4MoeForCausalLM): tiny random DeepSeek-V3, Kimi-K2-like and GLM-4.5-like
+models made and saved by Hugging Face transformers in BF16, with transformers' own float32 logits
+and greedy tokens for a fixed prompt.
 
 Run by hand in a virtual environment with torch and transformers (5.x); the tests only read its
 output. Argument: the fixtures folder.
@@ -18,6 +19,9 @@ initializer_range 0.1), RMSNorm weights 1 + N(0, 0.2) and a random e_score_corre
   rope, top-2 not renormalised, 2 shared experts.
 - kimi_k2: 16 experts of intermediate 8, n_group 1 / topk_group 1, top-4, routed_scaling_factor
   2.827, YaRN (factor 8, mscale = mscale_all_dim = 1.0).
+- glm4_moe (Glm4MoeForCausalLM): grouped-query attention (4 heads / 2 KV heads of 16) with
+  partial_rotary_factor 0.5, q/k/v bias, use_qk_norm, rms_norm_eps 1e-5; 8 experts of intermediate
+  16 in 2 groups (topk_group 1), top-2 renormalised, routed_scaling_factor 1.5, one shared expert.
 Files: config.json, model.safetensors (BF16), tokenizer.json and tokenizer_config.json (byte-level
 BPE without merges: id b is byte b for b < 128, so text of those bytes encodes to its bytes, and
 BOS / EOS come from config.json), reference.safetensors ("logits" float32 [1, 24, 128], "prompt" int64 [24], "greedy" int64 [8]).
@@ -58,33 +62,46 @@ common = dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_att
               rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2, tie_word_embeddings=False,
               kv_lora_rank=16, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16, first_k_dense_replace=1)
 models = {
-    "deepseek_v3": dict(q_lora_rank=32, moe_intermediate_size=16, n_routed_experts=8, n_group=4, topk_group=2,
+    "deepseek_v3": dict(architecture=transformers.DeepseekV3Config, q_lora_rank=32, moe_intermediate_size=16, n_routed_experts=8, n_group=4, topk_group=2,
                         num_experts_per_tok=3, norm_topk_prob=True, routed_scaling_factor=2.5, n_shared_experts=1,
                         rope_interleave=True,
                         rope_parameters=dict(rope_type="yarn", rope_theta=10000.0, factor=4.0,
                                              original_max_position_embeddings=64, beta_fast=32, beta_slow=1,
                                              mscale=0.8, mscale_all_dim=1.0)),
-    "deepseek_v3_q_proj": dict(q_lora_rank=None, moe_intermediate_size=16, n_routed_experts=8, n_group=2,
+    "deepseek_v3_q_proj": dict(architecture=transformers.DeepseekV3Config, q_lora_rank=None, moe_intermediate_size=16, n_routed_experts=8, n_group=2,
                                topk_group=1, num_experts_per_tok=2, norm_topk_prob=False, routed_scaling_factor=1.5,
                                n_shared_experts=2, rope_interleave=False,
                                rope_parameters=dict(rope_type="default", rope_theta=10000.0)),
-    "kimi_k2": dict(q_lora_rank=32, moe_intermediate_size=8, n_routed_experts=16, n_group=1, topk_group=1,
+    "kimi_k2": dict(architecture=transformers.DeepseekV3Config, q_lora_rank=32, moe_intermediate_size=8, n_routed_experts=16, n_group=1, topk_group=1,
                     num_experts_per_tok=4, norm_topk_prob=True, routed_scaling_factor=2.827, n_shared_experts=1,
                     rope_interleave=True,
                     rope_parameters=dict(rope_type="yarn", rope_theta=50000.0, factor=8.0,
                                          original_max_position_embeddings=32, beta_fast=32, beta_slow=1,
                                          mscale=1.0, mscale_all_dim=1.0)),
+    "glm4_moe": dict(architecture=transformers.Glm4MoeConfig, num_key_value_heads=2, head_dim=16, rms_norm_eps=1e-5,
+                     attention_bias=True, use_qk_norm=True, moe_intermediate_size=16, n_routed_experts=8, n_group=2,
+                     topk_group=1, num_experts_per_tok=2, norm_topk_prob=True, routed_scaling_factor=1.5,
+                     n_shared_experts=1,
+                     rope_parameters=dict(rope_type="default", rope_theta=10000.0, partial_rotary_factor=0.5)),
 }
+latent_attention = ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim")
 prompt = torch.tensor([[1] + [(7 * i + 3) % 125 + 3 for i in range(23)]])
 for name, extra in models.items():
     torch.manual_seed(0)
-    config = transformers.DeepseekV3Config(**common, **extra)
+    extra = dict(extra)
+    config_class = extra.pop("architecture")
+    fields = {**common, **extra}
+    if config_class is not transformers.DeepseekV3Config:
+        fields = {key: value for key, value in fields.items() if key not in latent_attention}
+    config = config_class(**fields)
     model = transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32)
     with torch.no_grad():
         for module_name, parameter in model.named_buffers():
             if module_name.endswith("e_score_correction_bias"):
                 parameter.normal_(0.0, 0.1)
         for module_name, parameter in model.named_parameters():
+            if module_name.endswith("bias"):  # q/k/v biases start at zero
+                parameter.normal_(0.0, config.initializer_range)
             if module_name.endswith("gate.weight") and parameter.abs().max() == 0:
                 parameter.normal_(0.0, config.initializer_range)
             if module_name.endswith("norm.weight"):  # the RMSNorms start at one: spread them

@@ -7,6 +7,7 @@
 // DeepSeek-V3 (multi-head latent attention with and without q_lora_rank, interleaved and plain
 // rotary pairs, YaRN with mscale, grouped sigmoid routing with the score correction bias, shared
 // experts, a dense first layer) and a Kimi-K2-like one (16 experts in one group)
+// and GLM-4.5 (partial rotary embeddings, q/k/v bias, q/k norm, the same routing)
 // (tests/model/make_deepseek_fixtures.py, transformers 5.19).
 #include <gtest/gtest.h>
 
@@ -52,7 +53,7 @@ TEST_P(ArchitectureFixture, LogitsAndGreedyTokensEqualTransformers) {
 
 INSTANTIATE_TEST_SUITE_P(Transformers517, ArchitectureFixture,
                          ::testing::Values("llama3", "qwen2", "qwen3", "mistral", "smollm2", "mixtral", "qwen3_moe",
-                                           "deepseek_v3", "deepseek_v3_q_proj", "kimi_k2"),
+                                           "deepseek_v3", "deepseek_v3_q_proj", "kimi_k2", "glm4_moe"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -1,4 +1,5 @@
-// DeepseekV3ForCausalLM config.json (DeepSeek-V3, R1, Kimi-K2): MLA and routing fields with
+// DeepseekV3ForCausalLM config.json (DeepSeek-V3, R1, Kimi-K2) and Glm4MoeForCausalLM (GLM-4.5,
+// the same routing with grouped-query attention and partial rotary embeddings): MLA, rotary and routing fields with
 // transformers' defaults, the layer layouts they imply (dense first layers, shared experts reading
 // the router's input, the latent norms and the score correction bias as layer parameters), the
 // refusal of fields whose computation dcomp lacks, and the group-limited sigmoid routing
@@ -132,6 +133,46 @@ TEST(DeepseekV3Config, UnsupportedFieldsAreRefusedByName) {
   nlohmann::json odd_rope = deepseek_v3_json();
   odd_rope["qk_rope_head_dim"] = 7;
   EXPECT_THAT(deepseek_config_error(odd_rope), HasSubstr("qk_rope_head_dim 7 must be even"));
+}
+
+TEST(Glm4MoeConfig, PartialRotaryQkNormAndTransformersDefaults) {
+  nlohmann::json json = {{"architectures", {"Glm4MoeForCausalLM"}},
+                         {"hidden_size", 64},
+                         {"intermediate_size", 96},
+                         {"num_hidden_layers", 3},
+                         {"num_attention_heads", 4},
+                         {"num_key_value_heads", 2},
+                         {"head_dim", 16},
+                         {"vocab_size", 128},
+                         {"max_position_embeddings", 256},
+                         {"rms_norm_eps", 1e-5},
+                         {"attention_bias", true},
+                         {"use_qk_norm", true},
+                         {"n_routed_experts", 8}};
+  const ModelConfig config = ModelConfig::from_json(json);
+  EXPECT_FALSE(config.latent_attention);
+  EXPECT_EQ(config.rotary_dim(), 8);  // partial_rotary_factor 0.5 by default
+  EXPECT_TRUE(config.qkv_bias);
+  EXPECT_FALSE(config.o_proj_bias);
+  EXPECT_TRUE(config.qk_norm);
+  ASSERT_TRUE(config.moe);
+  EXPECT_EQ(config.moe->n_group, 1);  // configuration_glm4_moe.py's defaults
+  EXPECT_DOUBLE_EQ(config.moe->routed_scaling_factor, 1.0);
+  EXPECT_EQ(config.moe->expert_intermediate_size, 1408);
+  EXPECT_FALSE(config.is_sparse_layer(0));  // first_k_dense_replace 1
+  EXPECT_TRUE(config.is_sparse_layer(1));
+  const LayerLayout sparse = decoder_layer_layout(config, 1);
+  EXPECT_EQ(sparse.find("self_attn.k_proj")->out_features, 32);
+  EXPECT_TRUE(sparse.find("self_attn.k_proj")->has_bias);
+  EXPECT_FALSE(sparse.find("self_attn.o_proj")->has_bias);
+  EXPECT_EQ(sparse.input_of("mlp.shared_experts.up_proj").key, "post_attention_layernorm");
+  EXPECT_EQ(sparse.parameters.size(), 1u);  // e_score_correction_bias
+
+  json["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 10000.0}, {"partial_rotary_factor", 0.25}};
+  EXPECT_EQ(ModelConfig::from_json(json).rotary_dim(), 4);
+  json["rope_parameters"]["partial_rotary_factor"] = 0.1;  // 1.6 dimensions
+  EXPECT_THAT(testing::config_error(json, "/models/glm/config.json"),
+              HasSubstr("must rotate an even, positive number of dimensions"));
 }
 
 // 4 experts in 2 groups {0, 1}, {2, 3}; sigmoid scores s = σ(logit).

@@ -114,7 +114,7 @@ TEST_P(MoeOneshotTest, GptqBeatsRoundToNearestOnEveryExpertThatSawTokens) {
 
 TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenNamed) {
   const model::ModelConfig config = model::ModelConfig::from_dir(model());
-  const std::string layer = GetParam() == "deepseek_v3" ? "model.layers.1." : "model.layers.0.";  // a sparse one
+  const std::string layer = config.is_sparse_layer(0) ? "model.layers.0." : "model.layers.1.";  // a sparse one
   const std::string router = layer + (GetParam() == "mixtral" ? "block_sparse_moe.gate" : "mlp.gate");
   const std::string expert = layer + (GetParam() == "mixtral" ? "block_sparse_moe.experts.5.w2" : "mlp.experts.5.down_proj");
   {
@@ -132,8 +132,10 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
       EXPECT_TRUE(at::equal(reader.load(router + ".e_score_correction_bias"),
                             source.load(router + ".e_score_correction_bias").to(at::kFloat)));
       EXPECT_TRUE(reader.contains(layer + "mlp.shared_experts.down_proj.weight_packed"));
-      EXPECT_TRUE(reader.contains(layer + "self_attn.kv_b_proj.weight_packed"));
-      EXPECT_TRUE(reader.contains(layer + "self_attn.kv_a_layernorm.weight"));
+      if (config.latent_attention) {
+        EXPECT_TRUE(reader.contains(layer + "self_attn.kv_b_proj.weight_packed"));
+        EXPECT_TRUE(reader.contains(layer + "self_attn.kv_a_layernorm.weight"));
+      }
     }
   }
   {
@@ -149,7 +151,7 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe", "deepseek_v3"),
+INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe", "deepseek_v3", "glm4_moe"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
