@@ -8,7 +8,7 @@
 # - GPTQ W4A16 per channel (Linear targets, lm_head ignored) writes a checkpoint that eval reads back, with
 #   finite perplexity, the routers and e_score_correction_bias dense, every other Linear packed;
 # - a kv_cache_scheme on this multi-head latent attention is refused at the start, naming the
-#   recipe field and the Linear, with no output left behind.
+#   recipe field and the Linear, with no output left behind; eval refuses a checkpoint declaring one.
 # Usage: deepseek_fixtures.sh <dcomp binary>
 set -euo pipefail
 dcomp="$1"
@@ -128,3 +128,18 @@ grep -q "kv_cache_scheme is not supported for DeepseekV3ForCausalLM" "$work/kv.l
   grep -q "self_attn.kv_a_proj_with_mqa" "$work/kv.log" || { cat "$work/kv.log"; echo "FAIL: message"; exit 1; }
 [ ! -e "$refused" ] || { echo "FAIL: $refused was left behind"; exit 1; }
 echo "kv_cache_scheme refused: $(grep -m1 kv_cache_scheme "$work/kv.log")"
+
+declared="$work/deepseek_v3-w4a16"  # the W4A16 output above, its config.json claiming an FP8 KV cache
+python3 - "$declared/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["quantization_config"]["kv_cache_scheme"] = {"num_bits": 8, "type": "float", "strategy": "tensor", "dynamic": False,
+                                               "symmetric": True}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+if "$dcomp" --log-level warn eval --model "$declared" --dataset "$work/ids.jsonl" >"$work/declared.log" 2>&1; then
+  echo "FAIL: eval ran a latent-attention checkpoint declaring a kv_cache_scheme"; exit 1
+fi
+grep -q "$declared/config.json: quantization_config.kv_cache_scheme is not supported for DeepseekV3ForCausalLM" \
+  "$work/declared.log" || { cat "$work/declared.log"; echo "FAIL: message"; exit 1; }
+echo "declared kv_cache_scheme refused by eval: $(cat "$work/declared.log")"
