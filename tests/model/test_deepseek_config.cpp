@@ -112,6 +112,57 @@ TEST(DeepseekV3Config, YarnSoftmaxScaleUsesMscaleAllDim) {
   EXPECT_NEAR(latent_attention_scale(ModelConfig::from_json(json)), 1.0 / std::sqrt(24.0), 1e-12);
 }
 
+// The published config.json of DeepSeek-V3 (deepseek-ai/DeepSeek-V3, with its FP8 quantization_config
+// and the keys its own modeling code reads) and of Kimi-K2 (moonshotai/Kimi-K2-Instruct).
+TEST(DeepseekV3Config, ThePublishedConfigsOfDeepseekV3AndKimiK2AreRead) {
+  const nlohmann::json deepseek = {
+      {"architectures", {"DeepseekV3ForCausalLM"}}, {"attention_bias", false}, {"aux_loss_alpha", 0.001},
+      {"bos_token_id", 0}, {"eos_token_id", 1}, {"ep_size", 1}, {"first_k_dense_replace", 3},
+      {"hidden_act", "silu"}, {"hidden_size", 7168}, {"intermediate_size", 18432}, {"kv_lora_rank", 512},
+      {"max_position_embeddings", 163840}, {"model_type", "deepseek_v3"}, {"moe_intermediate_size", 2048},
+      {"moe_layer_freq", 1}, {"n_group", 8}, {"n_routed_experts", 256}, {"n_shared_experts", 1},
+      {"norm_topk_prob", true}, {"num_attention_heads", 128}, {"num_experts_per_tok", 8},
+      {"num_hidden_layers", 61}, {"num_key_value_heads", 128}, {"num_nextn_predict_layers", 1},
+      {"q_lora_rank", 1536}, {"qk_nope_head_dim", 128}, {"qk_rope_head_dim", 64},
+      {"quantization_config",
+       {{"activation_scheme", "dynamic"}, {"fmt", "e4m3"}, {"quant_method", "fp8"}, {"weight_block_size", {128, 128}}}},
+      {"rms_norm_eps", 1e-6},
+      {"rope_scaling",
+       {{"beta_fast", 32}, {"beta_slow", 1}, {"factor", 40}, {"mscale", 1.0}, {"mscale_all_dim", 1.0},
+        {"original_max_position_embeddings", 4096}, {"type", "yarn"}}},
+      {"rope_theta", 10000}, {"routed_scaling_factor", 2.5}, {"scoring_func", "sigmoid"}, {"seq_aux", true},
+      {"tie_word_embeddings", false}, {"topk_group", 4}, {"topk_method", "noaux_tc"}, {"torch_dtype", "bfloat16"},
+      {"v_head_dim", 128}, {"vocab_size", 129280}};
+  const ModelConfig v3 = ModelConfig::from_json(deepseek);
+  EXPECT_EQ(v3.head_dim, 64);
+  EXPECT_EQ(v3.next_token_prediction_layers, 1);
+  EXPECT_EQ(v3.rope_scaling.type, RopeScalingType::Yarn);
+  EXPECT_DOUBLE_EQ(v3.rope_scaling.factor, 40.0);
+  EXPECT_EQ(v3.rope_scaling.original_max_position_embeddings, 4096);
+  const double mscale = 0.1 * std::log(40.0) + 1.0;
+  EXPECT_NEAR(latent_attention_scale(v3), mscale * mscale / std::sqrt(192.0), 1e-12);
+  EXPECT_FALSE(v3.is_sparse_layer(2));
+  EXPECT_TRUE(v3.is_sparse_layer(3));
+  EXPECT_EQ(decoder_layer_layout(v3, 3).linears.size(), 5u + 1u + 256u * 3u + 3u);
+  EXPECT_EQ(decoder_layer_layout(v3, 3).find("self_attn.kv_b_proj")->out_features, 128 * (128 + 128));
+
+  nlohmann::json kimi = deepseek;
+  kimi.erase("quantization_config");
+  kimi.update({{"model_type", "kimi_k2"}, {"num_attention_heads", 64}, {"num_key_value_heads", 64},
+               {"n_routed_experts", 384}, {"routed_scaling_factor", 2.827}, {"n_group", 1}, {"topk_group", 1},
+               {"first_k_dense_replace", 1}, {"num_nextn_predict_layers", 0}, {"rope_theta", 50000.0},
+               {"max_position_embeddings", 131072}, {"vocab_size", 163840}, {"bos_token_id", 163584},
+               {"eos_token_id", 163585}});
+  kimi["rope_scaling"] = {{"beta_fast", 1.0}, {"beta_slow", 1.0}, {"factor", 32.0}, {"mscale", 1.0},
+                          {"mscale_all_dim", 1.0}, {"original_max_position_embeddings", 4096}, {"type", "yarn"}};
+  const ModelConfig k2 = ModelConfig::from_json(kimi);
+  EXPECT_EQ(k2.moe->num_experts, 384);
+  EXPECT_EQ(k2.moe->n_group, 1);
+  EXPECT_DOUBLE_EQ(k2.moe->routed_scaling_factor, 2.827);
+  EXPECT_DOUBLE_EQ(k2.rope_scaling.beta_fast, 1.0);
+  EXPECT_TRUE(k2.is_sparse_layer(1));
+}
+
 TEST(DeepseekV3Config, UnsupportedFieldsAreRefusedByName) {
   const std::vector<std::pair<std::string, nlohmann::json>> cases = {
       {"scoring_func", "softmax"}, {"topk_method", "greedy"}, {"index_topk", 2048},
