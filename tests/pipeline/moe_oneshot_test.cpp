@@ -13,6 +13,7 @@
 #include <string>
 
 #include "actors/oneshot.hpp"
+#include "support/fp8_block_model.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/model_config.hpp"
 
@@ -148,6 +149,35 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
     run_oneshot(options, *comm);
     io::CheckpointReader reader(options.output);
     EXPECT_TRUE(reader.contains(router + ".weight_scale"));
+  }
+}
+
+// DeepSeek-V3 as it is released (every decoder Linear, kv_a_proj_with_mqa included, in F8_E4M3
+// with a weight_scale_inv per block of 16 × 16, partial at the 24-wide edges; routers, norms and
+// the score correction bias as they were): re-quantized to W4 it gives, tensor for tensor, the
+// checkpoint of the same weights dequantized by a plain loop and given as a dense model.
+TEST_P(MoeOneshotTest, DeepseekFp8BlockReleaseIsRequantizedAsItsDequantizedWeights) {
+  if (GetParam() != "deepseek_v3") GTEST_SKIP() << "DeepSeek-V3's release format";
+  const testing::Fp8BlockModels models = testing::write_fp8_block_models(model(), scratch / "models", 16, 16);
+  // The helper stores the other tensors in F32 and names float32 for the dense copy: the release too.
+  nlohmann::json release_config = nlohmann::json::parse(std::ifstream(models.fp8 / "config.json"));
+  release_config["torch_dtype"] = "float32";
+  std::ofstream(models.fp8 / "config.json") << release_config.dump(2);
+  OneshotOptions from_fp8 = run_options(kChannelW4);
+  from_fp8.model = models.fp8;
+  from_fp8.output = scratch / "from-fp8";
+  OneshotOptions from_reference = from_fp8;
+  from_reference.model = models.reference;
+  from_reference.output = scratch / "from-reference";
+  const OneshotResult result = run_oneshot(from_fp8, *comm);
+  run_oneshot(from_reference, *comm);
+  EXPECT_EQ(result.report.at("input_format"), "fp8 blocks [16, 16]");
+  const io::CheckpointReader a(from_fp8.output), b(from_reference.output);
+  ASSERT_EQ(a.names(), b.names());
+  EXPECT_TRUE(a.contains("model.layers.1.self_attn.kv_a_proj_with_mqa.weight_packed"));
+  for (const std::string& name : a.names()) {
+    EXPECT_EQ(a.info(name).dtype, b.info(name).dtype) << name;
+    EXPECT_TRUE(at::equal(a.load(name), b.load(name))) << name;
   }
 }
 
