@@ -12,7 +12,7 @@ layer 1 a mixture of experts), 4 heads of multi-head latent attention (kv_lora_r
 qk_nope_head_dim 16, qk_rope_head_dim 8, v_head_dim 16), vocab 128, random weights (seed 0,
 initializer_range 0.1), RMSNorm weights 1 + N(0, 0.2) and a random e_score_correction_bias
 (transformers starts both at constants).
-- deepseek_v3: q_lora_rank 32, 8 experts of intermediate 16 in 4 groups (topk_group 2), top-3
+- deepseek_v3: rms_norm_eps 1e-5 (the latent norms keep RMSNorm's default 1e-6), q_lora_rank 32, 8 experts of intermediate 16 in 4 groups (topk_group 2), top-3
   renormalised, routed_scaling_factor 2.5, one shared expert, YaRN (factor 4, mscale 0.8,
   mscale_all_dim 1.0: cos/sin and the softmax scale both rescaled), interleaved rotary pairs.
 - deepseek_v3_q_proj: q_lora_rank null (a plain q_proj), rotary pairs not interleaved, default
@@ -62,7 +62,7 @@ common = dict(hidden_size=64, intermediate_size=96, num_hidden_layers=2, num_att
               rms_norm_eps=1e-6, bos_token_id=1, eos_token_id=2, tie_word_embeddings=False,
               kv_lora_rank=16, qk_nope_head_dim=16, qk_rope_head_dim=8, v_head_dim=16, first_k_dense_replace=1)
 models = {
-    "deepseek_v3": dict(architecture=transformers.DeepseekV3Config, q_lora_rank=32, moe_intermediate_size=16, n_routed_experts=8, n_group=4, topk_group=2,
+    "deepseek_v3": dict(architecture=transformers.DeepseekV3Config, q_lora_rank=32, rms_norm_eps=1e-5, moe_intermediate_size=16, n_routed_experts=8, n_group=4, topk_group=2,
                         num_experts_per_tok=3, norm_topk_prob=True, routed_scaling_factor=2.5, n_shared_experts=1,
                         rope_interleave=True,
                         rope_parameters=dict(rope_type="yarn", rope_theta=10000.0, factor=4.0,
