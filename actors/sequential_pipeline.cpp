@@ -56,6 +56,9 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
   work->norm_weights[pipeline::layer_module_name(layer_index, "post_attention_layernorm")] = weights.post_attention_layernorm;
   work->q_norm = weights.q_norm;
   work->k_norm = weights.k_norm;
+  for (const auto& [relative, tensor] : weights.parameters) {
+    work->parameters[pipeline::layer_module_name(layer_index, relative)] = tensor;
+  }
   return work;
 }
 

@@ -24,6 +24,18 @@ bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// transformers' class of a sparse MLP block: MixtralSparseMoeBlock, Qwen3MoeSparseMoeBlock,
+// DeepseekV3MoE, Glm4MoeMoE.
+std::string sparse_block_class(const std::string& family) {
+  return family == "DeepseekV3" || family == "Glm4Moe" ? family + "MoE" : family + "SparseMoeBlock";
+}
+
+// Whether `linear_name` lies inside a sparse MLP block named "...mlp" (its router, experts or shared experts).
+bool inside_sparse_mlp(const std::string& linear_name) {
+  return linear_name.find(".mlp.experts.") != std::string::npos ||
+         linear_name.find(".mlp.shared_experts.") != std::string::npos || ends_with(linear_name, ".mlp.gate");
+}
+
 }  // namespace
 
 ModuleInfo linear_module_info(const std::string& name, int64_t in_features, int64_t out_features) {
@@ -65,12 +77,11 @@ std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const 
       class_name = decoder_layer_class(architecture);
     } else if (last == "self_attn") {
       class_name = family + "Attention";
-    } else if (last == "block_sparse_moe" ||
-               (last == "mlp" && (linear_name.find(".mlp.experts.") != std::string::npos || ends_with(linear_name, ".mlp.gate")))) {
-      class_name = family + "SparseMoeBlock";
+    } else if (last == "block_sparse_moe" || (last == "mlp" && inside_sparse_mlp(linear_name))) {
+      class_name = sparse_block_class(family);
     } else if (last == "experts") {
       class_name = family + "Experts";
-    } else if (last == "mlp") {
+    } else if (last == "mlp" || last == "shared_experts") {
       class_name = family + "MLP";
     }
     out.push_back({name, class_name.empty() ? std::vector<std::string>{} : std::vector<std::string>{class_name}, 0, 0});

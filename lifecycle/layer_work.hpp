@@ -76,6 +76,9 @@ struct LayerWork {
   std::vector<LinearModule> linears;                 // model order
   std::map<std::string, InputStatistics> inputs;     // by input key
   std::map<std::string, at::Tensor> norm_weights;    // "model.layers.3.input_layernorm" → [hidden] fp32
+  /// The layer's other tensors (model::LayerParameter), carried unchanged:
+  /// "model.layers.3.self_attn.kv_a_layernorm.weight" → fp32.
+  std::map<std::string, at::Tensor> parameters;
   KeyValueRanges key_value_ranges;                   // when the plan asks for them (KV-cache quantization)
   /// Running parts of the layer's forward (AWQ's grid search): the model's config and rotary
   /// tables, the layer's q/k norms ([head_dim] fp32, Qwen3 only), and the [batch, seq] shape of

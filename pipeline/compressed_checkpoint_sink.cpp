@@ -61,6 +61,11 @@ void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
   if (layer.layer_index % comm_.world_size() != comm_.rank()) return;  // another rank writes it
   for (const auto& module : layer.linears) write_linear(module);
   for (const auto& [name, weight] : layer.norm_weights) writer_->add_tensor(name + ".weight", weight);
+  for (const auto& [name, tensor] : layer.parameters) {
+    // transformers keeps the router's score correction bias in fp32 (_keep_in_fp32_modules_strict).
+    const bool fp32 = name.size() > 24 && name.compare(name.size() - 24, 24, ".e_score_correction_bias") == 0;
+    writer_->add_tensor(name, tensor, fp32 ? std::optional<io::DType>(io::DType::F32) : std::nullopt);
+  }
   for (const auto& [name, scale] : layer.attention_scales) writer_->add_tensor(name, scale);  // model dtype
   if (weights.q_norm.defined()) {
     writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.q_norm.weight"), weights.q_norm);

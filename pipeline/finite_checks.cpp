@@ -41,6 +41,7 @@ void require_finite_weights(const lifecycle::LayerWork& layer) {
     quant::require_finite(module.bias, module.name + ": bias", kRefuseInput);
   }
   for (const auto& [name, weight] : layer.norm_weights) quant::require_finite(weight, name + ": weight", kRefuseInput);
+  for (const auto& [name, tensor] : layer.parameters) quant::require_finite(tensor, name, kRefuseInput);
   const std::string attention = "model.layers." + std::to_string(layer.layer_index) + ".self_attn.";
   quant::require_finite(layer.q_norm, attention + "q_norm: weight", kRefuseInput);
   quant::require_finite(layer.k_norm, attention + "k_norm: weight", kRefuseInput);

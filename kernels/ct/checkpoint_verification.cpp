@@ -26,7 +26,8 @@ const std::vector<std::string>& module_suffixes() {
   static const std::vector<std::string> suffixes{
       ".weight",      ".bias",         ".weight_packed", ".weight_scale", ".weight_zero_point", ".weight_shape",
       ".weight_g_idx", ".input_scale", ".input_zero_point", ".bitmask",   ".compressed",        ".shape",
-      ".row_offsets", ".k_scale",      ".v_scale",       ".weight_global_scale", ".input_global_scale"};
+      ".row_offsets", ".k_scale",      ".v_scale",       ".weight_global_scale", ".input_global_scale",
+      ".e_score_correction_bias"};
   return suffixes;
 }
 
@@ -39,7 +40,11 @@ std::set<std::string> known_modules(const model::ModelConfig& config) {
                              "self_attn", "self_attn.rotary_emb"}) {
       modules.insert(prefix + name);
     }
-    for (const auto& name : model::decoder_layer_layout(config, layer).linear_names()) modules.insert(prefix + name);
+    const model::LayerLayout layout = model::decoder_layer_layout(config, layer);
+    for (const auto& name : layout.linear_names()) modules.insert(prefix + name);
+    for (const auto& parameter : layout.parameters) {
+      modules.insert(prefix + parameter.name.substr(0, parameter.name.rfind('.')));
+    }
   }
   return modules;
 }

@@ -26,6 +26,12 @@ void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem:
   const nlohmann::json& scheme = checkpoint.quantization_config().kv_cache_scheme;
   if (scheme.is_null()) return;
   const std::string config_file = (model_dir / "config.json").string();
+  if (model.config().latent_attention) {
+    // vLLM caches MLA's compressed latent: per-head k_scale/v_scale describe no cache it keeps.
+    throw DecodingError(config_file + ": quantization_config.kv_cache_scheme is not supported for " +
+                        model::architecture_name(model.config().architecture) +
+                        ": its multi-head latent attention caches the compressed latent, not per-head keys and values");
+  }
   quant::QuantizationArgs args;
   try {
     args = quant::args_from_json(scheme, "quantization_config.kv_cache_scheme");

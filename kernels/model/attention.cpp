@@ -1,6 +1,7 @@
 // reference: transformers/models/llama/modeling_llama.py (LlamaAttention.forward,
 // eager_attention_forward, repeat_kv), transformers/models/qwen3/modeling_qwen3.py
-// (q_norm/k_norm over head_dim before RoPE), transformers/masking_utils.py
+// (q_norm/k_norm over head_dim before RoPE), transformers/models/glm4_moe/modeling_glm4_moe.py
+// (apply_rotary_pos_emb on the first rotary_dim dimensions), transformers/masking_utils.py
 // (causal and sliding-window masks: key j is visible to query i iff j <= i and i - j < window).
 #include "kernels/model/attention.hpp"
 
@@ -27,13 +28,13 @@ at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_qu
 // reference: Dao et al., "FlashAttention" (arXiv 2205.14135) §3.1 (attention by blocks of
 // queries; here each block keeps its full row of scores, so the softmax is the plain one).
 at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t first_query,
-                                    const std::optional<int64_t>& sliding_window) {
+                                    const std::optional<int64_t>& sliding_window, std::optional<double> scale) {
   const int64_t batch = q.size(0), heads = q.size(1), seq = q.size(2), head_dim = q.size(3);
-  const int64_t kv_heads = k.size(1), total = k.size(2);
+  const int64_t kv_heads = k.size(1), total = k.size(2), value_dim = v.size(3);
   const int64_t group = heads / kv_heads;
   // The 1/√D scale on the queries (S·D values) rather than on the scores (S·T).
-  const at::Tensor scaled_q = q * (1.0 / std::sqrt(static_cast<double>(head_dim)));  // [B, H, S, D]
-  at::Tensor context = at::empty({batch, heads, seq, head_dim}, q.options());         // [B, H, S, D]
+  const at::Tensor scaled_q = q * scale.value_or(1.0 / std::sqrt(static_cast<double>(head_dim)));  // [B, H, S, D]
+  at::Tensor context = at::empty({batch, heads, seq, value_dim}, q.options());                     // [B, H, S, D_v]
   for (int64_t first = 0; first < seq; first += kAttentionQueryBlock) {
     const int64_t count = std::min(kAttentionQueryBlock, seq - first);
     // Keys this block may see: positions up to its last query, within the window.
@@ -57,7 +58,7 @@ at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, co
           .add_(causal_attention_mask(count, count, first_query + first, std::nullopt, scores.device(), key_end - count));
     }
     const at::Tensor probabilities = at::softmax(scores, /*dim=*/-1).view({batch, kv_heads, group * count, keys});
-    context.narrow(2, first, count).copy_(at::matmul(probabilities, block_v).view({batch, heads, count, head_dim}));
+    context.narrow(2, first, count).copy_(at::matmul(probabilities, block_v).view({batch, heads, count, value_dim}));
   }
   return context;
 }
@@ -82,8 +83,8 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
     k = rms_norm(k, weights.k_norm, config.rms_norm_eps);
   }
   const int64_t start = cache != nullptr ? cache->length() : 0;
-  q = rope.apply(q.transpose(1, 2), start);  // [B, H, S, D]
-  k = rope.apply(k.transpose(1, 2), start);  // [B, K, S, D]
+  q = rope.apply_leading(q.transpose(1, 2), start);  // [B, H, S, D]
+  k = rope.apply_leading(k.transpose(1, 2), start);  // [B, K, S, D]
   v = v.transpose(1, 2);                     // [B, K, S, D]
   if (kv_hook != nullptr && *kv_hook) (*kv_hook)(k, v);
   if (weights.key_quantizer) k = weights.key_quantizer(k);

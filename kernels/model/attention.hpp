@@ -48,10 +48,12 @@ at::Tensor causal_attention_mask(int64_t queries, int64_t keys, int64_t first_qu
 inline constexpr int64_t kAttentionQueryBlock = 256;
 
 /// Scaled dot-product attention of grouped queries over their keys, causal from
-/// position `first_query` on: q [B, H, S, D], k and v [B, K, T, D] fp32 with H = K·G;
-/// query s sits at position first_query + s and key t at position t. Returns the context
-/// [B, H, S, D]. Computed by blocks of kAttentionQueryBlock queries.
+/// position `first_query` on: q [B, H, S, D], k [B, K, T, D] and v [B, K, T, D_v] fp32 with
+/// H = K·G; query s sits at position first_query + s and key t at position t. Returns the
+/// context [B, H, S, D_v]. Scores are scaled by `scale` (1/√D when unset). Computed by blocks
+/// of kAttentionQueryBlock queries.
 at::Tensor causal_grouped_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t first_query,
-                                    const std::optional<int64_t>& sliding_window);
+                                    const std::optional<int64_t>& sliding_window,
+                                    std::optional<double> scale = std::nullopt);
 
 }  // namespace dcomp::model

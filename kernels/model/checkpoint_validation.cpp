@@ -30,10 +30,12 @@ ExpectedTensors expected_layer_tensors(const ModelConfig& config) {
     const std::string prefix = "model.layers." + std::to_string(layer) + ".";
     expected.push_back({prefix + "input_layernorm.weight", {hidden}});
     expected.push_back({prefix + "post_attention_layernorm.weight", {hidden}});
-    for (const auto& linear : decoder_layer_layout(config, layer).linears) {
+    const LayerLayout layout = decoder_layer_layout(config, layer);
+    for (const auto& linear : layout.linears) {
       expected.push_back({prefix + linear.name + ".weight", {linear.out_features, linear.in_features}});
       if (linear.has_bias) expected.push_back({prefix + linear.name + ".bias", {linear.out_features}});
     }
+    for (const auto& parameter : layout.parameters) expected.push_back({prefix + parameter.name, parameter.shape});
     if (config.qk_norm) {
       expected.push_back({prefix + "self_attn.q_norm.weight", {config.head_dim}});
       expected.push_back({prefix + "self_attn.k_norm.weight", {config.head_dim}});
@@ -128,7 +130,14 @@ void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelCo
     const size_t last_dot = name.rfind('.');
     if (last_dot != std::string::npos && compressed_modules.count(name.substr(0, last_dot + 1))) continue;
     int layer = -1;
-    if (std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1 && layer >= config.num_hidden_layers) {
+    const bool layer_tensor = std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1;
+    // DeepSeek-V3's multi-token-prediction layers follow the decoder layers; transformers skips
+    // them when loading (_keys_to_ignore_on_load_unexpected), and so does every reader here.
+    if (layer_tensor && layer >= config.num_hidden_layers &&
+        layer < config.num_hidden_layers + config.next_token_prediction_layers) {
+      continue;
+    }
+    if (layer_tensor && layer >= config.num_hidden_layers) {
       problems.push_back("tensor \"" + name + "\" belongs to layer " + std::to_string(layer) + ", but " +
                          config_file + " has num_hidden_layers " + std::to_string(config.num_hidden_layers) +
                          " (a checkpoint deeper than its config)");

@@ -1,5 +1,6 @@
 // reference: transformers/models/llama/modeling_llama.py (LlamaDecoderLayer.forward),
-// transformers/models/qwen3_moe/modeling_qwen3_moe.py (Qwen3MoeDecoderLayer.forward).
+// transformers/models/qwen3_moe/modeling_qwen3_moe.py (Qwen3MoeDecoderLayer.forward),
+// transformers/models/deepseek_v3/modeling_deepseek_v3.py (DeepseekV3DecoderLayer.forward).
 #include "kernels/model/decoder_layer.hpp"
 
 #include <ATen/ATen.h>
@@ -7,6 +8,7 @@
 #include <utility>
 
 #include "kernels/model/attention.hpp"
+#include "kernels/model/latent_attention.hpp"
 #include "kernels/model/mlp.hpp"
 #include "kernels/model/rms_norm.hpp"
 #include "kernels/model/sparse_moe.hpp"
@@ -23,8 +25,10 @@ std::pair<at::Tensor, at::Tensor> run_attention(const ModelConfig& config, const
               config.hidden_size, "] fp32, got ", hidden.sizes());
   TORCH_CHECK(hidden.scalar_type() == at::kFloat, "decoder layer expects fp32 hidden states, got ", hidden.scalar_type());
   const at::Tensor attention_input = rms_norm(hidden, weights.input_layernorm, config.rms_norm_eps);
-  at::Tensor after_attention =
-      hidden + self_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook);  // [B, S, hidden]
+  const at::Tensor attention_output =
+      config.latent_attention ? latent_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook)
+                              : self_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook);
+  at::Tensor after_attention = hidden + attention_output;  // [B, S, hidden]
   at::Tensor mlp_input = rms_norm(after_attention, weights.post_attention_layernorm, config.rms_norm_eps);
   return {std::move(mlp_input), std::move(after_attention)};
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,16 @@ struct DecoderLayerWeights {
   LinearWeights down_proj;              // [hidden, I] (dense layers)
   LinearWeights router;                 // [E, hidden] (sparse layers: mlp.gate / block_sparse_moe.gate)
   std::vector<ExpertWeights> experts;   // E of them (sparse layers)
+  ExpertWeights shared_experts;         // [S, hidden] x2, [hidden, S] (DeepSeek-V3 sparse layers)
+  // Multi-head latent attention (DeepSeek-V3), with r_q = q_lora_rank, r_kv = kv_lora_rank,
+  // D_qk = qk_nope_head_dim + qk_rope_head_dim, D_v = v_head_dim; q_proj [H*D_qk, hidden] without r_q.
+  LinearWeights q_a_proj;               // [r_q, hidden]
+  LinearWeights q_b_proj;               // [H*D_qk, r_q]
+  LinearWeights kv_a_proj;              // [r_kv + qk_rope_head_dim, hidden] (kv_a_proj_with_mqa)
+  LinearWeights kv_b_proj;              // [H*(qk_nope_head_dim + D_v), r_kv]
+  /// The layout's other tensors (LayerParameter) by relative name, fp32:
+  /// "self_attn.q_a_layernorm.weight", "self_attn.kv_a_layernorm.weight", "mlp.gate.e_score_correction_bias".
+  std::map<std::string, at::Tensor> parameters;
   at::Tensor q_norm;                    // [D] fp32, Qwen3 only (undefined otherwise)
   at::Tensor k_norm;                    // [D] fp32, Qwen3 only (undefined otherwise)
   /// KV-cache quantization (a checkpoint's kv_cache_scheme): applied to the keys (after RoPE)
@@ -56,6 +67,8 @@ struct DecoderLayerWeights {
   /// The Linear with that name; throws std::out_of_range naming it when unknown.
   LinearWeights& linear(const std::string& name);
   const LinearWeights& linear(const std::string& name) const;
+  /// The layout's parameter of that relative name; throws std::out_of_range naming it when absent.
+  const at::Tensor& parameter(const std::string& name) const;
   /// Moves every parameter to `device` (a no-op for those already there).
   void to(c10::Device device);
 };

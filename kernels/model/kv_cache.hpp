@@ -9,7 +9,8 @@
 
 namespace dcomp::model {
 
-/// One layer's cached keys and values after RoPE (keys) and before grouping.
+/// One layer's cached keys and values after RoPE (keys) and before grouping. Multi-head latent
+/// attention caches them expanded: keys [batch, heads, T, qk_head_dim], values [batch, heads, T, v_head_dim].
 struct LayerKVCache {
   at::Tensor keys;    // [batch, kv_heads, cached_tokens, head_dim] fp32, undefined while empty
   at::Tensor values;  // [batch, kv_heads, cached_tokens, head_dim] fp32, undefined while empty

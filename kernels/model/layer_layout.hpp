@@ -7,7 +7,10 @@
 // reference: transformers/models/llama/modeling_llama.py (LlamaDecoderLayer),
 // .../mixtral/modeling_mixtral.py (MixtralSparseMoeBlock: block_sparse_moe.gate,
 // experts.N.w1/w2/w3), .../qwen3_moe/modeling_qwen3_moe.py (Qwen3MoeSparseMoeBlock: mlp.gate,
-// mlp.experts.N.gate_proj/up_proj/down_proj; mlp_only_layers, decoder_sparse_step).
+// mlp.experts.N.gate_proj/up_proj/down_proj; mlp_only_layers, decoder_sparse_step),
+// .../deepseek_v3/modeling_deepseek_v3.py (DeepseekV3Attention: q_a_proj, q_a_layernorm, q_b_proj
+// or q_proj, kv_a_proj_with_mqa, kv_a_layernorm, kv_b_proj, o_proj; DeepseekV3MoE: mlp.gate with
+// e_score_correction_bias, mlp.experts.N.*, mlp.shared_experts.*; first_k_dense_replace).
 #pragma once
 
 #include <cstdint>
@@ -20,7 +23,13 @@
 namespace dcomp::model {
 
 /// What a Linear does in the layer's forward.
-enum class LinearRole { Query, Key, Value, Output, Gate, Up, Down, Router, ExpertGate, ExpertUp, ExpertDown };
+/// LatentQueryA/B: q_a_proj, q_b_proj; LatentKeyValueA/B: kv_a_proj_with_mqa, kv_b_proj
+/// (multi-head latent attention, where Query is its q_proj without a low-rank query);
+/// Shared*: the shared experts' MLP, which every token runs through.
+enum class LinearRole {
+  Query, Key, Value, Output, Gate, Up, Down, Router, ExpertGate, ExpertUp, ExpertDown,
+  LatentQueryA, LatentQueryB, LatentKeyValueA, LatentKeyValueB, SharedGate, SharedUp, SharedDown
+};
 
 struct LayerLinear {
   std::string name;  // relative to the layer: "self_attn.q_proj", "mlp.experts.3.down_proj"
@@ -43,10 +52,19 @@ struct LayerInput {
   int expert = -1;  // the expert whose routed tokens it holds, -1 for inputs every token reaches
 };
 
+/// A tensor of the layer that belongs to no Linear and is neither of the two layer norms:
+/// "self_attn.q_a_layernorm.weight" [q_lora_rank], "mlp.gate.e_score_correction_bias" [E].
+/// Loaded, checked, carried through compression unchanged and written back as they are.
+struct LayerParameter {
+  std::string name;  // relative to the layer, with the tensor suffix
+  std::vector<int64_t> shape;
+};
+
 struct LayerLayout {
   std::vector<LayerLinear> linears;  // forward order
   std::vector<LayerInput> inputs;    // forward order
   std::vector<std::string> norms;    // "input_layernorm", "post_attention_layernorm"
+  std::vector<LayerParameter> parameters;  // the layer's other tensors (see LayerParameter)
   bool sparse = false;               // a mixture-of-experts MLP
   int64_t num_experts = 0;
   /// "block_sparse_moe." (Mixtral) or "mlp." (Qwen3-MoE); the router is <prefix>gate.
@@ -62,6 +80,11 @@ struct LayerLayout {
   std::string expert_linear(int expert, LinearRole role) const;
   /// The router's relative name ("mlp.gate", "block_sparse_moe.gate"); empty for dense layers.
   std::string router() const;
+  /// Relative name of the Linear of `role` outside the experts ("self_attn.q_b_proj" for
+  /// LatentQueryB); throws std::out_of_range when the layer has none.
+  std::string linear_of(LinearRole role) const;
+  /// Whether the layer has a Linear of `role`.
+  bool has(LinearRole role) const;
 
  private:
   friend LayerLayout decoder_layer_layout(const ModelConfig& config, int64_t layer_index);

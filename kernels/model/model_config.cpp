@@ -1,9 +1,12 @@
 // reference: transformers/models/llama/configuration_llama.py, .../mistral/configuration_mistral.py,
 // .../qwen2/configuration_qwen2.py, .../qwen3/configuration_qwen3.py, .../mixtral/configuration_mixtral.py,
 // .../qwen3_moe/configuration_qwen3_moe.py and modeling_qwen3_moe.py (which layers are sparse) (fields, defaults),
-// transformers/modeling_rope_utils.py (_compute_llama3_parameters: the llama3 rope_scaling keys).
+// .../deepseek_v3/configuration_deepseek_v3.py and modeling_deepseek_v3.py (MLA, routing, first_k_dense_replace),
+// .../glm4_moe/configuration_glm4_moe.py (partial_rotary_factor, use_qk_norm, the same routing),
+// transformers/modeling_rope_utils.py (_compute_llama3_parameters, _compute_yarn_parameters: their rope keys).
 #include "kernels/model/model_config.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 #include "kernels/json/bounded_json.hpp"
@@ -24,6 +27,8 @@ constexpr ArchitectureEntry kArchitectures[] = {
     {Architecture::Qwen3, "Qwen3ForCausalLM", "qwen3"},
     {Architecture::Mixtral, "MixtralForCausalLM", "mixtral"},
     {Architecture::Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"},
+    {Architecture::DeepseekV3, "DeepseekV3ForCausalLM", "deepseek_v3"},
+    {Architecture::Glm4Moe, "Glm4MoeForCausalLM", "glm4_moe"},
 };
 
 // Reads typed fields of one JSON object and names `source` and the field in every error.
@@ -102,20 +107,18 @@ Architecture parse_architecture(const FieldReader& fields, const nlohmann::json&
   fields.fail("unsupported architecture \"" + name + "\"; supported architectures: " + supported_architecture_names());
 }
 
-// rope_scaling (transformers <= 4.x) or rope_parameters (later releases): null, "default" or "llama3".
-RopeScaling parse_rope_scaling(const nlohmann::json& json, const std::string& source) {
-  const bool has_scaling = json.contains("rope_scaling") && !json.at("rope_scaling").is_null();
-  const char* key = has_scaling ? "rope_scaling" : "rope_parameters";
-  if (!json.contains(key) || json.at(key).is_null()) return {};
-  const auto& object = json.at(key);
-  if (!object.is_object()) throw ModelConfigError(source + ": field \"" + key + "\" must be an object or null, got " + object.dump());
-  FieldReader fields(object, source + " (" + key + ")");
-  const std::string type = fields.has("rope_type") ? fields.string_or("rope_type", "") : fields.string_or("type", "default");
-  RopeScaling scaling;
-  if (type == "default") return scaling;
-  if (type != "llama3") {
-    fields.fail("rope scaling type \"" + type + "\" is not supported; supported types: default (or null), llama3");
+void require_positive(const FieldReader& fields, const char* name, int64_t value) {
+  if (value <= 0) fields.fail(std::string("field \"") + name + "\" must be positive, got " + std::to_string(value));
+}
+
+void require_at_most(const FieldReader& fields, const char* name, int64_t value, int64_t limit) {
+  if (value > limit) {
+    fields.fail(std::string("field \"") + name + "\" is " + std::to_string(value) + ", more than dcomp's limit of " +
+                std::to_string(limit));
   }
+}
+
+void parse_llama3_scaling(const FieldReader& fields, RopeScaling& scaling) {
   scaling.type = RopeScalingType::Llama3;
   scaling.factor = fields.required_number("factor");
   scaling.low_freq_factor = fields.required_number("low_freq_factor");
@@ -127,6 +130,43 @@ RopeScaling parse_rope_scaling(const nlohmann::json& json, const std::string& so
   if (scaling.high_freq_factor <= scaling.low_freq_factor) {
     fields.fail("llama3 rope scaling needs high_freq_factor > low_freq_factor, got " +
                 std::to_string(scaling.high_freq_factor) + " <= " + std::to_string(scaling.low_freq_factor));
+  }
+}
+
+// transformers' _compute_yarn_parameters (5.x): `factor` as written, original_max_position_embeddings
+// defaulting to max_position_embeddings; beta_fast/beta_slow read with `or` (0 means the default).
+void parse_yarn_scaling(const FieldReader& fields, int64_t max_position_embeddings, RopeScaling& scaling) {
+  scaling.type = RopeScalingType::Yarn;
+  scaling.factor = fields.required_number("factor");
+  if (!(scaling.factor > 0)) fields.fail("yarn rope scaling needs a positive factor");
+  scaling.original_max_position_embeddings = fields.int_or("original_max_position_embeddings", max_position_embeddings);
+  require_positive(fields, "original_max_position_embeddings", scaling.original_max_position_embeddings);
+  const double beta_fast = fields.number_or("beta_fast", 0.0), beta_slow = fields.number_or("beta_slow", 0.0);
+  scaling.beta_fast = beta_fast != 0.0 ? beta_fast : 32.0;
+  scaling.beta_slow = beta_slow != 0.0 ? beta_slow : 1.0;
+  scaling.mscale = fields.number_or("mscale", 0.0);
+  scaling.mscale_all_dim = fields.number_or("mscale_all_dim", 0.0);
+  if (fields.has("attention_factor")) scaling.attention_factor = fields.required_number("attention_factor");
+  scaling.truncate = fields.bool_or("truncate", true);
+}
+
+// rope_scaling (transformers <= 4.x) or rope_parameters (later releases): null, "default", "llama3" or "yarn".
+RopeScaling parse_rope_scaling(const nlohmann::json& json, const std::string& source, int64_t max_position_embeddings) {
+  const bool has_scaling = json.contains("rope_scaling") && !json.at("rope_scaling").is_null();
+  const char* key = has_scaling ? "rope_scaling" : "rope_parameters";
+  if (!json.contains(key) || json.at(key).is_null()) return {};
+  const auto& object = json.at(key);
+  if (!object.is_object()) throw ModelConfigError(source + ": field \"" + key + "\" must be an object or null, got " + object.dump());
+  FieldReader fields(object, source + " (" + key + ")");
+  const std::string type = fields.has("rope_type") ? fields.string_or("rope_type", "") : fields.string_or("type", "default");
+  RopeScaling scaling;
+  if (type == "default") return scaling;
+  if (type == "llama3") {
+    parse_llama3_scaling(fields, scaling);
+  } else if (type == "yarn") {
+    parse_yarn_scaling(fields, max_position_embeddings, scaling);
+  } else {
+    fields.fail("rope scaling type \"" + type + "\" is not supported; supported types: default (or null), llama3, yarn");
   }
   return scaling;
 }
@@ -144,17 +184,6 @@ std::vector<int64_t> parse_eos_ids(const FieldReader& fields, const nlohmann::js
     return ids;
   }
   fields.fail("field \"eos_token_id\" must be an integer or a list of integers, got " + value.dump());
-}
-
-void require_positive(const FieldReader& fields, const char* name, int64_t value) {
-  if (value <= 0) fields.fail(std::string("field \"") + name + "\" must be positive, got " + std::to_string(value));
-}
-
-void require_at_most(const FieldReader& fields, const char* name, int64_t value, int64_t limit) {
-  if (value > limit) {
-    fields.fail(std::string("field \"") + name + "\" is " + std::to_string(value) + ", more than dcomp's limit of " +
-                std::to_string(limit));
-  }
 }
 
 void parse_sliding_window(const FieldReader& fields, ModelConfig& config) {
@@ -242,6 +271,149 @@ MoeConfig parse_moe(const FieldReader& fields, const nlohmann::json& json, const
   return moe;
 }
 
+// DeepSeek-V3.2's sparse-attention indexer and routing modes transformers' DeepseekV3 does
+// not compute: refused by name rather than run as something else.
+void refuse_unsupported_deepseek_fields(const FieldReader& fields, const nlohmann::json& json) {
+  for (const char* field : {"index_topk", "index_n_heads", "index_head_dim"}) {
+    if (fields.has(field)) {
+      fields.fail("field \"" + std::string(field) + "\" " + json.at(field).dump() +
+                  " is not supported: DeepSeek-V3.2's sparse-attention indexer is not implemented");
+    }
+  }
+  if (fields.has("scoring_func") && fields.string_or("scoring_func", "") != "sigmoid") {
+    fields.fail("field \"scoring_func\" " + json.at("scoring_func").dump() +
+                " is not supported: DeepseekV3ForCausalLM scores experts by sigmoid only");
+  }
+  if (fields.has("topk_method") && fields.string_or("topk_method", "") != "noaux_tc") {
+    fields.fail("field \"topk_method\" " + json.at("topk_method").dump() +
+                " is not supported: DeepseekV3ForCausalLM chooses experts by noaux_tc (biased, group-limited) only");
+  }
+  if (fields.has("moe_layer_freq") && !(json.at("moe_layer_freq").is_number_integer() &&
+                                        json.at("moe_layer_freq").get<int64_t>() == 1)) {
+    fields.fail("field \"moe_layer_freq\" " + json.at("moe_layer_freq").dump() +
+                " is not supported: every layer from first_k_dense_replace on is sparse");
+  }
+}
+
+// Defaults are configuration_deepseek_v3.py's (DeepSeek-V3's own sizes).
+LatentAttentionConfig parse_latent_attention(const FieldReader& fields, const nlohmann::json& json) {
+  LatentAttentionConfig mla;
+  if (!json.contains("q_lora_rank")) {
+    mla.q_lora_rank = 1536;
+  } else if (!json.at("q_lora_rank").is_null()) {
+    mla.q_lora_rank = fields.required_int("q_lora_rank");
+    require_positive(fields, "q_lora_rank", *mla.q_lora_rank);
+  }
+  mla.kv_lora_rank = fields.int_or("kv_lora_rank", 512);
+  mla.qk_nope_head_dim = fields.int_or("qk_nope_head_dim", 128);
+  mla.qk_rope_head_dim = fields.int_or("qk_rope_head_dim", 64);
+  mla.v_head_dim = fields.int_or("v_head_dim", 128);
+  require_positive(fields, "kv_lora_rank", mla.kv_lora_rank);
+  require_positive(fields, "qk_nope_head_dim", mla.qk_nope_head_dim);
+  require_positive(fields, "qk_rope_head_dim", mla.qk_rope_head_dim);
+  require_positive(fields, "v_head_dim", mla.v_head_dim);
+  if (mla.qk_rope_head_dim % 2 != 0) {
+    fields.fail("qk_rope_head_dim " + std::to_string(mla.qk_rope_head_dim) + " must be even for rotary embeddings");
+  }
+  mla.rope_interleave = fields.bool_or("rope_interleave", true);
+  return mla;
+}
+
+// configuration_deepseek_v3.py's and configuration_glm4_moe.py's defaults of the same fields.
+struct GroupedMoeDefaults {
+  int64_t experts, top_k, intermediate;
+  double routed_scaling_factor;
+  int64_t n_group, topk_group, first_dense;
+};
+constexpr GroupedMoeDefaults kDeepseekV3Defaults{256, 8, 2048, 2.5, 8, 4, 3};
+constexpr GroupedMoeDefaults kGlm4MoeDefaults{128, 8, 1408, 1.0, 1, 1, 1};
+
+MoeConfig parse_deepseek_moe(const FieldReader& fields, const ModelConfig& config, const GroupedMoeDefaults& defaults) {
+  MoeConfig moe;
+  moe.scoring = RouterScoring::Sigmoid;
+  moe.score_correction_bias = true;
+  // configuration_deepseek_v3.py maps num_local_experts onto n_routed_experts.
+  moe.num_experts = fields.has("n_routed_experts") ? fields.required_int("n_routed_experts")
+                                                   : fields.int_or("num_local_experts", defaults.experts);
+  require_positive(fields, "n_routed_experts", moe.num_experts);
+  require_at_most(fields, "n_routed_experts", moe.num_experts, kMaxExperts);
+  if (moe.num_experts * config.num_hidden_layers > kMaxExpertsInModel) {
+    fields.fail(std::to_string(moe.num_experts) + " experts in each of " + std::to_string(config.num_hidden_layers) +
+                " layers is more than dcomp's limit of " + std::to_string(kMaxExpertsInModel) + " experts in all");
+  }
+  moe.top_k = fields.int_or("num_experts_per_tok", defaults.top_k);
+  require_positive(fields, "num_experts_per_tok", moe.top_k);
+  moe.expert_intermediate_size = fields.int_or("moe_intermediate_size", defaults.intermediate);
+  require_positive(fields, "moe_intermediate_size", moe.expert_intermediate_size);
+  moe.norm_topk_prob = fields.bool_or("norm_topk_prob", true);
+  moe.routed_scaling_factor = fields.number_or("routed_scaling_factor", defaults.routed_scaling_factor);
+  if (!(moe.routed_scaling_factor > 0)) fields.fail("field \"routed_scaling_factor\" must be positive");
+  moe.n_group = fields.int_or("n_group", defaults.n_group);
+  moe.topk_group = fields.int_or("topk_group", defaults.topk_group);
+  require_positive(fields, "n_group", moe.n_group);
+  require_positive(fields, "topk_group", moe.topk_group);
+  if (moe.num_experts % moe.n_group != 0 || moe.num_experts / moe.n_group < 2) {
+    fields.fail("n_routed_experts " + std::to_string(moe.num_experts) + " must split into n_group " +
+                std::to_string(moe.n_group) + " groups of at least 2 experts (a group scores its two best)");
+  }
+  if (moe.topk_group > moe.n_group) {
+    fields.fail("topk_group " + std::to_string(moe.topk_group) + " exceeds n_group " + std::to_string(moe.n_group));
+  }
+  if (moe.top_k > moe.topk_group * (moe.num_experts / moe.n_group)) {
+    fields.fail("num_experts_per_tok " + std::to_string(moe.top_k) + " exceeds the " +
+                std::to_string(moe.topk_group * (moe.num_experts / moe.n_group)) +
+                " experts of the topk_group groups a token may use");
+  }
+  const int64_t shared = fields.int_or("n_shared_experts", 1);
+  if (shared < 0) fields.fail("field \"n_shared_experts\" must not be negative, got " + std::to_string(shared));
+  moe.shared_intermediate_size = moe.expert_intermediate_size * shared;
+  // transformers: layer i is sparse when i >= first_k_dense_replace.
+  const int64_t first_sparse = fields.int_or("first_k_dense_replace", defaults.first_dense);
+  if (first_sparse < 0) fields.fail("field \"first_k_dense_replace\" must not be negative");
+  for (int64_t layer = 0; layer < std::min(first_sparse, config.num_hidden_layers); ++layer) {
+    moe.mlp_only_layers.push_back(layer);
+  }
+  return moe;
+}
+
+void parse_next_token_prediction_layers(const FieldReader& fields, ModelConfig& config) {
+  config.next_token_prediction_layers = fields.int_or("num_nextn_predict_layers", 0);
+  if (config.next_token_prediction_layers < 0) fields.fail("field \"num_nextn_predict_layers\" must not be negative");
+}
+
+// Head sizes, MLA and routing of DeepseekV3ForCausalLM (DeepSeek-V3, R1, Kimi-K2).
+void parse_deepseek_v3(const FieldReader& fields, const nlohmann::json& json, ModelConfig& config) {
+  refuse_unsupported_deepseek_fields(fields, json);
+  config.latent_attention = parse_latent_attention(fields, json);
+  // transformers' DeepseekV3Config sets head_dim to the rotary width; the rotary embedding uses it.
+  config.head_dim = config.latent_attention->qk_rope_head_dim;
+  config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
+  config.moe = parse_deepseek_moe(fields, config, kDeepseekV3Defaults);
+  parse_next_token_prediction_layers(fields, config);
+}
+
+// Glm4MoeForCausalLM (GLM-4.5): grouped-query attention with partial rotary embeddings, q/k/v
+// bias (attention_bias), optional q/k norm, and DeepSeek-V3's routing and shared experts.
+void parse_glm4_moe(const FieldReader& fields, const nlohmann::json& json, ModelConfig& config) {
+  refuse_unsupported_deepseek_fields(fields, json);
+  config.qkv_bias = fields.bool_or("attention_bias", false);
+  config.qk_norm = fields.bool_or("use_qk_norm", false);
+  // transformers 5.x keeps it in rope_parameters; earlier configs at the top level; 0.5 by default.
+  const bool nested = json.contains("rope_parameters") && json.at("rope_parameters").is_object() &&
+                      json.at("rope_parameters").contains("partial_rotary_factor");
+  config.partial_rotary_factor =
+      nested ? FieldReader(json.at("rope_parameters"), config.source.string() + " (rope_parameters)")
+                   .required_number("partial_rotary_factor")
+             : fields.number_or("partial_rotary_factor", 0.5);
+  const int64_t rotary = config.rotary_dim();
+  if (!(config.partial_rotary_factor > 0 && config.partial_rotary_factor <= 1) || rotary < 2 || rotary % 2 != 0) {
+    fields.fail("partial_rotary_factor " + std::to_string(config.partial_rotary_factor) + " of head_dim " +
+                std::to_string(config.head_dim) + " must rotate an even, positive number of dimensions");
+  }
+  config.moe = parse_deepseek_moe(fields, config, kGlm4MoeDefaults);
+  parse_next_token_prediction_layers(fields, config);
+}
+
 }  // namespace
 
 bool ModelConfig::is_sparse_layer(int64_t layer_index) const {
@@ -315,7 +487,9 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
   require_positive(fields, "max_position_embeddings", config.max_position_embeddings);
   if (!(config.rms_norm_eps > 0)) fields.fail("field \"rms_norm_eps\" must be positive");
 
-  if (fields.has("head_dim")) {
+  if (config.architecture == Architecture::DeepseekV3) {
+    config.head_dim = 2;  // set to qk_rope_head_dim below
+  } else if (fields.has("head_dim")) {
     config.head_dim = fields.required_int("head_dim");
     require_positive(fields, "head_dim", config.head_dim);
   } else {
@@ -344,8 +518,9 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
     fields.fail("field \"rope_theta\" is null; it must be a positive number");
   }
   if (!(config.rope_theta > 0)) fields.fail("field \"rope_theta\" must be positive");
-  config.rope_scaling = parse_rope_scaling(json, where);
-  if (fields.has("partial_rotary_factor") && fields.number_or("partial_rotary_factor", 1.0) != 1.0) {
+  config.rope_scaling = parse_rope_scaling(json, where, config.max_position_embeddings);
+  if (config.architecture != Architecture::Glm4Moe && fields.has("partial_rotary_factor") &&
+      fields.number_or("partial_rotary_factor", 1.0) != 1.0) {
     fields.fail("partial_rotary_factor other than 1.0 is not supported");
   }
 
@@ -381,6 +556,12 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
         config.qk_norm = true;
       }
       if (config.architecture == Architecture::Qwen3Moe) config.moe = parse_moe(fields, json, config);
+      break;
+    case Architecture::DeepseekV3:
+      parse_deepseek_v3(fields, json, config);
+      break;
+    case Architecture::Glm4Moe:
+      parse_glm4_moe(fields, json, config);
       break;
   }
   return config;

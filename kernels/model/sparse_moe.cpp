@@ -1,10 +1,12 @@
 // reference: transformers/models/qwen3_moe/modeling_qwen3_moe.py (Qwen3MoeTopKRouter.forward,
 // Qwen3MoeExperts.forward), transformers/models/mixtral/modeling_mixtral.py (same, always
-// renormalised); llm-compressor modeling/moe/linear_experts.py (calibrate_all_experts).
+// renormalised), transformers/models/deepseek_v3/modeling_deepseek_v3.py (DeepseekV3TopkRouter.forward,
+// DeepseekV3MoE.forward); llm-compressor modeling/moe/linear_experts.py (calibrate_all_experts).
 #include "kernels/model/sparse_moe.hpp"
 
 #include <ATen/ATen.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -59,16 +61,47 @@ std::vector<RoutedTokens> tokens_per_expert(const ExpertRouting& routing, int64_
 
 ExpertRouting route(const ModelConfig& config, const DecoderLayerWeights& weights, const at::Tensor& flat,
                     const LinearInputHook* hook) {
-  notify_linear_input(hook, {weights.layout->router()}, flat);
+  const std::string router = weights.layout->router();
+  notify_linear_input(hook, weights.layout->input_of(router).linears, flat);  // the router (and shared gate/up)
   const at::Tensor logits = linear_forward(weights.router, flat);  // [tokens, E] fp32
-  return route_tokens(*config.moe, logits);
+  const std::string bias = router + ".e_score_correction_bias";
+  return route_tokens(*config.moe, logits, weights.parameters.count(bias) ? weights.parameter(bias) : at::Tensor());
+}
+
+// The shared experts' down projection input silu(gate(x)) * up(x) [tokens, S], or undefined
+// when the layer has no shared experts.
+at::Tensor shared_activation(const DecoderLayerWeights& weights, const at::Tensor& flat, const LinearInputHook* hook) {
+  if (!weights.layout->has(LinearRole::SharedDown)) return {};
+  const at::Tensor activated = expert_activation(weights.shared_experts, flat);
+  notify_linear_input(hook, {weights.layout->linear_of(LinearRole::SharedDown)}, activated);
+  return activated;
+}
+
+// Sigmoid scores, chosen with the correction bias among the best groups (DeepseekV3TopkRouter).
+ExpertRouting route_by_grouped_sigmoid(const MoeConfig& moe, const at::Tensor& logits, const at::Tensor& bias) {
+  const at::Tensor scores = at::sigmoid(logits.to(at::kFloat));             // [tokens, E]
+  at::Tensor choice = bias.defined() ? scores + bias.to(scores.device()) : scores;  // [tokens, E]
+  const int64_t group_size = moe.num_experts / moe.n_group;
+  const at::Tensor group_scores =
+      std::get<0>(choice.view({-1, moe.n_group, group_size}).topk(2, -1)).sum(-1);  // [tokens, G]
+  const at::Tensor best_groups = std::get<1>(group_scores.topk(moe.topk_group, -1));  // [tokens, topk_group]
+  const at::Tensor group_mask = at::zeros_like(group_scores).scatter_(1, best_groups, 1.0);
+  const at::Tensor expert_mask =
+      group_mask.unsqueeze(-1).expand({-1, moe.n_group, group_size}).reshape({-1, moe.num_experts});
+  choice = choice.masked_fill(expert_mask == 0, -std::numeric_limits<float>::infinity());
+  const at::Tensor experts = std::get<1>(choice.topk(moe.top_k, -1));  // [tokens, k]
+  at::Tensor weights = scores.gather(1, experts);                      // [tokens, k]
+  if (moe.norm_topk_prob) weights = weights / (weights.sum(-1, /*keepdim=*/true) + 1e-20);
+  weights = weights * moe.routed_scaling_factor;
+  return {weights.contiguous(), experts.contiguous()};
 }
 
 }  // namespace
 
-ExpertRouting route_tokens(const MoeConfig& moe, const at::Tensor& router_logits) {
+ExpertRouting route_tokens(const MoeConfig& moe, const at::Tensor& router_logits, const at::Tensor& correction_bias) {
   TORCH_CHECK(router_logits.dim() == 2 && router_logits.size(1) == moe.num_experts, "router logits must be [tokens, ",
               moe.num_experts, "], got ", router_logits.sizes());
+  if (moe.scoring == RouterScoring::Sigmoid) return route_by_grouped_sigmoid(moe, router_logits, correction_bias);
   const at::Tensor probabilities = at::softmax(router_logits.to(at::kFloat), -1);  // [tokens, E]
   auto [top_values, top_indices] = at::topk(probabilities, moe.top_k, -1);          // [tokens, k]
   if (moe.norm_topk_prob) top_values = top_values / top_values.sum(-1, /*keepdim=*/true);
@@ -92,6 +125,9 @@ at::Tensor sparse_moe_forward(const ModelConfig& config, const DecoderLayerWeigh
     const at::Tensor y = linear_forward(weights.experts[e].down_proj, activated);  // [n_e, hidden]
     output.index_add_(0, routed[e].tokens, y * routed[e].weights.unsqueeze(1));
   }
+  if (const at::Tensor shared = shared_activation(weights, flat, hook); shared.defined()) {
+    output = output + linear_forward(weights.shared_experts.down_proj, shared);  // [tokens, hidden]
+  }
   return output.reshape(normed.sizes());
 }
 
@@ -108,6 +144,7 @@ void sparse_moe_observe_inputs(const ModelConfig& config, const DecoderLayerWeig
     for (size_t e = 0; e < names.size(); ++e) {
       notify_linear_input(&hook, names[e].down, expert_activation(weights.experts[e], flat));
     }
+    shared_activation(weights, flat, &hook);
     return;
   }
   const auto routed = tokens_per_expert(routing, config.moe->num_experts);
@@ -117,6 +154,7 @@ void sparse_moe_observe_inputs(const ModelConfig& config, const DecoderLayerWeig
     notify_linear_input(&hook, names[e].gate_up, x);
     notify_linear_input(&hook, names[e].down, expert_activation(weights.experts[e], x));
   }
+  shared_activation(weights, flat, &hook);
 }
 
 }  // namespace dcomp::model

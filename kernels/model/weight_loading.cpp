@@ -140,6 +140,11 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
     check_linear(target, prefix + linear.name, linear.out_features, linear.in_features, linear.has_bias, config);
   }
 
+  for (const auto& parameter : layout.parameters) {
+    at::Tensor tensor = tensors.fp32(prefix + parameter.name);
+    check_shape(tensor, parameter.shape, prefix + parameter.name, config);
+    layer.parameters[parameter.name] = std::move(tensor);
+  }
   if (config.qk_norm) {
     layer.q_norm = tensors.fp32(prefix + "self_attn.q_norm.weight");
     check_shape(layer.q_norm, {config.head_dim}, prefix + "self_attn.q_norm.weight", config);

@@ -261,6 +261,22 @@ std::vector<std::string> QuantizationMixin::unquantized_linears(const ModelHandl
   return out;
 }
 
+// reference: vLLM's MLA attention backends cache the compressed latent and the rotary key of
+// every token (one head), not per-head keys and values.
+void QuantizationMixin::refuse_kv_cache_on_latent_attention(const ModelHandle& model) const {
+  for (const auto& module : model.modules()) {
+    const std::string suffix = ".self_attn.kv_a_proj_with_mqa";
+    if (module.name.size() < suffix.size() ||
+        module.name.compare(module.name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    throw RecipeError(location_ + ": kv_cache_scheme is not supported for " + model.architecture() +
+                      ": its multi-head latent attention (" + module.name +
+                      ") caches the compressed latent, which per-head k_scale/v_scale do not describe; "
+                      "remove kv_cache_scheme from the recipe");
+  }
+}
+
 void QuantizationMixin::declare(CompressionPlan& plan, const ModelHandle* model) const {
   const bool first_declaration = plan.quantization_groups.empty();
   for (const auto& group : groups_) {
@@ -270,6 +286,7 @@ void QuantizationMixin::declare(CompressionPlan& plan, const ModelHandle* model)
     if (clash != plan.quantization_groups.end()) name += "_" + std::to_string(plan.quantization_groups.size());
     plan.quantization_groups.emplace_back(name, group.second);
   }
+  if (kv_cache_scheme_ && model) refuse_kv_cache_on_latent_attention(*model);
   if (kv_cache_scheme_) {
     if (plan.kv_cache_scheme && quant::to_json(*plan.kv_cache_scheme) != quant::to_json(*kv_cache_scheme_)) {
       throw RecipeError(location_ + ": kv_cache_scheme differs from an earlier modifier's; a model has one KV cache");

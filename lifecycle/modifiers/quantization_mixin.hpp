@@ -54,6 +54,9 @@ class QuantizationMixin {
   /// Refuses, naming the group and its part, an observer dcomp does not implement for it and
   /// observer_kwargs that observer does not read (`where`: "<file:line>: <owner>: config group 'g' ").
   void validate_observers(const quant::QuantizationScheme& scheme, const std::string& where) const;
+  /// Refuses a kv_cache_scheme on a model with multi-head latent attention (a
+  /// kv_a_proj_with_mqa Linear), whose cache holds latents rather than per-head keys and values.
+  void refuse_kv_cache_on_latent_attention(const ModelHandle& model) const;
 
   std::optional<std::string> scheme_name_;
   std::optional<nlohmann::json> scheme_dict_;

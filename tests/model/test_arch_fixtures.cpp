@@ -3,7 +3,12 @@
 // prompt (tests/model/fixtures/<name>/, made by tests/model/make_arch_fixtures.py):
 // Llama-3.1 (llama3 rope scaling, GQA), Qwen2 (q/k/v bias), Qwen3 (q/k norm), Mistral
 // (sliding window), SmolLM2 (tied embeddings), Mixtral (8 experts, top-2) and Qwen3-MoE (8 experts,
-// top-3 renormalised, a dense layer between sparse ones; tests/model/make_moe_fixtures.py).
+// top-3 renormalised, a dense layer between sparse ones; tests/model/make_moe_fixtures.py) and
+// DeepSeek-V3 (multi-head latent attention with and without q_lora_rank, interleaved and plain
+// rotary pairs, YaRN with mscale, grouped sigmoid routing with the score correction bias, shared
+// experts, a dense first layer) and a Kimi-K2-like one (16 experts in one group)
+// and GLM-4.5 (partial rotary embeddings, q/k/v bias, q/k norm, the same routing)
+// (tests/model/make_deepseek_fixtures.py, transformers 5.19).
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -47,7 +52,8 @@ TEST_P(ArchitectureFixture, LogitsAndGreedyTokensEqualTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transformers517, ArchitectureFixture,
-                         ::testing::Values("llama3", "qwen2", "qwen3", "mistral", "smollm2", "mixtral", "qwen3_moe"),
+                         ::testing::Values("llama3", "qwen2", "qwen3", "mistral", "smollm2", "mixtral", "qwen3_moe",
+                                           "deepseek_v3", "deepseek_v3_q_proj", "kimi_k2", "glm4_moe"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

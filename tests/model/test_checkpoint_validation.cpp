@@ -87,6 +87,26 @@ TEST(CheckpointValidation, LayerCountMustMatchTheConfigBothWays) {
               HasSubstr("\"model.layers." + std::to_string(config.num_hidden_layers) + "."));
 }
 
+// DeepSeek-V3 releases store num_nextn_predict_layers multi-token-prediction layers after the
+// decoder layers; transformers ignores them when loading, and so does the validation, but only
+// as many as config.json declares.
+TEST(CheckpointValidation, DeepseekNextTokenPredictionLayersAreIgnoredAsDeclared) {
+  const std::filesystem::path fixture = std::filesystem::path(DCOMP_SOURCE_DIR) / "tests/model/fixtures/deepseek_v3";
+  const ModelConfig config = ModelConfig::from_dir(fixture);
+  ASSERT_EQ(config.next_token_prediction_layers, 1);
+  const io::CheckpointReader source(fixture);
+  std::vector<io::NamedTensor> tensors;
+  for (const auto& name : source.names()) tensors.push_back({name, source.load(name).clone(), std::nullopt});
+  tensors.push_back({"model.layers.2.eh_proj.weight", at::zeros({64, 128}, at::kBFloat16), std::nullopt});
+  tensors.push_back({"model.layers.2.enorm.weight", at::ones({64}, at::kBFloat16), std::nullopt});
+  testing::TemporaryDirectory dir("mtp");
+  testing::write_model_folder(dir.path(), config.raw, tensors);
+  EXPECT_EQ(problem_of(dir.path(), config.raw), "");
+  auto without_mtp = config.raw;
+  without_mtp["num_nextn_predict_layers"] = 0;
+  EXPECT_THAT(problem_of(dir.path(), without_mtp), HasSubstr("a checkpoint deeper than its config"));
+}
+
 TEST(CheckpointValidation, AnIndexNamingTheWrongShardIsFound) {
   at::manual_seed(14);
   const ModelConfig config = testing::tiny_config("LlamaForCausalLM");

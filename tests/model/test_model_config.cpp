@@ -153,8 +153,12 @@ TEST(ModelConfig, RejectsInconsistentOrUnsupportedValues) {
   EXPECT_THAT(error_of(json), HasSubstr("gelu"));
 
   json = minimal_llama();
-  json["rope_scaling"] = {{"rope_type", "yarn"}, {"factor", 4.0}};
-  EXPECT_THAT(error_of(json), HasSubstr("\"yarn\" is not supported"));
+  json["rope_scaling"] = {{"rope_type", "dynamic"}, {"factor", 4.0}};
+  EXPECT_THAT(error_of(json), HasSubstr("\"dynamic\" is not supported"));
+
+  json = minimal_llama();  // yarn needs its factor
+  json["rope_scaling"] = {{"rope_type", "yarn"}};
+  EXPECT_THAT(error_of(json), HasSubstr("missing required field \"factor\""));
 
   json = minimal_llama();
   json["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}};

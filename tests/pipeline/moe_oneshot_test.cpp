@@ -1,7 +1,8 @@
 // dcomp oneshot on the tiny mixture-of-experts fixtures made by transformers
-// (tests/model/fixtures/{mixtral,qwen3_moe}): GPTQ against round-to-nearest on every expert,
-// the tokens counted per expert against the routing's own total, routers left unquantized by
-// "Linear" targets, and selected by a target naming them.
+// (tests/model/fixtures/{mixtral,qwen3_moe,deepseek_v3}): GPTQ against round-to-nearest on every
+// expert (and on DeepSeek-V3's latent attention and shared experts), the tokens counted per expert
+// against the routing's own total, routers (and DeepSeek-V3's score correction bias) left
+// unquantized by "Linear" targets, and selected by a target naming them.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "actors/oneshot.hpp"
+#include "support/fp8_block_model.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/model_config.hpp"
 
@@ -91,7 +93,11 @@ TEST_P(MoeOneshotTest, GptqBeatsRoundToNearestOnEveryExpertThatSawTokens) {
       EXPECT_EQ(routed, static_cast<int64_t>(kSamples * kSequence) * config.moe->top_k) << "layer " << layer.layer;
       for (const auto& error : layer.errors) {
         const size_t experts_at = error.name.find(".experts.");
-        if (experts_at == std::string::npos) continue;
+        if (experts_at == std::string::npos) {
+          // Every token reaches the attention and shared-expert Linears.
+          EXPECT_LT(error.compressed, error.round_to_nearest) << error.name;
+          continue;
+        }
         const int expert = std::stoi(error.name.substr(experts_at + 9));
         if (!all_experts && layer.expert_tokens[expert] == 0) continue;
         EXPECT_LT(error.compressed, error.round_to_nearest) << error.name << (all_experts ? " (all experts)" : "");
@@ -109,10 +115,9 @@ TEST_P(MoeOneshotTest, GptqBeatsRoundToNearestOnEveryExpertThatSawTokens) {
 
 TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenNamed) {
   const model::ModelConfig config = model::ModelConfig::from_dir(model());
-  const std::string router = GetParam() == "mixtral" ? "model.layers.0.block_sparse_moe.gate"
-                                                     : "model.layers.0.mlp.gate";
-  const std::string expert = GetParam() == "mixtral" ? "model.layers.0.block_sparse_moe.experts.5.w2"
-                                                     : "model.layers.0.mlp.experts.5.down_proj";
+  const std::string layer = config.is_sparse_layer(0) ? "model.layers.0." : "model.layers.1.";  // a sparse one
+  const std::string router = layer + (GetParam() == "mixtral" ? "block_sparse_moe.gate" : "mlp.gate");
+  const std::string expert = layer + (GetParam() == "mixtral" ? "block_sparse_moe.experts.5.w2" : "mlp.experts.5.down_proj");
   {
     const OneshotOptions options = run_options(kChannelW4);
     run_oneshot(options, *comm);
@@ -121,6 +126,18 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
     EXPECT_FALSE(reader.contains(router + ".weight_packed"));
     EXPECT_TRUE(reader.contains(expert + ".weight_packed"));
     EXPECT_EQ(reader.load(router + ".weight").sizes(), (std::vector<int64_t>{config.moe->num_experts, 64}));
+    if (config.moe->score_correction_bias) {
+      // Written as it was read (widened to F32, as transformers keeps it), next to its dense router.
+      const io::CheckpointReader source(model());
+      EXPECT_EQ(reader.info(router + ".e_score_correction_bias").dtype, io::DType::F32);
+      EXPECT_TRUE(at::equal(reader.load(router + ".e_score_correction_bias"),
+                            source.load(router + ".e_score_correction_bias").to(at::kFloat)));
+      EXPECT_TRUE(reader.contains(layer + "mlp.shared_experts.down_proj.weight_packed"));
+      if (config.latent_attention) {
+        EXPECT_TRUE(reader.contains(layer + "self_attn.kv_b_proj.weight_packed"));
+        EXPECT_TRUE(reader.contains(layer + "self_attn.kv_a_layernorm.weight"));
+      }
+    }
   }
   {
     // llm-compressor's MoE examples ignore the router by name; naming it as a target quantizes it.
@@ -135,7 +152,40 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe"),
+// DeepSeek-V3 as it is released (every decoder Linear, kv_a_proj_with_mqa included, in F8_E4M3
+// with a weight_scale_inv per block of 16 × 16, partial at the 24-wide edges; routers, norms and
+// the score correction bias as they were): re-quantized to W4 it gives, tensor for tensor, the
+// checkpoint of the same weights dequantized by a plain loop and given as a dense model.
+struct DeepseekReleaseOneshotTest : MoeOneshotTest {};
+
+TEST_P(DeepseekReleaseOneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedWeights) {
+  const testing::Fp8BlockModels models = testing::write_fp8_block_models(model(), scratch / "models", 16, 16);
+  // The helper stores the other tensors in F32 and names float32 for the dense copy: the release too.
+  nlohmann::json release_config = nlohmann::json::parse(std::ifstream(models.fp8 / "config.json"));
+  release_config["torch_dtype"] = "float32";
+  std::ofstream(models.fp8 / "config.json") << release_config.dump(2);
+  OneshotOptions from_fp8 = run_options(kChannelW4);
+  from_fp8.model = models.fp8;
+  from_fp8.output = scratch / "from-fp8";
+  OneshotOptions from_reference = from_fp8;
+  from_reference.model = models.reference;
+  from_reference.output = scratch / "from-reference";
+  const OneshotResult result = run_oneshot(from_fp8, *comm);
+  run_oneshot(from_reference, *comm);
+  EXPECT_EQ(result.report.at("input_format"), "fp8 blocks [16, 16]");
+  const io::CheckpointReader a(from_fp8.output), b(from_reference.output);
+  ASSERT_EQ(a.names(), b.names());
+  EXPECT_TRUE(a.contains("model.layers.1.self_attn.kv_a_proj_with_mqa.weight_packed"));
+  for (const std::string& name : a.names()) {
+    EXPECT_EQ(a.info(name).dtype, b.info(name).dtype) << name;
+    EXPECT_TRUE(at::equal(a.load(name), b.load(name))) << name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe", "deepseek_v3", "glm4_moe"),
+                         [](const auto& info) { return info.param; });
+
+INSTANTIATE_TEST_SUITE_P(Transformers519, DeepseekReleaseOneshotTest, ::testing::Values("deepseek_v3"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

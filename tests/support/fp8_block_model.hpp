@@ -26,11 +26,13 @@ struct Fp8BlockModels {
   std::filesystem::path reference;  // the same weights dequantized, as a dense fp32 checkpoint
 };
 
-// "model.layers.<i>.<block>.<x>_proj.weight": a decoder Linear's weight.
+// "model.layers.<i>.<block>.<x>_proj.weight" (or DeepSeek-V3's kv_a_proj_with_mqa.weight): a
+// decoder Linear's weight, which the releases store in FP8 (routers stay BF16).
 inline bool is_decoder_linear_weight(const std::string& name) {
-  const std::string suffix = "_proj.weight";
-  return name.rfind("model.layers.", 0) == 0 && name.size() > suffix.size() &&
-         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  const auto ends_with = [&](const std::string& suffix) {
+    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return name.rfind("model.layers.", 0) == 0 && (ends_with("_proj.weight") || ends_with("_proj_with_mqa.weight"));
 }
 
 inline Fp8BlockModels write_fp8_block_models(const std::filesystem::path& source, const std::filesystem::path& folder,
