@@ -87,6 +87,7 @@ void CompressedCheckpointSink::write_embedding_and_head(const model::EmbeddingAn
     // A compressed head of a tied model is untied, as llm-compressor does
     // (untie_word_embeddings): the embedding stays as it was.
     write_linear(*compressed_head);
+    quantized_head_ = compressed_head->compressed->weight_args.has_value();
     if (tied_embeddings_) writer_->set_config_entry("tie_word_embeddings", false);
   } else if (!tied_embeddings_) {
     writer_->add_tensor("lm_head.weight", weights.lm_head);
@@ -149,7 +150,9 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
     ct::QuantizationConfigOptions options;
     if (!sparsity.is_null()) options.sparsity_config = sparsity;
     options.kv_cache_scheme = plan.kv_cache_scheme;
-    quantization = ct::build_quantization_config(plan.quantization_groups, plan.quantization_ignore, options);
+    auto groups = plan.quantization_groups;
+    if (quantized_head_) ct::name_quantized_head_in_targets(groups);
+    quantization = ct::build_quantization_config(groups, plan.quantization_ignore, options);
   }
   writer_->add_file("recipe.yaml", recipe_text_);
   for (const auto& [name, contents] : files) writer_->add_file(name, contents);

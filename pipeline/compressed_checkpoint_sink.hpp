@@ -55,6 +55,7 @@ class CompressedCheckpointSink final : public CheckpointSink {
   std::unique_ptr<ct::CheckpointWriter> writer_;
   std::vector<ct::ShardRecord> written_shards_;  // this rank's, in writing order
   bool tied_embeddings_ = false;
+  bool quantized_head_ = false;  // rank 0: the head was written quantized (its group gets "lm_head")
   std::string recipe_text_;
 };
 

@@ -2,6 +2,7 @@
 // compressors/model_compressors/model_compressor.py (update_config), config/dense.py.
 #include "kernels/ct/quantization_config.hpp"
 
+
 #include <set>
 
 #include "kernels/ct/compression_format.hpp"
@@ -95,6 +96,17 @@ nlohmann::json build_quantization_config(const std::vector<std::pair<std::string
   config["transform_config"] = nlohmann::json::object();
   config["version"] = options.version;
   return config;
+}
+
+void name_quantized_head_in_targets(std::vector<std::pair<std::string, quant::QuantizationScheme>>& groups) {
+  const std::vector<std::string> head_classes{"Linear"};  // lm_head is a torch.nn.Linear in transformers
+  std::vector<std::vector<std::string>> targets;
+  for (const auto& group : groups) {
+    if (matches_any(group.second.targets, "lm_head", {})) return;  // named already: vLLM finds it
+    targets.push_back(group.second.targets);
+  }
+  const int chosen = best_matching_group(targets, "lm_head", head_classes);
+  if (chosen >= 0) groups[static_cast<size_t>(chosen)].second.targets.push_back("lm_head");
 }
 
 nlohmann::json build_sparsity_config(const std::string& structure, double global_sparsity,

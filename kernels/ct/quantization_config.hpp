@@ -42,6 +42,16 @@ struct QuantizationConfigOptions {
 /// "mixed-precision". quantization_status is "compressed", global_compression_ratio
 /// null, transform_config {}. Throws quant::QuantConfigError for an invalid scheme,
 /// a group without targets, or a repeated group name.
+/// vLLM quantizes its ParallelLMHead only when a config group names "lm_head" (exactly, or
+/// a "re:" pattern matching it): class-name targets ("Linear") select the head in
+/// transformers and compressed-tensors but not in vLLM, which then refuses the checkpoint
+/// ("no module or parameter named 'lm_head.weight_packed'"). For a checkpoint whose head is
+/// quantized, adds "lm_head" to the targets of the first group that holds a class-name target
+/// when no group names it yet; the head's scheme is unchanged (the group already selected it).
+/// reference: vLLM compressed_tensors.py CompressedTensorsConfig.get_quant_method
+/// (the ParallelLMHead branch), compressed-tensors utils/match.py (is_match).
+void name_quantized_head_in_targets(std::vector<std::pair<std::string, quant::QuantizationScheme>>& groups);
+
 nlohmann::json build_quantization_config(const std::vector<std::pair<std::string, quant::QuantizationScheme>>& groups,
                                          const std::vector<std::string>& ignore,
                                          const QuantizationConfigOptions& options = {});

@@ -10,31 +10,10 @@
 #include <vector>
 
 #include "kernels/ct/kv_cache_rounding.hpp"
+#include "tests/ct/e4m3_reference.hpp"
 
 namespace dcomp::ct {
 namespace {
-
-// The non-negative finite E4M3FN values, ascending, decoded from the bits (0x7F is NaN).
-std::vector<double> e4m3_magnitudes() {
-  std::vector<double> values;
-  for (int bits = 0; bits < 0x7F; ++bits) {
-    const int exponent = bits >> 3, mantissa = bits & 7;
-    values.push_back(exponent == 0 ? std::ldexp(mantissa, -9) : std::ldexp(8 + mantissa, exponent - 10));
-  }
-  return values;
-}
-
-double reference(double x, KvCacheRounding rounding, const std::vector<double>& grid) {
-  const double magnitude = std::min(std::fabs(x), 448.0);
-  size_t below = 0;
-  while (below + 1 < grid.size() && grid[below + 1] <= magnitude) ++below;
-  double chosen = grid[below];
-  if (rounding == KvCacheRounding::Nearest && chosen != magnitude && below + 1 < grid.size()) {
-    const double down = magnitude - grid[below], up = grid[below + 1] - magnitude;
-    if (up < down || (up == down && (below + 1) % 2 == 0)) chosen = grid[below + 1];  // even code on a tie
-  }
-  return std::copysign(chosen, x);
-}
 
 TEST(KvCacheRounding, EveryRegionMatchesTheEnumeratedGrid) {
   const std::vector<double> grid = e4m3_magnitudes();
@@ -57,7 +36,7 @@ TEST(KvCacheRounding, EveryRegionMatchesTheEnumeratedGrid) {
     int mismatches = 0;
     for (size_t i = 0; i < inputs.size(); ++i) {
       const float scaled = x[static_cast<int64_t>(i)].item<float>() / scale;  // fp32, as the cache computes it
-      const double expected = reference(scaled, rounding, grid) * scale;
+      const double expected = e4m3_reference(scaled, rounding == KvCacheRounding::TowardZero, grid) * scale;
       if (got[static_cast<int64_t>(i)].item<float>() != static_cast<float>(expected) && ++mismatches < 5) {
         ADD_FAILURE() << to_string(rounding) << ": x/scale = " << scaled << " gave "
                       << got[static_cast<int64_t>(i)].item<float>() / scale << ", expected "

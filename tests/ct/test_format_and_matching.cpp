@@ -100,3 +100,35 @@ TEST(TargetMatching, ConfigGroupForRespectsIgnore) {
 
 }  // namespace
 }  // namespace dcomp::ct
+
+namespace dcomp::ct {
+namespace {
+
+// vLLM's loader quantizes its ParallelLMHead only for a group naming "lm_head" (its class is not
+// "Linear"); a quantized head selected by class alone made vLLM refuse the checkpoint.
+TEST(QuantizedHeadTargets, TheGroupSelectingTheHeadByClassNamesIt) {
+  quant::QuantizationScheme linear;
+  linear.targets = {"Linear"};
+  quant::QuantizationScheme attention;
+  attention.targets = {"re:.*self_attn.*"};
+  std::vector<std::pair<std::string, quant::QuantizationScheme>> groups{{"group_0", attention}, {"group_1", linear}};
+  name_quantized_head_in_targets(groups);
+  EXPECT_EQ(groups[0].second.targets, (std::vector<std::string>{"re:.*self_attn.*"}));
+  EXPECT_EQ(groups[1].second.targets, (std::vector<std::string>{"Linear", "lm_head"}));
+}
+
+TEST(QuantizedHeadTargets, AHeadNamedAlreadyIsLeftAsItIs) {
+  for (const std::string& named : {std::string("lm_head"), std::string("re:lm_hea.")}) {
+    quant::QuantizationScheme linear;
+    linear.targets = {"Linear"};
+    quant::QuantizationScheme head;
+    head.targets = {named};
+    std::vector<std::pair<std::string, quant::QuantizationScheme>> groups{{"group_0", linear}, {"group_1", head}};
+    name_quantized_head_in_targets(groups);
+    EXPECT_EQ(groups[0].second.targets, (std::vector<std::string>{"Linear"})) << named;
+    EXPECT_EQ(groups[1].second.targets, (std::vector<std::string>{named})) << named;
+  }
+}
+
+}  // namespace
+}  // namespace dcomp::ct

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""launch/interop.sh's bookkeeping: the job list for serve_check.py, then the comparison of what
+vLLM and transformers computed with what dcomp computed, printed as a Markdown table.
+
+  interop_table.py jobs    --work DIR --out JOBS.json
+  interop_table.py compare --work DIR --table TABLE.md      (exit 1 when a check fails)
+
+Tolerances (relative perplexity difference to `dcomp eval` of the same checkpoint, same 1,023 ids):
+  exact        vLLM and transformers compute in float32 on the stored weights, as dcomp eval does; only
+               the order of float32 sums differs: 1e-4 (the BF16 original gives about 1e-6).
+  bf16-kernel  vLLM's CPU int4 kernel (cpu_gemm_wna16) runs in bfloat16 only. bfloat16 keeps 8
+               significant bits (unit roundoff 2^-9 = 0.2 %); over 30 layers the rounding of every
+               activation and of the dequantized weights adds a noise to the logits whose effect on
+               the mean log-likelihood the BF16 original itself shows when vLLM runs it in bfloat16
+               (measured by this stage each run, "bf16 drift" below). The bound is 4 x that drift, at
+               least 1 %. The stored weights themselves are checked exactly by transformers, which
+               decompresses them to dense float32: 1e-4.
+  activations  vLLM quantizes each Linear's input per token itself, as dcomp eval and compressed-tensors
+               do, but with its own arithmetic (x * (1/scale) against x / scale, other fused steps), so
+               codes at rounding boundaries move by one step; the three implementations agree within
+               2 %, the bound for vLLM and for transformers.
+  kv-cache     as activations, against dcomp eval --kv-cache-rounding toward-zero (vLLM's CPU cache
+               rounds toward zero) for vLLM and the default rounding to nearest for transformers.
+  no-cpu-kernel  vLLM's CPU build has no kernel for the scheme: its load must fail, and transformers
+               must read the weights exactly (1e-4).
+Greedy continuations (24 tokens) must equal dcomp generate's where the engine computes in float32 with
+no activation quantization of its own; elsewhere the table shows how many leading tokens agree.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+
+EXACT = 1e-4
+ACTIVATIONS = 0.02
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.loads(f.read().strip().splitlines()[-1])
+
+
+def checkpoints(work):
+    rows = []
+    with open(os.path.join(work, "checkpoints.tsv")) as f:
+        for line in f:
+            name, cls, dtype, model = line.rstrip("\n").split("\t")
+            rows.append({"name": name, "class": cls, "vllm_dtype": dtype, "model": model})
+    return rows
+
+
+def make_jobs(work, out):
+    ids = read_json(os.path.join(work, "ids.jsonl"))["input_ids"]
+    jobs = []
+    for row in checkpoints(work):
+        generated = read_json(os.path.join(work, row["name"] + ".generate.json"))
+        jobs.append(dict(row, prompt_ids=generated["prompt_ids"], new_tokens=24))
+    bos = jobs[0]["prompt_ids"][0]
+    # The BF16 original once more in bfloat16: the drift that bfloat16 arithmetic alone gives.
+    original = next(job for job in jobs if job["class"] == "exact")
+    jobs.append(dict(original, name=original["name"] + "@bfloat16", vllm_dtype="bfloat16", **{"class": "drift"}))
+    json.dump({"ids": ids, "bos": bos, "jobs": jobs}, open(out, "w"))
+
+
+def leading_agreement(a, b):
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def compare(work, table_path):
+    vllm = json.load(open(os.path.join(work, "vllm.json")))
+    hf = json.load(open(os.path.join(work, "transformers.json")))
+    structure = json.load(open(os.path.join(work, "structure.json")))
+    rows = checkpoints(work)
+    original = next(row for row in rows if row["class"] == "exact")
+    dcomp_original = read_json(os.path.join(work, original["name"] + ".eval.json"))["perplexity"]
+    drift_entry = vllm.get(original["name"] + "@bfloat16", {})
+    drift = abs(drift_entry["perplexity"] / dcomp_original - 1) if "perplexity" in drift_entry else None
+    bf16_bound = max(0.01, 4 * drift) if drift is not None else 0.01
+    failures = []
+    lines = ["| scheme | class | loads in vLLM | vLLM dtype | vLLM ppl | dcomp ppl | vLLM / dcomp - 1 | bound | "
+             "transformers ppl (float32) | transformers / dcomp - 1 | greedy: vLLM, transformers |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        name, cls = row["name"], row["class"]
+        mine = read_json(os.path.join(work, name + ".eval.json"))["perplexity"]
+        mine_nearest = mine
+        if cls == "kv-cache":
+            mine_nearest = read_json(os.path.join(work, name + ".eval-nearest.json"))["perplexity"]
+        greedy = read_json(os.path.join(work, name + ".generate.json"))["generated_ids"]
+        v, t = vllm.get(name, {}), hf.get(name, {})
+        vllm_bound = {"exact": EXACT, "bf16-kernel": bf16_bound, "activations": ACTIVATIONS,
+                      "kv-cache": ACTIVATIONS}.get(cls)
+        hf_bound = ACTIVATIONS if cls in ("activations", "kv-cache") else EXACT
+        greedy_exact_vllm = cls == "exact"
+        greedy_exact_hf = cls in ("exact", "bf16-kernel", "no-cpu-kernel")
+
+        def fail(what):
+            failures.append(f"{name}: {what}")
+
+        loads = "yes"
+        vllm_ppl = vllm_rel = "–"
+        vllm_greedy = "–"
+        if cls == "no-cpu-kernel":
+            if "load_error" in v:
+                shape = structure.get(name, {})
+                loads = ("no CPU kernel (" + v["load_error"][:70].replace("|", "/") + "); tensors as vLLM's " +
+                         "/".join(shape.get("schemes", [])) + f" expects: {shape.get('linears', 0)} Linears")
+                if not shape.get("linears"):
+                    fail("no Linear of the checkpoint was checked against vLLM's scheme")
+                for problem in shape.get("problems", []):
+                    fail("vLLM's scheme: " + problem)
+            else:
+                loads = "yes (unexpected: a CPU kernel exists now)"
+                fail("vLLM loaded a scheme expected to have no CPU kernel: move it to another class")
+        elif "load_error" in v or "run_error" in v:
+            loads = "FAILED: " + (v.get("load_error") or v.get("run_error"))[:120]
+            fail("vLLM: " + (v.get("load_error") or v.get("run_error")))
+        else:
+            rel = v["perplexity"] / mine - 1
+            vllm_ppl, vllm_rel = f"{v['perplexity']:.4f}", f"{rel:+.2e}"
+            if abs(rel) > vllm_bound:
+                fail(f"vLLM perplexity {v['perplexity']:.5f} vs dcomp {mine:.5f}: {rel:+.2e} beyond {vllm_bound:.1e}")
+            agree = leading_agreement(v["generated_ids"], greedy)
+            vllm_greedy = "equal" if agree == len(greedy) else f"first {agree} of {len(greedy)}"
+            if greedy_exact_vllm and agree != len(greedy):
+                fail(f"vLLM's greedy continuation parts from dcomp's after {agree} tokens")
+        if "load_error" in t or "run_error" in t:
+            hf_ppl, hf_rel, hf_greedy = "FAILED", "–", "–"
+            fail("transformers: " + (t.get("load_error") or t.get("run_error")))
+        else:
+            rel = t["perplexity"] / mine_nearest - 1
+            hf_ppl, hf_rel = f"{t['perplexity']:.4f}", f"{rel:+.2e}"
+            if abs(rel) > hf_bound:
+                fail(f"transformers perplexity {t['perplexity']:.5f} vs dcomp {mine_nearest:.5f}: {rel:+.2e} "
+                     f"beyond {hf_bound:.0e}")
+            agree = leading_agreement(t["generated_ids"], greedy)
+            hf_greedy = "equal" if agree == len(greedy) else f"first {agree} of {len(greedy)}"
+            if greedy_exact_hf and agree != len(greedy):
+                fail(f"transformers' greedy continuation parts from dcomp's after {agree} tokens")
+        dcomp_text = f"{mine:.4f}" + (f" ({mine_nearest:.4f} rounding to nearest)" if cls == "kv-cache" else "")
+        bound = "–" if vllm_bound is None else f"{vllm_bound:.0e}" if vllm_bound < 1e-3 else f"{100 * vllm_bound:.1f} %"
+        lines.append(f"| {name} | {cls} | {loads} | {row['vllm_dtype']} | {vllm_ppl} | {dcomp_text} | {vllm_rel} | "
+                     f"{bound} | {hf_ppl} | {hf_rel} | {vllm_greedy}, {hf_greedy} |")
+    if drift is not None:
+        lines.append("")
+        lines.append(f"bf16 drift: vLLM runs the BF16 original in bfloat16 at {drift_entry['perplexity']:.4f} against "
+                     f"dcomp's {dcomp_original:.4f} in float32 ({100 * drift:.2f} %): bf16-kernel bound "
+                     f"{100 * bf16_bound:.1f} %.")
+    table = "\n".join(lines) + "\n"
+    open(table_path, "w").write(table)
+    print(table)
+    for failure in failures:
+        print("FAIL " + failure, file=sys.stderr)
+    return 1 if failures else 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", choices=["jobs", "compare"])
+    parser.add_argument("--work", required=True)
+    parser.add_argument("--out")
+    parser.add_argument("--table")
+    args = parser.parse_args()
+    if args.step == "jobs":
+        make_jobs(args.work, args.out)
+        return 0
+    return compare(args.work, args.table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

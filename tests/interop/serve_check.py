@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Runs dcomp's checkpoints in vLLM (its CPU build) or in transformers (+ compressed-tensors)
+and writes what each computed, for launch/interop.sh to compare with `dcomp eval` / `generate`.
+
+  serve_check.py vllm         --jobs JOBS.json --out RESULTS.json
+  serve_check.py transformers --jobs JOBS.json --out RESULTS.json
+  serve_check.py structure    --jobs JOBS.json --out RESULTS.json --original DIR
+
+JOBS.json: {"ids": [token ids], "bos": BOS id, "jobs": [{"name", "model", "vllm_dtype",
+"kv_cache": bool, "prompt_ids": [...], "new_tokens": N}, ...]}.
+For each job: the perplexity of the ids (BOS prepended, every position after BOS scored, as
+`dcomp eval` scores one window) from the prompt log-probabilities, and the greedy continuation
+of prompt_ids. A job that fails to load records the error instead, so one scheme cannot hide
+the others. vLLM runs in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0), one model at a time.
+
+`structure` is for the schemes vLLM's CPU build has no kernel for: vLLM's own compressed-tensors
+config class parses the checkpoint's quantization_config, picks the scheme of every quantized Linear
+(its kernel choice, which fails on this CPU, replaced by a stand-in) and creates that Linear's
+parameters as its loader would; every one must be in the checkpoint with that shape and dtype, and
+the checkpoint must hold no other tensor of that Linear.
+"""
+import argparse
+import gc
+import json
+import math
+import os
+import sys
+import time
+import traceback
+
+
+def perplexity(logprobs):
+    return math.exp(-sum(logprobs) / len(logprobs))
+
+
+def run_vllm(jobs, ids, bos):
+    from vllm import LLM, SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    results = {}
+    for job in jobs:
+        started = time.time()
+        entry = {"engine": "vllm", "dtype": job["vllm_dtype"]}
+        try:
+            llm = LLM(model=job["model"], dtype=job["vllm_dtype"], enforce_eager=True, max_model_len=2048, seed=0)
+        except Exception as error:  # a scheme vLLM's CPU build cannot run: recorded, checked by the caller
+            entry["load_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
+            results[job["name"]] = entry
+            gc.collect()
+            continue
+        try:
+            scored = [bos] + ids
+            out = llm.generate([TokensPrompt(prompt_token_ids=scored)],
+                               SamplingParams(max_tokens=1, prompt_logprobs=0), use_tqdm=False)
+            logprobs = [out[0].prompt_logprobs[i][token].logprob for i, token in enumerate(scored) if i > 0]
+            entry["perplexity"] = perplexity(logprobs)
+            greedy = llm.generate([TokensPrompt(prompt_token_ids=job["prompt_ids"])],
+                                  SamplingParams(max_tokens=job["new_tokens"], temperature=0.0), use_tqdm=False)
+            entry["generated_ids"] = list(greedy[0].outputs[0].token_ids)
+        except Exception as error:
+            entry["run_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
+            traceback.print_exc()
+        entry["seconds"] = round(time.time() - started, 1)
+        results[job["name"]] = entry
+        del llm
+        gc.collect()
+    return results
+
+
+def run_transformers(jobs, ids, bos):
+    import torch
+    from transformers import AutoModelForCausalLM, CompressedTensorsConfig
+
+    results = {}
+    for job in jobs:
+        started = time.time()
+        entry = {"engine": "transformers", "dtype": "float32"}
+        try:
+            # Decompressed once at load (run_compressed=False), not in every forward; the input
+            # activations are still quantized as the checkpoint declares.
+            quantized = "quantization_config" in json.load(open(os.path.join(job["model"], "config.json")))
+            extra = {"quantization_config": CompressedTensorsConfig(run_compressed=False)} if quantized else {}
+            model = AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32, **extra)
+        except Exception as error:
+            entry["load_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
+            results[job["name"]] = entry
+            continue
+        try:
+            scored = torch.tensor([[bos] + ids])
+            with torch.no_grad():
+                logits = model(scored).logits[0, :-1].float()
+            logprobs = torch.log_softmax(logits, dim=-1).gather(1, scored[0, 1:, None])[:, 0]
+            entry["perplexity"] = perplexity(logprobs.double().tolist())
+            prompt = torch.tensor([job["prompt_ids"]])
+            with torch.no_grad():
+                generated = model.generate(prompt, max_new_tokens=job["new_tokens"], do_sample=False)
+            entry["generated_ids"] = generated[0, prompt.shape[1]:].tolist()
+        except Exception as error:
+            entry["run_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
+            traceback.print_exc()
+        entry["seconds"] = round(time.time() - started, 1)
+        results[job["name"]] = entry
+        del model
+        gc.collect()
+    return results
+
+
+def check_structure(jobs, original):
+    import importlib
+    import pkgutil
+
+    import torch
+    from safetensors import safe_open
+    import vllm.model_executor.layers.quantization.compressed_tensors.schemes as schemes
+    import vllm.model_executor.parameter as parameter
+    from vllm.config import VllmConfig, set_current_vllm_config
+    from vllm.model_executor.layers.quantization.compressed_tensors.compressed_tensors import (
+        CompressedTensorsConfig)
+
+    class NoKernel:  # stands in for the kernel a scheme chooses: only the parameters are wanted
+        def __getattr__(self, name):
+            return lambda *args, **kwargs: None
+
+    for info in pkgutil.iter_modules(schemes.__path__):
+        module = importlib.import_module(f"{schemes.__name__}.{info.name}")
+        for attr in dir(module):
+            if "kernel" in attr.lower() and attr.startswith(("init_", "choose_")) and callable(getattr(module, attr)):
+                setattr(module, attr, lambda *args, **kwargs: NoKernel())
+    parameter.get_tensor_model_parallel_rank = lambda: 0
+    parameter.get_tensor_model_parallel_world_size = lambda: 1
+
+    def tensors(folder):
+        found = {}
+        for file in sorted(os.listdir(folder)):
+            if file.endswith(".safetensors"):
+                with safe_open(os.path.join(folder, file), "pt") as f:
+                    for key in f.keys():
+                        found[key] = f.get_slice(key)
+        return found
+
+    dense = tensors(original)
+    dtype_names = {torch.uint8: "U8", torch.int8: "I8", torch.int32: "I32", torch.int64: "I64",
+                   torch.float32: "F32", torch.bfloat16: "BF16", torch.float16: "F16",
+                   torch.float8_e4m3fn: "F8_E4M3"}
+    results = {}
+    for job in jobs:
+        stored = tensors(job["model"])
+        config = json.load(open(os.path.join(job["model"], "config.json")))["quantization_config"]
+        quant_config = CompressedTensorsConfig.from_config(config)
+        problems, checked, names = [], 0, set()
+        with set_current_vllm_config(VllmConfig()):
+            for key in sorted(dense):
+                if not key.endswith(".weight") or len(dense[key].get_shape()) != 2 or "embed_tokens" in key:
+                    continue
+                module = key[: -len(".weight")]
+                probe = torch.nn.Linear(1, 1, bias=False)
+                del probe.weight
+                scheme = quant_config.get_scheme(layer=probe, layer_name=module)
+                if scheme is None:
+                    continue
+                names.add(type(scheme).__name__)
+                out_features, in_features = dense[key].get_shape()
+                layer = torch.nn.Module()
+                scheme.create_weights(layer=layer, output_partition_sizes=[out_features],
+                                      input_size_per_partition=in_features, params_dtype=torch.bfloat16,
+                                      weight_loader=lambda *args, **kwargs: None, input_size=in_features,
+                                      output_size=out_features)
+                expected = dict(layer.named_parameters())
+                for name, value in expected.items():
+                    got = stored.get(f"{module}.{name}")
+                    want = (list(value.shape), dtype_names.get(value.dtype, str(value.dtype)))
+                    if got is None:
+                        problems.append(f"{module}.{name} missing (vLLM expects {want})")
+                    elif (list(got.get_shape()), got.get_dtype()) != want:
+                        problems.append(f"{module}.{name}: {list(got.get_shape())} {got.get_dtype()}, vLLM expects {want}")
+                extra = [k for k in stored if k.startswith(module + ".") and k[len(module) + 1:] not in expected]
+                problems.extend(f"{k}: not a parameter of vLLM's {type(scheme).__name__}" for k in extra)
+                checked += 1
+        results[job["name"]] = {"engine": "vllm-structure", "schemes": sorted(names), "linears": checked,
+                                "problems": problems[:20]}
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("engine", choices=["vllm", "transformers", "structure"])
+    parser.add_argument("--original", help="structure: the unquantized model, for each Linear's shape")
+    parser.add_argument("--jobs", required=True)
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    spec = json.load(open(args.jobs))
+    if args.engine == "structure":
+        results = check_structure([job for job in spec["jobs"] if job["class"] == "no-cpu-kernel"], args.original)
+    else:
+        run = run_vllm if args.engine == "vllm" else run_transformers
+        results = run(spec["jobs"], spec["ids"], spec["bos"])
+    json.dump(results, open(args.out, "w"), indent=1)
+    for name, entry in results.items():
+        print(f"{args.engine}: {name}: " + json.dumps(entry), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
