@@ -9,7 +9,10 @@
 # synthetic model instead.
 # Text: WikiText-2 (evaluation) and Botchan (calibration) from ../shared/data when present,
 # else the GPL texts every Debian system carries in /usr/share/common-licenses.
-# Environment: DCOMP_QUICKSTART_DIR (default: /tmp/dcomp-quickstart), DCOMP_SHARED_DATA.
+# When launch/interop.sh's Python environment exists (~/.cache/dcomp/interop/venv), vLLM's CPU
+# build also runs the compressed model and its perplexity is printed beside dcomp's.
+# Environment: DCOMP_QUICKSTART_DIR (default: /tmp/dcomp-quickstart), DCOMP_SHARED_DATA,
+# DCOMP_INTEROP_CACHE.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DCOMP_EXTRA_PACKAGES="python3-pip ${DCOMP_EXTRA_PACKAGES:-}" DCOMP_BUILD_TARGETS=dcomp "$repo_root/launch/setup.sh"
@@ -98,3 +101,40 @@ print(f"\ngreedy generation, original:\n  {text_before.strip()!r}")
 print(f"greedy generation, GPTQ W4A16:\n  {text_after.strip()!r}")
 print(f"\ncompressed checkpoint: {report['output']} (the whole quick start took {total} s)")
 PY
+
+# -- vLLM, when launch/interop.sh's environment exists ------------------------------------
+interop_python="${DCOMP_INTEROP_CACHE:-$HOME/.cache/dcomp/interop}/venv/bin/python"
+if [ -x "$interop_python" ] && [ -f "$model/tokenizer.json" ]; then
+  "$interop_python" - "$model/tokenizer.json" "$work/eval.txt" "$work/ids.jsonl" <<'PY'
+import json, sys
+from tokenizers import Tokenizer
+ids = Tokenizer.from_file(sys.argv[1]).encode(open(sys.argv[2]).read(), add_special_tokens=False).ids[:1023]
+open(sys.argv[3], "w").write(json.dumps({"input_ids": ids}) + "\n")
+PY
+  mine=$("$dcomp" --log-level warn eval --model "$work/model-w4a16" --dataset "$work/ids.jsonl" --max-seq-length 1024 --json | tail -n 1)
+  prompt_ids=$("$dcomp" --log-level warn generate --model "$work/model-w4a16" --prompt "$prompt" --max-new-tokens 24 --json | tail -n 1)
+  python3 - "$work/ids.jsonl" "$work/model-w4a16" "$prompt_ids" "$work/vllm-jobs.json" <<'PY'
+import json, sys
+ids = json.loads(open(sys.argv[1]).read())["input_ids"]
+prompt = json.loads(sys.argv[3])["prompt_ids"]
+job = {"name": "quickstart", "class": "bf16-kernel", "vllm_dtype": "bfloat16", "model": sys.argv[2],
+       "prompt_ids": prompt, "new_tokens": 24}
+json.dump({"ids": ids, "bos": prompt[0], "jobs": [job]}, open(sys.argv[4], "w"))
+PY
+  if VLLM_ENABLE_V1_MULTIPROCESSING=0 VLLM_CPU_KVCACHE_SPACE=1 VLLM_LOGGING_LEVEL=WARNING "$interop_python" \
+      "$repo_root/tests/interop/serve_check.py" vllm --jobs "$work/vllm-jobs.json" --out "$work/vllm.json" \
+      >"$work/vllm.log" 2>&1; then
+    python3 - "$mine" "$work/vllm.json" <<'PY'
+import json, sys
+mine = json.loads(sys.argv[1])["perplexity"]
+served = json.load(open(sys.argv[2]))["quickstart"]
+if "perplexity" in served:
+    print(f"\nvLLM (its CPU build, bfloat16: its int4 kernel has no float32) on the first 1,023 tokens: perplexity "
+          f"{served['perplexity']:.4f}; dcomp eval on the same tokens: {mine:.4f} ({100 * (served['perplexity'] / mine - 1):+.2f} %)")
+else:
+    print("\nvLLM could not run the checkpoint: " + served.get("load_error", served.get("run_error", "?")))
+PY
+  else
+    echo "vLLM check failed; its log: $work/vllm.log"
+  fi
+fi
