@@ -1,12 +1,15 @@
 // A real model (TinyStories-656K) quantized round-to-nearest here, written as a
 // compressed-tensors checkpoint, and loaded back through the model loader hook:
 // the loaded weights equal the dequantized ones and the logits equal those of the
-// same model assembled in memory.
+// same model assembled in memory, whose dynamic input activations (W8A8, FP8_DYNAMIC) are
+// quantized per token by plain brute-force references.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "kernels/ct/checkpoint_writer.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
@@ -35,6 +38,55 @@ at::Tensor plain_per_token_int8(const at::Tensor& x) {
       float q = std::nearbyint(flat[t][i].item<float>() / scale);
       q = std::min(127.0f, std::max(-128.0f, q));
       out[t][i] = q * scale;
+    }
+  }
+  return out.reshape(x.sizes());
+}
+
+/// The finite non-negative E4M3FN values from the format's definition (arXiv 2209.05433
+/// table 1: bias 7, subnormals m·2^-9, exponent 15 with mantissa 7 is NaN), ascending; the
+/// index of a value is its bit pattern, so an even index has an even mantissa.
+std::vector<float> e4m3_values() {
+  std::vector<float> values;
+  for (int exponent = 0; exponent < 16; ++exponent) {
+    for (int mantissa = 0; mantissa < 8; ++mantissa) {
+      if (exponent == 15 && mantissa == 7) continue;
+      values.push_back(exponent == 0 ? std::ldexp(static_cast<float>(mantissa), -9)
+                                     : std::ldexp(1.0f + static_cast<float>(mantissa) / 8.0f, exponent - 7));
+    }
+  }
+  return values;
+}
+
+/// Nearest E4M3 value to v (|v| <= 448), ties to the even bit pattern.
+float round_to_e4m3(float v, const std::vector<float>& grid) {
+  const float magnitude = std::abs(v);
+  const auto above = std::lower_bound(grid.begin(), grid.end(), magnitude);
+  if (above == grid.begin() || *above == magnitude) return std::copysign(*above, v);
+  const auto below = above - 1;
+  const double to_below = static_cast<double>(magnitude) - *below;
+  const double to_above = static_cast<double>(*above) - magnitude;
+  const bool below_is_even = (below - grid.begin()) % 2 == 0;
+  const float nearest = to_below < to_above || (to_below == to_above && below_is_even) ? *below : *above;
+  return std::copysign(nearest, v);
+}
+
+/// Dynamic per-token FP8 E4M3, written plainly: each token's scale is absmax / 448; x / scale
+/// is clamped to ±448 and rounded to the nearest E4M3 value (ties to even), then times the scale.
+at::Tensor plain_per_token_fp8(const at::Tensor& x) {
+  static const std::vector<float> grid = e4m3_values();
+  at::Tensor flat = x.reshape({-1, x.size(-1)}).contiguous();  // [tokens, in]
+  at::Tensor out = at::empty_like(flat);
+  const auto in = flat.accessor<float, 2>();
+  auto result = out.accessor<float, 2>();
+  for (int64_t t = 0; t < flat.size(0); ++t) {
+    float absmax = 0.0f;
+    for (int64_t i = 0; i < flat.size(1); ++i) absmax = std::max(absmax, std::abs(in[t][i]));
+    float scale = absmax / 448.0f;
+    if (scale == 0.0f) scale = std::numeric_limits<float>::epsilon();
+    for (int64_t i = 0; i < flat.size(1); ++i) {
+      const float scaled = std::min(448.0f, std::max(-448.0f, in[t][i] / scale));
+      result[t][i] = round_to_e4m3(scaled, grid) * scale;
     }
   }
   return out.reshape(x.sizes());
@@ -70,7 +122,10 @@ TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
         quantized.compressed.input_args = scheme.input_activations;
         writer.add_compressed_linear("model.layers." + std::to_string(index) + "." + linear, quantized.compressed);
         layer.linear(linear).weight = quantized.dequantized;
-        if (scheme.input_activations) layer.linear(linear).input_quantizer = plain_per_token_int8;
+        if (scheme.input_activations) {
+          layer.linear(linear).input_quantizer =
+              scheme.input_activations->type == quant::QuantType::Float ? plain_per_token_fp8 : plain_per_token_int8;
+        }
       }
       dequantized_layers.push_back(layer);
     }
@@ -99,7 +154,7 @@ TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
   EXPECT_LT(drift, 5.0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Schemes, CompressedModel, ::testing::Values("W4A16_G32", "W8A8", "W8A16"));
+INSTANTIATE_TEST_SUITE_P(Schemes, CompressedModel, ::testing::Values("W4A16_G32", "W8A8", "W8A16", "FP8_DYNAMIC"));
 
 }  // namespace
 }  // namespace dcomp::ct
