@@ -62,6 +62,8 @@ def run_vllm(jobs, ids, bos):
             traceback.print_exc()
         entry["seconds"] = round(time.time() - started, 1)
         results[job["name"]] = entry
+        print(f"vllm: {job['name']}: " + json.dumps({k: v for k, v in entry.items() if k != "generated_ids"}),
+              file=sys.stderr, flush=True)
         del llm
         gc.collect()
     return results
@@ -80,7 +82,9 @@ def run_transformers(jobs, ids, bos):
             # activations are still quantized as the checkpoint declares.
             quantized = "quantization_config" in json.load(open(os.path.join(job["model"], "config.json")))
             extra = {"quantization_config": CompressedTensorsConfig(run_compressed=False)} if quantized else {}
-            model = AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32, **extra)
+            # compressed-tensors 0.17 decompresses FP4 weights to bfloat16 whatever the dtype asked:
+            # the model is made float32 again (its FP4 values then carry bfloat16 rounding).
+            model = AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32, **extra).float()
         except Exception as error:
             entry["load_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
             results[job["name"]] = entry
@@ -100,6 +104,8 @@ def run_transformers(jobs, ids, bos):
             traceback.print_exc()
         entry["seconds"] = round(time.time() - started, 1)
         results[job["name"]] = entry
+        print(f"transformers: {job['name']}: " + json.dumps({k: v for k, v in entry.items() if k != "generated_ids"}),
+              file=sys.stderr, flush=True)
         del model
         gc.collect()
     return results
@@ -113,11 +119,14 @@ def check_structure(jobs, original):
     from safetensors import safe_open
     import vllm.model_executor.layers.quantization.compressed_tensors.schemes as schemes
     import vllm.model_executor.parameter as parameter
-    from vllm.config import VllmConfig, set_current_vllm_config
+    from vllm.config import ModelConfig, VllmConfig, set_current_vllm_config
     from vllm.model_executor.layers.quantization.compressed_tensors.compressed_tensors import (
         CompressedTensorsConfig)
 
-    class NoKernel:  # stands in for the kernel a scheme chooses: only the parameters are wanted
+    class NoKernel:  # stands in for the kernel a scheme chooses (or its class): only the parameters are wanted
+        def __call__(self, *args, **kwargs):
+            return self
+
         def __getattr__(self, name):
             return lambda *args, **kwargs: None
 
@@ -142,13 +151,20 @@ def check_structure(jobs, original):
     dtype_names = {torch.uint8: "U8", torch.int8: "I8", torch.int32: "I32", torch.int64: "I64",
                    torch.float32: "F32", torch.bfloat16: "BF16", torch.float16: "F16",
                    torch.float8_e4m3fn: "F8_E4M3"}
+    FLOATS = ("F32", "BF16", "F16")
     results = {}
     for job in jobs:
         stored = tensors(job["model"])
         config = json.load(open(os.path.join(job["model"], "config.json")))["quantization_config"]
         quant_config = CompressedTensorsConfig.from_config(config)
         problems, checked, names = [], 0, set()
-        with set_current_vllm_config(VllmConfig()):
+        try:
+            vllm_config = VllmConfig(model_config=ModelConfig(model=job["model"], dtype=job["vllm_dtype"]))
+        except Exception as error:  # the config itself is what vLLM refuses
+            results[job["name"]] = {"engine": "vllm-structure", "schemes": [], "linears": 0,
+                                    "problems": [f"vLLM's ModelConfig refuses the checkpoint: {error}"[:300]]}
+            continue
+        with set_current_vllm_config(vllm_config):
             for key in sorted(dense):
                 if not key.endswith(".weight") or len(dense[key].get_shape()) != 2 or "embed_tokens" in key:
                     continue
@@ -171,7 +187,8 @@ def check_structure(jobs, original):
                     want = (list(value.shape), dtype_names.get(value.dtype, str(value.dtype)))
                     if got is None:
                         problems.append(f"{module}.{name} missing (vLLM expects {want})")
-                    elif (list(got.get_shape()), got.get_dtype()) != want:
+                    elif list(got.get_shape()) != want[0] or (got.get_dtype() != want[1] and not (
+                            got.get_dtype() in FLOATS and want[1] in FLOATS)):  # vLLM's loaders cast float scales
                         problems.append(f"{module}.{name}: {list(got.get_shape())} {got.get_dtype()}, vLLM expects {want}")
                 extra = [k for k in stored if k.startswith(module + ".") and k[len(module) + 1:] not in expected]
                 problems.extend(f"{k}: not a parameter of vLLM's {type(scheme).__name__}" for k in extra)
@@ -195,8 +212,6 @@ def main():
         run = run_vllm if args.engine == "vllm" else run_transformers
         results = run(spec["jobs"], spec["ids"], spec["bos"])
     json.dump(results, open(args.out, "w"), indent=1)
-    for name, entry in results.items():
-        print(f"{args.engine}: {name}: " + json.dumps(entry), file=sys.stderr)
 
 
 if __name__ == "__main__":
