@@ -149,7 +149,8 @@ void add_create_model_command(CLI::App& app) {
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 16))
       ->capture_default_str();
   command->add_option("--experts,--num-experts", flags->options.num_experts,
-                      "Above 0: a Qwen3-MoE model whose MLPs are this many experts")
+                      "Above 0: a Qwen3-MoE model whose MLPs are this many experts (deepseek_v3: the routed "
+                      "experts of each layer from --first-k-dense-replace on)")
       ->check(CLI::Range(int64_t{0}, int64_t{4096}))
       ->capture_default_str();
   command->add_option("--experts-per-token", flags->options.experts_per_token, "With --experts: top-k routing")
