@@ -6,7 +6,8 @@
 #  - seconds per layer by phase (the run report's), and per run the total;
 #  - peak RSS per rank, Hessian-sum bytes each rank sends per layer (ring model, from the
 #    report's reduced_bytes / owner_reduced_bytes), the BLAS core;
-#  - whether the checkpoints' safetensors files are byte-identical across rank counts;
+#  - whether the checkpoints' safetensors files are byte-identical across rank counts (a rank
+#    count whose ranks would not fit in MemAvailable, at the first run's peak per rank, is skipped);
 #  - a projection to DeepSeek-V3's 61 layers (3 dense + 58 MoE) and 256 experts.
 # Projection: each phase p of the MoE layer measured with E experts is split by the share f_p
 # of its work that grows with the routed experts, from the layer's shapes: compress by
@@ -44,14 +45,28 @@ if [ ! -f "$model/config.json" ]; then
 fi
 [ -f "$work/calibration.txt" ] || for _ in $(seq 40); do cat "$work/text-once.txt"; done >"$work/calibration.txt"
 
+# A rank count is skipped when its ranks would not fit: each holds about the whole layer, so the
+# first run's peak RSS per rank times the ranks must be below MemAvailable.
+measured=""
 for ranks in $ranks_list; do
+  if [ -n "$measured" ]; then
+    peak=$(python3 -c "import json, sys; print(max(json.load(open(sys.argv[1]))['peak_rss_bytes_per_rank']))" \
+      "$work/np${measured%% *}.json")
+    available=$(($(awk '/^MemAvailable:/ {print $2}' /proc/meminfo) * 1024))
+    if [ $((peak * ranks)) -gt "$available" ]; then
+      echo "skipped $ranks ranks: ~$((peak * ranks >> 30)) GiB needed ($ranks x the $((peak >> 20)) MiB peak of" \
+        "${measured%% *} rank(s)), $((available >> 30)) GiB available"
+      continue
+    fi
+  fi
+  measured="$measured $ranks"; measured="${measured# }"
   mpirun --allow-run-as-root --oversubscribe -np "$ranks" "$dcomp" --quiet oneshot --model "$model" --scheme W4A16 \
     --dataset "$work/calibration.txt" --num-calibration-samples "$samples" --max-seq-length "$seq_len" \
     --threads 1 --output "$work/np$ranks" --overwrite --report "$work/np$ranks.json"
 done
 sums=""
-for ranks in $ranks_list; do
+for ranks in $measured; do
   sums="$sums $(cd "$work/np$ranks" && ls *.safetensors | sort | xargs cat | sha256sum | cut -c1-16)"
 done
-python3 "$repo/bench/deepseek_projection.py" "$work" "$model/config.json" "$ranks_list" "$sums" "$samples" "$seq_len" \
+python3 "$repo/bench/deepseek_projection.py" "$work" "$model/config.json" "$measured" "$sums" "$samples" "$seq_len" \
   "${OPENBLAS_CORETYPE:-}"
