@@ -3,10 +3,15 @@
 61 layers (first_k_dense_replace 3: 3 dense + 58 MoE) and 256 routed experts.
 Each phase p of the measured MoE layer (E experts) is split by the share f_p of its work that
 grows with the routed experts, computed from the layer's shapes:
-  compress   Σ out·in² over the Linears + in³ per inverse-Hessian factorization (GPTQ)
-  calibrate, propagate   Σ out·in (every calibration token through every expert)
+  compress   2·out·in² per Linear (GPTQ's column updates) + 4/3·in³ per distinct input
+             (Cholesky, inverse, Cholesky of the inverse)
+  calibrate  Σ out·in (every calibration token through every expert)
   load, write   parameters;   reduce   Hessian-sum elements (in² per distinct input)
+  propagate  0 (the layer output follows the router: top-k experts per token, whatever E)
   t_p(256) = t_p(E) · ((1 − f_p) + f_p · 256 / E);  T = 3 · T_dense + 58 · Σ_p t_p(256).
+The measured MoE layer is the last, which propagates nothing: its propagate term is the dense
+layer's scaled by the forward work of the tokens' routed path (attention, shared expert and
+top-k experts, whatever E) over the dense layer's (attention and MLP).
 Usage: deepseek_projection.py WORK CONFIG "RANKS..." "DIGESTS..." SAMPLES SEQ [OPENBLAS_CORETYPE]"""
 import json
 import sys
@@ -27,16 +32,20 @@ def expert_shares(experts):
     shared = [(S, h), (S, h), (h, S)]
     expert = [(I, h), (I, h), (h, I)]
     fixed_inputs = [h, q, kv, n * v, h, S]  # distinct Hessians: attention input, q_b, kv_b, o, MLP input, shared down
-    solve = lambda linears: sum(o * i * i for o, i in linears)
+    solve = lambda linears: sum(2 * o * i * i for o, i in linears)
     forward = lambda linears: sum(o * i for o, i in linears)
-    solve_fixed = solve(attention + shared) + sum(i ** 3 for i in fixed_inputs)
-    solve_experts = experts * (solve(expert) + I ** 3)
+    solve_fixed = solve(attention + shared) + sum(4 * i ** 3 / 3 for i in fixed_inputs)
+    solve_experts = experts * (solve(expert) + 4 * I ** 3 / 3)
     forward_fixed, forward_experts = forward(attention + shared), experts * forward(expert)
     params_fixed, params_experts = forward_fixed, experts * (forward(expert) + h)  # + the router's row
     sums_fixed, sums_experts = sum(i * i for i in fixed_inputs), experts * I * I
     share = lambda fixed, grows: grows / (fixed + grows)
+    routed_path = forward(attention + shared) + c["num_experts_per_tok"] * forward(expert)
+    dense_path = forward(attention) + 3 * h * c["intermediate_size"]
+    global PROPAGATE_MOE_OVER_DENSE
+    PROPAGATE_MOE_OVER_DENSE = routed_path / dense_path
     return {"compress": share(solve_fixed, solve_experts), "calibrate": share(forward_fixed, forward_experts),
-            "propagate": share(forward_fixed, forward_experts), "load": share(params_fixed, params_experts),
+            "propagate": 0.0, "load": share(params_fixed, params_experts),
             "write": share(params_fixed, params_experts), "reduce": share(sums_fixed, sums_experts)}, \
         4 * (params_fixed + params_experts)
 
@@ -76,9 +85,11 @@ for r in ranks_list:
     layers = {layer["layer"]: layer["seconds"] for layer in reports[r]["layers"]}
     dense = sum(layers[0].values())
     moe = {p: layers[1][p] * ((1 - measured[p]) + measured[p] * RELEASE_EXPERTS / E) for p in PHASES}
+    if c["num_hidden_layers"] == 2:  # layer 1 is the last: the dense layer's propagation, scaled
+        moe["propagate"] = layers[0]["propagate"] * PROPAGATE_MOE_OVER_DENSE
     total = RELEASE_DENSE * dense + RELEASE_MOE * sum(moe.values())
     print(f"  {r} rank(s): MoE layer {sum(layers[1].values()):.0f} s -> {sum(moe.values()):,.0f} s "
-          f"(compress {moe['compress']:,.0f}, calibrate {moe['calibrate']:,.0f}, propagate {moe['propagate']:,.0f}); "
+          f"(compress {moe['compress']:,.0f}, calibrate {moe['calibrate']:,.0f}, propagate {moe['propagate']:,.1f}); "
           f"61 layers {total / 3600:,.1f} h")
 print(f"  memory: a {RELEASE_EXPERTS}-expert layer's weights are {release_weights / 2 ** 30:,.1f} GiB in fp32 "
       f"({RELEASE_EXPERTS} down-projection Hessian sums {RELEASE_EXPERTS * I * I * 8 / 2 ** 30:,.1f} GiB in fp64)")
