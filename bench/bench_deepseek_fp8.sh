@@ -9,11 +9,11 @@
 #  - whether the checkpoints' safetensors files are byte-identical across rank counts (a rank
 #    count whose ranks would not fit in MemAvailable, at the first run's peak per rank, is skipped);
 #  - a projection to DeepSeek-V3's 61 layers (3 dense + 58 MoE) and 256 experts.
-# Projection: each phase p of the MoE layer measured with E experts is split by the share f_p
-# of its work that grows with the routed experts, from the layer's shapes: compress by
-# Σ out·in² + in³ over the Linears (GPTQ solve and factorization), calibrate and propagate by
-# Σ out·in (every token through every expert), load and write by parameters, reduce by the
-# Hessian-sum bytes; then
+# Projection (bench/deepseek_projection.py): each phase p of the MoE layer measured with E experts
+# is split by the share f_p of its work that grows with the routed experts, from the layer's
+# shapes (compress: 2·out·in² per Linear + 4/3·in³ per distinct input; calibrate: Σ out·in, every
+# token through every expert; load and write: parameters; reduce: Hessian-sum elements;
+# propagate: 0, it follows the router's top-k), then
 #   t_p(256) = t_p(E) · ((1 − f_p) + f_p · 256 / E)
 #   T(61 layers) = 3 · T_dense + 58 · Σ_p t_p(256).
 # Usage: bench/bench_deepseek_fp8.sh [build dir] [work dir]
