@@ -144,7 +144,9 @@ void compress_work(const PipelineInputs& in, const std::shared_ptr<lifecycle::La
     ModuleError error;
     error.name = module.name;
     error.compressed = output_error(original->second.weight, module.weight, original->second.hessian_sum);
-    auto rtn = lifecycle::quantize_round_to_nearest(original->second.weight, *module.compressed->weight_args);
+    // NVFP4 (tensor_group) rounds with the global scale the module was compressed with.
+    auto rtn = lifecycle::quantize_round_to_nearest(original->second.weight, *module.compressed->weight_args,
+                                                    module.compressed->global_scale);
     error.round_to_nearest = output_error(original->second.weight, rtn.effective_weight, original->second.hessian_sum);
     report.errors.push_back(error);
   }

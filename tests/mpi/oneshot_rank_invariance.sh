@@ -2,7 +2,7 @@
 # `dcomp oneshot` GPTQ W4A16 on the two real models, AWQ followed by GPTQ NVFP4A16 with an
 # FP8 KV cache on TinyStories-656K, and GPTQ W4 on the mixture-of-experts fixtures (Mixtral,
 # Qwen3-MoE, DeepSeek-V3 with latent attention and shared experts, GLM-4.5; each expert's Hessians reduced to the rank that solves it, and with every token
-# through every expert or only the routed ones) with 1, 2 and 4 MPI ranks (one compute thread each) must
+# through every expert or only the routed ones), and GPTQ NVFP4A16 on the DeepSeek-V3 and GLM-4.5 fixtures, with 1, 2 and 4 MPI ranks (one compute thread each) must
 # write bit-identical tensors, and, since shards are numbered by layer whatever rank wrote them,
 # byte-identical files (all but the run report, whose timings differ).
 # Usage: oneshot_rank_invariance.sh <dcomp binary> <shared data folder>
@@ -40,18 +40,19 @@ export OMPI_MCA_btl=self,vader OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_C
 read -ra mpirun <<<"${DCOMP_MPIRUN:-mpirun}"
 read -ra rank_counts <<<"${DCOMP_RANK_COUNTS:-1 2 4}"
 status=0
-for job in ${DCOMP_INVARIANCE_JOBS:-tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed deepseek_v3 glm4_moe}; do
+for job in ${DCOMP_INVARIANCE_JOBS:-tinystories-656k stories260k tinystories-656k/awq_nvfp4_kv mixtral qwen3_moe qwen3_moe/routed deepseek_v3 glm4_moe deepseek_v3/nvfp4a16 glm4_moe/nvfp4a16}; do
   model="${job%%/*}"
   models="$data"
   dataset=(--dataset "$data/text/tinystories_valid_sample.txt" --max-seq-length 128)
   case "$job" in
     stories260k) recipe=(--recipe "$work/channel_w4.yaml") ;;
     */awq_nvfp4_kv) recipe=(--recipe "$work/awq_nvfp4_kv.yaml") ;;
-    mixtral|qwen3_moe*|deepseek_v3|glm4_moe) recipe=(--recipe "$work/channel_w4.yaml"); models="$fixtures"
+    mixtral|qwen3_moe*|deepseek_v3*|glm4_moe*) recipe=(--recipe "$work/channel_w4.yaml"); models="$fixtures"
       dataset=(--dataset "$work/ids.jsonl" --max-seq-length 64) ;;
     *) recipe=(--scheme W4A16) ;;
   esac
   [ "$job" = qwen3_moe/routed ] && recipe+=(--moe-calibrate-all-experts false)
+  case "$job" in */nvfp4a16) recipe=(--scheme NVFP4A16) ;; esac
   reference=""
   for ranks in "${rank_counts[@]}"; do
     out="$work/${job//\//-}-np$ranks"

@@ -2,17 +2,24 @@
 // (tests/model/fixtures/{mixtral,qwen3_moe,deepseek_v3}): GPTQ against round-to-nearest on every
 // expert (and on DeepSeek-V3's latent attention and shared experts), the tokens counted per expert
 // against the routing's own total, routers (and DeepSeek-V3's score correction bias) left
-// unquantized by "Linear" targets, and selected by a target naming them.
+// unquantized by "Linear" targets, and selected by a target naming them; compressed-tensors INT4
+// inputs of the DeepSeek-V3 and GLM-4.5 fixtures re-quantized to NVFP4A16.
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <numeric>
 #include <string>
 
+#include <set>
+
+#include <nlohmann/json.hpp>
+
 #include "actors/oneshot.hpp"
+#include "kernels/ct/compressed_checkpoint.hpp"
 #include "support/fp8_block_model.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/model_config.hpp"
@@ -182,10 +189,100 @@ TEST_P(DeepseekReleaseOneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedW
   }
 }
 
+// A compressed-tensors INT4 checkpoint (pack-quantized, one scale per channel; as Kimi-K2-Thinking
+// is released) of a fixture, given to oneshot with NVFP4A16: the checkpoint equals, tensor for
+// tensor, the run on the same weights decompressed by eval's decoder (tests/ct checks it against
+// compressed-tensors) and given dense; the report names the input format; the input folder is
+// unchanged and no dense copy of it is written anywhere beside it. The run compares each module
+// with round-to-nearest, which for NVFP4 uses the module's global scale.
+struct CompressedInputOneshotTest : MoeOneshotTest {};
+
+// Every file of `folder` with its size and bytes (to tell that nothing in it changed).
+std::map<std::string, std::string> folder_contents(const fs::path& folder) {
+  std::map<std::string, std::string> contents;
+  for (const auto& entry : fs::recursive_directory_iterator(folder)) {
+    if (!entry.is_regular_file()) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    contents[fs::relative(entry.path(), folder).string()] = std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  return contents;
+}
+
+// The dense reference: every tensor of `compressed` as stored, each compressed Linear decoded.
+void write_decompressed(const fs::path& compressed, const fs::path& dense) {
+  fs::create_directories(dense);
+  const io::CheckpointReader reader(compressed);
+  const model::LinearLoader decompress = ct::make_linear_loader(compressed);
+  std::vector<io::NamedTensor> tensors;
+  std::set<std::string> linears;
+  for (const std::string& name : reader.names()) {
+    const std::string module = name.substr(0, name.rfind('.'));
+    if (name.rfind("model.layers.", 0) == 0 && module.find("_proj") != std::string::npos) {
+      if (!linears.insert(module).second) continue;
+      const model::LinearWeights weights = decompress(module);  // GLM-4.5's q/k/v have biases
+      tensors.push_back({module + ".weight", weights.weight, std::nullopt});
+      if (weights.bias.defined()) tensors.push_back({module + ".bias", weights.bias, std::nullopt});
+      continue;
+    }
+    tensors.push_back({name, reader.load(name).contiguous(), std::nullopt});
+  }
+  io::write_safetensors(dense / "model.safetensors", tensors);
+  nlohmann::json config = nlohmann::json::parse(std::ifstream(compressed / "config.json"));
+  config.erase("quantization_config");
+  std::ofstream(dense / "config.json") << config.dump(2);
+}
+
+TEST_P(CompressedInputOneshotTest, Int4InputIsRequantizedToNvfp4AsItsDecompressedWeights) {
+  OneshotOptions int4 = run_options(kChannelW4);
+  int4.output = scratch / "int4";
+  run_oneshot(int4, *comm);
+  ASSERT_EQ(nlohmann::json::parse(std::ifstream(int4.output / "config.json")).at("quantization_config").at("format"),
+            "pack-quantized");
+  write_decompressed(int4.output, scratch / "dense");
+  const auto input_before = folder_contents(int4.output);
+
+  OneshotOptions from_int4 = run_options(
+      "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n      scheme: NVFP4A16\n      targets: [Linear]\n"
+      "      ignore: [lm_head]\n");
+  from_int4.model = int4.output;
+  from_int4.output = scratch / "from-int4";
+  const OneshotResult result = run_oneshot(from_int4, *comm);
+  EXPECT_EQ(result.report.at("input_format"), "compressed-tensors (pack-quantized)");
+  // run_options compares with round-to-nearest: NVFP4's needs the module's global scale.
+  for (const auto& layer : result.report.at("layers")) {
+    ASSERT_FALSE(layer.at("modules").empty()) << layer.dump();
+    for (const auto& module : layer.at("modules")) {
+      EXPECT_GT(module.at("output_error_round_to_nearest").get<double>(), 0.0) << module.dump();
+    }
+  }
+  EXPECT_TRUE(folder_contents(int4.output) == input_before) << "the compressed input changed";
+  std::set<std::string> beside;
+  for (const auto& entry : fs::directory_iterator(scratch)) beside.insert(entry.path().filename().string());
+  EXPECT_EQ(beside, (std::set<std::string>{"dense", "from-int4", "ids.jsonl", "int4", "recipe.yaml"}));
+
+  OneshotOptions from_dense = from_int4;
+  from_dense.model = scratch / "dense";
+  from_dense.output = scratch / "from-dense";
+  run_oneshot(from_dense, *comm);
+  const io::CheckpointReader a(from_int4.output), b(from_dense.output);
+  ASSERT_EQ(a.names(), b.names());
+  EXPECT_TRUE(a.contains("model.layers.1.mlp.experts.0.down_proj.weight_packed"));
+  EXPECT_TRUE(a.contains("model.layers.1.mlp.shared_experts.up_proj.weight_global_scale"));
+  for (const std::string& name : a.names()) {
+    EXPECT_EQ(a.info(name).dtype, b.info(name).dtype) << name;
+    EXPECT_TRUE(at::equal(a.load(name), b.load(name))) << name;
+  }
+  EXPECT_EQ(nlohmann::json::parse(std::ifstream(from_int4.output / "config.json")).at("quantization_config").at("format"),
+            "nvfp4-pack-quantized");
+}
+
 INSTANTIATE_TEST_SUITE_P(Transformers517, MoeOneshotTest, ::testing::Values("mixtral", "qwen3_moe", "deepseek_v3", "glm4_moe"),
                          [](const auto& info) { return info.param; });
 
 INSTANTIATE_TEST_SUITE_P(Transformers519, DeepseekReleaseOneshotTest, ::testing::Values("deepseek_v3"),
+                         [](const auto& info) { return info.param; });
+
+INSTANTIATE_TEST_SUITE_P(Transformers519, CompressedInputOneshotTest, ::testing::Values("deepseek_v3", "glm4_moe"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
