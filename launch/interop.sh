@@ -126,4 +126,18 @@ echo "interop: transformers ran every checkpoint in $((SECONDS - step)) s"
 "${python}" "${repo}/tests/interop/serve_check.py" structure --jobs "${work}/jobs.json" --original "${original}" \
   --out "${work}/structure.json" > "${work}/structure.log" 2>&1 || { tail -n 40 "${work}/structure.log" >&2; exit 1; }
 "${python}" "${repo}/tests/interop/interop_table.py" compare --work "${work}" --table "${out}/interop-table.md"
+
+# -- negative controls: checkpoints broken on purpose must fail the same comparison -----------
+if [[ -d "${work}/gptq_w4a16_g64" ]]; then
+  rm -f "${work}/negative.tsv"
+  "${python}" "${repo}/tests/interop/break_checkpoint.py" "${work}/gptq_w4a16_g64" "${work}" gptq_w4a16_g64
+  "${python}" "${repo}/tests/interop/interop_table.py" jobs --negative --work "${work}" --out "${work}/jobs-negative.json"
+  OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}" VLLM_ENABLE_V1_MULTIPROCESSING=0 VLLM_CPU_KVCACHE_SPACE=1 \
+    VLLM_LOGGING_LEVEL=WARNING "${python}" "${repo}/tests/interop/serve_check.py" vllm \
+    --jobs "${work}/jobs-negative.json" --out "${work}/vllm-negative.json" > "${work}/vllm-negative.log" 2>&1
+  "${python}" "${repo}/tests/interop/serve_check.py" transformers --jobs "${work}/jobs-negative.json" \
+    --out "${work}/transformers-negative.json" > "${work}/transformers-negative.log" 2>&1
+  "${python}" "${repo}/tests/interop/interop_table.py" compare --negative --work "${work}" \
+    --table "${out}/interop-negative.md"
+fi
 echo "interop: passed in $((SECONDS - started)) s"

@@ -20,7 +20,7 @@ Tolerances (relative perplexity difference to `dcomp eval` of the same checkpoin
                an activation-quantized model is chaotic: scaling the embedding by (1 + 1e-6 noise)
                moves SmolLM2's FP8_DYNAMIC perplexity between 14.05 and 14.27 (one rounding boundary
                crossed changes later tokens), int8 W8A8 likewise; over 6,138 tokens the
-               implementations agree within 0.2 %. The bound, 2 %, is that measured spread.
+               implementations agree within 0.2 %. The bound, 3 %, is twice that spread (1.6 %).
   kv-cache     as activations, against dcomp eval --kv-cache-rounding toward-zero (vLLM's CPU cache
                rounds toward zero) for vLLM and the default rounding to nearest for transformers.
   no-cpu-kernel  vLLM's CPU build has no kernel for the scheme: its load must fail, and every tensor
@@ -39,7 +39,7 @@ import os
 import sys
 
 EXACT = 1e-4
-ACTIVATIONS = 0.02
+ACTIVATIONS = 0.03
 
 
 def read_json(path):
