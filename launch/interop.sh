@@ -72,13 +72,7 @@ else
   cp /usr/share/common-licenses/GPL-2 "${work}/eval.txt"
   calibration=/usr/share/common-licenses/GPL-3
 fi
-"${python}" - "${original}/tokenizer.json" "${work}/eval.txt" "${work}/ids.jsonl" <<'PY'
-import json, sys
-from tokenizers import Tokenizer
-ids = Tokenizer.from_file(sys.argv[1]).encode(open(sys.argv[2]).read(), add_special_tokens=False).ids[:1023]
-assert len(ids) == 1023, f"only {len(ids)} tokens in {sys.argv[2]}"
-open(sys.argv[3], "w").write(json.dumps({"input_ids": ids}) + "\n")
-PY
+"${python}" "${repo}/tests/interop/token_ids.py" "${original}/tokenizer.json" "${work}/eval.txt" "${work}/ids.jsonl"
 prompt=$'<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n'
 
 # -- dcomp's checkpoints and its own numbers ------------------------------------------

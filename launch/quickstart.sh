@@ -105,12 +105,7 @@ PY
 # -- vLLM, when launch/interop.sh's environment exists ------------------------------------
 interop_python="${DCOMP_INTEROP_CACHE:-$HOME/.cache/dcomp/interop}/venv/bin/python"
 if [ -x "$interop_python" ] && [ -f "$model/tokenizer.json" ]; then
-  "$interop_python" - "$model/tokenizer.json" "$work/eval.txt" "$work/ids.jsonl" <<'PY'
-import json, sys
-from tokenizers import Tokenizer
-ids = Tokenizer.from_file(sys.argv[1]).encode(open(sys.argv[2]).read(), add_special_tokens=False).ids[:1023]
-open(sys.argv[3], "w").write(json.dumps({"input_ids": ids}) + "\n")
-PY
+  "$interop_python" "$repo_root/tests/interop/token_ids.py" "$model/tokenizer.json" "$work/eval.txt" "$work/ids.jsonl"
   mine=$("$dcomp" --log-level warn eval --model "$work/model-w4a16" --dataset "$work/ids.jsonl" --max-seq-length 1024 --json | tail -n 1)
   prompt_ids=$("$dcomp" --log-level warn generate --model "$work/model-w4a16" --prompt "$prompt" --max-new-tokens 24 --json | tail -n 1)
   python3 - "$work/ids.jsonl" "$work/model-w4a16" "$prompt_ids" "$work/vllm-jobs.json" <<'PY'

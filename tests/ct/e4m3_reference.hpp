@@ -21,8 +21,8 @@ inline std::vector<double> e4m3_magnitudes() {
 
 inline double e4m3_reference(double x, bool toward_zero, const std::vector<double>& grid) {
   const double magnitude = std::min(std::fabs(x), 448.0);
-  size_t below = 0;
-  while (below + 1 < grid.size() && grid[below + 1] <= magnitude) ++below;
+  // grid[below] is the largest value not above the magnitude (grid[0] = 0)
+  const size_t below = static_cast<size_t>(std::upper_bound(grid.begin(), grid.end(), magnitude) - grid.begin()) - 1;
   double chosen = grid[below];
   if (!toward_zero && chosen != magnitude && below + 1 < grid.size()) {
     const double down = magnitude - grid[below], up = grid[below + 1] - magnitude;

@@ -17,6 +17,7 @@
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/causal_lm.hpp"
 #include "tests/ct/ct_test_support.hpp"
+#include "tests/ct/e4m3_reference.hpp"
 #include "tests/support/shared_data.hpp"
 
 namespace dcomp::ct {
@@ -43,38 +44,10 @@ at::Tensor plain_per_token_int8(const at::Tensor& x) {
   return out.reshape(x.sizes());
 }
 
-/// The finite non-negative E4M3FN values from the format's definition (arXiv 2209.05433
-/// table 1: bias 7, subnormals m·2^-9, exponent 15 with mantissa 7 is NaN), ascending; the
-/// index of a value is its bit pattern, so an even index has an even mantissa.
-std::vector<float> e4m3_values() {
-  std::vector<float> values;
-  for (int exponent = 0; exponent < 16; ++exponent) {
-    for (int mantissa = 0; mantissa < 8; ++mantissa) {
-      if (exponent == 15 && mantissa == 7) continue;
-      values.push_back(exponent == 0 ? std::ldexp(static_cast<float>(mantissa), -9)
-                                     : std::ldexp(1.0f + static_cast<float>(mantissa) / 8.0f, exponent - 7));
-    }
-  }
-  return values;
-}
-
-/// Nearest E4M3 value to v (|v| <= 448), ties to the even bit pattern.
-float round_to_e4m3(float v, const std::vector<float>& grid) {
-  const float magnitude = std::abs(v);
-  const auto above = std::lower_bound(grid.begin(), grid.end(), magnitude);
-  if (above == grid.begin() || *above == magnitude) return std::copysign(*above, v);
-  const auto below = above - 1;
-  const double to_below = static_cast<double>(magnitude) - *below;
-  const double to_above = static_cast<double>(*above) - magnitude;
-  const bool below_is_even = (below - grid.begin()) % 2 == 0;
-  const float nearest = to_below < to_above || (to_below == to_above && below_is_even) ? *below : *above;
-  return std::copysign(nearest, v);
-}
-
 /// Dynamic per-token FP8 E4M3, written plainly: each token's scale is absmax / 448; x / scale
 /// is clamped to ±448 and rounded to the nearest E4M3 value (ties to even), then times the scale.
 at::Tensor plain_per_token_fp8(const at::Tensor& x) {
-  static const std::vector<float> grid = e4m3_values();
+  static const std::vector<double> grid = e4m3_magnitudes();
   at::Tensor flat = x.reshape({-1, x.size(-1)}).contiguous();  // [tokens, in]
   at::Tensor out = at::empty_like(flat);
   const auto in = flat.accessor<float, 2>();
@@ -86,7 +59,7 @@ at::Tensor plain_per_token_fp8(const at::Tensor& x) {
     if (scale == 0.0f) scale = std::numeric_limits<float>::epsilon();
     for (int64_t i = 0; i < flat.size(1); ++i) {
       const float scaled = std::min(448.0f, std::max(-448.0f, in[t][i] / scale));
-      result[t][i] = round_to_e4m3(scaled, grid) * scale;
+      result[t][i] = static_cast<float>(e4m3_reference(scaled, /*toward_zero=*/false, grid)) * scale;
     }
   }
   return out.reshape(x.sizes());
