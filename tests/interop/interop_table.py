@@ -26,9 +26,17 @@ Tolerances (relative perplexity difference to `dcomp eval` of the same checkpoin
   no-cpu-kernel  vLLM's CPU build has no kernel for the scheme: its load must fail, and every tensor
                must be what vLLM's own scheme class creates for that Linear (shape; dtype, float scales
                being cast by vLLM's loaders).
+  moe-needs-amx  a quantized mixture-of-experts model: vLLM's CPU build runs quantized experts only with
+               Intel AMX (its CPUExpertsInt4 / CPUExpertsInt8 / CPU FP8 experts check
+               torch.cpu._is_amx_tile_supported()). Without AMX the load must fail and the tensors are
+               checked as for no-cpu-kernel (each routed expert's Linears as Linears: vLLM's fused-experts
+               loader reads the same per-expert tensors; routers stay dense in vLLM). With AMX the
+               perplexity is held to the activations bound (AMX kernels compute in bfloat16 / int8).
+Each model's bounds use its own original: the bf16 drift of the BF16 original in vLLM, per model.
 transformers (+ compressed-tensors) decompresses the stored weights to dense float32: 1e-4 where that
 is exact; the activations bound where compressed-tensors' forward quantizes inputs or the KV cache;
-the bf16-kernel bound for FP4 weights, which compressed-tensors 0.17 decompresses in bfloat16.
+the bf16-kernel bound for FP4 weights, which compressed-tensors 0.17 decompresses in bfloat16, and for
+quantized mixture-of-experts models, whose experts transformers 5 fuses and keeps in bfloat16.
 Greedy continuations (24 tokens) must equal dcomp generate's where the engine computes in float32 with
 no activation quantization of its own; elsewhere the table shows how many leading tokens agree.
 """
@@ -51,25 +59,30 @@ def checkpoints(work, listing="checkpoints.tsv"):
     rows = []
     with open(os.path.join(work, listing)) as f:
         for line in f:
-            name, cls, dtype, model = line.rstrip("\n").split("\t")
-            rows.append({"name": name, "class": cls, "vllm_dtype": dtype, "model": model})
+            family, name, cls, dtype, model, original = line.rstrip("\n").split("\t")
+            rows.append({"family": family, "name": name, "class": cls, "vllm_dtype": dtype, "model": model,
+                         "original": original})
     return rows
 
 
 def make_jobs(work, out, negative=False):
-    ids = read_json(os.path.join(work, "ids.jsonl"))["input_ids"]
     jobs = []
     for row in checkpoints(work, "negative.tsv" if negative else "checkpoints.tsv"):
         generated = read_json(os.path.join(work, row["name"] + ".generate.json"))
-        jobs.append(dict(row, prompt_ids=generated["prompt_ids"], new_tokens=24))
-    bos = jobs[0]["prompt_ids"][0]
-    if negative:
-        json.dump({"ids": ids, "bos": bos, "jobs": jobs}, open(out, "w"))
-        return
-    # The BF16 original once more in bfloat16: the drift that bfloat16 arithmetic alone gives.
-    original = next(job for job in jobs if job["class"] == "exact")
-    jobs.append(dict(original, name=original["name"] + "@bfloat16", vllm_dtype="bfloat16", **{"class": "drift"}))
-    json.dump({"ids": ids, "bos": bos, "jobs": jobs}, open(out, "w"))
+        ids = read_json(os.path.join(work, f"ids-{row['family']}.jsonl"))["input_ids"]
+        jobs.append(dict(row, ids=ids, bos=generated["prompt_ids"][0], prompt_ids=generated["prompt_ids"],
+                         new_tokens=24))
+    if not negative:
+        # Each BF16 original once more in bfloat16: the drift that bfloat16 arithmetic alone gives.
+        for original in [job for job in jobs if job["class"] == "exact"]:
+            jobs.append(dict(original, name=original["name"] + "@bfloat16", vllm_dtype="bfloat16",
+                             **{"class": "drift"}))
+    json.dump({"jobs": jobs}, open(out, "w"))
+
+
+def is_mixture_of_experts(model):
+    config = json.load(open(os.path.join(model, "config.json")))
+    return any(config.get(key) for key in ("num_local_experts", "num_experts", "n_routed_experts"))
 
 
 def transformers_bound(model, bf16_bound):
@@ -80,7 +93,7 @@ def transformers_bound(model, bf16_bound):
     groups = (config.get("config_groups") or {}).values()
     if any(group.get("input_activations") for group in groups) or config.get("kv_cache_scheme"):
         return ACTIVATIONS
-    if "fp4" in str(config.get("format", "")):
+    if "fp4" in str(config.get("format", "")) or (config and is_mixture_of_experts(model)):
         return bf16_bound
     return EXACT
 
@@ -100,18 +113,25 @@ def compare(work, table_path, negative=False):
     hf = json.load(open(os.path.join(work, f"transformers{suffix}.json")))
     structure = {} if negative else json.load(open(os.path.join(work, "structure.json")))
     rows = checkpoints(work, "negative.tsv" if negative else "checkpoints.tsv")
-    original = next(row for row in checkpoints(work) if row["class"] == "exact")
     if negative:
         vllm.update({k: v for k, v in json.load(open(os.path.join(work, "vllm.json"))).items() if "@" in k})
-    dcomp_original = read_json(os.path.join(work, original["name"] + ".eval.json"))["perplexity"]
-    drift_entry = vllm.get(original["name"] + "@bfloat16", {})
-    drift = abs(drift_entry["perplexity"] / dcomp_original - 1) if "perplexity" in drift_entry else None
-    bf16_bound = max(0.01, 4 * drift) if drift is not None else 0.01
+    originals = {row["family"]: row for row in checkpoints(work) if row["class"] == "exact"}
+    amx = structure.get("@amx", False)
+    bf16_bounds, drift_lines = {}, []
+    for family, original in originals.items():
+        dcomp_original = read_json(os.path.join(work, original["name"] + ".eval.json"))["perplexity"]
+        drift_entry = vllm.get(original["name"] + "@bfloat16", {})
+        drift = abs(drift_entry["perplexity"] / dcomp_original - 1) if "perplexity" in drift_entry else None
+        bf16_bounds[family] = max(0.01, 4 * drift) if drift is not None else 0.01
+        if drift is not None:
+            drift_lines.append(f"bf16 drift, {family}: vLLM runs the BF16 original in bfloat16 at "
+                               f"{drift_entry['perplexity']:.4f} against dcomp's {dcomp_original:.4f} in float32 "
+                               f"({100 * drift:.2f} %): bf16-kernel bound {100 * bf16_bounds[family]:.1f} %.")
     failures = []
     failed_rows = set()
-    lines = ["| scheme | class | loads in vLLM | vLLM dtype | vLLM ppl | dcomp ppl | vLLM / dcomp - 1 | bound | "
+    lines = ["| model | scheme | class | loads in vLLM | vLLM dtype | vLLM ppl | dcomp ppl | vLLM / dcomp - 1 | bound | "
              "transformers ppl (float32) | transformers / dcomp - 1 | greedy: vLLM, transformers |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
         name, cls = row["name"], row["class"]
         mine = read_json(os.path.join(work, name + ".eval.json"))["perplexity"]
@@ -120,6 +140,9 @@ def compare(work, table_path, negative=False):
             mine_nearest = read_json(os.path.join(work, name + ".eval-nearest.json"))["perplexity"]
         greedy = read_json(os.path.join(work, name + ".generate.json"))["generated_ids"]
         v, t = vllm.get(name, {}), hf.get(name, {})
+        bf16_bound = bf16_bounds.get(row["family"], 0.01)
+        if cls == "moe-needs-amx" and amx:
+            cls = "activations"  # AMX present: vLLM's quantized experts run, in bfloat16 / int8
         vllm_bound = {"exact": EXACT, "bf16-kernel": bf16_bound, "activations": ACTIVATIONS,
                       "kv-cache": ACTIVATIONS}.get(cls)
         hf_bound = transformers_bound(row["model"], bf16_bound)
@@ -133,7 +156,7 @@ def compare(work, table_path, negative=False):
         loads = "yes"
         vllm_ppl = vllm_rel = "–"
         vllm_greedy = "–"
-        if cls == "no-cpu-kernel":
+        if cls in ("no-cpu-kernel", "moe-needs-amx"):
             if "load_error" in v:
                 shape = structure.get(name, {})
                 loads = ("no CPU kernel (" + v["load_error"][:70].replace("|", "/") + "); tensors as vLLM's " +
@@ -172,13 +195,11 @@ def compare(work, table_path, negative=False):
                 fail(f"transformers' greedy continuation parts from dcomp's after {agree} tokens")
         dcomp_text = f"{mine:.4f}" + (f" ({mine_nearest:.4f} rounding to nearest)" if cls == "kv-cache" else "")
         bound = "–" if vllm_bound is None else f"{vllm_bound:.0e}" if vllm_bound < 1e-3 else f"{100 * vllm_bound:.1f} %"
-        lines.append(f"| {name} | {cls} | {loads} | {row['vllm_dtype']} | {vllm_ppl} | {dcomp_text} | {vllm_rel} | "
+        lines.append(f"| {row['family']} | {name} | {cls} | {loads} | {row['vllm_dtype']} | {vllm_ppl} | {dcomp_text} | {vllm_rel} | "
                      f"{bound} | {hf_ppl} | {hf_rel} | {vllm_greedy}, {hf_greedy} |")
-    if drift is not None:
+    if drift_lines:
         lines.append("")
-        lines.append(f"bf16 drift: vLLM runs the BF16 original in bfloat16 at {drift_entry['perplexity']:.4f} against "
-                     f"dcomp's {dcomp_original:.4f} in float32 ({100 * drift:.2f} %): bf16-kernel bound "
-                     f"{100 * bf16_bound:.1f} %.")
+        lines.extend(drift_lines)
     table = "\n".join(lines) + "\n"
     open(table_path, "w").write(table)
     print(table)

@@ -4,10 +4,10 @@ and writes what each computed, for launch/interop.sh to compare with `dcomp eval
 
   serve_check.py vllm         --jobs JOBS.json --out RESULTS.json
   serve_check.py transformers --jobs JOBS.json --out RESULTS.json
-  serve_check.py structure    --jobs JOBS.json --out RESULTS.json --original DIR
+  serve_check.py structure    --jobs JOBS.json --out RESULTS.json
 
-JOBS.json: {"ids": [token ids], "bos": BOS id, "jobs": [{"name", "model", "vllm_dtype",
-"kv_cache": bool, "prompt_ids": [...], "new_tokens": N}, ...]}.
+JOBS.json: {"jobs": [{"name", "model", "original", "vllm_dtype", "ids": [token ids], "bos": BOS id,
+"prompt_ids": [...], "new_tokens": N}, ...]} ("original": the unquantized model it was made from).
 For each job: the perplexity of the ids (BOS prepended, every position after BOS scored, as
 `dcomp eval` scores one window) from the prompt log-probabilities, and the greedy continuation
 of prompt_ids. A job that fails to load records the error instead, so one scheme cannot hide
@@ -33,7 +33,7 @@ def perplexity(logprobs):
     return math.exp(-sum(logprobs) / len(logprobs))
 
 
-def run_vllm(jobs, ids, bos):
+def run_vllm(jobs):
     from vllm import LLM, SamplingParams
     from vllm.inputs import TokensPrompt
 
@@ -49,7 +49,7 @@ def run_vllm(jobs, ids, bos):
             gc.collect()
             continue
         try:
-            scored = [bos] + ids
+            scored = [job["bos"]] + job["ids"]
             out = llm.generate([TokensPrompt(prompt_token_ids=scored)],
                                SamplingParams(max_tokens=1, prompt_logprobs=0), use_tqdm=False)
             logprobs = [out[0].prompt_logprobs[i][token].logprob for i, token in enumerate(scored) if i > 0]
@@ -69,7 +69,7 @@ def run_vllm(jobs, ids, bos):
     return results
 
 
-def run_transformers(jobs, ids, bos):
+def run_transformers(jobs):
     import torch
     from transformers import AutoModelForCausalLM, CompressedTensorsConfig
 
@@ -90,7 +90,7 @@ def run_transformers(jobs, ids, bos):
             results[job["name"]] = entry
             continue
         try:
-            scored = torch.tensor([[bos] + ids])
+            scored = torch.tensor([[job["bos"]] + job["ids"]])
             with torch.no_grad():
                 logits = model(scored).logits[0, :-1].float()
             logprobs = torch.log_softmax(logits, dim=-1).gather(1, scored[0, 1:, None])[:, 0]
@@ -111,7 +111,7 @@ def run_transformers(jobs, ids, bos):
     return results
 
 
-def check_structure(jobs, original):
+def check_structure(jobs):
     import importlib
     import pkgutil
 
@@ -147,13 +147,13 @@ def check_structure(jobs, original):
                         found[key] = f.get_slice(key)
         return found
 
-    dense = tensors(original)
     dtype_names = {torch.uint8: "U8", torch.int8: "I8", torch.int32: "I32", torch.int64: "I64",
                    torch.float32: "F32", torch.bfloat16: "BF16", torch.float16: "F16",
                    torch.float8_e4m3fn: "F8_E4M3"}
     FLOATS = ("F32", "BF16", "F16")
     results = {}
     for job in jobs:
+        dense = tensors(job["original"])
         stored = tensors(job["model"])
         config = json.load(open(os.path.join(job["model"], "config.json")))["quantization_config"]
         quant_config = CompressedTensorsConfig.from_config(config)
@@ -168,6 +168,10 @@ def check_structure(jobs, original):
             for key in sorted(dense):
                 if not key.endswith(".weight") or len(dense[key].get_shape()) != 2 or "embed_tokens" in key:
                     continue
+                # A routed expert's Linear is checked as one Linear: vLLM's fused-experts loader reads the
+                # same per-expert tensors (gate_proj / up_proj / down_proj, or w1 / w3 / w2) into its slices.
+                # A router is checked too: vLLM builds some (Qwen3-MoE's GateLinear) with the quantization
+                # config, so a router kept dense must be one the config gives no scheme (it is ignored).
                 module = key[: -len(".weight")]
                 probe = torch.nn.Linear(1, 1, bias=False)
                 del probe.weight
@@ -195,22 +199,22 @@ def check_structure(jobs, original):
                 checked += 1
         results[job["name"]] = {"engine": "vllm-structure", "schemes": sorted(names), "linears": checked,
                                 "problems": problems[:20]}
+    results["@amx"] = bool(torch.cpu._is_amx_tile_supported())  # vLLM's quantized CPU experts need AMX
     return results
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("engine", choices=["vllm", "transformers", "structure"])
-    parser.add_argument("--original", help="structure: the unquantized model, for each Linear's shape")
     parser.add_argument("--jobs", required=True)
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     spec = json.load(open(args.jobs))
     if args.engine == "structure":
-        results = check_structure([job for job in spec["jobs"] if job["class"] == "no-cpu-kernel"], args.original)
+        results = check_structure([job for job in spec["jobs"] if job["class"] in ("no-cpu-kernel", "moe-needs-amx")])
     else:
         run = run_vllm if args.engine == "vllm" else run_transformers
-        results = run(spec["jobs"], spec["ids"], spec["bos"])
+        results = run(spec["jobs"])
     json.dump(results, open(args.out, "w"), indent=1)
 
 

@@ -133,6 +133,17 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
     EXPECT_FALSE(reader.contains(router + ".weight_packed"));
     EXPECT_TRUE(reader.contains(expert + ".weight_packed"));
     EXPECT_EQ(reader.load(router + ".weight").sizes(), (std::vector<int64_t>{config.moe->num_experts, 64}));
+    // Named in "ignore" after the recipe's entries, every dense router by layer: vLLM builds Qwen3-MoE's
+    // router with the quantization config and would otherwise expect it quantized.
+    std::vector<std::string> expected_ignore{"lm_head"};
+    for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
+      if (config.is_sparse_layer(i)) {
+        expected_ignore.push_back("model.layers." + std::to_string(i) +
+                                  (GetParam() == "mixtral" ? ".block_sparse_moe.gate" : ".mlp.gate"));
+      }
+    }
+    const nlohmann::json written = nlohmann::json::parse(std::ifstream(options.output / "config.json"));
+    EXPECT_EQ(written.at("quantization_config").at("ignore").get<std::vector<std::string>>(), expected_ignore);
     if (config.moe->score_correction_bias) {
       // Written as it was read (widened to F32, as transformers keeps it), next to its dense router.
       const io::CheckpointReader source(model());
@@ -156,6 +167,8 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
     run_oneshot(options, *comm);
     io::CheckpointReader reader(options.output);
     EXPECT_TRUE(reader.contains(router + ".weight_scale"));
+    const nlohmann::json written = nlohmann::json::parse(std::ifstream(options.output / "config.json"));
+    EXPECT_EQ(written.at("quantization_config").at("ignore"), nlohmann::json::array({"lm_head"}));
   }
 }
 
