@@ -194,6 +194,12 @@ def check_structure(jobs):
                     elif list(got.get_shape()) != want[0] or (got.get_dtype() != want[1] and not (
                             got.get_dtype() in FLOATS and want[1] in FLOATS)):  # vLLM's loaders cast float scales
                         problems.append(f"{module}.{name}: {list(got.get_shape())} {got.get_dtype()}, vLLM expects {want}")
+                if f"{module}.bias" in dense:  # vLLM's LinearBase makes the bias itself, in the model's dtype
+                    got = stored.get(f"{module}.bias")
+                    if got is None or list(got.get_shape()) != [out_features] or got.get_dtype() not in FLOATS:
+                        problems.append(f"{module}.bias: {'missing' if got is None else list(got.get_shape())}, "
+                                        f"vLLM expects [{out_features}] in a float type")
+                    expected["bias"] = None
                 extra = [k for k in stored if k.startswith(module + ".") and k[len(module) + 1:] not in expected]
                 problems.extend(f"{k}: not a parameter of vLLM's {type(scheme).__name__}" for k in extra)
                 checked += 1
