@@ -2,6 +2,7 @@
 
 #include "lifecycle/errors.hpp"
 #include "lifecycle/target_match.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::lifecycle {
 namespace {
@@ -9,8 +10,7 @@ namespace {
 // "LlamaForCausalLM" → "Llama": the prefix transformers gives a family's module classes.
 std::string family_of(const std::string& architecture) {
   const std::string suffix = "ForCausalLM";
-  if (architecture.size() > suffix.size() &&
-      architecture.compare(architecture.size() - suffix.size(), suffix.size(), suffix) == 0) {
+  if (architecture.size() > suffix.size() && io::ends_with(architecture, suffix)) {
     return architecture.substr(0, architecture.size() - suffix.size());
   }
   return architecture;
@@ -20,9 +20,6 @@ bool is_layer_index(const std::string& text) {
   return !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
 }
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // transformers' class of a sparse MLP block: MixtralSparseMoeBlock, Qwen3MoeSparseMoeBlock,
 // DeepseekV3MoE, Glm4MoeMoE.
@@ -33,15 +30,15 @@ std::string sparse_block_class(const std::string& family) {
 // Whether `linear_name` lies inside a sparse MLP block named "...mlp" (its router, experts or shared experts).
 bool inside_sparse_mlp(const std::string& linear_name) {
   return linear_name.find(".mlp.experts.") != std::string::npos ||
-         linear_name.find(".mlp.shared_experts.") != std::string::npos || ends_with(linear_name, ".mlp.gate");
+         linear_name.find(".mlp.shared_experts.") != std::string::npos || io::ends_with(linear_name, ".mlp.gate");
 }
 
 }  // namespace
 
 ModuleInfo linear_module_info(const std::string& name, int64_t in_features, int64_t out_features) {
   std::vector<std::string> classes{"Linear"};
-  if (ends_with(name, ".block_sparse_moe.gate")) classes = {"MixtralTopKRouter"};
-  if (ends_with(name, ".mlp.gate")) classes = {"Qwen3MoeTopKRouter"};
+  if (io::ends_with(name, ".block_sparse_moe.gate")) classes = {"MixtralTopKRouter"};
+  if (io::ends_with(name, ".mlp.gate")) classes = {"Qwen3MoeTopKRouter"};
   return {name, std::move(classes), in_features, out_features};
 }
 
@@ -51,7 +48,7 @@ void refuse_unless_compressible(const std::string& modifier, const ModuleInfo& m
   // Linear-like: a Linear, or a mixture-of-experts router (its own class, a Linear's weight).
   bool linear_like = false;
   for (const auto& class_name : module.class_names) {
-    linear_like = linear_like || class_name == "Linear" || ends_with(class_name, "TopKRouter");
+    linear_like = linear_like || class_name == "Linear" || io::ends_with(class_name, "TopKRouter");
   }
   if (linear_like && (module.name.rfind("model.layers.", 0) == 0 || module.name == kLmHead)) return;
   const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();

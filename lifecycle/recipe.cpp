@@ -9,13 +9,11 @@
 #include "lifecycle/errors.hpp"
 #include "lifecycle/recipe_document.hpp"
 #include "lifecycle/yaml_json.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::lifecycle {
 namespace {
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::string strip_suffix(const std::string& text, const std::string& suffix) {
   return text.substr(0, text.size() - suffix.size());
@@ -92,7 +90,7 @@ Recipe Recipe::from_text(const std::string& text, const std::string& source, con
   for (auto stage_it = root.begin(); stage_it != root.end(); ++stage_it) {
     const std::string stage_key = stage_it->first.as<std::string>();
     if (target_stage && stage_key.rfind(*target_stage, 0) != 0) continue;
-    if (!ends_with(stage_key, "_stage")) {
+    if (!io::ends_with(stage_key, "_stage")) {
       if (stage_key != "args") {
         spdlog::warn("{}: ignoring top-level key '{}' (recipe stages end in '_stage')",
                      yaml_location(source, stage_it->first), stage_key);
@@ -106,7 +104,7 @@ Recipe Recipe::from_text(const std::string& text, const std::string& source, con
     recipe.stage_ = strip_suffix(stage_key, "_stage");
     for (auto group_it = stage_it->second.begin(); group_it != stage_it->second.end(); ++group_it) {
       const std::string group_key = group_it->first.as<std::string>();
-      if (!ends_with(group_key, "_modifiers")) {
+      if (!io::ends_with(group_key, "_modifiers")) {
         spdlog::warn("{}: ignoring key '{}' in stage '{}' (modifier groups end in '_modifiers')",
                      yaml_location(source, group_it->first), group_key, stage_key);
         continue;

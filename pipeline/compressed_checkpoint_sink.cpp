@@ -10,6 +10,7 @@
 #include "kernels/ct/quantization_config.hpp"
 #include "kernels/ct/target_matching.hpp"
 #include "kernels/model/layer_layout.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::pipeline {
 
@@ -67,7 +68,7 @@ void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
   for (const auto& [name, weight] : layer.norm_weights) writer_->add_tensor(name + ".weight", weight);
   for (const auto& [name, tensor] : layer.parameters) {
     // transformers keeps the router's score correction bias in fp32 (_keep_in_fp32_modules_strict).
-    const bool fp32 = name.size() > 24 && name.compare(name.size() - 24, 24, ".e_score_correction_bias") == 0;
+    const bool fp32 = io::ends_with(name, ".e_score_correction_bias");
     writer_->add_tensor(name, tensor, fp32 ? std::optional<io::DType>(io::DType::F32) : std::nullopt);
   }
   for (const auto& [name, scale] : layer.attention_scales) writer_->add_tensor(name, scale);  // model dtype

@@ -13,13 +13,11 @@
 #include "kernels/model/layer_layout.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::ct {
 namespace {
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // The per-module suffixes a dense or compressed-tensors checkpoint may store.
 const std::vector<std::string>& module_suffixes() {
@@ -62,7 +60,7 @@ void check_finite(const at::Tensor& tensor, const std::string& what, Verificatio
 std::string scale_suffix(const std::string& name) {
   for (const char* suffix : {".weight_global_scale", ".input_global_scale", ".weight_scale", ".input_scale",
                              ".k_scale", ".v_scale"}) {
-    if (ends_with(name, suffix)) return suffix;
+    if (io::ends_with(name, suffix)) return suffix;
   }
   return "";
 }
@@ -155,7 +153,7 @@ VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
     }
     std::string module;
     for (const auto& suffix : module_suffixes()) {
-      if (ends_with(name, suffix)) {
+      if (io::ends_with(name, suffix)) {
         module = name.substr(0, name.size() - suffix.size());
         break;
       }

@@ -14,6 +14,7 @@
 #include "kernels/io/durable_files.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/io/shape_text.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::gguf {
 namespace {
@@ -101,8 +102,7 @@ LlamaShape read_shape(const GgufFile& file) {
 // std::regex recurses once per character and overflows the stack on long names.
 std::optional<std::pair<std::string, std::string>> split_block_name(const std::string& name) {
   constexpr std::string_view kPrefix = "blk.", kSuffix = ".weight";
-  if (name.size() < kPrefix.size() + kSuffix.size() || name.compare(0, kPrefix.size(), kPrefix) != 0 ||
-      name.compare(name.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0)
+  if (name.size() < kPrefix.size() + kSuffix.size() || !io::starts_with(name, kPrefix) || !io::ends_with(name, kSuffix))
     return std::nullopt;
   const std::string middle = name.substr(kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
   const size_t dot = middle.find('.');

@@ -1,14 +1,12 @@
 // reference: see layer_layout.hpp.
 #include "kernels/model/layer_layout.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 #include <stdexcept>
 
 namespace dcomp::model {
 namespace {
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Mixtral names its expert Linears w1 (gate), w3 (up), w2 (down).
 const char* expert_suffix(Architecture architecture, LinearRole role) {
@@ -194,7 +192,7 @@ LayerLayout decoder_layer_layout(const ModelConfig& config, int64_t layer_index)
 }
 
 bool is_router_module(const std::string& module_name) {
-  return ends_with(module_name, ".block_sparse_moe.gate") || ends_with(module_name, ".mlp.gate");
+  return io::ends_with(module_name, ".block_sparse_moe.gate") || io::ends_with(module_name, ".mlp.gate");
 }
 
 }  // namespace dcomp::model

@@ -12,6 +12,7 @@
 #include "kernels/quant/quant_args.hpp"
 #include "launch/cli_errors.hpp"
 #include "launch/commands.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::launch {
 namespace {
@@ -28,9 +29,6 @@ std::string human_bytes(double bytes) {
   return out.str();
 }
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 void inspect(const std::filesystem::path& dir, bool json_output) {
   ct::CompressedCheckpoint checkpoint(dir);
@@ -58,16 +56,16 @@ void inspect(const std::filesystem::path& dir, bool json_output) {
     auto info = reader.info(name);
     int64_t elements = 1;
     for (auto d : info.shape) elements *= d;
-    if (ends_with(name, ".weight_packed") && info.dtype == io::DType::U8) {  // FP4: two codes a byte
+    if (io::ends_with(name, ".weight_packed") && info.dtype == io::DType::U8) {  // FP4: two codes a byte
       dense_equivalent += static_cast<uint64_t>(elements) * 2 * dense_element;
-    } else if (ends_with(name, ".weight_packed")) {
+    } else if (io::ends_with(name, ".weight_packed")) {
       auto shape = reader.load(name.substr(0, name.size() - 7) + "_shape");  // ".weight_shape"
       auto values = shape.to(at::kLong);
       dense_equivalent += static_cast<uint64_t>(values[0].item<int64_t>() * values[1].item<int64_t>()) * dense_element;
-    } else if (ends_with(name, ".weight_scale") || ends_with(name, ".weight_zero_point") ||
-               ends_with(name, ".weight_shape") || ends_with(name, ".weight_g_idx") ||
-               ends_with(name, ".input_scale") || ends_with(name, ".input_zero_point") ||
-               ends_with(name, "_global_scale")) {
+    } else if (io::ends_with(name, ".weight_scale") || io::ends_with(name, ".weight_zero_point") ||
+               io::ends_with(name, ".weight_shape") || io::ends_with(name, ".weight_g_idx") ||
+               io::ends_with(name, ".input_scale") || io::ends_with(name, ".input_zero_point") ||
+               io::ends_with(name, "_global_scale")) {
       continue;  // quantization metadata has no dense counterpart
     } else {
       dense_equivalent += static_cast<uint64_t>(elements) * dense_element;

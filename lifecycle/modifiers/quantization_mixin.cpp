@@ -10,6 +10,7 @@
 #include "lifecycle/modifiers/kv_cache_scales.hpp"
 #include "lifecycle/target_match.hpp"
 #include "lifecycle/yaml_json.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::lifecycle {
 
@@ -265,11 +266,7 @@ std::vector<std::string> QuantizationMixin::unquantized_linears(const ModelHandl
 // every token (one head), not per-head keys and values.
 void QuantizationMixin::refuse_kv_cache_on_latent_attention(const ModelHandle& model) const {
   for (const auto& module : model.modules()) {
-    const std::string suffix = ".self_attn.kv_a_proj_with_mqa";
-    if (module.name.size() < suffix.size() ||
-        module.name.compare(module.name.size() - suffix.size(), suffix.size(), suffix) != 0) {
-      continue;
-    }
+    if (!io::ends_with(module.name, ".self_attn.kv_a_proj_with_mqa")) continue;
     throw RecipeError(location_ + ": kv_cache_scheme is not supported for " + model.architecture() +
                       ": its multi-head latent attention (" + module.name +
                       ") caches the compressed latent, which per-head k_scale/v_scale do not describe; "

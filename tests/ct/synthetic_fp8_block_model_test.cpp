@@ -21,6 +21,7 @@
 #include "kernels/model/synthetic_model.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "tests/ct/ct_test_support.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::ct {
 namespace {
@@ -47,9 +48,6 @@ model::SyntheticModelOptions small_deepseek(const std::string& dtype) {
   return o;
 }
 
-bool ends_with(const std::string& name, const std::string& suffix) {
-  return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // Decodes codes [rows, cols] with scale [ceil(rows / B), ceil(cols / B)] element by element and
 // checks them against the dense weights; returns the worst error over the allowed one.
@@ -93,10 +91,10 @@ TEST(SyntheticFp8BlockModel, DeepseekV3LinearsDecodeByTheBlockRuleToTheDenseWeig
   int64_t linears = 0;
   for (const std::string& name : dense.names()) {
     const bool linear = name.rfind("model.layers.", 0) == 0 &&
-                        (ends_with(name, "_proj.weight") || ends_with(name, "_proj_with_mqa.weight"));
+                        (io::ends_with(name, "_proj.weight") || io::ends_with(name, "_proj_with_mqa.weight"));
     if (!linear) {
       // Norms, router, embedding and head: the model's BF16; the correction bias F32.
-      const bool bias = ends_with(name, "e_score_correction_bias");
+      const bool bias = io::ends_with(name, "e_score_correction_bias");
       EXPECT_EQ(fp8.info(name).dtype, bias ? io::DType::F32 : io::DType::BF16) << name;
       const at::Tensor expected = bias ? dense.load(name) : dense.load(name).to(at::kBFloat16);
       EXPECT_TRUE(at::equal(fp8.load(name), expected)) << name;

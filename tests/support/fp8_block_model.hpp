@@ -18,6 +18,7 @@
 
 #include "kernels/io/safetensors.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
+#include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::testing {
 
@@ -29,10 +30,8 @@ struct Fp8BlockModels {
 // "model.layers.<i>.<block>.<x>_proj.weight" (or DeepSeek-V3's kv_a_proj_with_mqa.weight): a
 // decoder Linear's weight, which the releases store in FP8 (routers stay BF16).
 inline bool is_decoder_linear_weight(const std::string& name) {
-  const auto ends_with = [&](const std::string& suffix) {
-    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  return name.rfind("model.layers.", 0) == 0 && (ends_with("_proj.weight") || ends_with("_proj_with_mqa.weight"));
+  return io::starts_with(name, "model.layers.") &&
+         (io::ends_with(name, "_proj.weight") || io::ends_with(name, "_proj_with_mqa.weight"));
 }
 
 inline Fp8BlockModels write_fp8_block_models(const std::filesystem::path& source, const std::filesystem::path& folder,
