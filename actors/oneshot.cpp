@@ -39,6 +39,7 @@
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/recipe.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::actors {
 
@@ -382,7 +383,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   // Layers an interrupted run completed were compressed there, not missed.
   std::vector<std::string> completed_prefixes;
   for (int layer = 0; layer < result.resumed_layers; ++layer) {
-    completed_prefixes.push_back("model.layers." + std::to_string(layer) + ".");
+    completed_prefixes.push_back(io::layer_prefix(layer));
   }
   lifecycle.finalize({{"completed_module_prefixes", completed_prefixes}});
   nlohmann::json groups = nlohmann::json::object();

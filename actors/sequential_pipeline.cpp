@@ -26,6 +26,7 @@
 #include "kernels/model/rotary_embedding.hpp"
 #include "lifecycle/modifiers/module_distribution.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::actors {
 namespace {
@@ -307,7 +308,7 @@ std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
     model::DecoderLayerWeights weights =
         prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
     // The layer's weights are owned copies now: drop its file pages from this process.
-    in.reader->release_prefix("model.layers." + std::to_string(layer) + ".");
+    in.reader->release_prefix(io::layer_prefix(layer));
     // The modifiers work on host tensors; the passes run on `device`.
     const bool experts_read_router_input = in.options.moe_calibrate_all_experts;  // sparse layers only
     auto work = make_layer_work(layer, weights, in.comm, experts_read_router_input);

@@ -3,6 +3,7 @@
 #include "lifecycle/errors.hpp"
 #include "lifecycle/target_match.hpp"
 #include "kernels/io/name_affixes.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::lifecycle {
 namespace {
@@ -50,7 +51,7 @@ void refuse_unless_compressible(const std::string& modifier, const ModuleInfo& m
   for (const auto& class_name : module.class_names) {
     linear_like = linear_like || class_name == "Linear" || io::ends_with(class_name, "TopKRouter");
   }
-  if (linear_like && (module.name.rfind("model.layers.", 0) == 0 || module.name == kLmHead)) return;
+  if (linear_like && (io::in_decoder_layers(module.name) || module.name == kLmHead)) return;
   const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();
   throw RecipeError(modifier + ": its targets select " + module.name + " (" + kind +
                     "), which dcomp does not compress: it compresses Linear modules only (those of the "
@@ -70,7 +71,7 @@ std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const 
       class_name = family + "Model";
     } else if (name == "model.layers") {
       class_name = "ModuleList";
-    } else if (name.rfind("model.layers.", 0) == 0 && is_layer_index(name.substr(13))) {
+    } else if (io::in_decoder_layers(name) && is_layer_index(name.substr(io::kDecoderLayersPrefix.size()))) {
       class_name = decoder_layer_class(architecture);
     } else if (last == "self_attn") {
       class_name = family + "Attention";
@@ -100,14 +101,14 @@ bool names_the_decoder_layers(const std::vector<std::string>& sequential_targets
                               int num_layers) {
   if (sequential_targets.empty() || num_layers <= 0) return false;
   // Every module a target could name on the way to a Linear, decoder layers or not.
-  const std::vector<ModuleInfo> candidates = enclosing_modules("model.layers.0.self_attn.q_proj", architecture);
+  const std::vector<ModuleInfo> candidates = enclosing_modules(io::layer_module_name(0, "self_attn.q_proj"), architecture);
   for (const std::string& target : sequential_targets) {
     for (const ModuleInfo& module : candidates) {
-      const bool is_layer = module.name == "model.layers.0";
+      const bool is_layer = module.name == io::layer_name(0);
       if (target_matches(module, target) != is_layer) return false;
     }
     for (int layer = 1; layer < num_layers; ++layer) {
-      const ModuleInfo decoder_layer{"model.layers." + std::to_string(layer), {decoder_layer_class(architecture)}, 0, 0};
+      const ModuleInfo decoder_layer{io::layer_name(layer), {decoder_layer_class(architecture)}, 0, 0};
       if (!target_matches(decoder_layer, target)) return false;
     }
   }

@@ -10,6 +10,7 @@
 #include "kernels/ct/quantization_config.hpp"
 #include "kernels/ct/target_matching.hpp"
 #include "kernels/model/layer_layout.hpp"
+#include "kernels/io/layer_names.hpp"
 #include "kernels/io/name_affixes.hpp"
 
 namespace dcomp::pipeline {
@@ -126,11 +127,6 @@ std::vector<ct::ShardRecord> decode_shards(const std::string& text) {
   return shards;
 }
 
-/// The layer index of "model.layers.<i>.…" (names are built that way by layer_module_name).
-int64_t layer_of(const std::string& module_name) {
-  return std::stoll(module_name.substr(module_name.find("layers.") + 7));
-}
-
 /// The recipe's ignore list, then every router kept dense that it does not already match, by
 /// layer. vLLM builds some routers (Qwen3-MoE's GateLinear) with the checkpoint's quantization
 /// config, so a group targeting "Linear" makes it expect a quantized router unless the router is
@@ -146,7 +142,7 @@ std::vector<std::string> ignore_with_dense_routers(std::vector<std::string> igno
     }
   }
   std::sort(routers.begin(), routers.end(), [](const std::string& a, const std::string& b) {
-    return std::make_pair(layer_of(a), a) < std::make_pair(layer_of(b), b);
+    return std::make_pair(io::layer_index_of(a), a) < std::make_pair(io::layer_index_of(b), b);
   });
   routers.erase(std::unique(routers.begin(), routers.end()), routers.end());
   ignore.insert(ignore.end(), routers.begin(), routers.end());

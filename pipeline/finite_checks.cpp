@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include "kernels/quant/non_finite.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::pipeline {
 namespace {
@@ -42,7 +43,7 @@ void require_finite_weights(const lifecycle::LayerWork& layer) {
   }
   for (const auto& [name, weight] : layer.norm_weights) quant::require_finite(weight, name + ": weight", kRefuseInput);
   for (const auto& [name, tensor] : layer.parameters) quant::require_finite(tensor, name, kRefuseInput);
-  const std::string attention = "model.layers." + std::to_string(layer.layer_index) + ".self_attn.";
+  const std::string attention = io::layer_module_name(layer.layer_index, "self_attn.");
   quant::require_finite(layer.q_norm, attention + "q_norm: weight", kRefuseInput);
   quant::require_finite(layer.k_norm, attention + "k_norm: weight", kRefuseInput);
 }
@@ -69,7 +70,7 @@ void require_finite_statistics(const lifecycle::LayerWork& layer) {
     quant::require_finite(input.hessian_sum, readers + ": the Hessian of the inputs", consequence);
   }
   const auto& ranges = layer.key_value_ranges;
-  const std::string attention = "model.layers." + std::to_string(layer.layer_index) + ".self_attn";
+  const std::string attention = io::layer_module_name(layer.layer_index, "self_attn");
   require_finite_ranges(ranges.key_min, attention + ": the observed key minimum per sample");
   require_finite_ranges(ranges.key_max, attention + ": the observed key maximum per sample");
   require_finite_ranges(ranges.value_min, attention + ": the observed value minimum per sample");

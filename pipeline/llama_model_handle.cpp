@@ -5,10 +5,6 @@
 
 namespace dcomp::pipeline {
 
-std::string layer_module_name(int layer_index, const std::string& relative_name) {
-  return "model.layers." + std::to_string(layer_index) + "." + relative_name;
-}
-
 std::string LlamaModelHandle::architecture() const { return model::architecture_name(config_.architecture); }
 
 std::vector<lifecycle::ModuleInfo> LlamaModelHandle::modules() const {

@@ -4,6 +4,7 @@
 
 #include "kernels/model/model_config.hpp"
 #include "lifecycle/model_handle.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::pipeline {
 
@@ -21,7 +22,6 @@ class LlamaModelHandle final : public lifecycle::ModelHandle {
   model::ModelConfig config_;
 };
 
-/// "model.layers.<i>." + relative name.
-std::string layer_module_name(int layer_index, const std::string& relative_name);
+using io::layer_module_name;  // "model.layers.<i>." + relative name
 
 }  // namespace dcomp::pipeline

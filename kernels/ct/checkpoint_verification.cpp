@@ -4,7 +4,6 @@
 
 #include <ATen/ATen.h>
 
-#include <cstdio>
 #include <set>
 
 #include "kernels/ct/compressed_checkpoint.hpp"
@@ -14,6 +13,7 @@
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
 #include "kernels/io/name_affixes.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::ct {
 namespace {
@@ -33,7 +33,7 @@ const std::vector<std::string>& module_suffixes() {
 std::set<std::string> known_modules(const model::ModelConfig& config) {
   std::set<std::string> modules{"model.embed_tokens", "model.norm", "lm_head"};
   for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
-    const std::string prefix = "model.layers." + std::to_string(layer) + ".";
+    const std::string prefix = io::layer_prefix(layer);
     for (const char* name : {"input_layernorm", "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm",
                              "self_attn", "self_attn.rotary_emb"}) {
       modules.insert(prefix + name);
@@ -159,9 +159,8 @@ VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
       }
     }
     if (module.empty() || !modules.count(module)) {
-      int layer = -1;
-      const bool deeper = std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1 &&
-                          layer >= config->num_hidden_layers;
+      const int64_t layer = io::layer_index_of(name).value_or(-1);
+      const bool deeper = layer >= config->num_hidden_layers;
       report.problems.push_back(file + ": tensor \"" + name + "\" " +
                                 (deeper ? "belongs to layer " + std::to_string(layer) + ", but config.json has " +
                                               "num_hidden_layers " + std::to_string(config->num_hidden_layers)
@@ -172,7 +171,7 @@ VerificationReport verify_checkpoint(const std::filesystem::path& dir) {
   // Each decoder layer as a loader builds it: every Linear decoded under its scheme and
   // checked against the shapes config.json implies, one layer in memory at a time.
   for (int layer = 0; layer < config->num_hidden_layers; ++layer) {
-    const std::string prefix = "model.layers." + std::to_string(layer);
+    const std::string prefix = io::layer_name(layer);
     try {
       const model::DecoderLayerWeights weights = model::load_decoder_layer(*reader, *config, layer, loader);
       for (const auto& name : weights.linear_names()) {

@@ -11,6 +11,7 @@
 #include "kernels/ct/fp8_block_checkpoint.hpp"
 #include "kernels/ct/linear_decoding.hpp"
 #include "kernels/io/safetensors.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::ct {
 
@@ -57,7 +58,7 @@ void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem:
     return scale.clone();
   };
   for (int64_t layer = 0; layer < model.num_layers(); ++layer) {
-    const std::string prefix = "model.layers." + std::to_string(layer) + ".self_attn.";
+    const std::string prefix = io::layer_module_name(layer, "self_attn.");
     model::DecoderLayerWeights weights = model.layer(layer);
     weights.key_quantizer = make_kv_cache_quantizer(scale_of(prefix + "k_scale"), rounding);
     weights.value_quantizer = make_kv_cache_quantizer(scale_of(prefix + "v_scale"), rounding);

@@ -15,6 +15,7 @@
 #include "kernels/io/safetensors.hpp"
 #include "kernels/io/shape_text.hpp"
 #include "kernels/io/name_affixes.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::gguf {
 namespace {
@@ -126,7 +127,7 @@ std::optional<PlannedTensor> plan_tensor(const GgufTensorInfo& info, const Llama
   if (!block) return std::nullopt;
   const auto& [layer, part] = *block;
   if (layer.size() > 6 || std::stoll(layer) >= s.layers || (layer.size() > 1 && layer[0] == '0')) return std::nullopt;
-  const std::string prefix = "model.layers." + layer + ".";
+  const std::string prefix = io::layer_prefix(layer);
   if (part == "attn_norm") return PlannedTensor{&info, prefix + "input_layernorm.weight", {s.hidden}};
   if (part == "ffn_norm") return PlannedTensor{&info, prefix + "post_attention_layernorm.weight", {s.hidden}};
   if (part == "attn_q") return PlannedTensor{&info, prefix + "self_attn.q_proj.weight", {q_rows, s.hidden}, RowOrder::kQueryHeads};
@@ -167,7 +168,7 @@ std::vector<PlannedTensor> plan_tensors(const GgufFile& file, LlamaShape& shape)
   for (int64_t layer = 0; layer < shape.layers; ++layer)
     for (const char* part : {"input_layernorm", "post_attention_layernorm", "self_attn.q_proj", "self_attn.k_proj",
                              "self_attn.v_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"})
-      required.push_back("model.layers." + std::to_string(layer) + "." + part + ".weight");
+      required.push_back(io::layer_module_name(layer, std::string(part) + ".weight"));
   for (const auto& name : required)
     if (!seen.count(name)) throw file.error("the tensor for '" + name + "' is missing");
   return planned;

@@ -1,7 +1,6 @@
 // reference: see checkpoint_validation.hpp
 #include "kernels/model/checkpoint_validation.hpp"
 
-#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -9,6 +8,7 @@
 #include "kernels/io/shape_text.hpp"
 #include "kernels/model/layer_layout.hpp"
 #include "kernels/model/weight_loading.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -27,7 +27,7 @@ ExpectedTensors expected_layer_tensors(const ModelConfig& config) {
   const int64_t hidden = config.hidden_size;
   ExpectedTensors expected;
   for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
-    const std::string prefix = "model.layers." + std::to_string(layer) + ".";
+    const std::string prefix = io::layer_prefix(layer);
     expected.push_back({prefix + "input_layernorm.weight", {hidden}});
     expected.push_back({prefix + "post_attention_layernorm.weight", {hidden}});
     const LayerLayout layout = decoder_layer_layout(config, layer);
@@ -129,8 +129,9 @@ void validate_dense_checkpoint(const io::CheckpointReader& reader, const ModelCo
     if (expected_names.count(name) || is_ignored_buffer(name)) continue;
     const size_t last_dot = name.rfind('.');
     if (last_dot != std::string::npos && compressed_modules.count(name.substr(0, last_dot + 1))) continue;
-    int layer = -1;
-    const bool layer_tensor = std::sscanf(name.c_str(), "model.layers.%d.", &layer) == 1;
+    const std::optional<int64_t> index = io::layer_index_of(name);
+    const bool layer_tensor = index.has_value();
+    const int64_t layer = index.value_or(-1);
     // DeepSeek-V3's multi-token-prediction layers follow the decoder layers; transformers skips
     // them when loading (_keys_to_ignore_on_load_unexpected), and so does every reader here.
     if (layer_tensor && layer >= config.num_hidden_layers &&

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "kernels/model/model_config.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -109,7 +110,7 @@ SyntheticLayerSize deepseek_v3_layer_size(const SyntheticModelOptions& o, int64_
 
 void add_deepseek_v3_layer(SyntheticCheckpointWriter& writer, SyntheticWeights& weights,
                            const SyntheticModelOptions& o, int64_t layer) {
-  const std::string p = "model.layers." + std::to_string(layer) + ".";
+  const std::string p = io::layer_prefix(layer);
   writer.add(p + "input_layernorm.weight", weights.norm(o.hidden_size));
   add_latent_attention(writer, weights, o, p + "self_attn.");
   writer.add(p + "post_attention_layernorm.weight", weights.norm(o.hidden_size));

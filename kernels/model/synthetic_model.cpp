@@ -9,6 +9,7 @@
 #include "kernels/model/synthetic_checkpoint_writer.hpp"
 #include "kernels/model/synthetic_deepseek_v3.hpp"
 #include "kernels/model/synthetic_weights.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -96,7 +97,7 @@ void add_llama_layer(SyntheticCheckpointWriter& writer, SyntheticWeights& weight
                      int64_t layer) {
   const int64_t head_dim = llama_head_dim(o);
   const int64_t attention = o.num_attention_heads * head_dim, kv = o.num_key_value_heads * head_dim;
-  const std::string p = "model.layers." + std::to_string(layer) + ".";
+  const std::string p = io::layer_prefix(layer);
   writer.add(p + "input_layernorm.weight", weights.norm(o.hidden_size));
   writer.add_linear(p + "self_attn.q_proj.weight", weights.linear(attention, o.hidden_size));
   writer.add_linear(p + "self_attn.k_proj.weight", weights.linear(kv, o.hidden_size));

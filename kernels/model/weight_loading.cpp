@@ -10,6 +10,7 @@
 
 #include "kernels/io/shape_text.hpp"
 #include "kernels/model/layer_layout.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::model {
 namespace {
@@ -118,7 +119,7 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
     throw ModelConfigError("decoder layer " + std::to_string(layer_index) + " does not exist: " +
                            config.source.string() + " has num_hidden_layers " + std::to_string(config.num_hidden_layers));
   }
-  const std::string prefix = "model.layers." + std::to_string(layer_index) + ".";
+  const std::string prefix = io::layer_prefix(layer_index);
   const LayerTensors tensors(reader, reader.load_prefix(prefix));
   const auto load_linear = [&](const std::string& name) {
     return linear_loader ? linear_loader(prefix + name) : tensors.linear(prefix + name);

@@ -22,6 +22,7 @@
 #include "lifecycle/modifiers/quantization_mixin.hpp"
 #include "lifecycle/modifiers/stored_precision.hpp"
 #include "lifecycle/target_match.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::lifecycle {
 namespace {
@@ -51,7 +52,7 @@ std::optional<Parent> parent_of(std::vector<std::string> leaves) {
 // The layer's weights as the model code takes them, with `replaced` (name → weight) in place.
 model::DecoderLayerWeights layer_weights(const LayerWork& layer, const std::map<std::string, at::Tensor>& replaced) {
   model::DecoderLayerWeights weights;
-  const std::string prefix = "model.layers." + std::to_string(layer.layer_index) + ".";
+  const std::string prefix = io::layer_prefix(layer.layer_index);
   for (const auto& relative : model::DecoderLayerWeights::dense_linear_names()) {
     const LinearModule* module = layer.find(prefix + relative);
     const auto found = replaced.find(prefix + relative);
@@ -220,7 +221,7 @@ void AWQModifier::check_mappings(const ModelHandle& model) const {
     // The balance Linears of each decoder layer, by leaf name ("model.layers.3." → {q_proj, ...}).
     std::map<std::string, std::vector<std::string>> leaves_by_layer;
     for (const auto& name : matches.balance) {
-      const size_t layer_end = name.find('.', std::string("model.layers.").size());
+      const size_t layer_end = name.find('.', io::kDecoderLayersPrefix.size());
       leaves_by_layer[name.substr(0, layer_end + 1)].push_back(leaf(name));
     }
     for (const auto& [layer, leaves] : leaves_by_layer) {
@@ -235,7 +236,7 @@ void AWQModifier::check_mappings(const ModelHandle& model) const {
 }
 
 void AWQModifier::smooth_layer(LayerWork& layer) {
-  const std::string prefix = "model.layers." + std::to_string(layer.layer_index) + ".";
+  const std::string prefix = io::layer_prefix(layer.layer_index);
   if (!layer.find(prefix + "self_attn.q_proj")) return;  // the subgraph holding lm_head
   if (!layer.config || !layer.rope) throw LifecycleError("AWQModifier: the pipeline gave no model context");
   // The schemes the quantizing modifiers declared (the search quantizes as they will).

@@ -7,6 +7,7 @@
 #include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/target_match.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::lifecycle {
 namespace {
@@ -15,7 +16,7 @@ bool has_class(const ModuleInfo& module, const std::string& name) {
   return std::find(module.class_names.begin(), module.class_names.end(), name) != module.class_names.end();
 }
 
-bool in_decoder_layer(const ModuleInfo& module) { return module.name.rfind("model.layers.", 0) == 0; }
+bool in_decoder_layer(const ModuleInfo& module) { return io::in_decoder_layers(module.name); }
 
 std::string comma_separated(const std::vector<std::string>& items) {
   std::string text;

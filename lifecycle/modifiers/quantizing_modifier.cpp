@@ -6,6 +6,7 @@
 #include "lifecycle/enclosing_modules.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
+#include "kernels/io/layer_names.hpp"
 
 namespace dcomp::lifecycle {
 
@@ -88,7 +89,7 @@ void QuantizingModifier::calibrate_kv_cache(LayerWork& layer) {
   const auto& scheme = mixin_.kv_cache_scheme();
   if (!scheme) return;
   // Decoder layers only: the subgraph holding lm_head has no attention.
-  const std::string attention = "model.layers." + std::to_string(layer.layer_index) + ".self_attn";
+  const std::string attention = io::layer_module_name(layer.layer_index, "self_attn");
   if (!layer.find(attention + ".k_proj")) return;
   quant::QuantizationArgs args = *scheme;
   args.model_dtype = layer_dtype_;  // k_scale / v_scale are stored in the model dtype, computed in it
