@@ -21,7 +21,7 @@
 #include "actors/solve_team.hpp"
 #include "kernels/model/allocation_policy.hpp"
 #include "kernels/model/decoder_layer.hpp"
-#include "kernels/model/node_local_ranks.hpp"
+#include "kernels/platform/launcher_environment.hpp"
 #include "kernels/model/rms_norm.hpp"
 #include "kernels/model/rotary_embedding.hpp"
 #include "lifecycle/modifiers/module_distribution.hpp"
@@ -234,7 +234,7 @@ lifecycle::SolvePlacement solve_placement(PipelineOptions::SolveLoop loop, c10::
 
 bool hessians_can_overlap(c10::Device device) {
   if (device.is_cuda()) return true;
-  const int local_ranks = model::ranks_on_this_node();
+  const int local_ranks = platform::ranks_on_this_node();
   const unsigned cores = std::thread::hardware_concurrency();
   const bool overlap = cores >= 2u * static_cast<unsigned>(at::get_num_threads()) * static_cast<unsigned>(local_ranks);
   spdlog::info("Hessians {}: {} rank(s) on this node, {} thread(s) each, {} core(s)",

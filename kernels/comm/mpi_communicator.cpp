@@ -13,6 +13,7 @@
 
 #include "kernels/comm/communicator.hpp"
 #include "kernels/comm/mpi_progress_board.hpp"
+#include "kernels/platform/launcher_environment.hpp"
 
 namespace dcomp::comm {
 namespace {
@@ -234,12 +235,7 @@ class MpiCommunicator final : public Communicator {
 
 }  // namespace
 
-bool launched_by_mpi() {
-  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"}) {
-    if (std::getenv(name) != nullptr) return true;
-  }
-  return false;
-}
+bool launched_by_mpi() { return platform::launched_by_mpi_launcher(); }
 
 std::unique_ptr<Communicator> make_mpi_communicator() { return std::make_unique<MpiCommunicator>(); }
 

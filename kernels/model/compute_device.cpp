@@ -1,10 +1,8 @@
-// reference: PyTorch distributed conventions (LOCAL_RANK, torch.cuda.set_device(local_rank));
-// Open MPI mpirun(1) (OMPI_COMM_WORLD_LOCAL_RANK); Slurm srun(1) (SLURM_LOCALID).
+// reference: PyTorch distributed conventions (one GPU a rank: torch.cuda.set_device(local_rank)).
 #include "kernels/model/compute_device.hpp"
 
 #include <ATen/detail/CUDAHooksInterface.h>
 
-#include <cstdlib>
 #include <stdexcept>
 
 namespace dcomp::model {
@@ -16,25 +14,6 @@ CudaAvailability probe_cuda() {
   cuda.libtorch_has_cuda = hooks.hasCUDART();
   if (cuda.libtorch_has_cuda && hooks.hasCUDA()) cuda.device_count = static_cast<int>(hooks.getNumGPUs());
   return cuda;
-}
-
-int local_rank_from_environment(const EnvironmentLookup& lookup) {
-  for (const char* name : {"LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"}) {
-    const char* value = lookup(name);
-    if (value == nullptr || *value == '\0') continue;
-    char* end = nullptr;
-    const long parsed = std::strtol(value, &end, 10);
-    if (end == value || *end != '\0' || parsed < 0 || parsed > 1 << 20) {
-      throw std::invalid_argument(std::string(name) + "=\"" + value +
-                                  "\" is not a node-local rank (a non-negative integer)");
-    }
-    return static_cast<int>(parsed);
-  }
-  return 0;
-}
-
-int local_rank_from_environment() {
-  return local_rank_from_environment([](const char* name) { return std::getenv(name); });
 }
 
 c10::Device choose_compute_device(const std::string& requested, const CudaAvailability& cuda, int local_rank) {

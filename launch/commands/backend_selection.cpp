@@ -14,6 +14,7 @@
 #include "kernels/platform/host_name.hpp"
 #if defined(DCOMP_HAVE_NCCL)
 #include "kernels/comm/nccl_communicator.hpp"
+#include "kernels/platform/launcher_environment.hpp"
 #endif
 
 namespace dcomp::launch {
@@ -87,15 +88,7 @@ void check_thread_count(int threads, const std::string& flag) {
 }
 
 int rank_compute_threads() {
-  auto positive = [](const char* name) -> int {
-    const char* value = std::getenv(name);
-    if (!value || !*value) return 0;
-    char* end = nullptr;
-    long parsed = std::strtol(value, &end, 10);
-    return (end != value && *end == '\0' && parsed > 0 && parsed < 4096) ? static_cast<int>(parsed) : 0;
-  };
-  if (int threads = positive("OMP_NUM_THREADS")) return threads;
-  if (int threads = positive("SLURM_CPUS_PER_TASK")) return threads;
+  if (const int threads = platform::threads_from_launcher()) return threads;
   cpu_set_t mask;
   CPU_ZERO(&mask);
   if (sched_getaffinity(0, sizeof(mask), &mask) == 0) {

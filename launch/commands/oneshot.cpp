@@ -24,6 +24,7 @@
 #include "kernels/model/compute_device.hpp"
 #include "kernels/platform/out_of_memory.hpp"
 #include "lifecycle/logging.hpp"
+#include "kernels/platform/launcher_environment.hpp"
 
 namespace dcomp::launch {
 namespace {
@@ -60,7 +61,7 @@ void run(OneshotFlags& flags) {
     watchdog->set_timeout(std::chrono::milliseconds(std::llround(flags.collective_timeout_seconds * 1000)));
   }
   const c10::Device device =
-      model::choose_compute_device(flags.device, model::probe_cuda(), model::local_rank_from_environment());
+      model::choose_compute_device(flags.device, model::probe_cuda(), platform::local_rank_from_environment());
   auto comm = make_device_communicator(std::move(host), flags.backend, device);
   const int threads = flags.threads > 0 ? flags.threads : rank_compute_threads();
   check_thread_count(threads, "--threads");

@@ -58,37 +58,6 @@ TEST(ComputeDevice, ProbeIsConsistent) {
   EXPECT_GE(cuda.device_count, 0);
 }
 
-TEST(LocalRank, FirstSetVariableWinsInLaunchersOrder) {
-  std::map<std::string, std::string> env;
-  auto lookup = [&env](const char* name) -> const char* {
-    auto it = env.find(name);
-    return it == env.end() ? nullptr : it->second.c_str();
-  };
-  EXPECT_EQ(local_rank_from_environment(lookup), 0);
-  env["SLURM_LOCALID"] = "5";
-  EXPECT_EQ(local_rank_from_environment(lookup), 5);
-  env["OMPI_COMM_WORLD_LOCAL_RANK"] = "3";
-  EXPECT_EQ(local_rank_from_environment(lookup), 3);
-  env["LOCAL_RANK"] = "1";
-  EXPECT_EQ(local_rank_from_environment(lookup), 1);
-  env["LOCAL_RANK"] = "";  // set but empty: ignored
-  EXPECT_EQ(local_rank_from_environment(lookup), 3);
-}
-
-TEST(LocalRank, MalformedValueIsAnErrorNamingTheVariable) {
-  for (const std::string value : {"x", "-1", "2a", "1.5"}) {
-    auto lookup = [&value](const char* name) -> const char* {
-      return std::string(name) == "OMPI_COMM_WORLD_LOCAL_RANK" ? value.c_str() : nullptr;
-    };
-    try {
-      local_rank_from_environment(lookup);
-      ADD_FAILURE() << "accepted " << value;
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("OMPI_COMM_WORLD_LOCAL_RANK=\"" + value + "\""), std::string::npos)
-          << e.what();
-    }
-  }
-}
 
 }  // namespace
 }  // namespace dcomp::model

@@ -1,9 +1,11 @@
-// The number of ranks on a node, from the environment mpirun and srun give each rank. The
+// What the launcher tells a rank (kernels/platform/launcher_environment): the number of ranks on a
+// node, the rank's index there, MPI launch and CPUs per task, from the environment mpirun and srun
+// give each rank. The
 // Slurm values are those srun 22.05 set on a cluster of two nodes (tests/cluster): with
 // `srun -N 2 -n 4` SLURM_STEP_TASKS_PER_NODE="2(x2)" and no SLURM_NTASKS_PER_NODE; with
 // `srun -N 2 -n 3` "2,1"; with `srun -n 2` inside `sbatch -N 2 --ntasks-per-node 2`
 // "1(x2)" beside the job's SLURM_NTASKS_PER_NODE=2.
-#include "kernels/model/node_local_ranks.hpp"
+#include "kernels/platform/launcher_environment.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +13,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace dcomp::model {
+namespace dcomp::platform {
 namespace {
 
 struct FakeEnvironment {
@@ -90,5 +92,57 @@ TEST(RanksOnThisNode, MalformedValuesAreErrorsNamingTheVariable) {
   }
 }
 
+
+TEST(LocalRank, FirstSetVariableWinsInLaunchersOrder) {
+  std::map<std::string, std::string> env;
+  auto lookup = [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  EXPECT_EQ(local_rank_from_environment(lookup), 0);
+  env["SLURM_LOCALID"] = "5";
+  EXPECT_EQ(local_rank_from_environment(lookup), 5);
+  env["OMPI_COMM_WORLD_LOCAL_RANK"] = "3";
+  EXPECT_EQ(local_rank_from_environment(lookup), 3);
+  env["LOCAL_RANK"] = "1";
+  EXPECT_EQ(local_rank_from_environment(lookup), 1);
+  env["LOCAL_RANK"] = "";  // set but empty: ignored
+  EXPECT_EQ(local_rank_from_environment(lookup), 3);
+}
+
+TEST(LocalRank, MalformedValueIsAnErrorNamingTheVariable) {
+  for (const std::string value : {"x", "-1", "2a", "1.5"}) {
+    auto lookup = [&value](const char* name) -> const char* {
+      return std::string(name) == "OMPI_COMM_WORLD_LOCAL_RANK" ? value.c_str() : nullptr;
+    };
+    try {
+      local_rank_from_environment(lookup);
+      ADD_FAILURE() << "accepted " << value;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("OMPI_COMM_WORLD_LOCAL_RANK=\"" + value + "\""), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(MpiLauncher, AnyOfTheLaunchersVariablesSaysSo) {
+  EXPECT_FALSE(launched_by_mpi_launcher(FakeEnvironment{}.lookup()));
+  EXPECT_FALSE(launched_by_mpi_launcher(FakeEnvironment{{{"SLURM_LOCALID", "0"}, {"LOCAL_RANK", "0"}}}.lookup()));
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"}) {
+    EXPECT_TRUE(launched_by_mpi_launcher(FakeEnvironment{{{name, "2"}}}.lookup())) << name;
+  }
+}
+
+TEST(ThreadsFromLauncher, OmpNumThreadsThenSlurmCpusPerTask) {
+  EXPECT_EQ(threads_from_launcher(FakeEnvironment{}.lookup()), 0);
+  EXPECT_EQ(threads_from_launcher(FakeEnvironment{{{"SLURM_CPUS_PER_TASK", "6"}}}.lookup()), 6);
+  EXPECT_EQ(threads_from_launcher(FakeEnvironment{{{"SLURM_CPUS_PER_TASK", "6"}, {"OMP_NUM_THREADS", "3"}}}.lookup()), 3);
+  // A value that is not a whole number in 1..4095 is passed over, as OpenMP itself would not use it.
+  for (const char* bad : {"", "0", "-2", "4x", "4096"}) {
+    EXPECT_EQ(threads_from_launcher(FakeEnvironment{{{"OMP_NUM_THREADS", bad}, {"SLURM_CPUS_PER_TASK", "5"}}}.lookup()), 5)
+        << bad;
+  }
+}
+
 }  // namespace
-}  // namespace dcomp::model
+}  // namespace dcomp::platform

@@ -1,12 +1,13 @@
-// reference: Open MPI 4.1 mpirun(1) (OMPI_COMM_WORLD_LOCAL_SIZE); Slurm 22.05 srun(1),
-// "OUTPUT ENVIRONMENT VARIABLES" (SLURM_STEP_TASKS_PER_NODE, SLURM_NODEID, SLURM_NTASKS_PER_NODE).
-#include "kernels/model/node_local_ranks.hpp"
+// reference: Open MPI 4.1 mpirun(1) (OMPI_COMM_WORLD_LOCAL_SIZE, OMPI_COMM_WORLD_LOCAL_RANK);
+// Slurm 22.05 srun(1), "OUTPUT ENVIRONMENT VARIABLES" (SLURM_STEP_TASKS_PER_NODE, SLURM_NODEID,
+// SLURM_NTASKS_PER_NODE, SLURM_LOCALID, SLURM_CPUS_PER_TASK); PyTorch distributed (LOCAL_RANK).
+#include "kernels/platform/launcher_environment.hpp"
 
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
 
-namespace dcomp::model {
+namespace dcomp::platform {
 namespace {
 
 constexpr long kMaxRanksPerNode = 1 << 20;
@@ -85,8 +86,39 @@ int ranks_on_this_node(const EnvironmentLookup& lookup) {
   return 1;
 }
 
-int ranks_on_this_node() {
-  return ranks_on_this_node([](const char* name) { return std::getenv(name); });
+const char* process_environment(const char* name) { return std::getenv(name); }
+
+int local_rank_from_environment(const EnvironmentLookup& lookup) {
+  for (const char* name : {"LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID"}) {
+    const char* value = lookup(name);
+    if (value == nullptr || *value == '\0') continue;
+    char* end = nullptr;
+    const long parsed = std::strtol(value, &end, 10);
+    if (end == value || *end != '\0' || parsed < 0 || parsed > 1 << 20) {
+      throw std::invalid_argument(std::string(name) + "=\"" + value +
+                                  "\" is not a node-local rank (a non-negative integer)");
+    }
+    return static_cast<int>(parsed);
+  }
+  return 0;
 }
 
-}  // namespace dcomp::model
+bool launched_by_mpi_launcher(const EnvironmentLookup& lookup) {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"}) {
+    if (lookup(name) != nullptr) return true;
+  }
+  return false;
+}
+
+int threads_from_launcher(const EnvironmentLookup& lookup) {
+  for (const char* name : {"OMP_NUM_THREADS", "SLURM_CPUS_PER_TASK"}) {
+    const char* value = lookup(name);
+    if (value == nullptr || *value == '\0') continue;
+    char* end = nullptr;
+    const long parsed = std::strtol(value, &end, 10);
+    if (end != value && *end == '\0' && parsed > 0 && parsed < 4096) return static_cast<int>(parsed);
+  }
+  return 0;
+}
+
+}  // namespace dcomp::platform
