@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <optional>
 #include <cstdlib>
 #include <thread>
 
@@ -218,11 +219,6 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
 
 namespace {
 
-// Whether the Hessian GEMMs may run beside the forward passes: on a GPU, or where the
-// node's cores can hold a second team of this rank's threads for every rank on it. Two
-// OpenMP teams time-slicing the same cores made calibration 35 % slower (SmolLM2-135M,
-// 2 threads on 2 cores: 45.9 s against 33.8 s inline); with 1 thread on 2 cores the
-// overlap gained 13 %.
 // Where GPTQ solves: see PipelineOptions::SolveLoop.
 lifecycle::SolvePlacement solve_placement(PipelineOptions::SolveLoop loop, c10::Device device) {
   lifecycle::SolvePlacement placement;
@@ -232,6 +228,11 @@ lifecycle::SolvePlacement solve_placement(PipelineOptions::SolveLoop loop, c10::
   return placement;
 }
 
+// Whether the Hessian GEMMs may run beside the forward passes: on a GPU, or where the
+// node's cores can hold a second team of this rank's threads for every rank on it. Two
+// OpenMP teams time-slicing the same cores made calibration 35 % slower (SmolLM2-135M,
+// 2 threads on 2 cores: 45.9 s against 33.8 s inline); with 1 thread on 2 cores the
+// overlap gained 13 %.
 bool hessians_can_overlap(c10::Device device) {
   if (device.is_cuda()) return true;
   const int local_ranks = platform::ranks_on_this_node();
@@ -244,181 +245,271 @@ bool hessians_can_overlap(c10::Device device) {
 
 }  // namespace
 
-std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) {
-  const auto& config = *in.config;
-  const auto& plan = *in.plan;
-  const bool forward = in.data != nullptr && plan.needs_calibration_pass();
-  const c10::Device device = in.options.device;
-  model::RotaryEmbedding rope(config);
-  rope.to(device);
-  const model::RotaryEmbedding host_rope(config);  // for modifiers that run parts of a layer (on host tensors)
-  // The embedding and head stay as stored (zero-copy views): the run gathers embedding rows
-  // and writes both back; lm_head gets an fp32 copy only when a modifier compresses it.
-  model::EmbeddingAndHeadWeights ends =
-      model::load_embedding_and_head(*in.reader, config, in.linear_loader, /*keep_stored_dtype=*/true);
-  pipeline::require_finite_weights(ends, config.tie_word_embeddings);
-  const int first_layer = in.progress ? in.progress->first_layer() : 0;
-  const int layers = static_cast<int>(config.num_hidden_layers);
-  // lm_head is calibrated on the hidden states leaving the last layer.
-  const bool head = plan.compresses_lm_head;
-  pipeline::HiddenStates hidden;
-  if (forward && (first_layer < layers || head)) {
-    hidden = first_layer > 0 ? in.progress->load_hidden_states(*in.data, config.hidden_size)
-                             : pipeline::embed_samples(*in.data, ends);
-    const int64_t bytes = pipeline::hidden_state_bytes(hidden);
-    const pipeline::HiddenStatePlan placement =
-        pipeline::plan_hidden_states(device, bytes, pipeline::free_device_bytes(device), in.options.hidden_state_budget_fraction);
-    pipeline::place_hidden_states(hidden, placement, device);
-    spdlog::info("{}", placement.reason);
-  }
-  spdlog::info("calibration: {} of {} sample(s) on this rank, {} layer(s){}", in.data ? in.data->local_samples() : 0,
-               in.data ? in.data->total_samples() : 0, config.num_hidden_layers,
-               forward ? "" : " (data-free: no forward passes needed)");
+namespace {
 
-  in.lifecycle->event(lifecycle::EventType::CALIBRATION_START);
-  const bool overlap = in.options.overlap && in.system != nullptr;
-  std::unique_ptr<LayerPrefetcher> prefetcher;
-  std::unique_ptr<HessianWorker> hessian_worker;
-  if (overlap) {
-    prefetcher = std::make_unique<LayerPrefetcher>(*in.system, *in.reader, config, in.linear_loader);
-    if (first_layer < layers) prefetcher->request(first_layer);
-    if (forward && plan.needs_hessians && hessians_can_overlap(device)) {
-      hessian_worker = std::make_unique<HessianWorker>(*in.system, in.options.max_hessian_jobs_in_flight, device);
-    }
+/// One layer on its way through the phases: its weights, the work the modifiers see, the
+/// statistics the calibration pass gathers and the report of what each phase took.
+struct LayerInProgress {
+  int layer = 0;
+  model::DecoderLayerWeights weights;
+  std::shared_ptr<lifecycle::LayerWork> work;
+  std::optional<pipeline::LayerStatistics> statistics;
+  pipeline::KeyValueRangeCollector key_values;
+  const model::KeyValueHook* kv_hook = nullptr;
+  LayerReport report;
+};
+
+/// The per-layer loop, phase by phase: load → calibrate → reduce → compress → propagate →
+/// write. The run-wide state (hidden states, rotary tables, the helpers that overlap work)
+/// lives here; each phase is one method, timed into the layer's report.
+class SequentialRun {
+ public:
+  explicit SequentialRun(const PipelineInputs& in)
+      : in_(in), config_(*in.config), plan_(*in.plan), device_(in.options.device),
+        forward_(in.data != nullptr && plan_.needs_calibration_pass()), rope_(config_), host_rope_(config_),
+        layers_(static_cast<int>(config_.num_hidden_layers)), first_layer_(in.progress ? in.progress->first_layer() : 0),
+        head_(plan_.compresses_lm_head), display_(in.comm->rank(), layers_, first_layer_) {
+    rope_.to(device_);
   }
-  // The rank's compute threads solve a layer's modules concurrently, one thread each (without
+
+  std::vector<LayerReport> run() {
+    load_ends_and_hidden_states();
+    in_.lifecycle->event(lifecycle::EventType::CALIBRATION_START);
+    start_helpers();
+    std::vector<LayerReport> reports;
+    for (int layer = first_layer_; layer < layers_; ++layer) {
+      reports.push_back(run_layer(layer));
+      // This layer's weights and activations are freed: the next layer starts from the heap it needs.
+      model::return_free_heap_to_system();
+    }
+    finish_head(reports);
+    in_.lifecycle->event(lifecycle::EventType::CALIBRATION_END);
+    return reports;
+  }
+
+ private:
+  LayerReport run_layer(int layer) {
+    LayerInProgress current;
+    current.layer = layer;
+    load(current);
+    calibrate(current);
+    reduce(current);
+    compress(current);
+    propagate(current);
+    write(current);
+    return std::move(current.report);
+  }
+
+  // The embedding and head stay as stored (zero-copy views): the run gathers embedding rows
+  // and writes both back; lm_head gets an fp32 copy only when a modifier compresses it. The
+  // calibration samples enter as embeddings (or the hidden states a resumed run saved).
+  void load_ends_and_hidden_states() {
+    ends_ = model::load_embedding_and_head(*in_.reader, config_, in_.linear_loader, /*keep_stored_dtype=*/true);
+    pipeline::require_finite_weights(ends_, config_.tie_word_embeddings);
+    if (forward_ && (first_layer_ < layers_ || head_)) {  // lm_head is calibrated on the last layer's output
+      hidden_ = first_layer_ > 0 ? in_.progress->load_hidden_states(*in_.data, config_.hidden_size)
+                                 : pipeline::embed_samples(*in_.data, ends_);
+      const int64_t bytes = pipeline::hidden_state_bytes(hidden_);
+      const pipeline::HiddenStatePlan placement = pipeline::plan_hidden_states(
+          device_, bytes, pipeline::free_device_bytes(device_), in_.options.hidden_state_budget_fraction);
+      pipeline::place_hidden_states(hidden_, placement, device_);
+      spdlog::info("{}", placement.reason);
+    }
+    spdlog::info("calibration: {} of {} sample(s) on this rank, {} layer(s){}", in_.data ? in_.data->local_samples() : 0,
+                 in_.data ? in_.data->total_samples() : 0, config_.num_hidden_layers,
+                 forward_ ? "" : " (data-free: no forward passes needed)");
+  }
+
+  // The actors that overlap work with the loop: the next layer's load, the Hessian GEMMs, and
+  // the rank's compute threads solving a layer's modules concurrently, one thread each (without
   // parallel solves, one worker solves them one after another, also with one thread each: the
   // same arithmetic, so the same checkpoint).
-  std::unique_ptr<SolveTeam> solve_team;
-  if (in.system != nullptr && at::get_num_threads() > 1 && !device.is_cuda()) {
-    solve_team = std::make_unique<SolveTeam>(*in.system, in.options.parallel_solves ? at::get_num_threads() : 1);
-  }
-  std::vector<LayerReport> reports;
-  pipeline::ProgressDisplay display(in.comm->rank(), layers, first_layer);
-  // Rank 0's status line, and on every rank where a timed-out collective says the job was.
-  auto enter_phase = [&](int layer, const char* phase, bool displayed = true) {
-    if (displayed) display.phase(layer, phase);
-    in.comm->set_position("layer " + std::to_string(layer + 1) + "/" + std::to_string(layers), phase);
-  };
-  for (int layer = first_layer; layer < layers; ++layer) {
-    LayerReport report;
-    report.layer = layer;
-    enter_phase(layer, "load");
-    auto started = Clock::now();
-    model::DecoderLayerWeights weights =
-        prefetcher ? prefetcher->take() : model::load_decoder_layer(*in.reader, config, layer, in.linear_loader);
-    // The layer's weights are owned copies now: drop its file pages from this process.
-    in.reader->release_prefix(io::layer_prefix(layer));
-    // The modifiers work on host tensors; the passes run on `device`.
-    const bool experts_read_router_input = in.options.moe_calibrate_all_experts;  // sparse layers only
-    auto work = make_layer_work(layer, weights, in.comm, experts_read_router_input);
-    pipeline::require_finite_weights(*work);
-    work->config = &config;
-    work->rope = &host_rope;
-    work->model_dtype = in.sink->model_dtype();
-    if (solve_team) {
-      work->parallel_for = solve_team->runner();
-      work->solve_workers = solve_team->workers();
-    }
-    work->solve = solve_placement(in.options.solve_loop, device);
-    weights.to(device);
-    report.load_seconds = seconds_since(started);
-
-    started = Clock::now();
-    enter_phase(layer, forward ? "calibrate" : "prepare");
-    pipeline::LayerStatistics statistics(layer, *weights.layout, plan.needs_hessians, plan.needs_channel_ranges, device,
-                               experts_read_router_input);
-    statistics.collect_activation_sums_and_inputs(plan.needs_channel_abs_sums, plan.needs_cached_inputs);
-    const model::ExpertCalibration& experts = statistics.expert_calibration();
-    if (weights.sparse() && plan.needs_hessians && in.options.moe_reduce_to_owner && in.comm->world_size() > 1) {
-      statistics.reduce_to_owners(
-          expert_input_owners(layer, *weights.layout, in.comm->world_size(), experts_read_router_input));
-    }
-    pipeline::KeyValueRangeCollector key_values;
-    const model::KeyValueHook* kv_hook = plan.needs_key_value_ranges ? &key_values.hook() : nullptr;
-    if (forward) {
-      for (size_t c = 0; c < hidden.chunks.size(); ++c) {
-        for (const auto& batch : hidden.chunks[c]) {
-          model::decoder_layer_observe_inputs(config, weights, pipeline::batch_on(batch, device), rope, statistics.hook(),
-                                              kv_hook, &experts);
-          if (plan.needs_cached_inputs) work->batch_shapes.emplace_back(batch.size(0), batch.size(1));
-        }
-        statistics.end_chunk(hidden.samples_per_chunk[c], hessian_worker.get());
+  void start_helpers() {
+    if (in_.options.overlap && in_.system != nullptr) {
+      prefetcher_ = std::make_unique<LayerPrefetcher>(*in_.system, *in_.reader, config_, in_.linear_loader);
+      if (first_layer_ < layers_) prefetcher_->request(first_layer_);
+      if (forward_ && plan_.needs_hessians && hessians_can_overlap(device_)) {
+        hessian_worker_ = std::make_unique<HessianWorker>(*in_.system, in_.options.max_hessian_jobs_in_flight, device_);
       }
-      if (hessian_worker) hessian_worker->drain();
     }
-    report.calibrate_seconds = seconds_since(started);
-    started = Clock::now();
-    enter_phase(layer, "reduce", /*displayed=*/false);
-    if (forward) statistics.all_reduce(*in.comm);
+    if (in_.system != nullptr && at::get_num_threads() > 1 && !device_.is_cuda()) {
+      solve_team_ = std::make_unique<SolveTeam>(*in_.system, in_.options.parallel_solves ? at::get_num_threads() : 1);
+    }
+  }
+
+  // Rank 0's status line, and on every rank where a timed-out collective says the job was.
+  void enter_phase(int layer, const char* phase, bool displayed = true) {
+    if (displayed) display_.phase(layer, phase);
+    in_.comm->set_position("layer " + std::to_string(layer + 1) + "/" + std::to_string(layers_), phase);
+  }
+
+  bool more_hidden_states_needed(int layer) const { return forward_ && (layer + 1 < layers_ || head_); }
+
+  // The layer's weights as owned copies (its file pages dropped), and the work the modifiers
+  // see (host tensors); the passes run on the device.
+  void load(LayerInProgress& current) {
+    enter_phase(current.layer, "load");
+    const auto started = Clock::now();
+    current.weights = prefetcher_ ? prefetcher_->take()
+                                  : model::load_decoder_layer(*in_.reader, config_, current.layer, in_.linear_loader);
+    in_.reader->release_prefix(io::layer_prefix(current.layer));
+    auto work = make_layer_work(current.layer, current.weights, in_.comm, experts_read_router_input());
+    pipeline::require_finite_weights(*work);
+    work->config = &config_;
+    work->rope = &host_rope_;
+    work->model_dtype = in_.sink->model_dtype();
+    if (solve_team_) {
+      work->parallel_for = solve_team_->runner();
+      work->solve_workers = solve_team_->workers();
+    }
+    work->solve = solve_placement(in_.options.solve_loop, device_);
+    current.work = std::move(work);
+    current.weights.to(device_);
+    current.report.layer = current.layer;
+    current.report.load_seconds = seconds_since(started);
+  }
+
+  // Every calibration batch through the layer, its Linears' inputs observed (Hessian sums,
+  // channel ranges, cached inputs, key/value ranges) as the modifiers' plan asks.
+  void calibrate(LayerInProgress& current) {
+    const auto started = Clock::now();
+    enter_phase(current.layer, forward_ ? "calibrate" : "prepare");
+    model::DecoderLayerWeights& weights = current.weights;
+    auto& statistics = current.statistics.emplace(current.layer, *weights.layout, plan_.needs_hessians,
+                                                  plan_.needs_channel_ranges, device_, experts_read_router_input());
+    statistics.collect_activation_sums_and_inputs(plan_.needs_channel_abs_sums, plan_.needs_cached_inputs);
+    const model::ExpertCalibration& experts = statistics.expert_calibration();
+    if (weights.sparse() && plan_.needs_hessians && in_.options.moe_reduce_to_owner && in_.comm->world_size() > 1) {
+      statistics.reduce_to_owners(expert_input_owners(current.layer, *weights.layout, in_.comm->world_size(),
+                                                      experts_read_router_input()));
+    }
+    current.kv_hook = plan_.needs_key_value_ranges ? &current.key_values.hook() : nullptr;
+    if (forward_) {
+      for (size_t c = 0; c < hidden_.chunks.size(); ++c) {
+        for (const auto& batch : hidden_.chunks[c]) {
+          model::decoder_layer_observe_inputs(config_, weights, pipeline::batch_on(batch, device_), rope_,
+                                              statistics.hook(), current.kv_hook, &experts);
+          if (plan_.needs_cached_inputs) current.work->batch_shapes.emplace_back(batch.size(0), batch.size(1));
+        }
+        statistics.end_chunk(hidden_.samples_per_chunk[c], hessian_worker_.get());
+      }
+      if (hessian_worker_) hessian_worker_->drain();
+    }
+    current.report.calibrate_seconds = seconds_since(started);
+  }
+
+  // The ranks' partial statistics summed (or reduced to each expert's owner), then handed to
+  // the layer work, checked finite.
+  void reduce(LayerInProgress& current) {
+    const auto started = Clock::now();
+    enter_phase(current.layer, "reduce", /*displayed=*/false);
+    pipeline::LayerStatistics& statistics = *current.statistics;
+    LayerReport& report = current.report;
+    lifecycle::LayerWork& work = *current.work;
+    if (forward_) statistics.all_reduce(*in_.comm);
     report.reduced_bytes = statistics.reduced_bytes();
     report.owner_reduced_bytes = statistics.owner_reduced_bytes();
-    if (forward && kv_hook != nullptr) report.reduced_bytes += key_values.all_gather(*in.comm);
-    statistics.fill(*work);
-    if (forward && weights.sparse()) {
-      report.expert_tokens = work->expert_tokens;
-      warn_about_rare_experts(layer, *weights.layout, work->expert_tokens, in.options, in.comm->rank());
+    if (forward_ && current.kv_hook != nullptr) report.reduced_bytes += current.key_values.all_gather(*in_.comm);
+    statistics.fill(work);
+    if (forward_ && current.weights.sparse()) {
+      report.expert_tokens = work.expert_tokens;
+      warn_about_rare_experts(current.layer, *current.weights.layout, work.expert_tokens, in_.options, in_.comm->rank());
     }
-    key_values.fill(*work);
-    if (forward) pipeline::require_finite_statistics(*work);
+    current.key_values.fill(work);
+    if (forward_) pipeline::require_finite_statistics(work);
     report.reduce_seconds = seconds_since(started);
+  }
 
-    enter_phase(layer, "compress");
-    started = Clock::now();
-    // The layer work holds the Linears' weights now: each original is freed as soon as its
-    // compressed weight replaces it, rather than all of them staying until the layer is done
-    // (a Qwen3-30B-A3B layer: 2.4 GB of fp32 weights).
-    release_linear_weights(weights);
-    compress_work(in, work, report);
-    apply_layer_work(*work, weights);
-    weights.to(device);
-    report.compress_seconds = seconds_since(started);
-    pipeline::kill_if_requested(in.comm->rank(), layer);
+  // The modifiers compress the layer work; its compressed weights replace the layer's. The
+  // layer work holds the Linears' weights now: each original is freed as soon as its
+  // compressed weight replaces it, rather than all of them staying until the layer is done
+  // (a Qwen3-30B-A3B layer: 2.4 GB of fp32 weights).
+  void compress(LayerInProgress& current) {
+    enter_phase(current.layer, "compress");
+    const auto started = Clock::now();
+    release_linear_weights(current.weights);
+    compress_work(in_, current.work, current.report);
+    apply_layer_work(*current.work, current.weights);
+    current.weights.to(device_);
+    current.report.compress_seconds = seconds_since(started);
+    pipeline::kill_if_requested(in_.comm->rank(), current.layer);
+  }
 
-    // The next layer loads while this one propagates: after the solves, so that its weights
-    // never sit beside this layer's Hessians and solve buffers (the run's memory peak).
-    if (prefetcher && layer + 1 < layers) prefetcher->request(layer + 1);
-    enter_phase(layer, "propagate");
-    started = Clock::now();
-    if (forward && (layer + 1 < layers || head)) {
-      for (auto& chunk : hidden.chunks) {
+  // The calibration batches through the compressed layer: the next layer's inputs. The next
+  // layer loads meanwhile: after the solves, so that its weights never sit beside this layer's
+  // Hessians and solve buffers (the run's memory peak).
+  void propagate(LayerInProgress& current) {
+    if (prefetcher_ && current.layer + 1 < layers_) prefetcher_->request(current.layer + 1);
+    enter_phase(current.layer, "propagate");
+    const auto started = Clock::now();
+    if (more_hidden_states_needed(current.layer)) {
+      for (auto& chunk : hidden_.chunks) {
         for (auto& batch : chunk) {
-          pipeline::store_batch(batch, model::decoder_layer_forward(config, weights, pipeline::batch_on(batch, device), rope));
+          pipeline::store_batch(batch, model::decoder_layer_forward(config_, current.weights,
+                                                                    pipeline::batch_on(batch, device_), rope_));
         }
       }
-      pipeline::wait_for_stored_batches(device);  // the host slots are read (saved) below
+      pipeline::wait_for_stored_batches(device_);  // the host slots are read (saved) below
     }
-    report.propagate_seconds = seconds_since(started);
+    current.report.propagate_seconds = seconds_since(started);
+  }
 
-    enter_phase(layer, "write");
-    started = Clock::now();
-    in.sink->write_layer(*work, weights);
+  // The layer into the checkpoint; with --resume, the progress saved after it.
+  void write(LayerInProgress& current) {
+    enter_phase(current.layer, "write");
+    const auto started = Clock::now();
+    LayerReport& report = current.report;
+    in_.sink->write_layer(*current.work, current.weights);
     report.write_seconds = seconds_since(started);
-    if (in.progress) {
-      enter_phase(layer, "save", /*displayed=*/false);
-      const bool more = forward && (layer + 1 < layers || head);
-      in.progress->commit_layer(layer, in.data, more ? &hidden : nullptr, layer_report_json(report));
-      in.sink->keep_on_failure();
+    if (in_.progress) {
+      enter_phase(current.layer, "save", /*displayed=*/false);
+      in_.progress->commit_layer(current.layer, in_.data, more_hidden_states_needed(current.layer) ? &hidden_ : nullptr,
+                                 layer_report_json(report));
+      in_.sink->keep_on_failure();
       report.write_seconds = seconds_since(started);
     }
     spdlog::info("layer {}/{} done: load {:.2f}s, calibrate {:.2f}s, reduce {:.2f}s, compress {:.2f}s, "
                  "propagate {:.2f}s, write {:.2f}s | elapsed {}, ETA {}",
-                 layer + 1, config.num_hidden_layers, report.load_seconds, report.calibrate_seconds,
+                 current.layer + 1, config_.num_hidden_layers, report.load_seconds, report.calibrate_seconds,
                  report.reduce_seconds, report.compress_seconds, report.propagate_seconds, report.write_seconds,
-                 pipeline::format_duration(display.elapsed_seconds()), pipeline::format_duration(display.eta_seconds(layer + 1)));
-    reports.push_back(std::move(report));
-    // This layer's weights and activations are freed: the next layer starts from the heap it needs.
-    model::return_free_heap_to_system();
+                 pipeline::format_duration(display_.elapsed_seconds()),
+                 pipeline::format_duration(display_.eta_seconds(current.layer + 1)));
   }
-  if (head) {
-    in.comm->set_position("lm_head", "calibrate");
-    reports.push_back(compress_lm_head(in, ends, forward ? &hidden : nullptr, hessian_worker.get()));
-  } else {
-    in.comm->set_position("embedding and head", "write");
-    in.sink->write_embedding_and_head(ends, nullptr);
+
+  // lm_head, calibrated on the last layer's output when a modifier compresses it; otherwise
+  // the embedding and head are written as they were.
+  void finish_head(std::vector<LayerReport>& reports) {
+    if (head_) {
+      in_.comm->set_position("lm_head", "calibrate");
+      reports.push_back(compress_lm_head(in_, ends_, forward_ ? &hidden_ : nullptr, hessian_worker_.get()));
+    } else {
+      in_.comm->set_position("embedding and head", "write");
+      in_.sink->write_embedding_and_head(ends_, nullptr);
+    }
   }
-  in.lifecycle->event(lifecycle::EventType::CALIBRATION_END);
-  return reports;
-}
+
+  bool experts_read_router_input() const { return in_.options.moe_calibrate_all_experts; }  // sparse layers only
+
+  const PipelineInputs& in_;
+  const model::ModelConfig& config_;
+  const lifecycle::CompressionPlan& plan_;
+  const c10::Device device_;
+  const bool forward_;
+  model::RotaryEmbedding rope_;             // on the device, for the passes
+  const model::RotaryEmbedding host_rope_;  // for modifiers that run parts of a layer (on host tensors)
+  const int layers_;
+  const int first_layer_;
+  const bool head_;  // lm_head is compressed: calibrated on the hidden states leaving the last layer
+  pipeline::ProgressDisplay display_;
+  model::EmbeddingAndHeadWeights ends_;
+  pipeline::HiddenStates hidden_;
+  std::unique_ptr<LayerPrefetcher> prefetcher_;
+  std::unique_ptr<HessianWorker> hessian_worker_;
+  std::unique_ptr<SolveTeam> solve_team_;
+};
+
+}  // namespace
+
+std::vector<LayerReport> run_sequential_pipeline(const PipelineInputs& in) { return SequentialRun(in).run(); }
 
 }  // namespace dcomp::actors
