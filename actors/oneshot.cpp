@@ -221,9 +221,10 @@ nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string&
   return fingerprint;
 }
 
-OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicator& comm) {
-  OneshotOptions options = given_options;
-  const auto started = std::chrono::steady_clock::now();
+namespace {
+
+// The flags that cannot go together, before anything is read.
+void refuse_contradicting_options(const OneshotOptions& options) {
   if (options.recipe.has_value() == options.scheme.has_value()) {
     throw std::invalid_argument("give exactly one of --recipe and --scheme");
   }
@@ -231,19 +232,15 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
   if (options.resume && !options.save_progress) {
     throw std::invalid_argument("--resume needs saved progress: it cannot be combined with --no-save-progress");
   }
-  check_output(options, comm);
-  auto config = model::ModelConfig::from_dir(options.model);
-  const InputFormat input = input_format_of(config, options.model);
-  // A mixture-of-experts layer is hundreds of mid-sized tensors (an expert's Linear: a few MB):
-  // kept in the heap for reuse they fragment it, and a Qwen3-30B-A3B-shaped layer then held
-  // 10 GB resident instead of 3.7 GB. Blocks from 1 MB up go back to the system when freed.
-  if (config.moe) model::release_large_blocks_when_freed();
+}
+
+// --max-seq-length within the model's max_position_embeddings: lowered to it when not given,
+// refused when given above it.
+void fit_sequence_length(OneshotOptions& options, const model::ModelConfig& config, int rank) {
   if (config.max_position_embeddings > 0 &&
       options.max_seq_length > static_cast<size_t>(config.max_position_embeddings) && !options.max_seq_length_given) {
     options.max_seq_length = static_cast<size_t>(config.max_position_embeddings);
-    if (comm.rank() == 0) {
-      spdlog::info("max sequence length {} (the model's max_position_embeddings)", options.max_seq_length);
-    }
+    if (rank == 0) spdlog::info("max sequence length {} (the model's max_position_embeddings)", options.max_seq_length);
   }
   if (config.max_position_embeddings > 0 &&
       options.max_seq_length > static_cast<size_t>(config.max_position_embeddings)) {
@@ -255,22 +252,20 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
     throw std::invalid_argument("--num-calibration-samples and --chunk-size must be at least 1, --max-seq-length "
                                 "at least 2");
   }
-  io::CheckpointReader reader(options.model);
-  // The whole folder, before any work.
-  model::validate_dense_checkpoint(reader, config, input.fp8_blocks ? &*input.fp8_blocks : nullptr,
-                                   input.compressed_linear);
-  auto handle = std::make_shared<pipeline::LlamaModelHandle>(config);
+}
 
-  ActorRuntime runtime(options.actor_threads);
-  LifecycleClient lifecycle(runtime.system(), lifecycle::ModifierRegistry::builtin());
-  auto plan = std::make_shared<lifecycle::CompressionPlan>();
+// The recipe (given, or made from --scheme) applied to the lifecycle: the modifiers fill the
+// plan. Returns the recipe's text as applied, which the checkpoint's recipe.yaml and the resume
+// fingerprint hold (also when --recipe named a file).
+std::string initialize_lifecycle(const OneshotOptions& options, comm::Communicator& comm, LifecycleClient& lifecycle,
+                                 const std::shared_ptr<pipeline::LlamaModelHandle>& handle,
+                                 const std::shared_ptr<lifecycle::CompressionPlan>& plan) {
   lifecycle::Hardware hardware;
   hardware.device = options.pipeline.device.str();
   hardware.rank = comm.rank();
   hardware.world_size = comm.world_size();
   hardware.distributed = comm.world_size() > 1;
   hardware.distributed_strategy = comm.backend_name();
-
   InitializeRequest init;
   const std::string recipe_text = options.scheme ? recipe_for_scheme(options) : *options.recipe;
   if (lifecycle::Recipe::create_instance(recipe_text, lifecycle::ModifierRegistry::builtin()).modifiers().empty()) {
@@ -279,129 +274,107 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
                                  "groups ending in '_modifiers')");
   }
   init.recipe = recipe_text;
-  // What the checkpoint's recipe.yaml and the resume fingerprint hold: the recipe's text
-  // as applied, also when --recipe named a file.
-  const std::string applied_recipe = lifecycle::Recipe::source_text(recipe_text);
   init.kwargs = {{"model", std::shared_ptr<lifecycle::ModelHandle>(handle)}, {"hardware", hardware}, {"plan", plan}};
   lifecycle.initialize(init);
+  return lifecycle::Recipe::source_text(recipe_text);
+}
 
-  // Calibration data, when any modifier needs statistics.
-  std::unique_ptr<pipeline::CalibrationShard> shard;
-  if (plan->needs_calibration_pass()) {
-    if (!options.dataset) {
-      throw std::invalid_argument("the recipe needs calibration data (GPTQ, SparseGPT, SmoothQuant or static "
-                                  "activation scales): give --dataset");
-    }
-    data::SampleOptions sample_options;
-    sample_options.num_samples = options.num_calibration_samples;
-    sample_options.max_seq_length = options.max_seq_length;
-    sample_options.seed = options.seed;
-    sample_options.shuffle = options.shuffle_calibration_samples;
-    // A model folder without tokenizer.json (a test model, or one whose tokenizer lives
-    // elsewhere) calibrates on token ids.
-    const bool has_tokenizer = std::filesystem::exists(options.model / "tokenizer.json");
-    auto samples = has_tokenizer
-                       ? data::load_samples(*options.dataset, tok::Tokenizer::from_dir(options.model), sample_options)
-                       : data::load_id_samples(*options.dataset, config.vocab_size, sample_options);
-    if (samples.empty()) throw data::DatasetError(options.dataset->string() + ": no calibration samples");
-    if (samples.size() < options.num_calibration_samples && comm.rank() == 0) {
-      size_t tokens = 0;
-      for (const auto& sample : samples) tokens += sample.size();
-      spdlog::warn("{}: gives {} calibration sample(s) ({} tokens at up to {} per sample), fewer than the {} "
-                   "requested; calibrating with those", options.dataset->string(), samples.size(), tokens,
-                   options.max_seq_length, options.num_calibration_samples);
-    }
-    shard = std::make_unique<pipeline::CalibrationShard>(samples, options.pipeline.chunk_size, comm.rank(), comm.world_size());
+// This rank's share of the calibration samples, when a modifier needs statistics (null otherwise).
+std::unique_ptr<pipeline::CalibrationShard> load_calibration_shard(const OneshotOptions& options,
+                                                                   const model::ModelConfig& config,
+                                                                   const lifecycle::CompressionPlan& plan,
+                                                                   comm::Communicator& comm) {
+  if (!plan.needs_calibration_pass()) return nullptr;
+  if (!options.dataset) {
+    throw std::invalid_argument("the recipe needs calibration data (GPTQ, SparseGPT, SmoothQuant or static "
+                                "activation scales): give --dataset");
   }
-
-  // An interrupted run to continue (found by rank 0, which adopts its temporary folder).
-  std::optional<std::filesystem::path> resume_dir;
-  if (comm.rank() == 0) {
-    // Temporary folders of earlier runs that saved nothing can never be resumed.
-    for (const auto& removed : ct::remove_abandoned_temporary_folders(options.output, /*unsaved_only=*/true)) {
-      spdlog::info("removed {}: the temporary folder of an earlier run of this output that saved no layer",
-                   removed.string());
-    }
-    const auto interrupted = pipeline::find_interrupted_run(options.output);
-    if (options.resume && interrupted) {
-      resume_dir = interrupted;
-    } else if (options.resume) {
-      spdlog::info("--resume: no saved progress for {}; starting from the first layer", options.output.string());
-    } else if (interrupted) {
-      spdlog::warn("{} holds the saved progress of an interrupted run of this output; add --resume to continue it",
-                   interrupted->string());
-    }
+  data::SampleOptions sample_options;
+  sample_options.num_samples = options.num_calibration_samples;
+  sample_options.max_seq_length = options.max_seq_length;
+  sample_options.seed = options.seed;
+  sample_options.shuffle = options.shuffle_calibration_samples;
+  // A model folder without tokenizer.json (a test model, or one whose tokenizer lives
+  // elsewhere) calibrates on token ids.
+  const bool has_tokenizer = std::filesystem::exists(options.model / "tokenizer.json");
+  auto samples = has_tokenizer
+                     ? data::load_samples(*options.dataset, tok::Tokenizer::from_dir(options.model), sample_options)
+                     : data::load_id_samples(*options.dataset, config.vocab_size, sample_options);
+  if (samples.empty()) throw data::DatasetError(options.dataset->string() + ": no calibration samples");
+  if (samples.size() < options.num_calibration_samples && comm.rank() == 0) {
+    size_t tokens = 0;
+    for (const auto& sample : samples) tokens += sample.size();
+    spdlog::warn("{}: gives {} calibration sample(s) ({} tokens at up to {} per sample), fewer than the {} "
+                 "requested; calibrating with those", options.dataset->string(), samples.size(), tokens,
+                 options.max_seq_length, options.num_calibration_samples);
   }
-  auto sink = std::make_unique<pipeline::CompressedCheckpointSink>(options.model, options.output, config, options.overwrite,
-                                                         applied_recipe, comm, resume_dir);
-  sink->write_sparsity_config(options.sparsity_config);
-  // A run of the same output that started while this one loaded: at most both stop, never both compute.
-  if (comm.rank() == 0) refuse_output_of_live_run(options, sink->temporary_dir());
-  std::string resuming = resume_dir ? "1" : "0";
-  comm.broadcast_bytes(resuming, 0);
-  std::unique_ptr<pipeline::RunProgress> progress;
-  if (options.save_progress) {
-    progress = std::make_unique<pipeline::RunProgress>(sink->temporary_dir(), run_fingerprint(options, applied_recipe, comm.rank() == 0),
-                                             resuming == "1", comm);
+  return std::make_unique<pipeline::CalibrationShard>(samples, options.pipeline.chunk_size, comm.rank(),
+                                                      comm.world_size());
+}
+
+// Rank 0: an interrupted run of this output to continue (its temporary folder, adopted), after
+// removing the temporary folders of earlier runs that saved nothing (they can never be resumed).
+std::optional<std::filesystem::path> find_run_to_resume(const OneshotOptions& options) {
+  for (const auto& removed : ct::remove_abandoned_temporary_folders(options.output, /*unsaved_only=*/true)) {
+    spdlog::info("removed {}: the temporary folder of an earlier run of this output that saved no layer",
+                 removed.string());
   }
+  const auto interrupted = pipeline::find_interrupted_run(options.output);
+  if (options.resume && interrupted) return interrupted;
+  if (options.resume) {
+    spdlog::info("--resume: no saved progress for {}; starting from the first layer", options.output.string());
+  } else if (interrupted) {
+    spdlog::warn("{} holds the saved progress of an interrupted run of this output; add --resume to continue it",
+                 interrupted->string());
+  }
+  return std::nullopt;
+}
 
-  PipelineInputs inputs;
-  inputs.config = &config;
-  inputs.reader = &reader;
-  inputs.lifecycle = &lifecycle;
-  inputs.comm = &comm;
-  inputs.data = shard.get();
-  inputs.plan = plan.get();
-  inputs.sink = sink.get();
-  inputs.progress = progress.get();
-  inputs.system = &runtime.system();
-  inputs.options = options.pipeline;
-  inputs.linear_loader = input.linear_loader;
-
-  OneshotResult result;
-  result.input_format = input.name;
-  result.resumed_layers = progress ? progress->first_layer() : 0;
+// The layers, with the saved progress kept for --resume when the run stops, or removed when
+// it stopped at a non-finite value (the same model and data fail the same way on every run:
+// the saved progress could only lead back here).
+std::vector<LayerReport> run_layers_keeping_progress(const PipelineInputs& inputs, comm::Communicator& comm,
+                                                     const std::filesystem::path& saved_in) {
   try {
-    result.layers = run_sequential_pipeline(inputs);
+    std::vector<LayerReport> layers = run_sequential_pipeline(inputs);
     comm.set_position("", "finish");
+    return layers;
   } catch (const quant::NonFiniteError&) {
-    // The same model and data fail the same way on every run: the saved progress could only
-    // lead back here, so it is removed rather than offered to --resume.
-    if (progress && progress->first_layer() > 0 && comm.rank() == 0) {
+    if (inputs.progress && inputs.progress->first_layer() > 0 && comm.rank() == 0) {
       spdlog::warn("removing the saved progress of {} complete layer(s) in {}: resuming would stop at the same "
-                   "non-finite value", progress->first_layer(), sink->temporary_dir().string());
+                   "non-finite value", inputs.progress->first_layer(), saved_in.string());
     }
-    sink->discard_after_failure();
+    inputs.sink->discard_after_failure();
     throw;
   } catch (const std::exception&) {
-    if (progress && progress->first_layer() > 0 && comm.rank() == 0) {
+    if (inputs.progress && inputs.progress->first_layer() > 0 && comm.rank() == 0) {
       spdlog::error("the progress of {} complete layer(s) is saved in {}: run the same command with --resume to "
-                    "continue", progress->first_layer(), sink->temporary_dir().string());
+                    "continue", inputs.progress->first_layer(), saved_in.string());
     }
     throw;
   }
-  // Layers an interrupted run completed were compressed there, not missed.
-  std::vector<std::string> completed_prefixes;
-  for (int layer = 0; layer < result.resumed_layers; ++layer) {
-    completed_prefixes.push_back(io::layer_prefix(layer));
-  }
-  lifecycle.finalize({{"completed_module_prefixes", completed_prefixes}});
-  nlohmann::json groups = nlohmann::json::object();
-  for (const auto& [name, scheme] : plan->quantization_groups) groups[name] = quant::to_json(scheme);
-  result.recipe = applied_recipe;
-  result.plan = {{"config_groups", groups}, {"ignore", plan->quantization_ignore},
-                 {"sparsity_config", plan->sparsity_config}};
-  // Every rank has finished its part; only then does rank 0 publish the checkpoint,
-  // with the run report inside it.
-  std::vector<ct::ShardRecord> earlier_shards;
-  std::map<std::string, std::string> files;
-  // Every rank's peak resident memory so far, for the report.
+}
+
+// Every rank's peak resident memory so far, for the report.
+std::vector<int64_t> gather_peak_rss(comm::Communicator& comm) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   std::vector<int64_t> peak_rss;
   for (const std::string& text : comm.all_gather_bytes(std::to_string(static_cast<int64_t>(usage.ru_maxrss) * 1024))) {
     peak_rss.push_back(std::stoll(text));
   }
+  return peak_rss;
+}
+
+// Every rank has finished its part; only then does rank 0 publish the checkpoint, with the run
+// report inside it, and remove the saved progress of this and earlier interrupted runs.
+void publish_checkpoint(const OneshotOptions& options, const model::ModelConfig& config,
+                        const lifecycle::CompressionPlan& plan, pipeline::CompressedCheckpointSink& sink,
+                        pipeline::RunProgress* progress, comm::Communicator& comm,
+                        std::chrono::steady_clock::time_point started, OneshotResult& result) {
+  std::vector<ct::ShardRecord> earlier_shards;
+  std::map<std::string, std::string> files;
+  const std::vector<int64_t> peak_rss = gather_peak_rss(comm);
   // From here rank 0 discards the saved progress and publishes: the folder is no longer one to resume.
   if (comm::CollectiveWatchdog* watchdog = comm.watchdog()) watchdog->set_kept_folder({});
   if (comm.rank() == 0) {
@@ -422,7 +395,7 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
     result.report["peak_rss_bytes_per_rank"] = peak_rss;
     files["dcomp_report.json"] = result.report.dump(2) + "\n";
   }
-  sink->finish(*plan, earlier_shards, files);
+  sink.finish(plan, earlier_shards, files);
   comm.barrier();
   if (comm.rank() == 0) {
     // The output now exists: the saved progress of earlier interrupted runs of it is superseded.
@@ -430,6 +403,80 @@ OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicato
       spdlog::info("removed {}: the temporary folder of an earlier, interrupted run of this output", removed.string());
     }
   }
+}
+
+}  // namespace
+
+// reference: llm-compressor src/llmcompressor/entrypoints/oneshot.py (Oneshot: initialize, calibrate, finalize, save)
+OneshotResult run_oneshot(const OneshotOptions& given_options, comm::Communicator& comm) {
+  OneshotOptions options = given_options;
+  const auto started = std::chrono::steady_clock::now();
+  refuse_contradicting_options(options);
+  check_output(options, comm);
+  auto config = model::ModelConfig::from_dir(options.model);
+  const InputFormat input = input_format_of(config, options.model);
+  // A mixture-of-experts layer is hundreds of mid-sized tensors (an expert's Linear: a few MB):
+  // kept in the heap for reuse they fragment it, and a Qwen3-30B-A3B-shaped layer then held
+  // 10 GB resident instead of 3.7 GB. Blocks from 1 MB up go back to the system when freed.
+  if (config.moe) model::release_large_blocks_when_freed();
+  fit_sequence_length(options, config, comm.rank());
+  io::CheckpointReader reader(options.model);
+  // The whole folder, before any work.
+  model::validate_dense_checkpoint(reader, config, input.fp8_blocks ? &*input.fp8_blocks : nullptr,
+                                   input.compressed_linear);
+
+  // initialize: the modifiers (actors) read the recipe and fill the plan.
+  ActorRuntime runtime(options.actor_threads);
+  LifecycleClient lifecycle(runtime.system(), lifecycle::ModifierRegistry::builtin());
+  auto plan = std::make_shared<lifecycle::CompressionPlan>();
+  const auto handle = std::make_shared<pipeline::LlamaModelHandle>(config);  // the modifiers' view, for the whole run
+  const std::string applied_recipe = initialize_lifecycle(options, comm, lifecycle, handle, plan);
+  const std::unique_ptr<pipeline::CalibrationShard> shard = load_calibration_shard(options, config, *plan, comm);
+
+  // The output: a temporary folder (adopted from an interrupted run with --resume) and the progress saved in it.
+  const std::optional<std::filesystem::path> resume_dir = comm.rank() == 0 ? find_run_to_resume(options) : std::nullopt;
+  auto sink = std::make_unique<pipeline::CompressedCheckpointSink>(options.model, options.output, config,
+                                                                   options.overwrite, applied_recipe, comm, resume_dir);
+  sink->write_sparsity_config(options.sparsity_config);
+  // A run of the same output that started while this one loaded: at most both stop, never both compute.
+  if (comm.rank() == 0) refuse_output_of_live_run(options, sink->temporary_dir());
+  std::string resuming = resume_dir ? "1" : "0";
+  comm.broadcast_bytes(resuming, 0);
+  std::unique_ptr<pipeline::RunProgress> progress;
+  if (options.save_progress) {
+    progress = std::make_unique<pipeline::RunProgress>(
+        sink->temporary_dir(), run_fingerprint(options, applied_recipe, comm.rank() == 0), resuming == "1", comm);
+  }
+
+  // calibrate and compress, layer by layer.
+  PipelineInputs inputs;
+  inputs.config = &config;
+  inputs.reader = &reader;
+  inputs.lifecycle = &lifecycle;
+  inputs.comm = &comm;
+  inputs.data = shard.get();
+  inputs.plan = plan.get();
+  inputs.sink = sink.get();
+  inputs.progress = progress.get();
+  inputs.system = &runtime.system();
+  inputs.options = options.pipeline;
+  inputs.linear_loader = input.linear_loader;
+  OneshotResult result;
+  result.input_format = input.name;
+  result.resumed_layers = progress ? progress->first_layer() : 0;
+  result.layers = run_layers_keeping_progress(inputs, comm, sink->temporary_dir());
+
+  // finalize: layers an interrupted run completed were compressed there, not missed.
+  std::vector<std::string> completed_prefixes;
+  for (int layer = 0; layer < result.resumed_layers; ++layer) completed_prefixes.push_back(io::layer_prefix(layer));
+  lifecycle.finalize({{"completed_module_prefixes", completed_prefixes}});
+  nlohmann::json groups = nlohmann::json::object();
+  for (const auto& [name, scheme] : plan->quantization_groups) groups[name] = quant::to_json(scheme);
+  result.recipe = applied_recipe;
+  result.plan = {{"config_groups", groups}, {"ignore", plan->quantization_ignore},
+                 {"sparsity_config", plan->sparsity_config}};
+
+  publish_checkpoint(options, config, *plan, *sink, progress.get(), comm, started, result);
   result.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }
