@@ -12,7 +12,7 @@
 #include "kernels/quant/gptq.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/modifier_args.hpp"
-#include "lifecycle/modifiers/module_distribution.hpp"
+#include "lifecycle/modifiers/distributed_solve.hpp"
 #include "lifecycle/modifiers/solve_stacks.hpp"
 #include "lifecycle/modifiers/weight_quantization.hpp"
 
@@ -103,59 +103,34 @@ std::vector<std::vector<GptqPlannedSolve>> gptq_solve_stacks(
   return stacks;
 }
 
-}  // namespace
-
-void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModule*>& modules) {
-  comm::Communicator* comm = layer.comm;
-  const int rank = comm ? comm->rank() : 0;
-  const int world = comm ? comm->world_size() : 1;
-  const std::vector<int> owners = solve_owners(layer, modules, world);
-
-  std::vector<std::pair<std::string, double>> losses;
+// What every GPTQ solve of one layer on this rank shares, and where its results go.
+struct GptqLayerSolves {
+  LayerWork& layer;
+  const std::vector<LinearModule*>& modules;
+  const std::map<std::string, quant::QuantizationScheme>& schemes;
+  const std::map<std::string, at::Tensor>& global_scales;  // fused siblings' shared NVFP4 scales
   quant::GptqOptions options;
-  options.block_size = block_size_;
-  options.dampening_frac = dampening_frac_;
-  std::map<std::string, quant::QuantizationScheme> schemes;
-  for (LinearModule* module : modules) schemes.emplace(module->name, scheme_of(*module));
-  // Computed by every rank from the same weights: the owner of a module needs the scale
-  // its fused siblings share.
-  const auto global_scales = fused_weight_global_scales(layer, modules, [&](const LinearModule& module) {
-    const auto found = schemes.find(module.name);
-    return found == schemes.end() || !found->second.weights ? nullptr : &*found->second.weights;
-  });
-  // This rank's solves. Linears that read the same input share its normalised Hessian and
-  // its factorization (q/k/v, gate/up, every expert's gate/up when all experts see every
-  // token). Inputs are taken a wave at a time (as many as there are solve workers, or a batch
-  // of them for the tensor-ops loop): their factorizations run concurrently, then every solve
-  // that reads them, then they are dropped.
-  if (layer.solve.tensor_ops) {
-    options.solver = quant::GptqSolver::TensorOps;
-    options.device = layer.solve.device;
-  }
-  std::vector<std::optional<quant::CompressedWeight>> solved(modules.size());
-  std::vector<double> module_loss(modules.size(), 0.0);
-  std::vector<std::string> input_order;                    // inputs of this rank's GPTQ solves
-  std::map<std::string, std::vector<size_t>> readers;      // input → module indices
-  for (size_t i = 0; i < modules.size(); ++i) {
-    if (owners[i] != rank) continue;
-    const InputStatistics& input = layer.input_of(*modules[i]);
-    if (!input.hessian_sum.defined() || input.num_samples == 0) {
-      throw LifecycleError(modules[i]->name + ": GPTQ needs calibration data, but no Hessian was accumulated");
-    }
-    if (input.num_tokens == 0) continue;  // rounded to nearest below
-    if (!readers.count(modules[i]->input)) input_order.push_back(modules[i]->input);
-    readers[modules[i]->input].push_back(i);
-  }
-  const auto global_scale_of = [&](const LinearModule& module) {
+  int rank = 0;
+  std::vector<quant::CompressedWeight>& results;
+  std::vector<double>& losses;
+
+  at::Tensor global_scale_of(const LinearModule& module) const {
     const auto global = global_scales.find(module.name);
     return global == global_scales.end() ? at::Tensor() : global->second;
-  };
-  const size_t wave_size =
-      layer.solve.tensor_ops ? kTensorOpsWaveInputs : static_cast<size_t>(std::max(layer.solve_workers, 1));
-  for (size_t first = 0; first < input_order.size(); first += wave_size) {
-    const std::vector<std::string> wave(input_order.begin() + static_cast<std::ptrdiff_t>(first),
-                                        input_order.begin() + static_cast<std::ptrdiff_t>(
-                                                                  std::min(first + wave_size, input_order.size())));
+  }
+
+  void keep(size_t i, quant::GptqResult& gptq, double seconds) const {
+    LinearModule& module = *modules[i];
+    log_gptq_solve(module.name, gptq, seconds, rank);
+    losses[i] = gptq.loss;
+    results[i] = compressed_weight_of(module, schemes.at(module.name), gptq);
+    module.weight = results[i].effective_weight;  // the original is freed now, not after the layer's last solve
+  }
+
+  // One wave of inputs: their factorizations (one per input and activation order) concurrently,
+  // then every solve that reads them (one module per solve worker on the host; same-shape
+  // Linears with the same scheme as one stack in the tensor-ops loop), then they are dropped.
+  void solve_wave(const std::vector<std::string>& wave, const std::map<std::string, std::vector<size_t>>& readers) const {
     std::vector<GptqInputFactorization> factorizations;
     std::vector<GptqPlannedSolve> solves;
     for (const std::string& key : wave) {
@@ -175,15 +150,6 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
       entry.hessian = input.hessian_sum / static_cast<double>(input.num_samples);
       entry.factorization = quant::gptq_factorize(entry.hessian, entry.actorder, options);
     });
-    const auto keep = [&](size_t i, quant::GptqResult& gptq, double seconds) {
-      LinearModule& module = *modules[i];
-      log_gptq_solve(module.name, gptq, seconds, rank);
-      module_loss[i] = gptq.loss;
-      quant::CompressedWeight result = compressed_weight_of(module, schemes.at(module.name), gptq);
-      // The original weight is freed now rather than after the layer's last solve.
-      module.weight = result.effective_weight;
-      solved[i] = std::move(result);
-    };
     if (!layer.solve.tensor_ops) {
       layer.for_each(solves.size(), [&](size_t s) {
         const GptqPlannedSolve& solve = solves[s];
@@ -195,9 +161,8 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
                                  &factorizations[solve.factorization].factorization);
         keep(solve.module, gptq, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       });
-      continue;
+      return;
     }
-    // The tensor-ops loop: same-shape Linears with the same scheme solved as one stack.
     for (const std::vector<GptqPlannedSolve>& stack : gptq_solve_stacks(solves, modules, schemes)) {
       std::vector<at::Tensor> weights, stack_global_scales;
       std::vector<const quant::GptqFactorization*> stack_factorizations;
@@ -212,49 +177,81 @@ void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModu
       });
       if (shared) stack_factorizations.resize(1);
       const auto started = std::chrono::steady_clock::now();
-      std::vector<quant::GptqResult> results =
+      std::vector<quant::GptqResult> gptq =
           quant::gptq_quantize_batch(weights, *schemes.at(modules[stack.front().module]->name).weights, options,
                                      stack_factorizations, stack_global_scales);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() /
                              static_cast<double>(stack.size());
-      for (size_t k = 0; k < stack.size(); ++k) keep(stack[k].module, results[k], seconds);
+      for (size_t k = 0; k < stack.size(); ++k) keep(stack[k].module, gptq[k], seconds);
     }
   }
 
-  // In module order on every rank: the owner's result is broadcast (the collectives stay in
-  // program order on this thread) and replaces the module's weight.
-  for (size_t i = 0; i < modules.size(); ++i) {
-    LinearModule& module = *modules[i];
-    const auto& scheme = schemes.at(module.name);
-    InputStatistics& input = layer.input_of(module);
-    quant::CompressedWeight result;
-    if (owners[i] == rank) {
-      if (solved[i]) {
-        result = std::move(*solved[i]);
-        losses.emplace_back(module.name, module_loss[i]);
-      } else {
-        // An expert the router sent no calibration token: its Hessian is zero and GPTQ would
-        // zero every column, so it is rounded to nearest (calibrating every expert avoids this).
+  // This rank's modules. Linears that read the same input share its normalised Hessian and its
+  // factorization (q/k/v, gate/up, every expert's gate/up when all experts see every token).
+  // Inputs are taken a wave at a time (as many as there are solve workers, or a batch of them
+  // for the tensor-ops loop). An expert the router sent no calibration token has a zero
+  // Hessian, on which GPTQ would zero every column: it is rounded to nearest instead
+  // (calibrating every expert avoids this).
+  void solve_mine(const std::vector<size_t>& mine) const {
+    std::vector<std::string> input_order;                // inputs of this rank's GPTQ solves
+    std::map<std::string, std::vector<size_t>> readers;  // input → module indices
+    for (const size_t i : mine) {
+      LinearModule& module = *modules[i];
+      if (layer.input_of(module).num_tokens == 0) {
         spdlog::warn("{}: no calibration token reached this module; rounded to nearest instead of GPTQ", module.name);
-        result = quantize_round_to_nearest(module.weight, *scheme.weights, global_scale_of(module));
-        losses.emplace_back(module.name, 0.0);
+        results[i] = quantize_round_to_nearest(module.weight, *schemes.at(module.name).weights, global_scale_of(module));
+        losses[i] = 0.0;
+        continue;
       }
+      if (!readers.count(module.input)) input_order.push_back(module.input);
+      readers[module.input].push_back(i);
     }
-    if (comm) broadcast_compressed(*comm, result, owners[i]);
+    const size_t wave_size =
+        layer.solve.tensor_ops ? kTensorOpsWaveInputs : static_cast<size_t>(std::max(layer.solve_workers, 1));
+    for (size_t first = 0; first < input_order.size(); first += wave_size) {
+      const auto begin = input_order.begin() + static_cast<std::ptrdiff_t>(first);
+      solve_wave({begin, begin + static_cast<std::ptrdiff_t>(std::min(wave_size, input_order.size() - first))}, readers);
+    }
+  }
+};
+
+}  // namespace
+
+void GPTQModifier::compress_layer(LayerWork& layer, const std::vector<LinearModule*>& modules) {
+  std::map<std::string, quant::QuantizationScheme> schemes;
+  for (LinearModule* module : modules) schemes.emplace(module->name, scheme_of(*module));
+  // Computed by every rank from the same weights: the owner of a module needs the scale
+  // its fused siblings share.
+  const auto global_scales = fused_weight_global_scales(layer, modules, [&](const LinearModule& module) {
+    const auto found = schemes.find(module.name);
+    return found == schemes.end() || !found->second.weights ? nullptr : &*found->second.weights;
+  });
+  quant::GptqOptions options;
+  options.block_size = block_size_;
+  options.dampening_frac = dampening_frac_;
+  if (layer.solve.tensor_ops) {
+    options.solver = quant::GptqSolver::TensorOps;
+    options.device = layer.solve.device;
+  }
+  DistributedSolve solve;
+  solve.algorithm = "GPTQ";
+  solve.solve_mine = [&](const std::vector<size_t>& mine, std::vector<quant::CompressedWeight>& results,
+                         std::vector<double>& losses) {
+    const GptqLayerSolves solves{layer, modules, schemes, global_scales, options,
+                                 layer.comm ? layer.comm->rank() : 0, results, losses};
+    solves.solve_mine(mine);
+  };
+  solve.adopt = [&](LinearModule& module, quant::CompressedWeight& result) {
+    const quant::QuantizationScheme& scheme = schemes.at(module.name);
     result.weight_args = *scheme.weights;
     if (module.compressed && module.compressed->sparsity_mask.defined()) {
       result.sparsity_structure = module.compressed->sparsity_structure;
     }
-    attach_input_quantization(result, scheme, &input, module.name);
+    attach_input_quantization(result, scheme, &layer.input_of(module), module.name);
     module.weight = result.effective_weight;
     module.compressed = std::move(result);
-  }
-  nlohmann::json loss_report = nlohmann::json::object();
-  for (const auto& [name, loss] : comm ? all_gather_values(*comm, losses) : losses) {
-    loss_report[name] = loss;
-    spdlog::info("layer {} {}: GPTQ loss {:.6g}", layer.layer_index, name, loss);
-  }
-  report("loss", loss_report);
+  };
+  report("loss", solve_distributed(layer, modules, solve));
 }
 
 }  // namespace dcomp::lifecycle

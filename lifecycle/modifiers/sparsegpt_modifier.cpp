@@ -15,7 +15,7 @@
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
-#include "lifecycle/modifiers/module_distribution.hpp"
+#include "lifecycle/modifiers/distributed_solve.hpp"
 #include "lifecycle/modifiers/solve_stacks.hpp"
 #include "lifecycle/target_match.hpp"
 
@@ -131,39 +131,32 @@ void SparseGPTModifier::on_layer(State&, const Event&, LayerWork& layer) {
     ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
     if (selects_linear_or_enclosing(info, architecture_, targets_, ignore_)) modules.push_back(&module);
   }
-  comm::Communicator* comm = layer.comm;
-  const int rank = comm ? comm->rank() : 0;
-  const auto owners = solve_owners(layer, modules, comm ? comm->world_size() : 1);
   quant::SparseGptOptions options;
   options.sparsity = sparsity_;
   options.prune_n = prune_n_;
   options.prune_m = prune_m_;
   options.block_size = block_size_;
   options.dampening_frac = dampening_frac_;
-  // Every rank prunes its modules first (concurrently on the solve workers), and only then
-  // are the results broadcast in module order: no rank waits for another's solve to start its own.
-  std::vector<size_t> mine;
-  for (size_t i = 0; i < modules.size(); ++i) {
-    if (owners[i] != rank) continue;
-    const InputStatistics& input = layer.input_of(*modules[i]);
-    if (!input.hessian_sum.defined() || input.num_samples == 0) {
-      throw LifecycleError(modules[i]->name + ": SparseGPT needs calibration data, but no Hessian was accumulated");
+  DistributedSolve solve;
+  solve.algorithm = "SparseGPT";
+  solve.solve_mine = [&](const std::vector<size_t>& mine, std::vector<quant::CompressedWeight>& results,
+                         std::vector<double>& losses) {
+    const auto keep = [&](size_t i, const quant::SparseGptResult& pruned) {
+      results[i].sparsity_mask = pruned.mask;
+      results[i].effective_weight = pruned.weight;
+      modules[i]->weight = pruned.weight;  // the original is freed now, not after the layer's last solve
+      losses[i] = pruned.loss;
+    };
+    const auto hessian_of = [&](size_t i) {
+      const InputStatistics& input = layer.input_of(*modules[i]);
+      return input.hessian_sum / static_cast<double>(input.num_samples);
+    };
+    if (!layer.solve.tensor_ops) {
+      layer.for_each(mine.size(), [&](size_t j) {
+        keep(mine[j], quant::sparsegpt_prune(modules[mine[j]]->weight, hessian_of(mine[j]), options));
+      });
+      return;
     }
-    mine.push_back(i);
-  }
-  std::vector<quant::CompressedWeight> results(modules.size());
-  std::vector<double> module_loss(modules.size(), 0.0);
-  const auto keep = [&](size_t i, const quant::SparseGptResult& pruned) {
-    results[i].sparsity_mask = pruned.mask;
-    results[i].effective_weight = pruned.weight;
-    modules[i]->weight = pruned.weight;  // the original is freed now, not after the layer's last solve
-    module_loss[i] = pruned.loss;
-  };
-  const auto hessian_of = [&](size_t i) {
-    const InputStatistics& input = layer.input_of(*modules[i]);
-    return input.hessian_sum / static_cast<double>(input.num_samples);
-  };
-  if (layer.solve.tensor_ops) {
     // On the layer's device: same-shape Linears pruned as one stack (sharing the Hessian when
     // they read one input, e.g. q/k/v or every expert's gate/up). On the CPU the stacks run on
     // the solve workers with one thread each, as the host loop's solves do: OpenBLAS's Cholesky
@@ -182,27 +175,14 @@ void SparseGPTModifier::on_layer(State&, const Event&, LayerWork& layer) {
           quant::sparsegpt_prune_batch(weights, hessians, options, layer.solve.device);
       for (size_t k = 0; k < stack.size(); ++k) keep(stack[k], pruned[k]);
     });
-  } else {
-    layer.for_each(mine.size(), [&](size_t j) {
-      keep(mine[j], quant::sparsegpt_prune(modules[mine[j]]->weight, hessian_of(mine[j]), options));
-    });
-  }
-  std::vector<std::pair<std::string, double>> losses;
-  for (const size_t i : mine) losses.emplace_back(modules[i]->name, module_loss[i]);
-  for (size_t i = 0; i < modules.size(); ++i) {
-    LinearModule& module = *modules[i];
-    quant::CompressedWeight result = std::move(results[i]);
-    if (comm) broadcast_compressed(*comm, result, owners[i]);
+  };
+  solve.adopt = [&](LinearModule& module, quant::CompressedWeight& result) {
     result.sparsity_structure = prune_m_ > 0 ? mask_structure_ : "unstructured";
     module.weight = result.effective_weight;
     module.compressed = std::move(result);
     pending_.erase(module.name);
-  }
-  nlohmann::json loss_report = nlohmann::json::object();
-  for (const auto& [name, loss] : comm ? all_gather_values(*comm, losses) : losses) {
-    loss_report[name] = loss;
-    spdlog::info("layer {} {}: SparseGPT loss {:.6g}", layer.layer_index, name, loss);
-  }
+  };
+  const nlohmann::json loss_report = solve_distributed(layer, modules, solve);
   report("layer", layer.layer_index);
   report("loss", loss_report);
 }

@@ -11,7 +11,8 @@ JOBS.json: {"jobs": [{"name", "model", "original", "vllm_dtype", "ids": [token i
 For each job: the perplexity of the ids (BOS prepended, every position after BOS scored, as
 `dcomp eval` scores one window) from the prompt log-probabilities, and the greedy continuation
 of prompt_ids. A job that fails to load records the error instead, so one scheme cannot hide
-the others. vLLM runs in this process (VLLM_ENABLE_V1_MULTIPROCESSING=0), one model at a time.
+the others. vLLM runs in one process per model (VLLM_ENABLE_V1_MULTIPROCESSING=0 inside it), that
+model's checkpoints one at a time.
 
 `structure` is for the schemes vLLM's CPU build has no kernel for: vLLM's own compressed-tensors
 config class parses the checkpoint's quantization_config, picks the scheme of every quantized Linear
@@ -66,6 +67,23 @@ def run_vllm(jobs):
               file=sys.stderr, flush=True)
         del llm
         gc.collect()
+    return results
+
+
+def run_vllm_per_model(jobs, jobs_file):
+    """vLLM in a fresh process for each model's jobs (its original first): after a load that
+    failed, vLLM's in-process parallel state does not serve a later model of another kind (a
+    mixture-of-experts model loaded after a dense one that failed: "expert parallel group is not
+    initialized"), so one model's refused schemes must not decide another model's load."""
+    import subprocess
+    import tempfile
+
+    results = {}
+    for family in dict.fromkeys(job["family"] for job in jobs):
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            subprocess.run([sys.executable, os.path.abspath(__file__), "vllm", "--jobs", jobs_file, "--model", family,
+                            "--out", out.name], check=True)
+            results.update(json.load(open(out.name)))
     return results
 
 
@@ -213,14 +231,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("engine", choices=["vllm", "transformers", "structure"])
     parser.add_argument("--jobs", required=True)
+    parser.add_argument("--model", help="only the jobs of this model (schemes.tsv's first column)")
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     spec = json.load(open(args.jobs))
     if args.engine == "structure":
         results = check_structure([job for job in spec["jobs"] if job["class"] in ("no-cpu-kernel", "moe-needs-amx")])
+    elif args.engine == "vllm" and args.model is None:
+        results = run_vllm_per_model(spec["jobs"], args.jobs)
     else:
-        run = run_vllm if args.engine == "vllm" else run_transformers
-        results = run(spec["jobs"])
+        jobs = [job for job in spec["jobs"] if args.model is None or job["family"] == args.model]
+        results = (run_vllm if args.engine == "vllm" else run_transformers)(jobs)
     json.dump(results, open(args.out, "w"), indent=1)
 
 
