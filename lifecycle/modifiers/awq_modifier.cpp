@@ -235,6 +235,129 @@ void AWQModifier::check_mappings(const ModelHandle& model) const {
   }
 }
 
+namespace {
+
+// One mapping found in a layer: the smooth layer (a norm, or a Linear whose output rows the
+// balance Linears read) and the balance Linears, each with the arguments its weights will be
+// quantized with (none for a Linear no quantizing modifier targets).
+struct ResolvedMapping {
+  std::string smooth;
+  LinearModule* smooth_linear = nullptr;
+  std::vector<LinearModule*> balance;
+  std::vector<std::string> leaves;
+  std::vector<std::optional<quant::QuantizationArgs>> args;
+  std::vector<at::Tensor> originals;  // the balance Linears' weights before smoothing
+};
+
+ResolvedMapping resolve_mapping(LayerWork& layer, const AWQModifier::Mapping& mapping) {
+  ResolvedMapping found;
+  for (const auto& [name, weight] : layer.norm_weights) {
+    if (target_matches({name, {"RMSNorm"}, 0, 0}, mapping.smooth)) found.smooth = name;
+  }
+  for (auto& module : layer.linears) {
+    if (found.smooth.empty() && target_matches(linear_module_info(module.name), mapping.smooth)) {
+      found.smooth = module.name;
+      found.smooth_linear = &module;
+    }
+  }
+  for (auto& module : layer.linears) {
+    if (any_target_matches(linear_module_info(module.name), mapping.balance)) {
+      found.balance.push_back(&module);
+      found.leaves.push_back(leaf(module.name));
+    }
+  }
+  return found;
+}
+
+// The best scales of the grid: for each candidate, Q(W·s)/s for every quantized balance Linear
+// (with the global scales fused Linears share) replayed through the parent, against its output
+// with the original weights.
+struct AwqSearch {
+  AwqCandidate candidate;
+  at::Tensor scales;  // [in] fp32
+  double initial_error = -1.0;
+  double best_error = std::numeric_limits<double>::infinity();
+};
+
+AwqSearch search_scales(const LayerWork& layer, Parent parent, const ResolvedMapping& mapping,
+                        const InputStatistics& input, const at::Tensor& x_mean, const at::Tensor& w_mean,
+                        DuoScaling duo_scaling, int n_grid) {
+  const std::vector<LinearModule*>& balance = mapping.balance;
+  const auto& args = mapping.args;
+  const std::vector<at::Tensor> reference = run_parent(layer, parent, input.cached, {});
+  AwqSearch best;
+  for (const AwqCandidate& candidate : awq_grid(duo_scaling, n_grid)) {
+    const at::Tensor scales = awq_candidate_scales(x_mean, w_mean, candidate);  // [in]
+    const at::Tensor row = scales.view({1, -1});
+    std::vector<LinearModule> scaled;
+    std::vector<LinearModule*> scaled_pointers;
+    for (size_t i = 0; i < balance.size(); ++i) {
+      if (!args[i]) continue;
+      scaled.push_back({balance[i]->name, as_stored_in(layer.model_dtype, (mapping.originals[i] * row).to(at::kFloat)),
+                        {}, balance[i]->input, {}});
+    }
+    for (auto& module : scaled) scaled_pointers.push_back(&module);
+    const auto global_scales =
+        fused_weight_global_scales(layer, scaled_pointers, [&](const LinearModule& module) -> const quant::QuantizationArgs* {
+          for (size_t i = 0; i < balance.size(); ++i) {
+            if (balance[i]->name == module.name && args[i]) return &*args[i];
+          }
+          return nullptr;
+        });
+    std::map<std::string, at::Tensor> replaced;
+    for (size_t i = 0, k = 0; i < balance.size(); ++i) {
+      if (!args[i]) continue;
+      const at::Tensor& w = scaled[k++].weight;
+      const auto global = global_scales.find(balance[i]->name);
+      const quant::QParams qparams =
+          quant::observe_weight(w, *args[i], {}, global == global_scales.end() ? at::Tensor() : global->second);
+      replaced[balance[i]->name] =
+          as_stored_in(layer.model_dtype, (quant::fake_quantize(w, qparams, *args[i]) / row).to(at::kFloat));
+    }
+    const double error = parent_error(reference, run_parent(layer, parent, input.cached, replaced), layer.comm);
+    if (best.initial_error < 0) best.initial_error = error;
+    if (error < best.best_error) {
+      best.best_error = error;
+      best.candidate = candidate;
+      best.scales = scales;
+    }
+  }
+  return best;
+}
+
+// The scales folded in: balance weights ·s, the smooth layer /s (its output rows for a Linear),
+// each rounded to the model dtype as the model stores it.
+void fold_scales(LayerWork& layer, const ResolvedMapping& mapping, const at::Tensor& scales) {
+  const at::Tensor row = scales.view({1, -1});
+  for (size_t i = 0; i < mapping.balance.size(); ++i) {
+    mapping.balance[i]->weight = as_stored_in(layer.model_dtype, (mapping.originals[i] * row).to(at::kFloat));
+  }
+  if (LinearModule* smooth = mapping.smooth_linear) {
+    at::Tensor weight = smooth->weight.clone();
+    const int64_t n = scales.size(0);
+    weight.narrow(0, weight.size(0) - n, n).copy_(weight.narrow(0, weight.size(0) - n, n) / scales.view({-1, 1}));
+    smooth->weight = as_stored_in(layer.model_dtype, weight);
+    if (smooth->bias.defined()) smooth->bias = as_stored_in(layer.model_dtype, (smooth->bias / scales).to(at::kFloat));
+  } else {
+    layer.norm_weights[mapping.smooth] =
+        as_stored_in(layer.model_dtype, (layer.norm_weights[mapping.smooth] / scales).to(at::kFloat));
+  }
+}
+
+// The balance layers now read x / s: what later modifiers read about that input is rescaled.
+void rescale_input_statistics(InputStatistics& input, const at::Tensor& scales) {
+  const at::Tensor inverse = scales.reciprocal().to(at::kFloat);
+  if (input.hessian_sum.defined()) input.hessian_sum = input.hessian_sum * inverse.unsqueeze(0) * inverse.unsqueeze(1);
+  if (input.channel_min.defined()) {
+    input.channel_min = input.channel_min * inverse;
+    input.channel_max = input.channel_max * inverse;
+  }
+  input.channel_abs_sum = input.channel_abs_sum * inverse.to(at::kDouble);
+  for (auto& x : input.cached) x = x * inverse;
+}
+
+}  // namespace
+
 void AWQModifier::smooth_layer(LayerWork& layer) {
   const std::string prefix = io::layer_prefix(layer.layer_index);
   if (!layer.find(prefix + "self_attn.q_proj")) return;  // the subgraph holding lm_head
@@ -253,152 +376,58 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
     return args;
   };
   nlohmann::json applied = nlohmann::json::array();
-  for (const auto& mapping : mappings_) {
-    // Resolve the smooth layer (a norm or a Linear) and the balance Linears in this layer.
-    std::string smooth;
-    for (const auto& [name, weight] : layer.norm_weights) {
-      if (target_matches({name, {"RMSNorm"}, 0, 0}, mapping.smooth)) smooth = name;
-    }
-    LinearModule* smooth_linear = nullptr;
-    for (auto& module : layer.linears) {
-      if (smooth.empty() && target_matches(linear_module_info(module.name), mapping.smooth)) {
-        smooth = module.name;
-        smooth_linear = &module;
-      }
-    }
-    std::vector<LinearModule*> balance;
-    std::vector<std::string> leaves;
-    for (auto& module : layer.linears) {
-      if (any_target_matches(linear_module_info(module.name), mapping.balance)) {
-        balance.push_back(&module);
-        leaves.push_back(leaf(module.name));
-      }
-    }
-    if (smooth.empty() || balance.empty()) continue;
-    const auto parent = parent_of(leaves);
+  for (const auto& entry : mappings_) {
+    ResolvedMapping mapping = resolve_mapping(layer, entry);
+    if (mapping.smooth.empty() || mapping.balance.empty()) continue;
+    const auto parent = parent_of(mapping.leaves);
     if (!parent) {
-      throw LifecycleError(location_ + ": AWQModifier mapping " + mapping.smooth + " → " + balance.front()->name +
+      throw LifecycleError(location_ + ": AWQModifier mapping " + entry.smooth + " → " + mapping.balance.front()->name +
                            "...: dcomp searches the Llama-family mappings (q/k/v, o_proj, gate/up, down_proj as "
                            "balance layers); this set of balance layers is not one of them");
     }
     // Under grouped-query attention v_proj's outputs are not o_proj's inputs: skipped as upstream.
-    if (*parent == Parent::OutputProjection && smooth_linear && smooth_linear->weight.size(0) != balance[0]->weight.size(1)) {
+    if (*parent == Parent::OutputProjection && mapping.smooth_linear &&
+        mapping.smooth_linear->weight.size(0) != mapping.balance[0]->weight.size(1)) {
       continue;
-    }
-    std::vector<std::optional<quant::QuantizationArgs>> args;
-    bool any_targeted = false;
-    for (auto* module : balance) {
-      args.push_back(weight_args_of(*module));
-      any_targeted = any_targeted || args.back().has_value();
-    }
-    if (!any_targeted) {
-      spdlog::warn("AWQModifier: skipping {}: none of its balance layers is quantized", smooth);
-      continue;
-    }
-    if (duo_scaling_ != DuoScaling::Off) {
-      for (size_t i = 0; i < balance.size(); ++i) {
-        if (args[i] && args[i]->resolved_strategy() == quant::Strategy::Tensor) {
-          throw RecipeError(location_ + ": AWQModifier: duo_scaling needs per-channel or group quantization, but " +
-                            balance[i]->name + " uses the tensor strategy; set duo_scaling: false");
-        }
-      }
-    }
-    InputStatistics& input = layer.input_of(*balance.front());
-    if (!input.channel_abs_sum.defined() || input.num_tokens == 0) {
-      throw LifecycleError("AWQModifier: no activation statistics were collected for " + smooth);
-    }
-    const at::Tensor x_mean = (input.channel_abs_sum / static_cast<double>(input.num_tokens)).to(at::kFloat);  // [in]
-    std::vector<at::Tensor> originals;
-    std::vector<quant::QuantizationArgs> mean_args;
-    for (size_t i = 0; i < balance.size(); ++i) {
-      originals.push_back(balance[i]->weight);
-      if (args[i]) mean_args.push_back(*args[i]);
     }
     std::vector<at::Tensor> targeted_weights;
-    for (size_t i = 0; i < balance.size(); ++i) {
-      if (args[i]) targeted_weights.push_back(originals[i]);
-    }
-    const at::Tensor w_mean = duo_scaling_ != DuoScaling::Off ? awq_weight_means(targeted_weights, mean_args) : at::Tensor();
-    const std::vector<at::Tensor> reference = run_parent(layer, *parent, input.cached, {});
-
-    double best_error = std::numeric_limits<double>::infinity(), initial_error = -1.0;
-    AwqCandidate best_candidate;
-    at::Tensor best_scales;
-    for (const AwqCandidate& candidate : awq_grid(duo_scaling_, n_grid_)) {
-      const at::Tensor scales = awq_candidate_scales(x_mean, w_mean, candidate);  // [in]
-      const at::Tensor row = scales.view({1, -1});
-      // Q(W·s)/s for every quantized balance Linear, with the global scales fused Linears share.
-      std::vector<LinearModule> scaled;
-      std::vector<LinearModule*> scaled_pointers;
-      for (size_t i = 0; i < balance.size(); ++i) {
-        if (!args[i]) continue;
-        scaled.push_back({balance[i]->name, as_stored_in(layer.model_dtype, (originals[i] * row).to(at::kFloat)), {},
-                          balance[i]->input, {}});
-      }
-      for (auto& module : scaled) scaled_pointers.push_back(&module);
-      const auto global_scales = fused_weight_global_scales(layer, scaled_pointers,
-                                                            [&](const LinearModule& module) -> const quant::QuantizationArgs* {
-        for (size_t i = 0; i < balance.size(); ++i) {
-          if (balance[i]->name == module.name && args[i]) return &*args[i];
-        }
-        return nullptr;
-      });
-      std::map<std::string, at::Tensor> replaced;
-      for (size_t i = 0, k = 0; i < balance.size(); ++i) {
-        if (!args[i]) continue;
-        const at::Tensor& w = scaled[k++].weight;
-        const auto global = global_scales.find(balance[i]->name);
-        const quant::QParams qparams =
-            quant::observe_weight(w, *args[i], {}, global == global_scales.end() ? at::Tensor() : global->second);
-        replaced[balance[i]->name] =
-            as_stored_in(layer.model_dtype, (quant::fake_quantize(w, qparams, *args[i]) / row).to(at::kFloat));
-      }
-      const double error = parent_error(reference, run_parent(layer, *parent, input.cached, replaced), layer.comm);
-      if (initial_error < 0) initial_error = error;
-      if (error < best_error) {
-        best_error = error;
-        best_candidate = candidate;
-        best_scales = scales;
+    std::vector<quant::QuantizationArgs> mean_args;
+    for (LinearModule* module : mapping.balance) {
+      mapping.args.push_back(weight_args_of(*module));
+      mapping.originals.push_back(module->weight);
+      if (!mapping.args.back()) continue;
+      targeted_weights.push_back(module->weight);
+      mean_args.push_back(*mapping.args.back());
+      if (duo_scaling_ != DuoScaling::Off && mapping.args.back()->resolved_strategy() == quant::Strategy::Tensor) {
+        throw RecipeError(location_ + ": AWQModifier: duo_scaling needs per-channel or group quantization, but " +
+                          module->name + " uses the tensor strategy; set duo_scaling: false");
       }
     }
-    if (!best_scales.defined()) {
-      throw LifecycleError("AWQModifier: no finite error in the grid search for " + smooth +
+    if (targeted_weights.empty()) {
+      spdlog::warn("AWQModifier: skipping {}: none of its balance layers is quantized", mapping.smooth);
+      continue;
+    }
+    InputStatistics& input = layer.input_of(*mapping.balance.front());
+    if (!input.channel_abs_sum.defined() || input.num_tokens == 0) {
+      throw LifecycleError("AWQModifier: no activation statistics were collected for " + mapping.smooth);
+    }
+    const at::Tensor x_mean = (input.channel_abs_sum / static_cast<double>(input.num_tokens)).to(at::kFloat);  // [in]
+    const at::Tensor w_mean =
+        duo_scaling_ != DuoScaling::Off ? awq_weight_means(targeted_weights, mean_args) : at::Tensor();
+    const AwqSearch best = search_scales(layer, *parent, mapping, input, x_mean, w_mean, duo_scaling_, n_grid_);
+    if (!best.scales.defined()) {
+      throw LifecycleError("AWQModifier: no finite error in the grid search for " + mapping.smooth +
                            " (NaN in the layer's forward pass?)");
     }
-    // Fold the scales in: balance weights ·s, the smooth layer /s (its output rows for a Linear),
-    // each rounded to the model dtype as the model stores it.
-    const at::Tensor row = best_scales.view({1, -1});
-    for (size_t i = 0; i < balance.size(); ++i) {
-      balance[i]->weight = as_stored_in(layer.model_dtype, (originals[i] * row).to(at::kFloat));
-    }
-    if (smooth_linear) {
-      at::Tensor weight = smooth_linear->weight.clone();
-      const int64_t n = best_scales.size(0);
-      weight.narrow(0, weight.size(0) - n, n).copy_(weight.narrow(0, weight.size(0) - n, n) / best_scales.view({-1, 1}));
-      smooth_linear->weight = as_stored_in(layer.model_dtype, weight);
-      if (smooth_linear->bias.defined()) {
-        smooth_linear->bias = as_stored_in(layer.model_dtype, (smooth_linear->bias / best_scales).to(at::kFloat));
-      }
-    } else {
-      layer.norm_weights[smooth] =
-          as_stored_in(layer.model_dtype, (layer.norm_weights[smooth] / best_scales).to(at::kFloat));
-    }
-    // The balance layers now read x / s: rescale what later modifiers read about that input.
-    const at::Tensor inverse = best_scales.reciprocal().to(at::kFloat);
-    if (input.hessian_sum.defined()) input.hessian_sum = input.hessian_sum * inverse.unsqueeze(0) * inverse.unsqueeze(1);
-    if (input.channel_min.defined()) {
-      input.channel_min = input.channel_min * inverse;
-      input.channel_max = input.channel_max * inverse;
-    }
-    input.channel_abs_sum = input.channel_abs_sum * inverse.to(at::kDouble);
-    for (auto& x : input.cached) x = x * inverse;
-    applied.push_back({{"smooth", smooth},
-                       {"ratio", best_candidate.ratio},
-                       {"duo_scaling", best_candidate.duo},
-                       {"initial_error", initial_error},
-                       {"best_error", best_error}});
-    spdlog::debug("layer {}: AWQ {} ratio {} (duo {}), error {:.4g} → {:.4g}", layer.layer_index, smooth,
-                  best_candidate.ratio, best_candidate.duo, initial_error, best_error);
+    fold_scales(layer, mapping, best.scales);
+    rescale_input_statistics(input, best.scales);
+    applied.push_back({{"smooth", mapping.smooth},
+                       {"ratio", best.candidate.ratio},
+                       {"duo_scaling", best.candidate.duo},
+                       {"initial_error", best.initial_error},
+                       {"best_error", best.best_error}});
+    spdlog::debug("layer {}: AWQ {} ratio {} (duo {}), error {:.4g} → {:.4g}", layer.layer_index, mapping.smooth,
+                  best.candidate.ratio, best.candidate.duo, best.initial_error, best.best_error);
   }
   // The cached inputs are not needed after this layer's search.
   for (auto& [key, input] : layer.inputs) input.cached.clear();
