@@ -266,17 +266,19 @@ std::string initialize_lifecycle(const OneshotOptions& options, comm::Communicat
   hardware.world_size = comm.world_size();
   hardware.distributed = comm.world_size() > 1;
   hardware.distributed_strategy = comm.backend_name();
-  InitializeRequest init;
-  const std::string recipe_text = options.scheme ? recipe_for_scheme(options) : *options.recipe;
-  if (lifecycle::Recipe::create_instance(recipe_text, lifecycle::ModifierRegistry::builtin()).modifiers().empty()) {
+  // Read once and parsed once: the coordinator initializes these modifiers.
+  lifecycle::Recipe::Loaded loaded = lifecycle::Recipe::load(
+      options.scheme ? recipe_for_scheme(options) : *options.recipe, lifecycle::ModifierRegistry::builtin());
+  if (loaded.recipe.modifiers().empty()) {
     throw lifecycle::RecipeError((options.recipe ? *options.recipe : std::string("the recipe")) +
                                  ": defines no modifiers (recipe stages are keys ending in '_stage', holding "
                                  "groups ending in '_modifiers')");
   }
-  init.recipe = recipe_text;
+  InitializeRequest init;
+  init.recipe = std::move(loaded.recipe);
   init.kwargs = {{"model", std::shared_ptr<lifecycle::ModelHandle>(handle)}, {"hardware", hardware}, {"plan", plan}};
   lifecycle.initialize(init);
-  return lifecycle::Recipe::source_text(recipe_text);
+  return loaded.text;
 }
 
 // This rank's share of the calibration samples, when a modifier needs statistics (null otherwise).

@@ -162,6 +162,13 @@ Recipe Recipe::create_instance(const std::string& path_or_text, const ModifierRe
   return from_text(path_or_text, "<recipe string>", registry, target_stage);
 }
 
+Recipe::Loaded Recipe::load(const std::string& path_or_text, const ModifierRegistry& registry) {
+  if (!names_a_file(path_or_text)) return {path_or_text, from_text(path_or_text, "<recipe string>", registry)};
+  std::string text = recipe_file_text(path_or_text);
+  Recipe recipe = from_text(text, path_or_text, registry);
+  return {std::move(text), std::move(recipe)};
+}
+
 Recipe Recipe::from_modifiers(std::vector<ModifierPtr> modifiers) {
   Recipe recipe;
   for (auto& modifier : modifiers) {

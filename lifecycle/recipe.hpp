@@ -34,6 +34,10 @@ class Recipe {
   /// A file path when such a file exists, otherwise recipe text.
   static Recipe create_instance(const std::string& path_or_text, const ModifierRegistry& registry,
                                 const std::optional<std::string>& target_stage = std::nullopt);
+  /// create_instance's recipe together with source_text's text, the file read once and
+  /// parsed once (what a run applies and what it records of it).
+  struct Loaded;
+  static Loaded load(const std::string& path_or_text, const ModifierRegistry& registry);
   /// Modifiers built in code, stage "default".
   static Recipe from_modifiers(std::vector<ModifierPtr> modifiers);
 
@@ -51,6 +55,11 @@ class Recipe {
   std::vector<ModifierPtr> modifiers_;
   std::string stage_ = "default";
   YAML::Node args_;
+};
+
+struct Recipe::Loaded {
+  std::string text;  // the recipe's text as applied (a file's contents; a .md file's front matter)
+  Recipe recipe;
 };
 
 }  // namespace dcomp::lifecycle

@@ -137,6 +137,31 @@ TEST_F(RecipeTest, FilesAndMarkdownFrontMatter) {
   std::filesystem::remove_all(dir);
 }
 
+TEST_F(RecipeTest, LoadReadsOnceWhatCreateInstanceParsesAndSourceTextRecords) {
+  auto dir = std::filesystem::temp_directory_path() / ("dcomp_recipe_load_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string front_matter = "a_stage:\n  b_modifiers:\n    OtherModifier: {id: md}\n";
+  std::ofstream(dir / "r.md") << "---\n" << front_matter << "---\n# notes\n";
+  const Recipe::Loaded from_file = Recipe::load((dir / "r.md").string(), registry);
+  EXPECT_EQ(from_file.text, Recipe::source_text((dir / "r.md").string()));
+  ASSERT_EQ(from_file.recipe.modifiers().size(), 1u);
+  EXPECT_EQ(from_file.recipe.modifiers()[0]->class_name(), "OtherModifier");
+  const std::string text = "s_stage:\n  m_modifiers:\n    RecordingModifier: {id: t}\n";
+  const Recipe::Loaded from_text = Recipe::load(text, registry);
+  EXPECT_EQ(from_text.text, text);
+  ASSERT_EQ(from_text.recipe.modifiers().size(), 1u);
+  EXPECT_EQ(id_of(from_text.recipe.modifiers()[0]), "t");
+  // Errors in a file name the file, as create_instance's do.
+  std::ofstream(dir / "bad.yaml") << "s_stage:\n  m_modifiers:\n    RecordingModifier: 5\n";
+  try {
+    Recipe::load((dir / "bad.yaml").string(), registry);
+    ADD_FAILURE() << "a malformed recipe file was accepted";
+  } catch (const RecipeError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("bad.yaml"));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(RecipeTest, ToYamlRoundTrips) {
   auto recipe = Recipe::from_text("x_stage:\n  y_modifiers:\n    RecordingModifier: {start: 1, end: 3}\n", "r.yaml",
                                   registry);
