@@ -204,7 +204,7 @@ LayerReport compress_lm_head(const PipelineInputs& in, const model::EmbeddingAnd
   in.comm->set_position("lm_head", "compress");
   compress_work(in, work, report);
   report.compress_seconds = seconds_since(started);
-  pipeline::kill_if_requested(in.comm->rank(), index);
+  pipeline::kill_if_requested(in.options.fault_kill, in.comm->rank(), index);
 
   started = Clock::now();
   in.comm->set_position("lm_head", "write");
@@ -432,7 +432,7 @@ class SequentialRun {
     apply_layer_work(*current.work, current.weights);
     current.weights.to(device_);
     current.report.compress_seconds = seconds_since(started);
-    pipeline::kill_if_requested(in_.comm->rank(), current.layer);
+    pipeline::kill_if_requested(in_.options.fault_kill, in_.comm->rank(), current.layer);
   }
 
   // The calibration batches through the compressed layer: the next layer's inputs. The next

@@ -12,6 +12,7 @@
 // reference: llm-compressor src/llmcompressor/pipelines/sequential/pipeline.py
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +27,7 @@
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
+#include "pipeline/fault_injection.hpp"
 
 namespace dcomp::actors {
 
@@ -90,6 +92,9 @@ struct PipelineOptions {
   /// Sparse layers on several ranks: reduce each expert's Hessian sums only to the rank that
   /// solves it (false: all-reduce every sum, as for dense layers).
   bool moe_reduce_to_owner = true;
+  /// The resume tests' hook: this rank dies with SIGKILL after compressing this layer (see
+  /// pipeline/fault_injection.hpp).
+  std::optional<pipeline::FaultKill> fault_kill;
 };
 
 struct PipelineInputs {

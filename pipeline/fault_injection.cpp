@@ -3,19 +3,25 @@
 #include <spdlog/spdlog.h>
 
 #include <csignal>
-#include <cstdio>
-#include <cstdlib>
+#include <stdexcept>
 
 namespace dcomp::pipeline {
 
-void kill_if_requested(int rank, int layer) {
-  const char* setting = std::getenv("DCOMP_FAULT_KILL");
-  if (setting == nullptr) return;
-  int target_rank = -1;
-  int target_layer = -1;
-  if (std::sscanf(setting, "%d:%d", &target_rank, &target_layer) != 2) return;
-  if (target_rank != rank || target_layer != layer) return;
-  spdlog::warn("DCOMP_FAULT_KILL={}: killing rank {} in layer {}", setting, rank, layer);
+std::optional<FaultKill> parse_fault_kill(const std::string& text, const std::string& what) {
+  if (text.empty()) return std::nullopt;
+  const size_t colon = text.find(':');
+  const auto whole = [](const std::string& digits) {
+    return !digits.empty() && digits.size() <= 9 && digits.find_first_not_of("0123456789") == std::string::npos;
+  };
+  if (colon == std::string::npos || !whole(text.substr(0, colon)) || !whole(text.substr(colon + 1))) {
+    throw std::invalid_argument(what + "=\"" + text + "\" is not <rank>:<layer> (two non-negative integers)");
+  }
+  return FaultKill{std::stoi(text.substr(0, colon)), std::stoi(text.substr(colon + 1))};
+}
+
+void kill_if_requested(const std::optional<FaultKill>& fault, int rank, int layer) {
+  if (!fault || fault->rank != rank || fault->layer != layer) return;
+  spdlog::warn("fault injection: killing rank {} in layer {}", rank, layer);
   spdlog::default_logger()->flush();
   std::raise(SIGKILL);
 }

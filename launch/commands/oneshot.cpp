@@ -25,6 +25,7 @@
 #include "kernels/platform/out_of_memory.hpp"
 #include "lifecycle/logging.hpp"
 #include "kernels/platform/launcher_environment.hpp"
+#include "pipeline/fault_injection.hpp"
 
 namespace dcomp::launch {
 namespace {
@@ -72,6 +73,10 @@ void run(OneshotFlags& flags) {
                comm->world_size(), comm->backend_name(), device.str(), threads,
                device.is_cuda() && flags.allow_tf32 ? ", TF32 GEMMs" : "");
   flags.options.pipeline.device = device;
+  // The resume tests' hook (pipeline/fault_injection.hpp): its variable is read here only.
+  if (const char* fault = platform::process_environment("DCOMP_FAULT_KILL")) {
+    flags.options.pipeline.fault_kill = pipeline::parse_fault_kill(fault, "DCOMP_FAULT_KILL");
+  }
   auto& o = flags.options;
   o.model = flags.model;
   if (!flags.recipe.empty()) o.recipe = flags.recipe;
