@@ -112,9 +112,9 @@ if [ -x "$interop_python" ] && [ -f "$model/tokenizer.json" ]; then
 import json, sys
 ids = json.loads(open(sys.argv[1]).read())["input_ids"]
 prompt = json.loads(sys.argv[3])["prompt_ids"]
-job = {"name": "quickstart", "class": "bf16-kernel", "vllm_dtype": "bfloat16", "model": sys.argv[2],
-       "prompt_ids": prompt, "new_tokens": 24}
-json.dump({"ids": ids, "bos": prompt[0], "jobs": [job]}, open(sys.argv[4], "w"))
+job = {"family": "smollm2", "name": "quickstart", "class": "bf16-kernel", "vllm_dtype": "bfloat16",
+       "model": sys.argv[2], "ids": ids, "bos": prompt[0], "prompt_ids": prompt, "new_tokens": 24}
+json.dump({"jobs": [job]}, open(sys.argv[4], "w"))
 PY
   if VLLM_ENABLE_V1_MULTIPROCESSING=0 VLLM_CPU_KVCACHE_SPACE=1 VLLM_LOGGING_LEVEL=WARNING "$interop_python" \
       "$repo_root/tests/interop/serve_check.py" vllm --jobs "$work/vllm-jobs.json" --out "$work/vllm.json" \
