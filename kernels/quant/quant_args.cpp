@@ -1,5 +1,5 @@
-// Quantization arguments and schemes: strategy inference, validation, the
-// preset schemes and the JSON layout compressed-tensors writes and reads.
+// Quantization arguments and schemes: strategy inference, validation and the JSON layout
+// compressed-tensors writes and reads (the preset schemes: preset_schemes.cpp).
 //
 // reference: compressed-tensors src/compressed_tensors/quantization/quant_args.py
 // (QuantizationArgs validators, model_validator "validate_model_after", zp_dtype
@@ -227,45 +227,6 @@ void validate_args(const QuantizationArgs& args, const std::string& where) {
   if (!args.observer_kwargs.is_object()) fail(where + ".observer_kwargs", "expected an object");
 }
 
-// ---- presets ------------------------------------------------------------------------
-
-QuantizationArgs int_weights(int bits, std::optional<int> group_size, bool symmetric = true) {
-  QuantizationArgs args;
-  args.num_bits = bits;
-  args.type = QuantType::Int;
-  args.symmetric = symmetric;
-  args.group_size = group_size;
-  args.strategy = group_size ? Strategy::Group : Strategy::Channel;
-  return args;
-}
-
-QuantizationArgs dynamic_token(QuantType type) {
-  QuantizationArgs args;
-  args.num_bits = 8;
-  args.type = type;
-  args.strategy = Strategy::Token;
-  args.dynamic = true;
-  return args;
-}
-
-QuantizationArgs fp4(Strategy strategy, int group_size, ScaleDType scale_dtype) {
-  QuantizationArgs args;
-  args.num_bits = 4;
-  args.type = QuantType::Float;
-  args.strategy = strategy;
-  args.group_size = group_size;
-  args.scale_dtype = scale_dtype;
-  return args;
-}
-
-QuantizationArgs fp8(Strategy strategy) {
-  QuantizationArgs args;
-  args.num_bits = 8;
-  args.type = QuantType::Float;
-  args.strategy = strategy;
-  return args;
-}
-
 }  // namespace
 
 // ---- QuantizationArgs ----------------------------------------------------------------
@@ -474,73 +435,8 @@ QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::strin
   return scheme;
 }
 
-// ---- presets ---------------------------------------------------------------------------
+// ---- fields ----------------------------------------------------------------------------
 
 const std::set<std::string>& quantization_args_fields() { return known_args_fields(); }
-
-std::vector<std::string> preset_names() {
-  return {"UNQUANTIZED", "W8A16", "W4A16", "W4A16_ASYM", "W8A8",     "INT8",     "W4A8",  "W4AFP8",
-          "FP8",         "FP8_DYNAMIC", "FP8_BLOCK", "NVFP4A16", "NVFP4", "MXFP4A16", "MXFP4"};
-}
-
-QuantizationScheme preset_scheme(const std::string& name, const std::vector<std::string>& targets) {
-  std::string upper = name;
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
-  QuantizationScheme scheme;
-  scheme.targets = targets;
-  if (upper == "UNQUANTIZED") {
-  } else if (upper == "W8A16") {
-    scheme.weights = int_weights(8, 128);
-  } else if (upper == "W4A16") {
-    scheme.weights = int_weights(4, 128);
-  } else if (upper == "W4A16_ASYM") {
-    scheme.weights = int_weights(4, 128, /*symmetric=*/false);
-  } else if (upper == "W8A8" || upper == "INT8") {
-    scheme.weights = int_weights(8, std::nullopt);
-    scheme.input_activations = dynamic_token(QuantType::Int);
-  } else if (upper == "W4A8") {
-    scheme.weights = int_weights(4, 128);
-    scheme.input_activations = dynamic_token(QuantType::Int);
-  } else if (upper == "W4AFP8") {
-    scheme.weights = int_weights(4, 128);
-    scheme.input_activations = dynamic_token(QuantType::Float);
-  } else if (upper == "FP8") {
-    scheme.weights = fp8(Strategy::Tensor);
-    scheme.input_activations = fp8(Strategy::Tensor);
-    scheme.input_activations->observer = "static_minmax";
-  } else if (upper == "FP8_DYNAMIC") {
-    scheme.weights = fp8(Strategy::Channel);
-    scheme.input_activations = dynamic_token(QuantType::Float);
-  } else if (upper == "FP8_BLOCK") {
-    scheme.weights = fp8(Strategy::Block);
-    scheme.weights->block_structure = std::vector<int>{128, 128};
-    scheme.input_activations = fp8(Strategy::Group);
-    scheme.input_activations->group_size = 128;
-    scheme.input_activations->dynamic = true;
-  } else if (upper == "NVFP4A16" || upper == "NVFP4") {
-    scheme.weights = fp4(Strategy::TensorGroup, 16, ScaleDType::Fp8E4m3);
-    if (upper == "NVFP4") {
-      scheme.input_activations = fp4(Strategy::TensorGroup, 16, ScaleDType::Fp8E4m3);
-      scheme.input_activations->dynamic = true;
-      scheme.input_activations->local_dynamic = true;
-      scheme.input_activations->observer = "static_minmax";
-    }
-  } else if (upper == "MXFP4A16" || upper == "MXFP4") {
-    scheme.weights = fp4(Strategy::Group, 32, ScaleDType::E8M0);
-    if (upper == "MXFP4") {
-      scheme.input_activations = fp4(Strategy::Group, 32, ScaleDType::E8M0);
-      scheme.input_activations->dynamic = true;
-    }
-  } else {
-    std::string known;
-    for (const auto& preset : preset_names()) known += (known.empty() ? "" : ", ") + preset;
-    throw QuantConfigError("unknown preset scheme \"" + name + "\" (known: " + known + ")");
-  }
-  // The observer each argument set resolves to in compressed-tensors.
-  for (auto* args : {&scheme.weights, &scheme.input_activations}) {
-    if (*args && !(*args)->dynamic && !(*args)->observer) (*args)->observer = "memoryless_minmax";
-  }
-  return scheme;
-}
 
 }  // namespace dcomp::quant

@@ -12,9 +12,9 @@
 
 #include "dcomp/build_info.hpp"
 #include "kernels/platform/host_name.hpp"
+#include "kernels/platform/launcher_environment.hpp"
 #if defined(DCOMP_HAVE_NCCL)
 #include "kernels/comm/nccl_communicator.hpp"
-#include "kernels/platform/launcher_environment.hpp"
 #endif
 
 namespace dcomp::launch {
