@@ -1,6 +1,7 @@
 #include "pipeline/compressed_checkpoint_sink.hpp"
 
 #include <algorithm>
+#include <set>
 #include <sstream>
 
 #include "pipeline/finite_checks.hpp"
@@ -149,6 +150,23 @@ std::vector<std::string> ignore_with_dense_routers(std::vector<std::string> igno
   return ignore;
 }
 
+/// The routers an interrupted run wrote dense in the layers a resumed run adopts: a router's
+/// ".weight" with neither a scale nor packed codes beside it ("\n"-separated, as gathered).
+std::string dense_routers_in(const std::vector<ct::ShardRecord>& shards) {
+  std::set<std::string> names;
+  for (const auto& shard : shards) names.insert(shard.tensors.begin(), shard.tensors.end());
+  std::string routers;
+  for (const auto& name : names) {
+    if (!io::ends_with(name, ".weight")) continue;
+    const std::string module = name.substr(0, name.size() - 7);
+    if (model::is_router_module(module) && !names.count(module + ".weight_scale") &&
+        !names.count(module + ".weight_packed")) {
+      routers += module + "\n";
+    }
+  }
+  return routers;
+}
+
 }  // namespace
 
 void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
@@ -161,8 +179,9 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
   const std::vector<std::string> all = comm_.all_gather_bytes(encode_shards(mine));
   std::string my_routers;
   for (const auto& name : dense_routers_) my_routers += name + "\n";
-  const std::vector<std::string> routers = comm_.all_gather_bytes(my_routers);
+  std::vector<std::string> routers = comm_.all_gather_bytes(my_routers);
   if (comm_.rank() != 0) return;
+  routers.push_back(dense_routers_in(earlier_shards));
   std::vector<ct::ShardRecord> shards = earlier_shards;
   for (const auto& text : all) {
     for (auto& shard : decode_shards(text)) shards.push_back(std::move(shard));

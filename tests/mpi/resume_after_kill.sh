@@ -132,3 +132,26 @@ abandoned=( "$work"/early.tmp-* )
 DCOMP_FAULT_KILL="" run 1 "$work/early" >"$work/early2.log" 2>&1 || { cat "$work/early2.log"; fail "the next run failed"; }
 ! ls -d "$work"/early.tmp-* >/dev/null 2>&1 || fail "the abandoned temporary folder ${abandoned[0]} is left behind"
 echo "killed in layer 0: the next run of the same output removed ${abandoned[0]}"
+
+# A mixture-of-experts model (the Qwen3-MoE fixture: layers 0 and 2 sparse, 1 dense), killed
+# in layer 2 and resumed on 2 ranks: the resumed run writes only layer 2, yet the checkpoint's
+# ignore list names the router of layer 0 too (read from the adopted shards), as the
+# uninterrupted run's does.
+fixture="$(dirname "$0")/../model/fixtures/qwen3_moe"
+mkdir -p "$work/moe-model"
+cp "$fixture/config.json" "$fixture/model.safetensors" "$work/moe-model/"
+python3 -c '
+import json, random, sys
+rng = random.Random(3)
+with open(sys.argv[1], "w") as out:
+    for _ in range(12):
+        out.write(json.dumps({"input_ids": [rng.randrange(3, 128) for _ in range(48)]}) + "\n")' "$work/moe-ids.jsonl"
+args=(--model "$work/moe-model" --dataset "$work/moe-ids.jsonl" --num-calibration-samples 12 --max-seq-length 48
+      --threads 1)
+DCOMP_FAULT_KILL="" run 1 "$work/moe-reference" || fail "the uninterrupted MoE run failed"
+python3 -c 'import json,sys; i=json.load(open(sys.argv[1]))["quantization_config"]["ignore"]; assert i == ["lm_head", "model.layers.0.mlp.gate", "model.layers.2.mlp.gate"], i' \
+  "$work/moe-reference/config.json" || fail "the MoE checkpoint does not name its dense routers in ignore"
+killed_run 0:2 "$work/moe-crash.log" 1 "$work/moe"
+run 2 "$work/moe" --resume || fail "the resumed MoE run failed"
+same_checkpoint "$work/moe-reference" "$work/moe"
+echo "MoE model killed in layer 2, resumed on 2 ranks: identical to the uninterrupted run (routers in ignore)"
