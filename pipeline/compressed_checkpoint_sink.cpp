@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <set>
-#include <sstream>
 
 #include "pipeline/finite_checks.hpp"
 #include "pipeline/folder_seen_by_every_rank.hpp"
@@ -58,7 +57,6 @@ void CompressedCheckpointSink::write_linear(const lifecycle::LinearModule& modul
     return;
   }
   // Not quantized (possibly pruned or smoothed): the dense weight as it now is.
-  if (model::is_router_module(module.name)) dense_routers_.push_back(module.name);
   writer_->add_tensor(module.name + ".weight", module.weight);
   if (module.bias.defined()) writer_->add_tensor(module.name + ".bias", module.bias);
 }
@@ -128,43 +126,31 @@ std::vector<ct::ShardRecord> decode_shards(const std::string& text) {
   return shards;
 }
 
-/// The recipe's ignore list, then every router kept dense that it does not already match, by
-/// layer. vLLM builds some routers (Qwen3-MoE's GateLinear) with the checkpoint's quantization
-/// config, so a group targeting "Linear" makes it expect a quantized router unless the router is
-/// ignored by name, as compressed-tensors names every Linear it leaves unquantized.
+/// The recipe's ignore list, then every router the checkpoint stores dense (its ".weight" with
+/// neither a scale nor packed codes beside it, in any shard: this run's and an interrupted run's
+/// it adopted) that the list does not already match, by layer. vLLM builds some routers
+/// (Qwen3-MoE's GateLinear) with the checkpoint's quantization config, so a group targeting
+/// "Linear" makes it expect a quantized router unless the router is ignored by name, as
+/// compressed-tensors names every Linear it leaves unquantized.
 // reference: compressed-tensors QuantizationConfig.from_pretrained (ignore: unquantized modules of a quantized type)
 std::vector<std::string> ignore_with_dense_routers(std::vector<std::string> ignore,
-                                                   const std::vector<std::string>& gathered_routers) {
+                                                   const std::vector<ct::ShardRecord>& shards) {
+  std::set<std::string> names;
+  for (const auto& shard : shards) names.insert(shard.tensors.begin(), shard.tensors.end());
   std::vector<std::string> routers;
-  for (const auto& text : gathered_routers) {
-    std::istringstream lines(text);
-    for (std::string name; std::getline(lines, name);) {
-      if (!name.empty() && !ct::matches_any(ignore, name, {"Linear"})) routers.push_back(name);
+  for (const auto& name : names) {
+    if (!io::ends_with(name, ".weight")) continue;
+    const std::string module = name.substr(0, name.size() - 7);
+    if (model::is_router_module(module) && !names.count(module + ".weight_scale") &&
+        !names.count(module + ".weight_packed") && !ct::matches_any(ignore, module, {"Linear"})) {
+      routers.push_back(module);
     }
   }
   std::sort(routers.begin(), routers.end(), [](const std::string& a, const std::string& b) {
     return std::make_pair(io::layer_index_of(a), a) < std::make_pair(io::layer_index_of(b), b);
   });
-  routers.erase(std::unique(routers.begin(), routers.end()), routers.end());
   ignore.insert(ignore.end(), routers.begin(), routers.end());
   return ignore;
-}
-
-/// The routers an interrupted run wrote dense in the layers a resumed run adopts: a router's
-/// ".weight" with neither a scale nor packed codes beside it ("\n"-separated, as gathered).
-std::string dense_routers_in(const std::vector<ct::ShardRecord>& shards) {
-  std::set<std::string> names;
-  for (const auto& shard : shards) names.insert(shard.tensors.begin(), shard.tensors.end());
-  std::string routers;
-  for (const auto& name : names) {
-    if (!io::ends_with(name, ".weight")) continue;
-    const std::string module = name.substr(0, name.size() - 7);
-    if (model::is_router_module(module) && !names.count(module + ".weight_scale") &&
-        !names.count(module + ".weight_packed")) {
-      routers += module + "\n";
-    }
-  }
-  return routers;
 }
 
 }  // namespace
@@ -177,11 +163,7 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
   std::vector<ct::ShardRecord> mine = comm_.rank() == 0 ? std::vector<ct::ShardRecord>{} : writer_->finish_shards();
   mine.insert(mine.end(), written_shards_.begin(), written_shards_.end());
   const std::vector<std::string> all = comm_.all_gather_bytes(encode_shards(mine));
-  std::string my_routers;
-  for (const auto& name : dense_routers_) my_routers += name + "\n";
-  std::vector<std::string> routers = comm_.all_gather_bytes(my_routers);
   if (comm_.rank() != 0) return;
-  routers.push_back(dense_routers_in(earlier_shards));
   std::vector<ct::ShardRecord> shards = earlier_shards;
   for (const auto& text : all) {
     for (auto& shard : decode_shards(text)) shards.push_back(std::move(shard));
@@ -203,7 +185,7 @@ void CompressedCheckpointSink::finish(const lifecycle::CompressionPlan& plan,
     auto groups = plan.quantization_groups;
     if (quantized_head_) ct::name_quantized_head_in_targets(groups);
     quantization =
-        ct::build_quantization_config(groups, ignore_with_dense_routers(plan.quantization_ignore, routers), options);
+        ct::build_quantization_config(groups, ignore_with_dense_routers(plan.quantization_ignore, shards), options);
   }
   writer_->add_file("recipe.yaml", recipe_text_);
   for (const auto& [name, contents] : files) writer_->add_file(name, contents);

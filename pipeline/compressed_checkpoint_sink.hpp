@@ -56,7 +56,6 @@ class CompressedCheckpointSink final : public CheckpointSink {
   std::vector<ct::ShardRecord> written_shards_;  // this rank's, in writing order
   bool tied_embeddings_ = false;
   bool quantized_head_ = false;  // rank 0: the head was written quantized (its group gets "lm_head")
-  std::vector<std::string> dense_routers_;  // this rank's routers written dense (named in "ignore")
   std::string recipe_text_;
 };
 

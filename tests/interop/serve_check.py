@@ -34,40 +34,60 @@ def perplexity(logprobs):
     return math.exp(-sum(logprobs) / len(logprobs))
 
 
-def run_vllm(jobs):
-    from vllm import LLM, SamplingParams
-    from vllm.inputs import TokensPrompt
+def first_line(error):
+    return f"{type(error).__name__}: {error}".splitlines()[0][:400]
 
+
+def run_jobs(engine, jobs, dtype_of, load, score, generate):
+    """Each job's model loaded (load(job)), the perplexity of its ids (score(model, job): the
+    log-probabilities of every position after BOS) and its greedy continuation (generate(model,
+    job)), with the time taken. A job that fails to load or run records the error instead, so
+    one scheme cannot hide the others; one model is held at a time."""
     results = {}
     for job in jobs:
         started = time.time()
-        entry = {"engine": "vllm", "dtype": job["vllm_dtype"]}
+        entry = {"engine": engine, "dtype": dtype_of(job)}
         try:
-            llm = LLM(model=job["model"], dtype=job["vllm_dtype"], enforce_eager=True, max_model_len=2048, seed=0)
-        except Exception as error:  # a scheme vLLM's CPU build cannot run: recorded, checked by the caller
-            entry["load_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
+            model = load(job)
+        except Exception as error:  # a scheme the engine cannot run: recorded, checked by the caller
+            entry["load_error"] = first_line(error)
             results[job["name"]] = entry
             gc.collect()
             continue
         try:
-            scored = [job["bos"]] + job["ids"]
-            out = llm.generate([TokensPrompt(prompt_token_ids=scored)],
-                               SamplingParams(max_tokens=1, prompt_logprobs=0), use_tqdm=False)
-            logprobs = [out[0].prompt_logprobs[i][token].logprob for i, token in enumerate(scored) if i > 0]
-            entry["perplexity"] = perplexity(logprobs)
-            greedy = llm.generate([TokensPrompt(prompt_token_ids=job["prompt_ids"])],
-                                  SamplingParams(max_tokens=job["new_tokens"], temperature=0.0), use_tqdm=False)
-            entry["generated_ids"] = list(greedy[0].outputs[0].token_ids)
+            entry["perplexity"] = perplexity(score(model, job))
+            entry["generated_ids"] = generate(model, job)
         except Exception as error:
-            entry["run_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
+            entry["run_error"] = first_line(error)
             traceback.print_exc()
         entry["seconds"] = round(time.time() - started, 1)
         results[job["name"]] = entry
-        print(f"vllm: {job['name']}: " + json.dumps({k: v for k, v in entry.items() if k != "generated_ids"}),
+        print(f"{engine}: {job['name']}: " + json.dumps({k: v for k, v in entry.items() if k != "generated_ids"}),
               file=sys.stderr, flush=True)
-        del llm
+        del model
         gc.collect()
     return results
+
+
+def run_vllm(jobs):
+    from vllm import LLM, SamplingParams
+    from vllm.inputs import TokensPrompt
+
+    def load(job):
+        return LLM(model=job["model"], dtype=job["vllm_dtype"], enforce_eager=True, max_model_len=2048, seed=0)
+
+    def score(llm, job):
+        scored = [job["bos"]] + job["ids"]
+        out = llm.generate([TokensPrompt(prompt_token_ids=scored)],
+                           SamplingParams(max_tokens=1, prompt_logprobs=0), use_tqdm=False)
+        return [out[0].prompt_logprobs[i][token].logprob for i, token in enumerate(scored) if i > 0]
+
+    def generate(llm, job):
+        greedy = llm.generate([TokensPrompt(prompt_token_ids=job["prompt_ids"])],
+                              SamplingParams(max_tokens=job["new_tokens"], temperature=0.0), use_tqdm=False)
+        return list(greedy[0].outputs[0].token_ids)
+
+    return run_jobs("vllm", jobs, lambda job: job["vllm_dtype"], load, score, generate)
 
 
 def run_vllm_per_model(jobs, jobs_file):
@@ -91,42 +111,28 @@ def run_transformers(jobs):
     import torch
     from transformers import AutoModelForCausalLM, CompressedTensorsConfig
 
-    results = {}
-    for job in jobs:
-        started = time.time()
-        entry = {"engine": "transformers", "dtype": "float32"}
-        try:
-            # Decompressed once at load (run_compressed=False), not in every forward; the input
-            # activations are still quantized as the checkpoint declares.
-            quantized = "quantization_config" in json.load(open(os.path.join(job["model"], "config.json")))
-            extra = {"quantization_config": CompressedTensorsConfig(run_compressed=False)} if quantized else {}
-            # compressed-tensors 0.17 decompresses FP4 weights to bfloat16 whatever the dtype asked:
-            # the model is made float32 again (its FP4 values then carry bfloat16 rounding).
-            model = AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32, **extra).float()
-        except Exception as error:
-            entry["load_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
-            results[job["name"]] = entry
-            continue
-        try:
-            scored = torch.tensor([[job["bos"]] + job["ids"]])
-            with torch.no_grad():
-                logits = model(scored).logits[0, :-1].float()
-            logprobs = torch.log_softmax(logits, dim=-1).gather(1, scored[0, 1:, None])[:, 0]
-            entry["perplexity"] = perplexity(logprobs.double().tolist())
-            prompt = torch.tensor([job["prompt_ids"]])
-            with torch.no_grad():
-                generated = model.generate(prompt, max_new_tokens=job["new_tokens"], do_sample=False)
-            entry["generated_ids"] = generated[0, prompt.shape[1]:].tolist()
-        except Exception as error:
-            entry["run_error"] = f"{type(error).__name__}: {error}".splitlines()[0][:400]
-            traceback.print_exc()
-        entry["seconds"] = round(time.time() - started, 1)
-        results[job["name"]] = entry
-        print(f"transformers: {job['name']}: " + json.dumps({k: v for k, v in entry.items() if k != "generated_ids"}),
-              file=sys.stderr, flush=True)
-        del model
-        gc.collect()
-    return results
+    def load(job):
+        # Decompressed once at load (run_compressed=False), not in every forward; the input
+        # activations are still quantized as the checkpoint declares.
+        quantized = "quantization_config" in json.load(open(os.path.join(job["model"], "config.json")))
+        extra = {"quantization_config": CompressedTensorsConfig(run_compressed=False)} if quantized else {}
+        # compressed-tensors 0.17 decompresses FP4 weights to bfloat16 whatever the dtype asked:
+        # the model is made float32 again (its FP4 values then carry bfloat16 rounding).
+        return AutoModelForCausalLM.from_pretrained(job["model"], dtype=torch.float32, **extra).float()
+
+    def score(model, job):
+        scored = torch.tensor([[job["bos"]] + job["ids"]])
+        with torch.no_grad():
+            logits = model(scored).logits[0, :-1].float()
+        return torch.log_softmax(logits, dim=-1).gather(1, scored[0, 1:, None])[:, 0].double().tolist()
+
+    def generate(model, job):
+        prompt = torch.tensor([job["prompt_ids"]])
+        with torch.no_grad():
+            generated = model.generate(prompt, max_new_tokens=job["new_tokens"], do_sample=False)
+        return generated[0, prompt.shape[1]:].tolist()
+
+    return run_jobs("transformers", jobs, lambda job: "float32", load, score, generate)
 
 
 def check_structure(jobs):
