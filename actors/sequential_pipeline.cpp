@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <cstdlib>
@@ -46,6 +47,7 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
   work->layer_index = layer_index;
   work->comm = comm;
   const model::LayerLayout& layout = *weights.layout;
+  work->layout = weights.layout;
   for (const auto& relative : layout.linear_names()) {
     lifecycle::LinearModule module;
     module.name = pipeline::layer_module_name(layer_index, relative);
@@ -54,12 +56,14 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
     module.input = pipeline::calibration_input_key(layer_index, layout, relative, experts_read_router_input);
     work->linears.push_back(std::move(module));
   }
-  work->norm_weights[pipeline::layer_module_name(layer_index, "input_layernorm")] = weights.input_layernorm;
-  work->norm_weights[pipeline::layer_module_name(layer_index, "post_attention_layernorm")] = weights.post_attention_layernorm;
-  work->q_norm = weights.q_norm;
-  work->k_norm = weights.k_norm;
-  for (const auto& [relative, tensor] : weights.parameters) {
-    work->parameters[pipeline::layer_module_name(layer_index, relative)] = tensor;
+  const std::vector<std::string> norms = layout.smoothable_norms();
+  for (const auto& parameter : layout.parameters) {
+    const at::Tensor& tensor = weights.parameter(parameter.name);
+    if (std::find(norms.begin(), norms.end(), parameter.module()) != norms.end()) {
+      work->norm_weights[pipeline::layer_module_name(layer_index, parameter.module())] = tensor;
+    } else {
+      work->parameters[pipeline::layer_module_name(layer_index, parameter.name)] = tensor;
+    }
   }
   return work;
 }
@@ -75,9 +79,9 @@ void apply_layer_work(const lifecycle::LayerWork& work, model::DecoderLayerWeigh
     const auto* module = work.find(pipeline::layer_module_name(work.layer_index, relative));
     weights.linear(relative).weight = module->weight;
   }
-  weights.input_layernorm = work.norm_weights.at(pipeline::layer_module_name(work.layer_index, "input_layernorm"));
-  weights.post_attention_layernorm =
-      work.norm_weights.at(pipeline::layer_module_name(work.layer_index, "post_attention_layernorm"));
+  for (const auto& norm : weights.layout->smoothable_norms()) {  // smoothing modifiers may have rescaled them
+    weights.parameters.at(norm + ".weight") = work.norm_weights.at(pipeline::layer_module_name(work.layer_index, norm));
+  }
 }
 
 /// ‖(W − Ŵ)X‖²_F = ½·Σ((W − Ŵ)·H_sum ⊙ (W − Ŵ)) with H_sum = Σ 2·xᵀx.

@@ -1,5 +1,6 @@
 #include "lifecycle/enclosing_modules.hpp"
 
+#include "kernels/model/architecture_description.hpp"
 #include "lifecycle/errors.hpp"
 #include "lifecycle/target_match.hpp"
 #include "kernels/io/name_affixes.hpp"
@@ -8,8 +9,12 @@
 namespace dcomp::lifecycle {
 namespace {
 
-// "LlamaForCausalLM" → "Llama": the prefix transformers gives a family's module classes.
+// "LlamaForCausalLM" → "Llama": the prefix transformers gives a family's module classes (the
+// architecture's description, or the class name without its suffix for one the engine does not run).
 std::string family_of(const std::string& architecture) {
+  if (const model::ArchitectureDescription* described = model::find_architecture(architecture)) {
+    return described->module_family;
+  }
   const std::string suffix = "ForCausalLM";
   if (architecture.size() > suffix.size() && io::ends_with(architecture, suffix)) {
     return architecture.substr(0, architecture.size() - suffix.size());
@@ -23,9 +28,11 @@ bool is_layer_index(const std::string& text) {
 
 
 // transformers' class of a sparse MLP block: MixtralSparseMoeBlock, Qwen3MoeSparseMoeBlock,
-// DeepseekV3MoE, Glm4MoeMoE.
-std::string sparse_block_class(const std::string& family) {
-  return family == "DeepseekV3" || family == "Glm4Moe" ? family + "MoE" : family + "SparseMoeBlock";
+// DeepseekV3MoE, Glm4MoeMoE (the architecture's description).
+std::string sparse_block_class(const std::string& architecture, const std::string& family) {
+  const model::ArchitectureDescription* described = model::find_architecture(architecture);
+  return described && !described->sparse_block_class.empty() ? described->sparse_block_class
+                                                              : family + "SparseMoeBlock";
 }
 
 // Whether `linear_name` lies inside a sparse MLP block named "...mlp" (its router, experts or shared experts).
@@ -76,7 +83,7 @@ std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const 
     } else if (last == "self_attn") {
       class_name = family + "Attention";
     } else if (last == "block_sparse_moe" || (last == "mlp" && inside_sparse_mlp(linear_name))) {
-      class_name = sparse_block_class(family);
+      class_name = sparse_block_class(architecture, family);
     } else if (last == "experts") {
       class_name = family + "Experts";
     } else if (last == "mlp" || last == "shared_experts") {

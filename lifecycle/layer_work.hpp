@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernels/comm/communicator.hpp"
+#include "kernels/model/layer_layout.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/rotary_embedding.hpp"
 #include "kernels/quant/compressed_weight.hpp"
@@ -75,17 +76,19 @@ struct LayerWork {
   at::ScalarType model_dtype = at::kFloat;
   std::vector<LinearModule> linears;                 // model order
   std::map<std::string, InputStatistics> inputs;     // by input key
-  std::map<std::string, at::Tensor> norm_weights;    // "model.layers.3.input_layernorm" → [hidden] fp32
+  /// The layer's description: its Linears, inputs and other tensors (model::LayerLayout).
+  std::shared_ptr<const model::LayerLayout> layout;
+  /// The norms smoothing modifiers may rescale (LayerLayout::smoothable_norms):
+  /// "model.layers.3.input_layernorm" → [hidden] fp32.
+  std::map<std::string, at::Tensor> norm_weights;
   /// The layer's other tensors (model::LayerParameter), carried unchanged:
-  /// "model.layers.3.self_attn.kv_a_layernorm.weight" → fp32.
+  /// "model.layers.3.self_attn.q_norm.weight", "model.layers.3.self_attn.kv_a_layernorm.weight" → fp32.
   std::map<std::string, at::Tensor> parameters;
   KeyValueRanges key_value_ranges;                   // when the plan asks for them (KV-cache quantization)
   /// Running parts of the layer's forward (AWQ's grid search): the model's config and rotary
-  /// tables, the layer's q/k norms ([head_dim] fp32, Qwen3 only), and the [batch, seq] shape of
-  /// each calibration batch of this rank whose inputs are cached.
+  /// tables, and the [batch, seq] shape of each calibration batch of this rank whose inputs are cached.
   const model::ModelConfig* config = nullptr;
   const model::RotaryEmbedding* rope = nullptr;
-  at::Tensor q_norm, k_norm;
   std::vector<std::pair<int64_t, int64_t>> batch_shapes;
   /// Sparse layers: the calibration tokens the router sent to each expert, summed over ranks
   /// (empty for dense layers and data-free runs).

@@ -72,10 +72,6 @@ void CompressedCheckpointSink::write_layer(const lifecycle::LayerWork& layer,
     writer_->add_tensor(name, tensor, fp32 ? std::optional<io::DType>(io::DType::F32) : std::nullopt);
   }
   for (const auto& [name, scale] : layer.attention_scales) writer_->add_tensor(name, scale);  // model dtype
-  if (weights.q_norm.defined()) {
-    writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.q_norm.weight"), weights.q_norm);
-    writer_->add_tensor(layer_module_name(layer.layer_index, "self_attn.k_norm.weight"), weights.k_norm);
-  }
   written_shards_.push_back(writer_->write_named_shard(layer_shard_file(layer.layer_index)));
 }
 

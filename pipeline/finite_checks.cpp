@@ -42,10 +42,10 @@ void require_finite_weights(const lifecycle::LayerWork& layer) {
     quant::require_finite(module.bias, module.name + ": bias", kRefuseInput);
   }
   for (const auto& [name, weight] : layer.norm_weights) quant::require_finite(weight, name + ": weight", kRefuseInput);
-  for (const auto& [name, tensor] : layer.parameters) quant::require_finite(tensor, name, kRefuseInput);
-  const std::string attention = io::layer_module_name(layer.layer_index, "self_attn.");
-  quant::require_finite(layer.q_norm, attention + "q_norm: weight", kRefuseInput);
-  quant::require_finite(layer.k_norm, attention + "k_norm: weight", kRefuseInput);
+  for (const auto& [name, tensor] : layer.parameters) {  // "model.layers.0.self_attn.q_norm: weight"
+    const size_t dot = name.rfind('.');
+    quant::require_finite(tensor, name.substr(0, dot) + ": " + name.substr(dot + 1), kRefuseInput);
+  }
 }
 
 void require_finite_weights(const model::EmbeddingAndHeadWeights& weights, bool tied) {
@@ -69,8 +69,9 @@ void require_finite_statistics(const lifecycle::LayerWork& layer) {
     quant::require_finite(input.channel_abs_sum, readers + ": the observed input magnitude per channel", consequence);
     quant::require_finite(input.hessian_sum, readers + ": the Hessian of the inputs", consequence);
   }
+  if (!layer.layout) return;  // the subgraph holding lm_head observes no keys and values
   const auto& ranges = layer.key_value_ranges;
-  const std::string attention = io::layer_module_name(layer.layer_index, "self_attn");
+  const std::string attention = io::layer_module_name(layer.layer_index, layer.layout->attention_module);
   require_finite_ranges(ranges.key_min, attention + ": the observed key minimum per sample");
   require_finite_ranges(ranges.key_max, attention + ": the observed key maximum per sample");
   require_finite_ranges(ranges.value_min, attention + ": the observed value minimum per sample");

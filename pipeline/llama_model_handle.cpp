@@ -1,5 +1,7 @@
 #include "pipeline/llama_model_handle.hpp"
 
+#include <algorithm>
+
 #include "kernels/model/layer_layout.hpp"
 #include "lifecycle/enclosing_modules.hpp"
 
@@ -13,13 +15,16 @@ std::vector<lifecycle::ModuleInfo> LlamaModelHandle::modules() const {
   out.push_back({"model.embed_tokens", {"Embedding"}, c.vocab_size, c.hidden_size});
   for (int i = 0; i < static_cast<int>(c.num_hidden_layers); ++i) {
     const model::LayerLayout layout = model::decoder_layer_layout(c, i);
-    out.push_back({layer_module_name(i, "input_layernorm"), {"RMSNorm"}, c.hidden_size, c.hidden_size});
-    for (const auto& linear : layout.linears) {
-      if (linear.role == model::LinearRole::Router || linear.role == model::LinearRole::Gate) {
-        out.push_back({layer_module_name(i, "post_attention_layernorm"), {"RMSNorm"}, c.hidden_size, c.hidden_size});
+    const std::vector<std::string> norms = layout.smoothable_norms();
+    for (const auto& input : layout.inputs) {  // each norm just before the Linears reading its output
+      if (std::find(norms.begin(), norms.end(), input.key) != norms.end()) {
+        out.push_back({layer_module_name(i, input.key), {"RMSNorm"}, c.hidden_size, c.hidden_size});
       }
-      out.push_back(lifecycle::linear_module_info(layer_module_name(i, linear.name), linear.in_features,
-                                                  linear.out_features));
+      for (const auto& name : input.linears) {
+        const model::LayerLinear& linear = *layout.find(name);
+        out.push_back(lifecycle::linear_module_info(layer_module_name(i, linear.name), linear.in_features,
+                                                    linear.out_features));
+      }
     }
   }
   out.push_back({"model.norm", {"RMSNorm"}, c.hidden_size, c.hidden_size});

@@ -34,15 +34,11 @@ std::set<std::string> known_modules(const model::ModelConfig& config) {
   std::set<std::string> modules{"model.embed_tokens", "model.norm", "lm_head"};
   for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
     const std::string prefix = io::layer_prefix(layer);
-    for (const char* name : {"input_layernorm", "post_attention_layernorm", "self_attn.q_norm", "self_attn.k_norm",
-                             "self_attn", "self_attn.rotary_emb"}) {
-      modules.insert(prefix + name);
-    }
     const model::LayerLayout layout = model::decoder_layer_layout(config, layer);
+    modules.insert(prefix + layout.attention_module);  // holds a quantized KV cache's k_scale / v_scale
+    modules.insert(prefix + layout.attention_module + ".rotary_emb");  // older checkpoints' inv_freq buffer
     for (const auto& name : layout.linear_names()) modules.insert(prefix + name);
-    for (const auto& parameter : layout.parameters) {
-      modules.insert(prefix + parameter.name.substr(0, parameter.name.rfind('.')));
-    }
+    for (const auto& parameter : layout.parameters) modules.insert(prefix + parameter.module());
   }
   return modules;
 }

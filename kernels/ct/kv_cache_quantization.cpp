@@ -58,8 +58,8 @@ void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem:
     return scale.clone();
   };
   for (int64_t layer = 0; layer < model.num_layers(); ++layer) {
-    const std::string prefix = io::layer_module_name(layer, "self_attn.");
     model::DecoderLayerWeights weights = model.layer(layer);
+    const std::string prefix = io::layer_module_name(layer, weights.layout->attention_module + ".");
     weights.key_quantizer = make_kv_cache_quantizer(scale_of(prefix + "k_scale"), rounding);
     weights.value_quantizer = make_kv_cache_quantizer(scale_of(prefix + "v_scale"), rounding);
     model.set_layer(layer, std::move(weights));

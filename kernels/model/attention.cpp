@@ -74,13 +74,14 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
   const int64_t kv_heads = config.num_key_value_heads;
   const int64_t head_dim = config.head_dim;
 
-  notify_linear_input(hook, {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}, normed);
+  const LayerLayout& layout = *weights.layout;
+  notify_linear_input(hook, layout.readers_with(LinearRole::Query), normed);
   at::Tensor q = linear_forward(weights.q_proj, normed).view({batch, seq, heads, head_dim});     // [B, S, H, D]
   at::Tensor k = linear_forward(weights.k_proj, normed).view({batch, seq, kv_heads, head_dim});  // [B, S, K, D]
   at::Tensor v = linear_forward(weights.v_proj, normed).view({batch, seq, kv_heads, head_dim});  // [B, S, K, D]
-  if (config.qk_norm) {
-    q = rms_norm(q, weights.q_norm, config.rms_norm_eps);
-    k = rms_norm(k, weights.k_norm, config.rms_norm_eps);
+  if (layout.has(ParameterRole::QueryNorm)) {
+    q = rms_norm(q, weights.parameter(ParameterRole::QueryNorm), config.rms_norm_eps);
+    k = rms_norm(k, weights.parameter(ParameterRole::KeyNorm), config.rms_norm_eps);
   }
   const int64_t start = cache != nullptr ? cache->length() : 0;
   q = rope.apply_leading(q.transpose(1, 2), start);  // [B, H, S, D]
@@ -105,7 +106,7 @@ at::Tensor self_attention_forward(const ModelConfig& config, const DecoderLayerW
                                  .transpose(1, 2)
                                  .reshape({batch, seq, heads * head_dim});  // [B, S, H*D]
 
-  notify_linear_input(hook, {"self_attn.o_proj"}, context);
+  notify_linear_input(hook, layout.readers_with(LinearRole::Output), context);
   return linear_forward(weights.o_proj, context);  // [B, S, hidden]
 }
 

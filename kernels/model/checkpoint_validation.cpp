@@ -28,17 +28,11 @@ ExpectedTensors expected_layer_tensors(const ModelConfig& config) {
   ExpectedTensors expected;
   for (int layer = 0; layer < config.num_hidden_layers; ++layer) {
     const std::string prefix = io::layer_prefix(layer);
-    expected.push_back({prefix + "input_layernorm.weight", {hidden}});
-    expected.push_back({prefix + "post_attention_layernorm.weight", {hidden}});
     const LayerLayout layout = decoder_layer_layout(config, layer);
+    for (const auto& parameter : layout.parameters) expected.push_back({prefix + parameter.name, parameter.shape});
     for (const auto& linear : layout.linears) {
       expected.push_back({prefix + linear.name + ".weight", {linear.out_features, linear.in_features}});
       if (linear.has_bias) expected.push_back({prefix + linear.name + ".bias", {linear.out_features}});
-    }
-    for (const auto& parameter : layout.parameters) expected.push_back({prefix + parameter.name, parameter.shape});
-    if (config.qk_norm) {
-      expected.push_back({prefix + "self_attn.q_norm.weight", {config.head_dim}});
-      expected.push_back({prefix + "self_attn.k_norm.weight", {config.head_dim}});
     }
   }
   expected.push_back({"model.norm.weight", {hidden}});

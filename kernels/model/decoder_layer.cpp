@@ -16,7 +16,7 @@
 namespace dcomp::model {
 namespace {
 
-// The MLP's input, post_attention_layernorm(h) [B, S, hidden], and h itself.
+// The MLP's input, mlp_norm(h) [B, S, hidden], and h itself (the norms as the layout names them).
 std::pair<at::Tensor, at::Tensor> run_attention(const ModelConfig& config, const DecoderLayerWeights& weights,
                                                 const at::Tensor& hidden, const RotaryEmbedding& rope,
                                                 LayerKVCache* cache, const LinearInputHook* hook,
@@ -24,12 +24,14 @@ std::pair<at::Tensor, at::Tensor> run_attention(const ModelConfig& config, const
   TORCH_CHECK(hidden.dim() == 3 && hidden.size(2) == config.hidden_size, "decoder layer expects [batch, seq, ",
               config.hidden_size, "] fp32, got ", hidden.sizes());
   TORCH_CHECK(hidden.scalar_type() == at::kFloat, "decoder layer expects fp32 hidden states, got ", hidden.scalar_type());
-  const at::Tensor attention_input = rms_norm(hidden, weights.input_layernorm, config.rms_norm_eps);
+  const at::Tensor attention_input =
+      rms_norm(hidden, weights.parameter(ParameterRole::AttentionNorm), config.rms_norm_eps);
   const at::Tensor attention_output =
-      config.latent_attention ? latent_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook)
-                              : self_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook);
+      weights.layout->attention == AttentionKind::Latent
+          ? latent_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook)
+          : self_attention_forward(config, weights, attention_input, rope, cache, hook, kv_hook);
   at::Tensor after_attention = hidden + attention_output;  // [B, S, hidden]
-  at::Tensor mlp_input = rms_norm(after_attention, weights.post_attention_layernorm, config.rms_norm_eps);
+  at::Tensor mlp_input = rms_norm(after_attention, weights.parameter(ParameterRole::MlpNorm), config.rms_norm_eps);
   return {std::move(mlp_input), std::move(after_attention)};
 }
 

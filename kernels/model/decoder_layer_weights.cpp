@@ -6,17 +6,6 @@
 
 namespace dcomp::model {
 
-std::vector<std::string> DecoderLayerWeights::linear_names() const {
-  return layout ? layout->linear_names() : dense_linear_names();
-}
-
-const std::vector<std::string>& DecoderLayerWeights::dense_linear_names() {
-  static const std::vector<std::string> names = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
-                                                 "self_attn.o_proj", "mlp.gate_proj",    "mlp.up_proj",
-                                                 "mlp.down_proj"};
-  return names;
-}
-
 namespace {
 
 LinearWeights& expert_linear(ExpertWeights& expert, LinearRole role) {
@@ -28,7 +17,7 @@ LinearWeights& expert_linear(ExpertWeights& expert, LinearRole role) {
 }  // namespace
 
 LinearWeights& DecoderLayerWeights::linear(const std::string& name) {
-  if (const LayerLinear* linear = layout ? layout->find(name) : nullptr) {
+  if (const LayerLinear* linear = layout->find(name)) {
     switch (linear->role) {
       case LinearRole::ExpertGate:
       case LinearRole::ExpertUp:
@@ -50,15 +39,6 @@ LinearWeights& DecoderLayerWeights::linear(const std::string& name) {
       case LinearRole::Down: return down_proj;
     }
   }
-  if (layout) throw std::out_of_range("decoder layer has no Linear named \"" + name + "\"");
-  // A dense layer built by hand, without a layout.
-  if (name == "self_attn.q_proj") return q_proj;
-  if (name == "self_attn.k_proj") return k_proj;
-  if (name == "self_attn.v_proj") return v_proj;
-  if (name == "self_attn.o_proj") return o_proj;
-  if (name == "mlp.gate_proj") return gate_proj;
-  if (name == "mlp.up_proj") return up_proj;
-  if (name == "mlp.down_proj") return down_proj;
   throw std::out_of_range("decoder layer has no Linear named \"" + name + "\"");
 }
 
@@ -76,10 +56,6 @@ void DecoderLayerWeights::to(c10::Device device) {
   auto move = [device](at::Tensor& tensor) {
     if (tensor.defined()) tensor = tensor.to(device);
   };
-  move(input_layernorm);
-  move(post_attention_layernorm);
-  move(q_norm);
-  move(k_norm);
   for (auto& [name, tensor] : parameters) move(tensor);
   for (const auto& name : linear_names()) {
     move(linear(name).weight);

@@ -26,8 +26,6 @@ struct ExpertWeights {
 /// One decoder layer's weights. Shapes with H = num_attention_heads,
 /// K = num_key_value_heads, D = head_dim, I = intermediate_size.
 struct DecoderLayerWeights {
-  at::Tensor input_layernorm;           // [hidden] fp32
-  at::Tensor post_attention_layernorm;  // [hidden] fp32
   LinearWeights q_proj;                 // [H*D, hidden]
   LinearWeights k_proj;                 // [K*D, hidden]
   LinearWeights v_proj;                 // [K*D, hidden]
@@ -44,31 +42,32 @@ struct DecoderLayerWeights {
   LinearWeights q_b_proj;               // [H*D_qk, r_q]
   LinearWeights kv_a_proj;              // [r_kv + qk_rope_head_dim, hidden] (kv_a_proj_with_mqa)
   LinearWeights kv_b_proj;              // [H*(qk_nope_head_dim + D_v), r_kv]
-  /// The layout's other tensors (LayerParameter) by relative name, fp32:
-  /// "self_attn.q_a_layernorm.weight", "self_attn.kv_a_layernorm.weight", "mlp.gate.e_score_correction_bias".
+  /// The layout's tensors outside the Linears (LayerParameter) by relative name, fp32:
+  /// "input_layernorm.weight" [hidden], "post_attention_layernorm.weight" [hidden],
+  /// "self_attn.q_norm.weight" [D], "self_attn.q_a_layernorm.weight" [r_q],
+  /// "mlp.gate.e_score_correction_bias" [E], ...
   std::map<std::string, at::Tensor> parameters;
-  at::Tensor q_norm;                    // [D] fp32, Qwen3 only (undefined otherwise)
-  at::Tensor k_norm;                    // [D] fp32, Qwen3 only (undefined otherwise)
   /// KV-cache quantization (a checkpoint's kv_cache_scheme): applied to the keys (after RoPE)
   /// and values [B, K, S, D] before attention and caching; empty when the cache stays fp32.
   std::function<at::Tensor(const at::Tensor&)> key_quantizer;
   std::function<at::Tensor(const at::Tensor&)> value_quantizer;
 
-  /// The layer's shape; null for a dense layer built by hand (then the dense layout applies).
+  /// The layer's shape (decoder_layer_layout): every consumer reads names, roles and shapes from it.
   std::shared_ptr<const LayerLayout> layout;
 
   /// Whether the MLP is a mixture of experts.
-  bool sparse() const { return layout && layout->sparse; }
-  /// The Linear names in forward order (the layout's; for a layer without one the seven
-  /// dense names "self_attn.q_proj", ..., "mlp.down_proj").
-  std::vector<std::string> linear_names() const;
-  /// The seven Linear names of a dense layer.
-  static const std::vector<std::string>& dense_linear_names();
+  bool sparse() const { return layout->sparse; }
+  /// The Linear names in forward order (the layout's).
+  std::vector<std::string> linear_names() const { return layout->linear_names(); }
   /// The Linear with that name; throws std::out_of_range naming it when unknown.
   LinearWeights& linear(const std::string& name);
   const LinearWeights& linear(const std::string& name) const;
   /// The layout's parameter of that relative name; throws std::out_of_range naming it when absent.
   const at::Tensor& parameter(const std::string& name) const;
+  /// The layout's parameter of `role` (the attention norm, q_norm, ...); throws std::out_of_range
+  /// when the layer has none or it was not loaded.
+  const at::Tensor& parameter(ParameterRole role) const { return parameter(layout->parameter_of(role)); }
+  at::Tensor& parameter(ParameterRole role) { return parameters.at(layout->parameter_of(role)); }
   /// Moves every parameter to `device` (a no-op for those already there).
   void to(c10::Device device);
 };

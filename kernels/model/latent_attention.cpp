@@ -22,8 +22,8 @@ at::Tensor latent_queries(const ModelConfig& config, const DecoderLayerWeights& 
   at::Tensor q;
   if (mla.q_lora_rank) {
     const at::Tensor compressed = rms_norm(linear_forward(weights.q_a_proj, normed),
-                                           weights.parameter("self_attn.q_a_layernorm.weight"), kLatentNormEps);
-    notify_linear_input(hook, {"self_attn.q_b_proj"}, compressed);  // [B, S, r_q]
+                                           weights.parameter(ParameterRole::LatentQueryNorm), kLatentNormEps);
+    notify_linear_input(hook, weights.layout->readers_with(LinearRole::LatentQueryB), compressed);  // [B, S, r_q]
     q = linear_forward(weights.q_b_proj, compressed);
   } else {
     q = linear_forward(weights.q_proj, normed);
@@ -54,13 +54,13 @@ at::Tensor latent_attention_forward(const ModelConfig& config, const DecoderLaye
   const int64_t nope = mla.qk_nope_head_dim, rotary = mla.qk_rope_head_dim;
   const int64_t start = cache != nullptr ? cache->length() : 0;
 
-  notify_linear_input(hook, {mla.q_lora_rank ? "self_attn.q_a_proj" : "self_attn.q_proj", "self_attn.kv_a_proj_with_mqa"},
-                      normed);
+  const LayerLayout& layout = *weights.layout;
+  notify_linear_input(hook, layout.readers_with(LinearRole::LatentKeyValueA), normed);  // with q_a_proj or q_proj
   const at::Tensor q = latent_queries(config, weights, normed, hook);  // [B, H, S, D_qk]
   const at::Tensor compressed_kv = linear_forward(weights.kv_a_proj, normed);  // [B, S, r_kv + rotary]
   const at::Tensor latent = rms_norm(compressed_kv.narrow(-1, 0, mla.kv_lora_rank),
-                                     weights.parameter("self_attn.kv_a_layernorm.weight"), kLatentNormEps);
-  notify_linear_input(hook, {"self_attn.kv_b_proj"}, latent);  // [B, S, r_kv]
+                                     weights.parameter(ParameterRole::LatentKeyValueNorm), kLatentNormEps);
+  notify_linear_input(hook, layout.readers_with(LinearRole::LatentKeyValueB), latent);  // [B, S, r_kv]
   at::Tensor key_rot = compressed_kv.narrow(-1, mla.kv_lora_rank, rotary).reshape({batch, 1, seq, rotary});
   at::Tensor query_rot = q.narrow(-1, nope, rotary);  // [B, H, S, rotary]
   if (mla.rope_interleave) {
@@ -87,7 +87,7 @@ at::Tensor latent_attention_forward(const ModelConfig& config, const DecoderLaye
       causal_grouped_attention(queries, keys, values, start, std::nullopt, latent_attention_scale(config))
           .transpose(1, 2)
           .reshape({batch, seq, heads * mla.v_head_dim});  // [B, S, H*D_v]
-  notify_linear_input(hook, {"self_attn.o_proj"}, context);
+  notify_linear_input(hook, layout.readers_with(LinearRole::Output), context);
   return linear_forward(weights.o_proj, context);  // [B, S, hidden]
 }
 

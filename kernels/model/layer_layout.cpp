@@ -62,6 +62,43 @@ bool LayerLayout::has(LinearRole role) const {
   return false;
 }
 
+const std::vector<std::string>& LayerLayout::readers_with(LinearRole role) const {
+  return input_of(linear_of(role)).linears;
+}
+
+const std::string& LayerLayout::parameter_of(ParameterRole role) const {
+  for (const auto& parameter : parameters) {
+    if (parameter.role == role) return parameter.name;
+  }
+  throw std::out_of_range("decoder layer has no parameter of that role");
+}
+
+bool LayerLayout::has(ParameterRole role) const {
+  for (const auto& parameter : parameters) {
+    if (parameter.role == role) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> LayerLayout::fused_with(const std::string& relative_name) const {
+  for (const auto& group : fused_groups) {
+    for (const auto& name : group) {
+      if (name == relative_name) return group;
+    }
+  }
+  return {};
+}
+
+std::vector<std::string> LayerLayout::smoothable_norms() const {
+  std::vector<std::string> modules;
+  for (const auto& parameter : parameters) {
+    if (parameter.role == ParameterRole::AttentionNorm || parameter.role == ParameterRole::MlpNorm) {
+      modules.push_back(parameter.module());
+    }
+  }
+  return modules;
+}
+
 namespace {
 
 // Appends one distinct input and its readers (all reading `key`'s output) to a layout.
@@ -88,14 +125,20 @@ class LayoutBuilder {
   std::map<std::string, size_t>& input_index_;
 };
 
-// Grouped-query attention: q/k/v read the normed hidden states, o_proj the attention output.
-void add_grouped_query_attention(const ModelConfig& config, LayoutBuilder& builder) {
+// Grouped-query attention: q/k/v read the normed hidden states, o_proj the attention output;
+// Qwen3 and GLM-4.5 (qk_norm) normalise each query and key head.
+void add_grouped_query_attention(const ModelConfig& config, LayerLayout& layout, LayoutBuilder& builder) {
   const int64_t hidden = config.hidden_size;
   const int64_t query_width = config.num_attention_heads * config.head_dim;
   const int64_t kv_width = config.num_key_value_heads * config.head_dim;
   builder.add_input("input_layernorm", {{"self_attn.q_proj", LinearRole::Query, -1, query_width, hidden, config.qkv_bias},
                                         {"self_attn.k_proj", LinearRole::Key, -1, kv_width, hidden, config.qkv_bias},
                                         {"self_attn.v_proj", LinearRole::Value, -1, kv_width, hidden, config.qkv_bias}});
+  layout.fused_groups.push_back({"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"});
+  if (config.qk_norm) {
+    layout.parameters.push_back({"self_attn.q_norm.weight", {config.head_dim}, ParameterRole::QueryNorm});
+    layout.parameters.push_back({"self_attn.k_norm.weight", {config.head_dim}, ParameterRole::KeyNorm});
+  }
   builder.add_input("self_attn.o_proj",
                     {{"self_attn.o_proj", LinearRole::Output, -1, hidden, query_width, config.o_proj_bias}});
 }
@@ -112,9 +155,11 @@ void add_latent_attention(const ModelConfig& config, LayerLayout& layout, Layout
   if (mla.q_lora_rank) {
     builder.add_input("input_layernorm",
                       {{"self_attn.q_a_proj", LinearRole::LatentQueryA, -1, *mla.q_lora_rank, hidden, bias}, kv_a});
+    layout.fused_groups.push_back({"self_attn.q_a_proj", kv_a.name});
     builder.add_input("self_attn.q_a_layernorm", {{"self_attn.q_b_proj", LinearRole::LatentQueryB, -1,
                                                    heads * mla.qk_head_dim(), *mla.q_lora_rank, false}});
-    layout.parameters.push_back({"self_attn.q_a_layernorm.weight", {*mla.q_lora_rank}});
+    layout.parameters.push_back(
+        {"self_attn.q_a_layernorm.weight", {*mla.q_lora_rank}, ParameterRole::LatentQueryNorm});
   } else {
     builder.add_input("input_layernorm",
                       {{"self_attn.q_proj", LinearRole::Query, -1, heads * mla.qk_head_dim(), hidden, false}, kv_a});
@@ -122,16 +167,17 @@ void add_latent_attention(const ModelConfig& config, LayerLayout& layout, Layout
   builder.add_input("self_attn.kv_a_layernorm",
                     {{"self_attn.kv_b_proj", LinearRole::LatentKeyValueB, -1,
                       heads * (mla.qk_nope_head_dim + mla.v_head_dim), mla.kv_lora_rank, false}});
-  layout.parameters.push_back({"self_attn.kv_a_layernorm.weight", {mla.kv_lora_rank}});
+  layout.parameters.push_back({"self_attn.kv_a_layernorm.weight", {mla.kv_lora_rank}, ParameterRole::LatentKeyValueNorm});
   builder.add_input("self_attn.o_proj",
                     {{"self_attn.o_proj", LinearRole::Output, -1, hidden, heads * mla.v_head_dim, config.o_proj_bias}});
 }
 
-void add_dense_mlp(const ModelConfig& config, LayoutBuilder& builder) {
+void add_dense_mlp(const ModelConfig& config, LayerLayout& layout, LayoutBuilder& builder) {
   const int64_t hidden = config.hidden_size, intermediate = config.intermediate_size;
   builder.add_input("post_attention_layernorm",
                     {{"mlp.gate_proj", LinearRole::Gate, -1, intermediate, hidden, config.mlp_bias},
                      {"mlp.up_proj", LinearRole::Up, -1, intermediate, hidden, config.mlp_bias}});
+  layout.fused_groups.push_back({"mlp.gate_proj", "mlp.up_proj"});
   builder.add_input("mlp.down_proj", {{"mlp.down_proj", LinearRole::Down, -1, hidden, intermediate, config.mlp_bias}});
 }
 
@@ -150,10 +196,12 @@ void add_sparse_mlp(const ModelConfig& config, LayerLayout& layout, LayoutBuilde
   if (shared_width > 0) {
     router_readers.push_back({shared + "gate_proj", LinearRole::SharedGate, -1, shared_width, hidden, false});
     router_readers.push_back({shared + "up_proj", LinearRole::SharedUp, -1, shared_width, hidden, false});
+    layout.fused_groups.push_back({shared + "gate_proj", shared + "up_proj"});
   }
   builder.add_input("post_attention_layernorm", std::move(router_readers));
   if (moe.score_correction_bias) {
-    layout.parameters.push_back({layout.moe_prefix + "gate.e_score_correction_bias", {moe.num_experts}});
+    layout.parameters.push_back(
+        {layout.moe_prefix + "gate.e_score_correction_bias", {moe.num_experts}, ParameterRole::ScoreCorrectionBias});
   }
   const int64_t intermediate = moe.expert_intermediate_size;
   for (int e = 0; e < static_cast<int>(moe.num_experts); ++e) {
@@ -163,6 +211,7 @@ void add_sparse_mlp(const ModelConfig& config, LayerLayout& layout, LayoutBuilde
                       {{name(LinearRole::ExpertGate), LinearRole::ExpertGate, e, intermediate, hidden, false},
                        {name(LinearRole::ExpertUp), LinearRole::ExpertUp, e, intermediate, hidden, false}},
                       e);
+    layout.fused_groups.push_back({name(LinearRole::ExpertGate), name(LinearRole::ExpertUp)});
     builder.add_input(name(LinearRole::ExpertDown),
                       {{name(LinearRole::ExpertDown), LinearRole::ExpertDown, e, hidden, intermediate, false}}, e);
   }
@@ -176,17 +225,19 @@ void add_sparse_mlp(const ModelConfig& config, LayerLayout& layout, LayoutBuilde
 
 LayerLayout decoder_layer_layout(const ModelConfig& config, int64_t layer_index) {
   LayerLayout layout;
-  layout.norms = {"input_layernorm", "post_attention_layernorm"};
   LayoutBuilder builder(layout, layout.linear_index_, layout.input_index_);
+  layout.parameters.push_back({"input_layernorm.weight", {config.hidden_size}, ParameterRole::AttentionNorm});
   if (config.latent_attention) {
+    layout.attention = AttentionKind::Latent;
     add_latent_attention(config, layout, builder);
   } else {
-    add_grouped_query_attention(config, builder);
+    add_grouped_query_attention(config, layout, builder);
   }
+  layout.parameters.push_back({"post_attention_layernorm.weight", {config.hidden_size}, ParameterRole::MlpNorm});
   if (config.is_sparse_layer(layer_index)) {
     add_sparse_mlp(config, layout, builder);
   } else {
-    add_dense_mlp(config, builder);
+    add_dense_mlp(config, layout, builder);
   }
   return layout;
 }

@@ -52,19 +52,46 @@ struct LayerInput {
   int expert = -1;  // the expert whose routed tokens it holds, -1 for inputs every token reaches
 };
 
-/// A tensor of the layer that belongs to no Linear and is neither of the two layer norms:
-/// "self_attn.q_a_layernorm.weight" [q_lora_rank], "mlp.gate.e_score_correction_bias" [E].
-/// Loaded, checked, carried through compression unchanged and written back as they are.
+/// What a tensor outside the Linears does in the layer's forward.
+/// AttentionNorm / MlpNorm: the RMSNorms before attention and before the MLP (input_layernorm,
+/// post_attention_layernorm), which smoothing modifiers may rescale; QueryNorm / KeyNorm: the
+/// per-head RMSNorms of Qwen3 and GLM-4.5 (q_norm, k_norm [head_dim]); LatentQueryNorm /
+/// LatentKeyValueNorm: multi-head latent attention's q_a_layernorm, kv_a_layernorm;
+/// ScoreCorrectionBias: DeepSeek-V3's e_score_correction_bias, which only chooses experts.
+enum class ParameterRole {
+  AttentionNorm, MlpNorm, QueryNorm, KeyNorm, LatentQueryNorm, LatentKeyValueNorm, ScoreCorrectionBias
+};
+
+/// A tensor of the layer that belongs to no Linear: "input_layernorm.weight" [hidden],
+/// "self_attn.q_norm.weight" [head_dim], "self_attn.q_a_layernorm.weight" [q_lora_rank],
+/// "mlp.gate.e_score_correction_bias" [E]. Loaded, checked, carried through compression
+/// (the two layer norms possibly smoothed) and written back.
 struct LayerParameter {
   std::string name;  // relative to the layer, with the tensor suffix
   std::vector<int64_t> shape;
+  ParameterRole role = ParameterRole::AttentionNorm;
+
+  /// The module holding it: the name without its tensor suffix ("input_layernorm").
+  std::string module() const { return name.substr(0, name.rfind('.')); }
 };
 
+/// How the layer's attention block is computed (attention.hpp, latent_attention.hpp).
+enum class AttentionKind { GroupedQuery, Latent };
+
 struct LayerLayout {
+  AttentionKind attention = AttentionKind::GroupedQuery;
+  /// The attention block's module, relative to the layer: its Linears and norms lie under it, and
+  /// a quantized KV cache's k_scale / v_scale are its tensors.
+  std::string attention_module = "self_attn";
   std::vector<LayerLinear> linears;  // forward order
   std::vector<LayerInput> inputs;    // forward order
-  std::vector<std::string> norms;    // "input_layernorm", "post_attention_layernorm"
-  std::vector<LayerParameter> parameters;  // the layer's other tensors (see LayerParameter)
+  /// Every tensor outside the Linears (see LayerParameter), forward order: the attention norm
+  /// first, the MLP norm before the MLP's own tensors.
+  std::vector<LayerParameter> parameters;
+  /// The Linears vLLM runs as one fused Linear (relative names): q/k/v (qkv_proj), gate/up
+  /// (gate_up_proj, per expert and for the shared experts too), q_a_proj with kv_a_proj_with_mqa
+  /// (fused_qkv_a_proj, only when q_lora_rank is set). Their NVFP4 global scales are shared.
+  std::vector<std::vector<std::string>> fused_groups;
   bool sparse = false;               // a mixture-of-experts MLP
   int64_t num_experts = 0;
   /// "block_sparse_moe." (Mixtral) or "mlp." (Qwen3-MoE); the router is <prefix>gate.
@@ -85,6 +112,19 @@ struct LayerLayout {
   std::string linear_of(LinearRole role) const;
   /// Whether the layer has a Linear of `role`.
   bool has(LinearRole role) const;
+  /// The relative names of the Linears reading the same input as the Linear of `role` (outside
+  /// the experts), the Linear itself included, forward order: what a calibration hook is told.
+  const std::vector<std::string>& readers_with(LinearRole role) const;
+  /// Relative tensor name of the parameter of `role` ("input_layernorm.weight"); throws
+  /// std::out_of_range when the layer has none.
+  const std::string& parameter_of(ParameterRole role) const;
+  /// Whether the layer has a parameter of `role`.
+  bool has(ParameterRole role) const;
+  /// The fused group holding the Linear `relative_name` (itself included); empty when it is not fused.
+  std::vector<std::string> fused_with(const std::string& relative_name) const;
+  /// The layer norms smoothing modifiers may rescale (AttentionNorm, MlpNorm), as module names
+  /// relative to the layer: "input_layernorm", "post_attention_layernorm".
+  std::vector<std::string> smoothable_norms() const;
 
  private:
   friend LayerLayout decoder_layer_layout(const ModelConfig& config, int64_t layer_index);

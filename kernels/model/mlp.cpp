@@ -10,11 +10,11 @@ namespace {
 // silu(gate(x)) * up(x): the down projection's input [B, S, I].
 at::Tensor down_projection_input(const DecoderLayerWeights& weights, const at::Tensor& normed,
                                  const LinearInputHook* hook) {
-  notify_linear_input(hook, {"mlp.gate_proj", "mlp.up_proj"}, normed);
+  notify_linear_input(hook, weights.layout->readers_with(LinearRole::Gate), normed);
   const at::Tensor gate = linear_forward(weights.gate_proj, normed);  // [B, S, I]
   const at::Tensor up = linear_forward(weights.up_proj, normed);      // [B, S, I]
   const at::Tensor activated = at::silu(gate).mul_(up);              // [B, S, I]
-  notify_linear_input(hook, {"mlp.down_proj"}, activated);
+  notify_linear_input(hook, weights.layout->readers_with(LinearRole::Down), activated);
   return activated;
 }
 

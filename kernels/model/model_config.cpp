@@ -10,26 +10,10 @@
 #include <fstream>
 
 #include "kernels/json/bounded_json.hpp"
+#include "kernels/model/architecture_description.hpp"
 
 namespace dcomp::model {
 namespace {
-
-struct ArchitectureEntry {
-  Architecture architecture;
-  const char* class_name;
-  const char* model_type;
-};
-
-constexpr ArchitectureEntry kArchitectures[] = {
-    {Architecture::Llama, "LlamaForCausalLM", "llama"},
-    {Architecture::Mistral, "MistralForCausalLM", "mistral"},
-    {Architecture::Qwen2, "Qwen2ForCausalLM", "qwen2"},
-    {Architecture::Qwen3, "Qwen3ForCausalLM", "qwen3"},
-    {Architecture::Mixtral, "MixtralForCausalLM", "mixtral"},
-    {Architecture::Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe"},
-    {Architecture::DeepseekV3, "DeepseekV3ForCausalLM", "deepseek_v3"},
-    {Architecture::Glm4Moe, "Glm4MoeForCausalLM", "glm4_moe"},
-};
 
 // Reads typed fields of one JSON object and names `source` and the field in every error.
 class FieldReader {
@@ -93,12 +77,12 @@ Architecture parse_architecture(const FieldReader& fields, const nlohmann::json&
       fields.fail("field \"architectures\" must be a non-empty list of class names, got " + list.dump());
     }
     name = list.at(0).get<std::string>();
-    for (const auto& entry : kArchitectures) {
+    for (const auto& entry : architecture_descriptions()) {
       if (name == entry.class_name) return entry.architecture;
     }
   } else if (fields.has("model_type")) {
     name = fields.string_or("model_type", "");
-    for (const auto& entry : kArchitectures) {
+    for (const auto& entry : architecture_descriptions()) {
       if (name == entry.model_type) return entry.architecture;
     }
   } else {
@@ -424,16 +408,11 @@ bool ModelConfig::is_sparse_layer(int64_t layer_index) const {
   return (layer_index + 1) % moe->decoder_sparse_step == 0;
 }
 
-std::string architecture_name(Architecture architecture) {
-  for (const auto& entry : kArchitectures) {
-    if (entry.architecture == architecture) return entry.class_name;
-  }
-  return "unknown";
-}
+std::string architecture_name(Architecture architecture) { return describe(architecture).class_name; }
 
 std::string supported_architecture_names() {
   std::string names;
-  for (const auto& entry : kArchitectures) {
+  for (const auto& entry : architecture_descriptions()) {
     if (!names.empty()) names += ", ";
     names += entry.class_name;
   }

@@ -1,5 +1,5 @@
 // reference: transformers/models/llama/modeling_llama.py (module names and parameter
-// shapes of LlamaForCausalLM), transformers/models/qwen3/modeling_qwen3.py (q_norm, k_norm).
+// shapes of LlamaForCausalLM); each layer's tensors as its LayerLayout lists them.
 #include "kernels/model/weight_loading.hpp"
 
 #include <ATen/ATen.h>
@@ -125,32 +125,19 @@ DecoderLayerWeights load_decoder_layer(const io::CheckpointReader& reader, const
     return linear_loader ? linear_loader(prefix + name) : tensors.linear(prefix + name);
   };
 
-  const int64_t hidden = config.hidden_size;
   DecoderLayerWeights layer;
-  layer.input_layernorm = tensors.fp32(prefix + "input_layernorm.weight");
-  check_shape(layer.input_layernorm, {hidden}, prefix + "input_layernorm.weight", config);
-  layer.post_attention_layernorm = tensors.fp32(prefix + "post_attention_layernorm.weight");
-  check_shape(layer.post_attention_layernorm, {hidden}, prefix + "post_attention_layernorm.weight", config);
-
   const LayerLayout layout = decoder_layer_layout(config, layer_index);
   layer.layout = std::make_shared<const LayerLayout>(layout);
-  if (layout.sparse) layer.experts.resize(static_cast<size_t>(layout.num_experts));
-  for (const auto& linear : layout.linears) {
-    LinearWeights& target = layer.linear(linear.name);
-    target = load_linear(linear.name);
-    check_linear(target, prefix + linear.name, linear.out_features, linear.in_features, linear.has_bias, config);
-  }
-
   for (const auto& parameter : layout.parameters) {
     at::Tensor tensor = tensors.fp32(prefix + parameter.name);
     check_shape(tensor, parameter.shape, prefix + parameter.name, config);
     layer.parameters[parameter.name] = std::move(tensor);
   }
-  if (config.qk_norm) {
-    layer.q_norm = tensors.fp32(prefix + "self_attn.q_norm.weight");
-    check_shape(layer.q_norm, {config.head_dim}, prefix + "self_attn.q_norm.weight", config);
-    layer.k_norm = tensors.fp32(prefix + "self_attn.k_norm.weight");
-    check_shape(layer.k_norm, {config.head_dim}, prefix + "self_attn.k_norm.weight", config);
+  if (layout.sparse) layer.experts.resize(static_cast<size_t>(layout.num_experts));
+  for (const auto& linear : layout.linears) {
+    LinearWeights& target = layer.linear(linear.name);
+    target = load_linear(linear.name);
+    check_linear(target, prefix + linear.name, linear.out_features, linear.in_features, linear.has_bias, config);
   }
   return layer;
 }

@@ -17,6 +17,7 @@
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
+#include "kernels/model/architecture_description.hpp"
 #include "lifecycle/modifiers/fused_global_scales.hpp"
 #include "lifecycle/modifiers/mapping_matches.hpp"
 #include "lifecycle/modifiers/quantization_mixin.hpp"
@@ -30,11 +31,12 @@ namespace {
 // Which module a mapping's search runs: the lowest module holding every balance Linear.
 enum class Parent { Attention, OutputProjection, Mlp, DownProjection };
 
-std::vector<AWQModifier::Mapping> default_mappings() {
-  return {{"re:.*input_layernorm$", {"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, ""},
-          {"re:.*v_proj$", {"re:.*o_proj$"}, ""},
-          {"re:.*post_attention_layernorm$", {"re:.*gate_proj$", "re:.*up_proj$"}, ""},
-          {"re:.*up_proj$", {"re:.*down_proj$"}, ""}};
+// The architecture's default mappings (model::ArchitectureDescription); a recipe without a
+// model to read (a lifecycle run on its own) gets Llama's.
+std::vector<AWQModifier::Mapping> default_mappings(const model::ArchitectureDescription& architecture) {
+  std::vector<AWQModifier::Mapping> mappings;
+  for (const auto& mapping : architecture.awq_mappings) mappings.push_back({mapping.smooth, mapping.balance, ""});
+  return mappings;
 }
 
 std::string leaf(const std::string& name) { return name.substr(name.rfind('.') + 1); }
@@ -52,14 +54,18 @@ std::optional<Parent> parent_of(std::vector<std::string> leaves) {
 // The layer's weights as the model code takes them, with `replaced` (name → weight) in place.
 model::DecoderLayerWeights layer_weights(const LayerWork& layer, const std::map<std::string, at::Tensor>& replaced) {
   model::DecoderLayerWeights weights;
+  weights.layout = layer.layout;
   const std::string prefix = io::layer_prefix(layer.layer_index);
-  for (const auto& relative : model::DecoderLayerWeights::dense_linear_names()) {
+  for (const auto& relative : layer.layout->linear_names()) {
     const LinearModule* module = layer.find(prefix + relative);
     const auto found = replaced.find(prefix + relative);
     weights.linear(relative) = {found != replaced.end() ? found->second : module->weight, module->bias, nullptr};
   }
-  weights.q_norm = layer.q_norm;
-  weights.k_norm = layer.k_norm;
+  for (const auto& parameter : layer.layout->parameters) {  // the norms as smoothed so far, q/k norms
+    const std::string name = prefix + parameter.name;
+    const auto norm = layer.norm_weights.find(prefix + parameter.module());
+    weights.parameters[parameter.name] = norm != layer.norm_weights.end() ? norm->second : layer.parameters.at(name);
+  }
   return weights;
 }
 
@@ -133,7 +139,7 @@ AWQModifier::AWQModifier(ModifierArgs& args) : Modifier("AWQModifier") {
       mappings_.push_back(std::move(mapping));
     }
   } else {
-    mappings_ = default_mappings();
+    mappings_ = default_mappings(model::describe(model::Architecture::Llama));
   }
   YAML::Node duo = args.raw("duo_scaling");
   if (duo && !duo.IsNull()) {
@@ -175,19 +181,17 @@ nlohmann::json AWQModifier::own_args() const {
 }
 
 bool AWQModifier::on_initialize_plan(State& state, const Kwargs& kwargs, const std::shared_ptr<CompressionPlan>& plan) {
-  if (state.model && (state.model->architecture() == "MixtralForCausalLM" ||
-                      state.model->architecture() == "Qwen3MoeForCausalLM")) {
-    // The grid search replays each mapping's parent (attention, MLP) on the cached inputs;
-    // the routed experts of a sparse MLP are not such a parent here.
-    throw RecipeError(location_ + ": AWQModifier is not supported for mixture-of-experts models (" +
-                      state.model->architecture() + ") yet; use GPTQModifier or QuantizationModifier alone");
-  }
-  if (state.model && !explicit_mappings_) {
-    const std::string& architecture = state.model->architecture();
-    if (architecture.find("Llama") == std::string::npos && architecture.find("Mistral") == std::string::npos &&
-        architecture.find("Qwen") == std::string::npos) {
-      throw RecipeError(location_ + ": AWQModifier: no default mappings for " + architecture + "; give 'mappings'");
+  if (state.model) {
+    // The grid search replays each mapping's parent (grouped-query attention, a dense MLP) on the
+    // cached inputs; the routed experts of a sparse MLP are not such a parent here.
+    const model::ArchitectureDescription* architecture = model::find_architecture(state.model->architecture());
+    if (architecture && !architecture->awq_supported) throw RecipeError(location_ + ": " + architecture->awq_refusal);
+    if (!explicit_mappings_ && (!architecture || architecture->awq_mappings.empty())) {
+      throw RecipeError(location_ + ": AWQModifier: " +
+                        (architecture ? architecture->awq_refusal
+                                      : "no default mappings for " + state.model->architecture() + "; give 'mappings'"));
     }
+    if (!explicit_mappings_) mappings_ = default_mappings(*architecture);
   }
   if (state.model && explicit_mappings_) check_mappings(*state.model);
   if (plan) {
@@ -360,7 +364,7 @@ void rescale_input_statistics(InputStatistics& input, const at::Tensor& scales) 
 
 void AWQModifier::smooth_layer(LayerWork& layer) {
   const std::string prefix = io::layer_prefix(layer.layer_index);
-  if (!layer.find(prefix + "self_attn.q_proj")) return;  // the subgraph holding lm_head
+  if (!layer.layout) return;  // the subgraph holding lm_head
   if (!layer.config || !layer.rope) throw LifecycleError("AWQModifier: the pipeline gave no model context");
   // The schemes the quantizing modifiers declared (the search quantizes as they will).
   QuantizationMixin schemes;

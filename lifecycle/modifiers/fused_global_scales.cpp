@@ -6,25 +6,24 @@
 
 #include "kernels/quant/observers.hpp"
 #include "kernels/quant/qparams.hpp"
+#include "kernels/io/layer_names.hpp"
 #include "lifecycle/errors.hpp"
 
 namespace dcomp::lifecycle {
 namespace {
 
-// "model.layers.0.self_attn.q_proj" → ("model.layers.0.self_attn", "q_proj").
-std::pair<std::string, std::string> split_name(const std::string& name) {
-  const auto dot = name.rfind('.');
-  if (dot == std::string::npos) return {"", name};
-  return {name.substr(0, dot), name.substr(dot + 1)};
+// The full names of the Linears vLLM fuses with `name` (LayerLayout::fused_groups), itself
+// included; empty outside the decoder layers (the subgraph holding lm_head has no layout).
+std::vector<std::string> fused_siblings(const LayerWork& layer, const std::string& name) {
+  if (!layer.layout) return {};
+  const std::string prefix = io::layer_prefix(layer.layer_index);
+  if (name.compare(0, prefix.size(), prefix) != 0) return {};
+  std::vector<std::string> group = layer.layout->fused_with(name.substr(prefix.size()));
+  for (auto& member : group) member = prefix + member;
+  return group;
 }
 
 }  // namespace
-
-const std::vector<std::vector<std::string>>& fused_linear_names() {
-  static const std::vector<std::vector<std::string>> groups{
-      {"gate_proj", "up_proj"}, {"q_proj", "k_proj", "v_proj"}, {"q_a_proj", "kv_a_proj_with_mqa"}, {"w1", "w3"}};
-  return groups;
-}
 
 std::map<std::string, at::Tensor> fused_weight_global_scales(
     const LayerWork& layer, const std::vector<LinearModule*>& modules,
@@ -44,12 +43,9 @@ std::map<std::string, at::Tensor> fused_weight_global_scales(
   }
   std::map<std::string, float> shared = absmax;
   for (const auto& [name, value] : absmax) {
-    const auto [parent, leaf] = split_name(name);
-    for (const auto& group : fused_linear_names()) {
-      if (std::find(group.begin(), group.end(), leaf) == group.end()) continue;
+    if (const std::vector<std::string> group = fused_siblings(layer, name); !group.empty()) {
       float group_absmax = value;
-      for (const auto& sibling_leaf : group) {
-        const std::string sibling = parent.empty() ? sibling_leaf : parent + "." + sibling_leaf;
+      for (const auto& sibling : group) {
         if (sibling == name) continue;
         const LinearModule* member = layer.find(sibling);
         if (!member) continue;  // the model has no such sibling: nothing is fused with it

@@ -18,12 +18,8 @@
 
 namespace dcomp::lifecycle {
 
-/// The sibling names vLLM fuses: (gate_proj, up_proj), (q_proj, k_proj, v_proj),
-/// (q_a_proj, kv_a_proj_with_mqa), (w1, w3).
-const std::vector<std::vector<std::string>>& fused_linear_names();
-
 /// For each module of `modules` whose weights `weight_args_of` gives as tensor_group: its global
-/// scale (fp32 [1]). Modules of one fused group under one parent share theirs; every member of
+/// scale (fp32 [1]). Modules of one fused group (the layer's LayerLayout::fused_groups) share theirs; every member of
 /// such a group that the layer has must be tensor_group too (LifecycleError naming them
 /// otherwise, as upstream refuses it). Ranges come from each module's observer (min/max or MSE).
 std::map<std::string, at::Tensor> fused_weight_global_scales(

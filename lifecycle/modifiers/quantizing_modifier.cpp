@@ -88,9 +88,9 @@ void QuantizingModifier::on_layer(State&, const Event&, LayerWork& layer) {
 void QuantizingModifier::calibrate_kv_cache(LayerWork& layer) {
   const auto& scheme = mixin_.kv_cache_scheme();
   if (!scheme) return;
-  // Decoder layers only: the subgraph holding lm_head has no attention.
-  const std::string attention = io::layer_module_name(layer.layer_index, "self_attn");
-  if (!layer.find(attention + ".k_proj")) return;
+  // Decoder layers with key and value projections only: the subgraph holding lm_head has no layout.
+  if (!layer.layout || !layer.layout->has(model::LinearRole::Key)) return;
+  const std::string attention = io::layer_module_name(layer.layer_index, layer.layout->attention_module);
   quant::QuantizationArgs args = *scheme;
   args.model_dtype = layer_dtype_;  // k_scale / v_scale are stored in the model dtype, computed in it
   auto [k_scale, v_scale] = kv_cache_scales(layer.key_value_ranges, args, attention);

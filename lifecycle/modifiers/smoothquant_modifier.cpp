@@ -12,6 +12,7 @@
 #include "lifecycle/errors.hpp"
 #include "lifecycle/layer_work.hpp"
 #include "lifecycle/modifier_args.hpp"
+#include "kernels/model/architecture_description.hpp"
 #include "lifecycle/modifiers/mapping_matches.hpp"
 #include "lifecycle/modifiers/stored_precision.hpp"
 #include "lifecycle/target_match.hpp"
@@ -19,16 +20,12 @@
 namespace dcomp::lifecycle {
 namespace {
 
-// Mixtral and Qwen3-MoE: the attention only, as llm-compressor's MIXTRAL_ and
-// QWEN_MOE_SMOOTHQUANT_MAPPINGS (one smoothing scale shared by every expert and the router
-// degrades them).
-std::vector<SmoothQuantModifier::Mapping> attention_only_mappings() {
-  return {{{"re:.*q_proj$", "re:.*k_proj$", "re:.*v_proj$"}, "re:.*input_layernorm$", ""}};
-}
-
-std::vector<SmoothQuantModifier::Mapping> llama_mappings() {
-  return {{{"re:.*q_proj", "re:.*k_proj", "re:.*v_proj"}, "re:.*input_layernorm", ""},
-          {{"re:.*gate_proj", "re:.*up_proj"}, "re:.*post_attention_layernorm", ""}};
+// The architecture's default mappings (model::ArchitectureDescription); a recipe without a
+// model to read (a lifecycle run on its own) gets Llama's.
+std::vector<SmoothQuantModifier::Mapping> default_mappings(const model::ArchitectureDescription& architecture) {
+  std::vector<SmoothQuantModifier::Mapping> mappings;
+  for (const auto& mapping : architecture.smoothquant_mappings) mappings.push_back({mapping.balance, mapping.smooth, ""});
+  return mappings;
 }
 
 }  // namespace
@@ -58,7 +55,7 @@ SmoothQuantModifier::SmoothQuantModifier(ModifierArgs& args) : Modifier("SmoothQ
       mappings_.push_back(std::move(mapping));
     }
   } else {
-    mappings_ = llama_mappings();
+    mappings_ = default_mappings(model::describe(model::Architecture::Llama));
   }
   if (auto ignore = args.string_list("ignore")) ignore_ = *ignore;
   if (auto algorithm = args.optional<std::string>("algorithm"); algorithm && *algorithm != "smoothquant") {
@@ -84,15 +81,15 @@ bool SmoothQuantModifier::on_initialize_plan(State& state, const Kwargs&, const 
   if ((start && *start != -1.0) || (end && *end != -1.0)) {
     throw RecipeError("SmoothQuantModifier is one-shot only: start and end must be unset or -1");
   }
-  if (state.model && state.model->architecture().find("Llama") == std::string::npos &&
-      state.model->architecture().find("Mistral") == std::string::npos &&
-      state.model->architecture().find("Qwen") == std::string::npos && !explicit_mappings_) {
-    throw RecipeError("SmoothQuantModifier: no default mappings for " + state.model->architecture() +
-                      "; give 'mappings' explicitly");
-  }
-  if (state.model && !explicit_mappings_ &&
-      (state.model->architecture() == "MixtralForCausalLM" || state.model->architecture() == "Qwen3MoeForCausalLM")) {
-    mappings_ = attention_only_mappings();
+  if (state.model && !explicit_mappings_) {
+    const model::ArchitectureDescription* architecture = model::find_architecture(state.model->architecture());
+    if (!architecture || architecture->smoothquant_mappings.empty()) {
+      throw RecipeError("SmoothQuantModifier: " +
+                        (architecture ? architecture->smoothquant_refusal
+                                      : "no default mappings for " + state.model->architecture() +
+                                            "; give 'mappings' explicitly"));
+    }
+    mappings_ = default_mappings(*architecture);
   }
   if (state.model && explicit_mappings_) {
     for (const auto& mapping : mappings_) {

@@ -90,7 +90,7 @@ TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
     }
     for (int64_t index = 0; index < original.num_layers(); ++index) {
       model::DecoderLayerWeights layer = original.layer(index);
-      for (const std::string& linear : model::DecoderLayerWeights::dense_linear_names()) {
+      for (const std::string& linear : layer.linear_names()) {
         testing::RtnWeight quantized = testing::quantize_rtn(layer.linear(linear).weight, *scheme.weights);
         quantized.compressed.input_args = scheme.input_activations;
         writer.add_compressed_linear("model.layers." + std::to_string(index) + "." + linear, quantized.compressed);
@@ -109,7 +109,7 @@ TEST_P(CompressedModel, LoadsThroughTheLinearLoaderHook) {
   EXPECT_THROW(model::CausalLM::load(output), model::ModelConfigError);
   const model::CausalLM loaded = model::CausalLM::load(output, make_linear_loader(output));
   for (int64_t index = 0; index < loaded.num_layers(); ++index) {
-    for (const std::string& linear : model::DecoderLayerWeights::dense_linear_names()) {
+    for (const std::string& linear : loaded.layer(index).linear_names()) {
       EXPECT_TRUE(loaded.layer(index).linear(linear).weight.equal(dequantized_layers[index].linear(linear).weight))
           << "layer " << index << " " << linear;
     }

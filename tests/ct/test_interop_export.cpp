@@ -74,7 +74,7 @@ void export_variant(const Variant& variant, const std::filesystem::path& source,
     }
     const model::CausalLM original = model::CausalLM::load(source);
     for (int64_t index = 0; index < original.num_layers(); ++index) {
-      for (const std::string& linear : model::DecoderLayerWeights::dense_linear_names()) {
+      for (const std::string& linear : original.layer(index).linear_names()) {
         const std::string module = "model.layers." + std::to_string(index) + "." + linear;
         const at::Tensor& weight = original.layer(index).linear(linear).weight;
         quant::CompressedWeight compressed;

@@ -4,9 +4,11 @@
 
 #include <ATen/ATen.h>
 
+#include <memory>
 #include <string>
 
 #include "kernels/model/decoder_layer_weights.hpp"
+#include "kernels/model/layer_layout.hpp"
 #include "kernels/model/model_config.hpp"
 
 namespace dcomp::model::testing {
@@ -38,14 +40,17 @@ inline LinearWeights random_linear(int64_t out, int64_t in, bool bias) {
   return linear;
 }
 
-/// Random weights with the shapes `config` implies (norm weights around 1).
+/// Random weights of a dense layer with the shapes `config` implies, written out field by
+/// field (the brute-force references read them so; norm weights around 1), with the layout
+/// of layer 0.
 inline DecoderLayerWeights random_layer(const ModelConfig& config) {
   const int64_t hidden = config.hidden_size;
   const int64_t q_width = config.num_attention_heads * config.head_dim;
   const int64_t kv_width = config.num_key_value_heads * config.head_dim;
   DecoderLayerWeights layer;
-  layer.input_layernorm = 1 + 0.2 * at::randn({hidden}, at::kFloat);
-  layer.post_attention_layernorm = 1 + 0.2 * at::randn({hidden}, at::kFloat);
+  layer.layout = std::make_shared<const LayerLayout>(decoder_layer_layout(config, 0));
+  layer.parameters["input_layernorm.weight"] = 1 + 0.2 * at::randn({hidden}, at::kFloat);
+  layer.parameters["post_attention_layernorm.weight"] = 1 + 0.2 * at::randn({hidden}, at::kFloat);
   layer.q_proj = random_linear(q_width, hidden, config.qkv_bias);
   layer.k_proj = random_linear(kv_width, hidden, config.qkv_bias);
   layer.v_proj = random_linear(kv_width, hidden, config.qkv_bias);
@@ -54,8 +59,8 @@ inline DecoderLayerWeights random_layer(const ModelConfig& config) {
   layer.up_proj = random_linear(config.intermediate_size, hidden, config.mlp_bias);
   layer.down_proj = random_linear(hidden, config.intermediate_size, config.mlp_bias);
   if (config.qk_norm) {
-    layer.q_norm = 1 + 0.2 * at::randn({config.head_dim}, at::kFloat);
-    layer.k_norm = 1 + 0.2 * at::randn({config.head_dim}, at::kFloat);
+    layer.parameters["self_attn.q_norm.weight"] = 1 + 0.2 * at::randn({config.head_dim}, at::kFloat);
+    layer.parameters["self_attn.k_norm.weight"] = 1 + 0.2 * at::randn({config.head_dim}, at::kFloat);
   }
   return layer;
 }

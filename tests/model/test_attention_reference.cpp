@@ -91,13 +91,13 @@ at::Tensor naive_attention(const ModelConfig& config, const DecoderLayerWeights&
       const Vector qs = naive_linear(w.q_proj, x), ks = naive_linear(w.k_proj, x), vs = naive_linear(w.v_proj, x);
       for (int64_t h = 0; h < heads; ++h) {
         Vector head = slice(qs, h * dim, dim);
-        if (config.qk_norm) head = naive_rms_norm(head, w.q_norm, config.rms_norm_eps);
+        if (config.qk_norm) head = naive_rms_norm(head, w.parameter("self_attn.q_norm.weight"), config.rms_norm_eps);
         naive_rotate(config, head, s);
         q[s].push_back(head);
       }
       for (int64_t h = 0; h < kv_heads; ++h) {
         Vector head = slice(ks, h * dim, dim);
-        if (config.qk_norm) head = naive_rms_norm(head, w.k_norm, config.rms_norm_eps);
+        if (config.qk_norm) head = naive_rms_norm(head, w.parameter("self_attn.k_norm.weight"), config.rms_norm_eps);
         naive_rotate(config, head, s);
         k[s].push_back(head);
         v[s].push_back(slice(vs, h * dim, dim));
@@ -138,7 +138,7 @@ at::Tensor naive_layer(const ModelConfig& config, const DecoderLayerWeights& w, 
   at::Tensor normed = at::zeros_like(hidden, at::kDouble);
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t s = 0; s < seq; ++s) {
-      const Vector n = naive_rms_norm(row(hidden[b][s]), w.input_layernorm, config.rms_norm_eps);
+      const Vector n = naive_rms_norm(row(hidden[b][s]), w.parameter("input_layernorm.weight"), config.rms_norm_eps);
       for (int64_t i = 0; i < config.hidden_size; ++i) normed[b][s][i] = n[static_cast<size_t>(i)];
     }
   }
@@ -147,7 +147,7 @@ at::Tensor naive_layer(const ModelConfig& config, const DecoderLayerWeights& w, 
   for (int64_t b = 0; b < batch; ++b) {
     for (int64_t s = 0; s < seq; ++s) {
       const Vector x = row(after_attention[b][s]);
-      const Vector n = naive_rms_norm(x, w.post_attention_layernorm, config.rms_norm_eps);
+      const Vector n = naive_rms_norm(x, w.parameter("post_attention_layernorm.weight"), config.rms_norm_eps);
       const Vector gate = naive_linear(w.gate_proj, n), up = naive_linear(w.up_proj, n);
       Vector activated(gate.size());
       for (size_t i = 0; i < gate.size(); ++i) activated[i] = gate[i] / (1 + std::exp(-gate[i])) * up[i];

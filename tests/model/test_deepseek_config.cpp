@@ -74,9 +74,12 @@ TEST(DeepseekV3Config, FieldsDefaultsAndLayouts) {
   EXPECT_EQ(dense.find("self_attn.q_b_proj")->out_features, 4 * 24);
   EXPECT_EQ(dense.find("self_attn.kv_b_proj")->out_features, 4 * (16 + 16));
   EXPECT_EQ(dense.find("self_attn.o_proj")->in_features, 4 * 16);
-  ASSERT_EQ(dense.parameters.size(), 2u);
-  EXPECT_EQ(dense.parameters[0].name, "self_attn.q_a_layernorm.weight");
-  EXPECT_EQ(dense.parameters[1].shape, (std::vector<int64_t>{16}));
+  ASSERT_EQ(dense.parameters.size(), 4u);  // the two layer norms and the two latent norms
+  EXPECT_EQ(dense.parameters[0].name, "input_layernorm.weight");
+  EXPECT_EQ(dense.parameters[1].name, "self_attn.q_a_layernorm.weight");
+  EXPECT_EQ(dense.parameters[2].shape, (std::vector<int64_t>{16}));
+  EXPECT_EQ(dense.parameters[2].role, ParameterRole::LatentKeyValueNorm);
+  EXPECT_EQ(dense.parameters[3].name, "post_attention_layernorm.weight");
 
   const LayerLayout sparse = decoder_layer_layout(config, 1);
   ASSERT_TRUE(sparse.sparse);
@@ -217,7 +220,10 @@ TEST(Glm4MoeConfig, PartialRotaryQkNormAndTransformersDefaults) {
   EXPECT_TRUE(sparse.find("self_attn.k_proj")->has_bias);
   EXPECT_FALSE(sparse.find("self_attn.o_proj")->has_bias);
   EXPECT_EQ(sparse.input_of("mlp.shared_experts.up_proj").key, "post_attention_layernorm");
-  EXPECT_EQ(sparse.parameters.size(), 1u);  // e_score_correction_bias
+  // The two layer norms, q_norm and k_norm (use_qk_norm) and e_score_correction_bias.
+  EXPECT_EQ(sparse.parameters.size(), 5u);
+  EXPECT_EQ(sparse.parameter_of(ParameterRole::KeyNorm), "self_attn.k_norm.weight");
+  EXPECT_EQ(sparse.parameter_of(ParameterRole::ScoreCorrectionBias), "mlp.gate.e_score_correction_bias");
 
   json["rope_parameters"] = {{"rope_type", "default"}, {"rope_theta", 10000.0}, {"partial_rotary_factor", 0.25}};
   EXPECT_EQ(ModelConfig::from_json(json).rotary_dim(), 4);

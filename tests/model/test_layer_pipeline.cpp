@@ -99,7 +99,7 @@ TEST(LayerPipeline, HookSeesEachDistinctLinearInputWithItsTrueValue) {
   }
   // The q/k/v input is the input_layernorm output.
   const at::Tensor flat_hidden = hidden.reshape({tokens, -1});
-  EXPECT_TRUE(at::allclose(calls[0].x, rms_norm(flat_hidden, weights.input_layernorm, config.rms_norm_eps), 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(calls[0].x, rms_norm(flat_hidden, weights.parameter("input_layernorm.weight"), config.rms_norm_eps), 1e-5, 1e-6));
   // The down input is silu(gate(x)) * up(x) of the gate/up input.
   const at::Tensor gate_up_input = calls[2].x;
   EXPECT_TRUE(at::allclose(calls[3].x,
@@ -113,7 +113,7 @@ TEST(LayerPipeline, HookSeesEachDistinctLinearInputWithItsTrueValue) {
   // And the gate/up input is post_attention_layernorm of the attention block's output.
   const at::Tensor after_attention = flat_hidden + linear_forward(weights.o_proj, calls[1].x);
   EXPECT_TRUE(at::allclose(gate_up_input,
-                           rms_norm(after_attention, weights.post_attention_layernorm, config.rms_norm_eps), 1e-5, 1e-6));
+                           rms_norm(after_attention, weights.parameter("post_attention_layernorm.weight"), config.rms_norm_eps), 1e-5, 1e-6));
 }
 
 TEST(LayerPipeline, ObservingInputsReportsWhatTheForwardReports) {

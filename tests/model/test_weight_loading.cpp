@@ -44,7 +44,7 @@ TEST(WeightLoading, Bf16WeightsBecomeFp32AndEqualTheStoredValues) {
   const at::Tensor stored = find(tensors, "model.layers.1.mlp.down_proj.weight").tensor;
   EXPECT_EQ(layer.down_proj.weight.scalar_type(), at::kFloat);
   EXPECT_TRUE(at::equal(layer.down_proj.weight, stored.to(at::kFloat)));
-  EXPECT_TRUE(at::equal(layer.k_norm, find(tensors, "model.layers.1.self_attn.k_norm.weight").tensor.to(at::kFloat)));
+  EXPECT_TRUE(at::equal(layer.parameter("self_attn.k_norm.weight"), find(tensors, "model.layers.1.self_attn.k_norm.weight").tensor.to(at::kFloat)));
   EXPECT_FALSE(layer.q_proj.bias.defined());
 }
 

@@ -51,17 +51,12 @@ inline std::vector<io::NamedTensor> random_state_dict(const ModelConfig& config,
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string prefix = "model.layers." + std::to_string(i) + ".";
     const DecoderLayerWeights layer = random_layer(config);
-    tensors.push_back({prefix + "input_layernorm.weight", layer.input_layernorm, std::nullopt});
-    tensors.push_back({prefix + "post_attention_layernorm.weight", layer.post_attention_layernorm, std::nullopt});
-    for (const auto& name : DecoderLayerWeights::dense_linear_names()) {
+    for (const auto& [name, tensor] : layer.parameters) tensors.push_back({prefix + name, tensor, std::nullopt});
+    for (const auto& name : layer.linear_names()) {
       tensors.push_back({prefix + name + ".weight", layer.linear(name).weight, std::nullopt});
       if (layer.linear(name).bias.defined()) {
         tensors.push_back({prefix + name + ".bias", layer.linear(name).bias, std::nullopt});
       }
-    }
-    if (config.qk_norm) {
-      tensors.push_back({prefix + "self_attn.q_norm.weight", layer.q_norm, std::nullopt});
-      tensors.push_back({prefix + "self_attn.k_norm.weight", layer.k_norm, std::nullopt});
     }
   }
   return tensors;

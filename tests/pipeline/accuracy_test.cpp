@@ -66,7 +66,7 @@ TEST(Accuracy, CompressionOrderingOnTinyStories) {
   std::vector<model::DecoderLayerWeights> layers;
   for (int i = 0; i < config.num_hidden_layers; ++i) {
     auto layer = model::load_decoder_layer(reader, config, i);
-    for (const auto& name : model::DecoderLayerWeights::dense_linear_names()) {
+    for (const auto& name : layer.linear_names()) {
       auto& w = layer.linear(name).weight;
       // keep the 2 largest |w| of every 4 consecutive inputs
       at::Tensor groups = w.abs().reshape({w.size(0), -1, 4});
