@@ -134,6 +134,141 @@ std::optional<GgufValue> read_array(Cursor& cursor, const std::string& key, int 
   return values;
 }
 
+// The 4-byte magic "GGUF", then the format version (2 or 3), which is returned.
+uint32_t read_magic_and_version(Cursor& cursor, const std::filesystem::path& path) {
+  const auto magic = cursor.read<uint32_t>("the magic number");
+  if (magic != 0x46554747u)  // "GGUF" little-endian
+    throw GgufError(path.string() + ": not a GGUF file (it does not start with \"GGUF\")");
+  const auto version = cursor.read<uint32_t>("the version");
+  if (version != 2 && version != 3)
+    throw GgufError(path.string() + ": GGUF version " + std::to_string(version) +
+                    " is not supported (versions 2 and 3 are; a byte-swapped number means a big-endian file)");
+  return version;
+}
+
+struct HeaderCounts {
+  uint64_t tensors;
+  uint64_t metadata;
+};
+
+// The tensor and metadata counts, refused when the file is too small to hold that many
+// entries (a metadata entry takes at least 12 bytes, a tensor entry at least 24).
+HeaderCounts read_header_counts(Cursor& cursor, const std::filesystem::path& path) {
+  const auto tensor_count = cursor.read<uint64_t>("the tensor count");
+  const auto metadata_count = cursor.read<uint64_t>("the metadata count");
+  if (metadata_count > cursor.remaining() / 12 || tensor_count > cursor.remaining() / 24)
+    throw GgufError(path.string() + ": the header claims " + std::to_string(metadata_count) + " metadata entries and " +
+                    std::to_string(tensor_count) + " tensors, more than the file holds");
+  return {tensor_count, metadata_count};
+}
+
+// The key/value pairs after the counts; nested arrays are read past and not kept.
+void read_metadata_entries(Cursor& cursor, uint64_t metadata_count, const std::filesystem::path& path,
+                   std::map<std::string, GgufValue>& metadata) {
+  for (uint64_t i = 0; i < metadata_count; ++i) {
+    auto key = cursor.read_string("a metadata key");
+    const auto type = cursor.read<uint32_t>("a metadata value type");
+    if (scalar_size(type) < 0)
+      throw GgufError(path.string() + ": metadata '" + key + "' has unknown value type " + std::to_string(type));
+    std::optional<GgufValue> value;
+    if (type == kArray)
+      value = read_array(cursor, key, 0, path);
+    else
+      value = read_scalar(cursor, type, "a metadata value");
+    if (metadata.count(key)) throw GgufError(path.string() + ": metadata '" + key + "' appears twice");
+    if (value) metadata.emplace(std::move(key), std::move(*value));
+  }
+}
+
+// general.alignment when the metadata sets it (a power of two), else 32.
+uint64_t data_alignment(const GgufFile& file, const std::filesystem::path& path) {
+  uint64_t alignment = kDefaultAlignment;
+  if (file.has("general.alignment")) {
+    alignment = file.unsigned_integer("general.alignment");
+    if (alignment == 0 || (alignment & (alignment - 1)) != 0)
+      throw GgufError(path.string() + ": general.alignment " + std::to_string(alignment) + " is not a power of two");
+  }
+  return alignment;
+}
+
+// Reads a tensor's dimension count and extents into info.shape (outermost first; GGUF stores
+// them innermost first) and returns the element count.
+uint64_t read_tensor_shape(Cursor& cursor, GgufTensorInfo& info, const std::filesystem::path& path) {
+  const auto dims = cursor.read<uint32_t>("a tensor's dimension count");
+  if (dims == 0 || dims > kMaxDims)
+    throw GgufError(path.string() + ": tensor '" + info.name + "' has " + std::to_string(dims) +
+                    " dimensions (1 to 4 are allowed)");
+  uint64_t elements = 1;
+  for (uint32_t d = 0; d < dims; ++d) {
+    const auto extent = cursor.read<uint64_t>("a tensor dimension");
+    if (extent == 0 || extent > (uint64_t{1} << 40) || elements > (uint64_t{1} << 50) / extent)
+      throw GgufError(path.string() + ": tensor '" + info.name + "' has an impossible dimension " +
+                      std::to_string(extent));
+    elements *= extent;
+    info.shape.insert(info.shape.begin(), static_cast<int64_t>(extent));
+  }
+  return elements;
+}
+
+// One tensor-info entry (name, shape, ggml type, offset into the data area); its byte size
+// is set for the types with a known block layout.
+GgufTensorInfo read_tensor_info(Cursor& cursor, uint64_t index, uint64_t alignment,
+                                std::set<std::string>& tensor_names, const std::filesystem::path& path) {
+  GgufTensorInfo info;
+  info.name = cursor.read_string("a tensor name");
+  if (info.name.size() >= kMaxNameBytes)
+    throw GgufError(path.string() + ": tensor " + std::to_string(index) + "'s name is " +
+                    std::to_string(info.name.size()) + " bytes long; GGUF tensor names are shorter than " +
+                    std::to_string(kMaxNameBytes) + " bytes (GGML_MAX_NAME)");
+  if (!tensor_names.insert(info.name).second)
+    throw GgufError(path.string() + ": tensor '" + info.name + "' appears twice");
+  const uint64_t elements = read_tensor_shape(cursor, info, path);
+  const auto type_number = cursor.read<uint32_t>("a tensor type");
+  const auto type = ggml_type_from_number(type_number);
+  if (!type)
+    throw GgufError(path.string() + ": tensor '" + info.name + "' has ggml type number " +
+                    std::to_string(type_number) + ", which ggml does not define");
+  info.type = *type;
+  info.offset = cursor.read<uint64_t>("a tensor offset");
+  if (info.offset % alignment != 0)
+    throw GgufError(path.string() + ": tensor '" + info.name + "' starts at offset " + std::to_string(info.offset) +
+                    ", not a multiple of the alignment " + std::to_string(alignment));
+  if (const auto block = ggml_block(info.type)) {
+    const auto row = static_cast<uint64_t>(info.shape.back());
+    if (row % block->elements != 0)
+      throw GgufError(path.string() + ": tensor '" + info.name + "' has rows of " + std::to_string(row) +
+                      " values, not a multiple of the " + ggml_type_name(info.type) + " block of " +
+                      std::to_string(block->elements));
+    info.bytes = elements / block->elements * block->bytes;
+  }
+  return info;
+}
+
+// Every tensor's bytes lie between the start of the data area and the end of the file.
+void check_tensors_end_within_file(const std::vector<GgufTensorInfo>& tensors, uint64_t data_start,
+                                   uint64_t file_size, const std::filesystem::path& path) {
+  for (const auto& info : tensors) {
+    const uint64_t available = file_size >= data_start ? file_size - data_start : 0;
+    if (info.offset > available || info.bytes > available - info.offset)
+      throw GgufError(path.string() + ": truncated: tensor '" + info.name + "' (" + ggml_type_name(info.type) +
+                      ", " + std::to_string(info.bytes) + " bytes at offset " + std::to_string(info.offset) +
+                      ") ends past the end of the file");
+  }
+}
+
+// No two tensors share a byte of the data area (checked in offset order).
+void check_tensors_do_not_overlap(const std::vector<GgufTensorInfo>& tensors, const std::filesystem::path& path) {
+  std::vector<std::pair<uint64_t, const GgufTensorInfo*>> extents;
+  for (const auto& info : tensors) extents.emplace_back(info.offset, &info);
+  std::sort(extents.begin(), extents.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t i = 1; i < extents.size(); ++i) {
+    const auto& previous = *extents[i - 1].second;
+    if (previous.offset + previous.bytes > extents[i].first)
+      throw GgufError(path.string() + ": tensors '" + previous.name + "' and '" + extents[i].second->name +
+                      "' overlap");
+  }
+}
+
 }  // namespace
 
 std::shared_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
@@ -145,105 +280,22 @@ std::shared_ptr<GgufFile> GgufFile::open(const std::filesystem::path& path) {
     throw GgufError(error.what());
   }
   Cursor cursor(file->mapping_->bytes(), file->mapping_->size(), file->path_);
-  const auto magic = cursor.read<uint32_t>("the magic number");
-  if (magic != 0x46554747u)  // "GGUF" little-endian
-    throw GgufError(path.string() + ": not a GGUF file (it does not start with \"GGUF\")");
-  file->version_ = cursor.read<uint32_t>("the version");
-  if (file->version_ != 2 && file->version_ != 3)
-    throw GgufError(path.string() + ": GGUF version " + std::to_string(file->version_) +
-                    " is not supported (versions 2 and 3 are; a byte-swapped number means a big-endian file)");
-  const auto tensor_count = cursor.read<uint64_t>("the tensor count");
-  const auto metadata_count = cursor.read<uint64_t>("the metadata count");
-  if (metadata_count > cursor.remaining() / 12 || tensor_count > cursor.remaining() / 24)
-    throw GgufError(path.string() + ": the header claims " + std::to_string(metadata_count) + " metadata entries and " +
-                    std::to_string(tensor_count) + " tensors, more than the file holds");
-
-  for (uint64_t i = 0; i < metadata_count; ++i) {
-    auto key = cursor.read_string("a metadata key");
-    const auto type = cursor.read<uint32_t>("a metadata value type");
-    if (scalar_size(type) < 0)
-      throw GgufError(path.string() + ": metadata '" + key + "' has unknown value type " + std::to_string(type));
-    std::optional<GgufValue> value;
-    if (type == kArray)
-      value = read_array(cursor, key, 0, path);
-    else
-      value = read_scalar(cursor, type, "a metadata value");
-    if (file->metadata_.count(key)) throw GgufError(path.string() + ": metadata '" + key + "' appears twice");
-    if (value) file->metadata_.emplace(std::move(key), std::move(*value));
-  }
-
-  uint64_t alignment = kDefaultAlignment;
-  if (file->has("general.alignment")) {
-    alignment = file->unsigned_integer("general.alignment");
-    if (alignment == 0 || (alignment & (alignment - 1)) != 0)
-      throw GgufError(path.string() + ": general.alignment " + std::to_string(alignment) + " is not a power of two");
-  }
+  file->version_ = read_magic_and_version(cursor, path);
+  const auto counts = read_header_counts(cursor, path);
+  read_metadata_entries(cursor, counts.metadata, path, file->metadata_);
+  const uint64_t alignment = data_alignment(*file, path);
 
   std::set<std::string> tensor_names;
-  for (uint64_t i = 0; i < tensor_count; ++i) {
-    GgufTensorInfo info;
-    info.name = cursor.read_string("a tensor name");
-    if (info.name.size() >= kMaxNameBytes)
-      throw GgufError(path.string() + ": tensor " + std::to_string(i) + "'s name is " + std::to_string(info.name.size()) +
-                      " bytes long; GGUF tensor names are shorter than " + std::to_string(kMaxNameBytes) +
-                      " bytes (GGML_MAX_NAME)");
-    if (!tensor_names.insert(info.name).second)
-      throw GgufError(path.string() + ": tensor '" + info.name + "' appears twice");
-    const auto dims = cursor.read<uint32_t>("a tensor's dimension count");
-    if (dims == 0 || dims > kMaxDims)
-      throw GgufError(path.string() + ": tensor '" + info.name + "' has " + std::to_string(dims) +
-                      " dimensions (1 to 4 are allowed)");
-    uint64_t elements = 1;
-    for (uint32_t d = 0; d < dims; ++d) {
-      const auto extent = cursor.read<uint64_t>("a tensor dimension");
-      if (extent == 0 || extent > (uint64_t{1} << 40) || elements > (uint64_t{1} << 50) / extent)
-        throw GgufError(path.string() + ": tensor '" + info.name + "' has an impossible dimension " +
-                        std::to_string(extent));
-      elements *= extent;
-      info.shape.insert(info.shape.begin(), static_cast<int64_t>(extent));
-    }
-    const auto type_number = cursor.read<uint32_t>("a tensor type");
-    const auto type = ggml_type_from_number(type_number);
-    if (!type)
-      throw GgufError(path.string() + ": tensor '" + info.name + "' has ggml type number " +
-                      std::to_string(type_number) + ", which ggml does not define");
-    info.type = *type;
-    info.offset = cursor.read<uint64_t>("a tensor offset");
-    if (info.offset % alignment != 0)
-      throw GgufError(path.string() + ": tensor '" + info.name + "' starts at offset " + std::to_string(info.offset) +
-                      ", not a multiple of the alignment " + std::to_string(alignment));
-    if (const auto block = ggml_block(info.type)) {
-      const auto row = static_cast<uint64_t>(info.shape.back());
-      if (row % block->elements != 0)
-        throw GgufError(path.string() + ": tensor '" + info.name + "' has rows of " + std::to_string(row) +
-                        " values, not a multiple of the " + ggml_type_name(info.type) + " block of " +
-                        std::to_string(block->elements));
-      info.bytes = elements / block->elements * block->bytes;
-    }
-    file->tensors_.push_back(std::move(info));
-  }
+  for (uint64_t i = 0; i < counts.tensors; ++i)
+    file->tensors_.push_back(read_tensor_info(cursor, i, alignment, tensor_names, path));
 
   file->data_start_ = (cursor.position() + alignment - 1) / alignment * alignment;
   const uint64_t size = file->mapping_->size();
   if (file->data_start_ > size && !file->tensors_.empty())
     throw GgufError(path.string() + ": truncated: the data area would start at byte " +
                     std::to_string(file->data_start_) + " of " + std::to_string(size));
-  std::vector<std::pair<uint64_t, const GgufTensorInfo*>> extents;
-  for (const auto& info : file->tensors_) {
-    const uint64_t available = size >= file->data_start_ ? size - file->data_start_ : 0;
-    if (info.offset > available || info.bytes > available - info.offset)
-      throw GgufError(path.string() + ": truncated: tensor '" + info.name + "' (" + ggml_type_name(info.type) +
-                      ", " + std::to_string(info.bytes) + " bytes at offset " + std::to_string(info.offset) +
-                      ") ends past the end of the file");
-    extents.emplace_back(info.offset, &info);
-  }
-  std::sort(extents.begin(), extents.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (size_t i = 1; i < extents.size(); ++i) {
-    const auto& previous = *extents[i - 1].second;
-    if (previous.offset + previous.bytes > extents[i].first)
-      throw GgufError(path.string() + ": tensors '" + previous.name + "' and '" + extents[i].second->name +
-                      "' overlap");
-  }
+  check_tensors_end_within_file(file->tensors_, file->data_start_, size, path);
+  check_tensors_do_not_overlap(file->tensors_, path);
   return file;
 }
 

@@ -99,6 +99,171 @@ Json template_post_processor(const std::vector<std::string>& tokens, int64_t bos
   return {{"type", "TemplateProcessing"}, {"single", single}, {"pair", pair}, {"special_tokens", specials}};
 }
 
+// tokenizer.ggml.model, which must be "llama" (SentencePiece BPE) or "gpt2" (byte-level BPE).
+std::string tokenizer_model(const GgufFile& file) {
+  const std::string model = file.string("tokenizer.ggml.model");
+  if (model != "llama" && model != "gpt2")
+    throw file.error("tokenizer.ggml.model '" + model +
+                     "' is a tokenizer dcomp cannot convert (known: llama (SentencePiece BPE), gpt2 (byte-level BPE))");
+  return model;
+}
+
+// tokenizer.ggml.tokens: not empty, each token within kMaxTokenBytes.
+const std::vector<std::string>& vocabulary_tokens(const GgufFile& file) {
+  const auto& tokens = file.strings("tokenizer.ggml.tokens");
+  if (tokens.empty()) throw file.error("tokenizer.ggml.tokens is empty");
+  check_token_lengths(file, tokens);
+  return tokens;
+}
+
+// tokenizer.ggml.token_type, one per token; every token is normal (1) when it is absent.
+std::vector<int64_t> token_types(const GgufFile& file, const std::vector<std::string>& tokens) {
+  std::vector<int64_t> types(tokens.size(), 1);
+  if (file.has("tokenizer.ggml.token_type")) {
+    types = file.integers("tokenizer.ggml.token_type");
+    if (types.size() != tokens.size())
+      throw file.error("tokenizer.ggml.token_type has " + std::to_string(types.size()) + " entries for " +
+                       std::to_string(tokens.size()) + " tokens");
+  }
+  return types;
+}
+
+// The special tokens' ids (-1 where the file names none), and whether BOS and EOS are
+// added around each sequence.
+struct SpecialTokens {
+  int64_t bos, eos, unk, pad;
+  bool add_bos, add_eos;
+};
+
+SpecialTokens special_tokens(const GgufFile& file, const std::vector<std::string>& tokens, bool sentencepiece) {
+  const auto check_id = [&](const char* key) {
+    const int64_t id = gguf_token_id(file, key);
+    if (id >= static_cast<int64_t>(tokens.size()))
+      throw file.error(std::string(key) + " " + std::to_string(id) + " is not below the vocabulary size " +
+                       std::to_string(tokens.size()));
+    return id;
+  };
+  SpecialTokens special;
+  special.bos = check_id("tokenizer.ggml.bos_token_id");
+  special.eos = check_id("tokenizer.ggml.eos_token_id");
+  special.unk = check_id("tokenizer.ggml.unknown_token_id");
+  special.pad = check_id("tokenizer.ggml.padding_token_id");
+  special.add_bos = optional_flag(file, "tokenizer.ggml.add_bos_token", sentencepiece) && special.bos >= 0;
+  special.add_eos = optional_flag(file, "tokenizer.ggml.add_eos_token", false) && special.eos >= 0;
+  return special;
+}
+
+// Each token's id; a repeated token keeps its last id.
+std::unordered_map<std::string, int64_t> token_ids(const std::vector<std::string>& tokens) {
+  std::unordered_map<std::string, int64_t> vocab_ids;
+  for (size_t id = 0; id < tokens.size(); ++id) vocab_ids[tokens[id]] = static_cast<int64_t>(id);  // the last wins
+  return vocab_ids;
+}
+
+// The BPE model's "vocab" object: token -> id, in id order.
+Json vocab_object(const std::vector<std::string>& tokens, const std::unordered_map<std::string, int64_t>& vocab_ids) {
+  // In id order, appended without a lookup (ordered_json's operator[] searches linearly:
+  // quadratic in a 128k vocabulary); the keys are unique since each token is taken once.
+  Json vocab = Json::object();
+  auto& entries = vocab.get_ref<Json::object_t&>();
+  entries.reserve(vocab_ids.size());
+  for (size_t id = 0; id < tokens.size(); ++id)
+    if (vocab_ids.at(tokens[id]) == static_cast<int64_t>(id)) entries.emplace_back(tokens[id], Json(id));
+  return vocab;
+}
+
+// tokenizer.json's "added_tokens": the unknown, control (special) and user-defined tokens.
+Json added_tokens_list(const std::vector<std::string>& tokens, const std::vector<int64_t>& types) {
+  Json added = Json::array();
+  for (size_t id = 0; id < tokens.size(); ++id) {
+    if (types[id] != kTokenUnknown && types[id] != kTokenControl && types[id] != kTokenUserDefined) continue;
+    added.push_back({{"id", id}, {"content", tokens[id]}, {"single_word", false}, {"lstrip", false},
+                     {"rstrip", false}, {"normalized", false}, {"special", types[id] != kTokenUserDefined}});
+  }
+  return added;
+}
+
+// tokenizer.ggml.scores, one per token (a SentencePiece vocabulary needs them).
+std::vector<double> sentencepiece_scores(const GgufFile& file, const std::vector<std::string>& tokens) {
+  if (!file.has("tokenizer.ggml.scores")) throw file.error("tokenizer.ggml.scores is missing (a SentencePiece vocabulary needs it)");
+  const auto scores = file.reals("tokenizer.ggml.scores");
+  if (scores.size() != tokens.size())
+    throw file.error("tokenizer.ggml.scores has " + std::to_string(scores.size()) + " entries for " +
+                     std::to_string(tokens.size()) + " tokens");
+  return scores;
+}
+
+// Spaces become U+2581, with one prepended to the text when space_prefix is set.
+Json sentencepiece_normalizer(bool space_prefix) {
+  const Json replace_space = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}};
+  return space_prefix ? Json{{"type", "Sequence"},
+                             {"normalizers", Json::array({{{"type", "Prepend"}, {"prepend", "\u2581"}},
+                                                          replace_space})}}
+                      : replace_space;
+}
+
+// U+2581 back to spaces, byte-fallback tokens to bytes, and the prepended space stripped.
+Json sentencepiece_decoder(bool space_prefix) {
+  Json decoders = Json::array({{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
+                               {{"type", "ByteFallback"}},
+                               {{"type", "Fuse"}}});
+  if (space_prefix) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+  return {{"type", "Sequence"}, {"decoders", decoders}};
+}
+
+// The SentencePiece (tokenizer.ggml.model "llama") normalizer, pre-tokenizer, post-processor
+// and decoder into json, and its BPE settings and merges (derived from the scores) into bpe.
+void add_sentencepiece_model(const GgufFile& file, const std::vector<std::string>& tokens,
+                             const SpecialTokens& special, const Json& vocab,
+                             const std::unordered_map<std::string, int64_t>& vocab_ids, Json& json, Json& bpe) {
+  const auto scores = sentencepiece_scores(file, tokens);
+  const bool space_prefix = optional_flag(file, "tokenizer.ggml.add_space_prefix", true);
+  json["normalizer"] = sentencepiece_normalizer(space_prefix);
+  json["pre_tokenizer"] = nullptr;
+  json["post_processor"] = template_post_processor(tokens, special.bos, special.eos, special.add_bos, special.add_eos);
+  json["decoder"] = sentencepiece_decoder(space_prefix);
+  bpe.update({{"unk_token", special.unk >= 0 ? Json(tokens[special.unk]) : Json(nullptr)},
+              {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
+              {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
+              {"merges", sentencepiece_merges(tokens, scores, vocab_ids,
+                                              [&](const std::string& problem) { throw file.error(problem); })}});
+}
+
+// The byte-level (tokenizer.ggml.model "gpt2") normalizer, pre-tokenizer, post-processor and
+// decoder into json, and its BPE settings and stored merges into bpe.
+void add_byte_level_model(const GgufFile& file, const std::vector<std::string>& tokens,
+                          const SpecialTokens& special, const Json& vocab, Json& json, Json& bpe) {
+  auto [pre_tokenizer, ignore_merges] = byte_level_pre_tokenizer(file);
+  json["normalizer"] = nullptr;
+  json["pre_tokenizer"] = pre_tokenizer;
+  json["post_processor"] = special.add_bos || special.add_eos
+                               ? template_post_processor(tokens, special.bos, special.eos, special.add_bos,
+                                                         special.add_eos)
+                               : byte_level(true, false, true);
+  json["decoder"] = byte_level(true, true, true);
+  bpe.update({{"unk_token", nullptr}, {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr},
+              {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", ignore_merges}, {"vocab", vocab},
+              {"merges", stored_merges(file)}});
+}
+
+// tokenizer_config.json: the special tokens by text, the context length and the chat template.
+Json tokenizer_config_json(const GgufFile& file, const std::vector<std::string>& tokens, const SpecialTokens& special,
+                           bool sentencepiece) {
+  Json config;
+  config["add_bos_token"] = special.add_bos;
+  config["add_eos_token"] = special.add_eos;
+  config["bos_token"] = special.bos >= 0 ? Json(tokens[special.bos]) : Json(nullptr);
+  config["eos_token"] = special.eos >= 0 ? Json(tokens[special.eos]) : Json(nullptr);
+  config["unk_token"] = special.unk >= 0 ? Json(tokens[special.unk]) : Json(nullptr);
+  config["pad_token"] = special.pad >= 0 ? Json(tokens[special.pad]) : Json(nullptr);
+  config["clean_up_tokenization_spaces"] = false;
+  if (file.has("llama.context_length")) config["model_max_length"] = file.unsigned_integer("llama.context_length");
+  config["tokenizer_class"] = sentencepiece ? "LlamaTokenizerFast" : "PreTrainedTokenizerFast";
+  if (sentencepiece) config["legacy"] = true;
+  if (file.has("tokenizer.chat_template")) config["chat_template"] = file.string("tokenizer.chat_template");
+  return config;
+}
+
 }  // namespace
 
 int64_t gguf_token_id(const GgufFile& file, const std::string& key) {
@@ -108,108 +273,27 @@ int64_t gguf_token_id(const GgufFile& file, const std::string& key) {
 }
 
 HuggingFaceTokenizer tokenizer_from_gguf(const GgufFile& file) {
-  const std::string model = file.string("tokenizer.ggml.model");
-  if (model != "llama" && model != "gpt2")
-    throw file.error("tokenizer.ggml.model '" + model +
-                     "' is a tokenizer dcomp cannot convert (known: llama (SentencePiece BPE), gpt2 (byte-level BPE))");
-  const auto& tokens = file.strings("tokenizer.ggml.tokens");
-  if (tokens.empty()) throw file.error("tokenizer.ggml.tokens is empty");
-  check_token_lengths(file, tokens);
-  std::vector<int64_t> types(tokens.size(), 1);
-  if (file.has("tokenizer.ggml.token_type")) {
-    types = file.integers("tokenizer.ggml.token_type");
-    if (types.size() != tokens.size())
-      throw file.error("tokenizer.ggml.token_type has " + std::to_string(types.size()) + " entries for " +
-                       std::to_string(tokens.size()) + " tokens");
-  }
-  const auto check_id = [&](const char* key) {
-    const int64_t id = gguf_token_id(file, key);
-    if (id >= static_cast<int64_t>(tokens.size()))
-      throw file.error(std::string(key) + " " + std::to_string(id) + " is not below the vocabulary size " +
-                       std::to_string(tokens.size()));
-    return id;
-  };
-  const int64_t bos = check_id("tokenizer.ggml.bos_token_id");
-  const int64_t eos = check_id("tokenizer.ggml.eos_token_id");
-  const int64_t unk = check_id("tokenizer.ggml.unknown_token_id");
-  const int64_t pad = check_id("tokenizer.ggml.padding_token_id");
+  const std::string model = tokenizer_model(file);
+  const auto& tokens = vocabulary_tokens(file);
+  const std::vector<int64_t> types = token_types(file, tokens);
   const bool sentencepiece = model == "llama";
-  const bool add_bos = optional_flag(file, "tokenizer.ggml.add_bos_token", sentencepiece) && bos >= 0;
-  const bool add_eos = optional_flag(file, "tokenizer.ggml.add_eos_token", false) && eos >= 0;
-
-  std::unordered_map<std::string, int64_t> vocab_ids;
-  for (size_t id = 0; id < tokens.size(); ++id) vocab_ids[tokens[id]] = static_cast<int64_t>(id);  // the last wins
-  // In id order, appended without a lookup (ordered_json's operator[] searches linearly:
-  // quadratic in a 128k vocabulary); the keys are unique since each token is taken once.
-  Json vocab = Json::object();
-  auto& entries = vocab.get_ref<Json::object_t&>();
-  entries.reserve(vocab_ids.size());
-  for (size_t id = 0; id < tokens.size(); ++id)
-    if (vocab_ids.at(tokens[id]) == static_cast<int64_t>(id)) entries.emplace_back(tokens[id], Json(id));
-
-  Json added = Json::array();
-  for (size_t id = 0; id < tokens.size(); ++id) {
-    if (types[id] != kTokenUnknown && types[id] != kTokenControl && types[id] != kTokenUserDefined) continue;
-    added.push_back({{"id", id}, {"content", tokens[id]}, {"single_word", false}, {"lstrip", false},
-                     {"rstrip", false}, {"normalized", false}, {"special", types[id] != kTokenUserDefined}});
-  }
+  const SpecialTokens special = special_tokens(file, tokens, sentencepiece);
+  const auto vocab_ids = token_ids(tokens);
+  const Json vocab = vocab_object(tokens, vocab_ids);
 
   HuggingFaceTokenizer out;
   Json& json = out.tokenizer;
   json["version"] = "1.0";
   json["truncation"] = nullptr;
   json["padding"] = nullptr;
-  json["added_tokens"] = added;
+  json["added_tokens"] = added_tokens_list(tokens, types);
   Json bpe = {{"type", "BPE"}, {"dropout", nullptr}};
-  if (sentencepiece) {
-    if (!file.has("tokenizer.ggml.scores")) throw file.error("tokenizer.ggml.scores is missing (a SentencePiece vocabulary needs it)");
-    const auto scores = file.reals("tokenizer.ggml.scores");
-    if (scores.size() != tokens.size())
-      throw file.error("tokenizer.ggml.scores has " + std::to_string(scores.size()) + " entries for " +
-                       std::to_string(tokens.size()) + " tokens");
-    const bool space_prefix = optional_flag(file, "tokenizer.ggml.add_space_prefix", true);
-    const Json replace_space = {{"type", "Replace"}, {"pattern", {{"String", " "}}}, {"content", "\u2581"}};
-    json["normalizer"] = space_prefix ? Json{{"type", "Sequence"},
-                                            {"normalizers", Json::array({{{"type", "Prepend"}, {"prepend", "\u2581"}},
-                                                                         replace_space})}}
-                                      : replace_space;
-    json["pre_tokenizer"] = nullptr;
-    json["post_processor"] = template_post_processor(tokens, bos, eos, add_bos, add_eos);
-    Json decoders = Json::array({{{"type", "Replace"}, {"pattern", {{"String", "\u2581"}}}, {"content", " "}},
-                                 {{"type", "ByteFallback"}},
-                                 {{"type", "Fuse"}}});
-    if (space_prefix) decoders.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
-    json["decoder"] = {{"type", "Sequence"}, {"decoders", decoders}};
-    bpe.update({{"unk_token", unk >= 0 ? Json(tokens[unk]) : Json(nullptr)},
-                {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
-                {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
-                {"merges", sentencepiece_merges(tokens, scores, vocab_ids,
-                                                [&](const std::string& problem) { throw file.error(problem); })}});
-  } else {
-    auto [pre_tokenizer, ignore_merges] = byte_level_pre_tokenizer(file);
-    json["normalizer"] = nullptr;
-    json["pre_tokenizer"] = pre_tokenizer;
-    json["post_processor"] = add_bos || add_eos ? template_post_processor(tokens, bos, eos, add_bos, add_eos)
-                                                : byte_level(true, false, true);
-    json["decoder"] = byte_level(true, true, true);
-    bpe.update({{"unk_token", nullptr}, {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr},
-                {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", ignore_merges}, {"vocab", vocab},
-                {"merges", stored_merges(file)}});
-  }
+  if (sentencepiece)
+    add_sentencepiece_model(file, tokens, special, vocab, vocab_ids, json, bpe);
+  else
+    add_byte_level_model(file, tokens, special, vocab, json, bpe);
   json["model"] = bpe;
-
-  Json& config = out.tokenizer_config;
-  config["add_bos_token"] = add_bos;
-  config["add_eos_token"] = add_eos;
-  config["bos_token"] = bos >= 0 ? Json(tokens[bos]) : Json(nullptr);
-  config["eos_token"] = eos >= 0 ? Json(tokens[eos]) : Json(nullptr);
-  config["unk_token"] = unk >= 0 ? Json(tokens[unk]) : Json(nullptr);
-  config["pad_token"] = pad >= 0 ? Json(tokens[pad]) : Json(nullptr);
-  config["clean_up_tokenization_spaces"] = false;
-  if (file.has("llama.context_length")) config["model_max_length"] = file.unsigned_integer("llama.context_length");
-  config["tokenizer_class"] = sentencepiece ? "LlamaTokenizerFast" : "PreTrainedTokenizerFast";
-  if (sentencepiece) config["legacy"] = true;
-  if (file.has("tokenizer.chat_template")) config["chat_template"] = file.string("tokenizer.chat_template");
+  out.tokenizer_config = tokenizer_config_json(file, tokens, special, sentencepiece);
   return out;
 }
 

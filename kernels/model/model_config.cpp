@@ -398,6 +398,120 @@ void parse_glm4_moe(const FieldReader& fields, const nlohmann::json& json, Model
   parse_next_token_prediction_layers(fields, config);
 }
 
+// The model's sizes (hidden, intermediate, layers, heads, vocabulary, positions) and
+// rms_norm_eps: all required, all positive.
+void parse_dimensions(const FieldReader& fields, ModelConfig& config) {
+  config.hidden_size = fields.required_int("hidden_size");
+  config.intermediate_size = fields.required_int("intermediate_size");
+  config.num_hidden_layers = fields.required_int("num_hidden_layers");
+  config.num_attention_heads = fields.required_int("num_attention_heads");
+  config.vocab_size = fields.required_int("vocab_size");
+  config.max_position_embeddings = fields.required_int("max_position_embeddings");
+  config.rms_norm_eps = fields.required_number("rms_norm_eps");
+  config.num_key_value_heads = fields.int_or("num_key_value_heads", config.num_attention_heads);
+  require_positive(fields, "hidden_size", config.hidden_size);
+  require_positive(fields, "intermediate_size", config.intermediate_size);
+  require_positive(fields, "num_hidden_layers", config.num_hidden_layers);
+  require_at_most(fields, "num_hidden_layers", config.num_hidden_layers, kMaxHiddenLayers);
+  require_positive(fields, "num_attention_heads", config.num_attention_heads);
+  require_positive(fields, "num_key_value_heads", config.num_key_value_heads);
+  require_positive(fields, "vocab_size", config.vocab_size);
+  require_positive(fields, "max_position_embeddings", config.max_position_embeddings);
+  if (!(config.rms_norm_eps > 0)) fields.fail("field \"rms_norm_eps\" must be positive");
+}
+
+// head_dim (given, or hidden_size / num_attention_heads), even for the rotary embedding, and
+// the attention heads a whole multiple of the key/value heads.
+void parse_head_dim(const FieldReader& fields, ModelConfig& config) {
+  if (config.architecture == Architecture::DeepseekV3) {
+    config.head_dim = 2;  // set to qk_rope_head_dim by parse_deepseek_v3
+  } else if (fields.has("head_dim")) {
+    config.head_dim = fields.required_int("head_dim");
+    require_positive(fields, "head_dim", config.head_dim);
+  } else {
+    if (config.hidden_size % config.num_attention_heads != 0) {
+      fields.fail("hidden_size " + std::to_string(config.hidden_size) + " is not divisible by num_attention_heads " +
+                  std::to_string(config.num_attention_heads) + " and no head_dim is given");
+    }
+    config.head_dim = config.hidden_size / config.num_attention_heads;
+  }
+  if (config.head_dim % 2 != 0) fields.fail("head_dim " + std::to_string(config.head_dim) + " must be even for rotary embeddings");
+  if (config.num_attention_heads % config.num_key_value_heads != 0) {
+    fields.fail("num_attention_heads " + std::to_string(config.num_attention_heads) +
+                " is not a multiple of num_key_value_heads " + std::to_string(config.num_key_value_heads));
+  }
+}
+
+// hidden_act: only SiLU (the SwiGLU MLP) is run.
+void require_silu_activation(const FieldReader& fields) {
+  const std::string activation = fields.string_or("hidden_act", "silu");
+  if (activation != "silu") fields.fail("hidden_act \"" + activation + "\" is not supported; only \"silu\" (SwiGLU MLP) is");
+}
+
+// rope_theta, rope_scaling, and a partial_rotary_factor of 1 (GLM-4.5's is read with its other fields).
+void parse_rope(const FieldReader& fields, const nlohmann::json& json, const std::string& where, ModelConfig& config) {
+  // rope_theta sits at the top level, or inside rope_parameters in later transformers releases.
+  if (fields.has("rope_theta")) {
+    config.rope_theta = fields.required_number("rope_theta");
+  } else if (json.contains("rope_parameters") && json.at("rope_parameters").is_object()) {
+    config.rope_theta = FieldReader(json.at("rope_parameters"), where + " (rope_parameters)").number_or("rope_theta", 10000.0);
+  } else if (json.contains("rope_theta")) {
+    // Written as null (e.g. a non-finite number serialised): not the same as absent.
+    fields.fail("field \"rope_theta\" is null; it must be a positive number");
+  }
+  if (!(config.rope_theta > 0)) fields.fail("field \"rope_theta\" must be positive");
+  config.rope_scaling = parse_rope_scaling(json, where, config.max_position_embeddings);
+  if (config.architecture != Architecture::Glm4Moe && fields.has("partial_rotary_factor") &&
+      fields.number_or("partial_rotary_factor", 1.0) != 1.0) {
+    fields.fail("partial_rotary_factor other than 1.0 is not supported");
+  }
+}
+
+// torch_dtype, else dtype; float32 when neither is given.
+std::string parse_torch_dtype(const FieldReader& fields) {
+  std::string torch_dtype = fields.string_or("torch_dtype", fields.string_or("dtype", "float32"));
+  if (torch_dtype != "float32" && torch_dtype != "float16" && torch_dtype != "bfloat16" &&
+      torch_dtype != "float" && torch_dtype != "half") {
+    fields.fail("torch_dtype \"" + torch_dtype + "\" is not supported (float32, float16 or bfloat16)");
+  }
+  return torch_dtype;
+}
+
+// Biases, q/k norm, sliding window, MoE and attention variants, by architecture.
+void parse_architecture_specific_fields(const FieldReader& fields, const nlohmann::json& json, ModelConfig& config) {
+  switch (config.architecture) {
+    case Architecture::Llama:
+      config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
+      config.mlp_bias = fields.bool_or("mlp_bias", false);
+      break;
+    case Architecture::Mistral:
+      parse_sliding_window(fields, config);
+      break;
+    case Architecture::Mixtral:
+      parse_sliding_window(fields, config);
+      config.moe = parse_moe(fields, json, config);
+      break;
+    case Architecture::Qwen2:
+    case Architecture::Qwen3:
+    case Architecture::Qwen3Moe:
+      if (fields.bool_or("use_sliding_window", false)) fields.fail("use_sliding_window true is not supported");
+      if (config.architecture == Architecture::Qwen2) {
+        config.qkv_bias = true;
+      } else {
+        config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
+        config.qk_norm = true;
+      }
+      if (config.architecture == Architecture::Qwen3Moe) config.moe = parse_moe(fields, json, config);
+      break;
+    case Architecture::DeepseekV3:
+      parse_deepseek_v3(fields, json, config);
+      break;
+    case Architecture::Glm4Moe:
+      parse_glm4_moe(fields, json, config);
+      break;
+  }
+}
+
 }  // namespace
 
 bool ModelConfig::is_sparse_layer(int64_t layer_index) const {
@@ -447,102 +561,16 @@ ModelConfig ModelConfig::from_json(const nlohmann::json& json, const std::filesy
   config.raw = json;
   config.source = source;
   config.architecture = parse_architecture(fields, json);
-
-  config.hidden_size = fields.required_int("hidden_size");
-  config.intermediate_size = fields.required_int("intermediate_size");
-  config.num_hidden_layers = fields.required_int("num_hidden_layers");
-  config.num_attention_heads = fields.required_int("num_attention_heads");
-  config.vocab_size = fields.required_int("vocab_size");
-  config.max_position_embeddings = fields.required_int("max_position_embeddings");
-  config.rms_norm_eps = fields.required_number("rms_norm_eps");
-  config.num_key_value_heads = fields.int_or("num_key_value_heads", config.num_attention_heads);
-  require_positive(fields, "hidden_size", config.hidden_size);
-  require_positive(fields, "intermediate_size", config.intermediate_size);
-  require_positive(fields, "num_hidden_layers", config.num_hidden_layers);
-  require_at_most(fields, "num_hidden_layers", config.num_hidden_layers, kMaxHiddenLayers);
-  require_positive(fields, "num_attention_heads", config.num_attention_heads);
-  require_positive(fields, "num_key_value_heads", config.num_key_value_heads);
-  require_positive(fields, "vocab_size", config.vocab_size);
-  require_positive(fields, "max_position_embeddings", config.max_position_embeddings);
-  if (!(config.rms_norm_eps > 0)) fields.fail("field \"rms_norm_eps\" must be positive");
-
-  if (config.architecture == Architecture::DeepseekV3) {
-    config.head_dim = 2;  // set to qk_rope_head_dim below
-  } else if (fields.has("head_dim")) {
-    config.head_dim = fields.required_int("head_dim");
-    require_positive(fields, "head_dim", config.head_dim);
-  } else {
-    if (config.hidden_size % config.num_attention_heads != 0) {
-      fields.fail("hidden_size " + std::to_string(config.hidden_size) + " is not divisible by num_attention_heads " +
-                  std::to_string(config.num_attention_heads) + " and no head_dim is given");
-    }
-    config.head_dim = config.hidden_size / config.num_attention_heads;
-  }
-  if (config.head_dim % 2 != 0) fields.fail("head_dim " + std::to_string(config.head_dim) + " must be even for rotary embeddings");
-  if (config.num_attention_heads % config.num_key_value_heads != 0) {
-    fields.fail("num_attention_heads " + std::to_string(config.num_attention_heads) +
-                " is not a multiple of num_key_value_heads " + std::to_string(config.num_key_value_heads));
-  }
-
-  const std::string activation = fields.string_or("hidden_act", "silu");
-  if (activation != "silu") fields.fail("hidden_act \"" + activation + "\" is not supported; only \"silu\" (SwiGLU MLP) is");
-
-  // rope_theta sits at the top level, or inside rope_parameters in later transformers releases.
-  if (fields.has("rope_theta")) {
-    config.rope_theta = fields.required_number("rope_theta");
-  } else if (json.contains("rope_parameters") && json.at("rope_parameters").is_object()) {
-    config.rope_theta = FieldReader(json.at("rope_parameters"), where + " (rope_parameters)").number_or("rope_theta", 10000.0);
-  } else if (json.contains("rope_theta")) {
-    // Written as null (e.g. a non-finite number serialised): not the same as absent.
-    fields.fail("field \"rope_theta\" is null; it must be a positive number");
-  }
-  if (!(config.rope_theta > 0)) fields.fail("field \"rope_theta\" must be positive");
-  config.rope_scaling = parse_rope_scaling(json, where, config.max_position_embeddings);
-  if (config.architecture != Architecture::Glm4Moe && fields.has("partial_rotary_factor") &&
-      fields.number_or("partial_rotary_factor", 1.0) != 1.0) {
-    fields.fail("partial_rotary_factor other than 1.0 is not supported");
-  }
+  parse_dimensions(fields, config);
+  parse_head_dim(fields, config);
+  require_silu_activation(fields);
+  parse_rope(fields, json, where, config);
 
   config.tie_word_embeddings = fields.bool_or("tie_word_embeddings", false);
-  config.torch_dtype = fields.string_or("torch_dtype", fields.string_or("dtype", "float32"));
-  if (config.torch_dtype != "float32" && config.torch_dtype != "float16" && config.torch_dtype != "bfloat16" &&
-      config.torch_dtype != "float" && config.torch_dtype != "half") {
-    fields.fail("torch_dtype \"" + config.torch_dtype + "\" is not supported (float32, float16 or bfloat16)");
-  }
+  config.torch_dtype = parse_torch_dtype(fields);
   config.bos_token_id = fields.optional_int("bos_token_id");
   config.eos_token_ids = parse_eos_ids(fields, json);
-
-  switch (config.architecture) {
-    case Architecture::Llama:
-      config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
-      config.mlp_bias = fields.bool_or("mlp_bias", false);
-      break;
-    case Architecture::Mistral:
-      parse_sliding_window(fields, config);
-      break;
-    case Architecture::Mixtral:
-      parse_sliding_window(fields, config);
-      config.moe = parse_moe(fields, json, config);
-      break;
-    case Architecture::Qwen2:
-    case Architecture::Qwen3:
-    case Architecture::Qwen3Moe:
-      if (fields.bool_or("use_sliding_window", false)) fields.fail("use_sliding_window true is not supported");
-      if (config.architecture == Architecture::Qwen2) {
-        config.qkv_bias = true;
-      } else {
-        config.qkv_bias = config.o_proj_bias = fields.bool_or("attention_bias", false);
-        config.qk_norm = true;
-      }
-      if (config.architecture == Architecture::Qwen3Moe) config.moe = parse_moe(fields, json, config);
-      break;
-    case Architecture::DeepseekV3:
-      parse_deepseek_v3(fields, json, config);
-      break;
-    case Architecture::Glm4Moe:
-      parse_glm4_moe(fields, json, config);
-      break;
-  }
+  parse_architecture_specific_fields(fields, json, config);
   return config;
 }
 

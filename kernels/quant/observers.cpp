@@ -84,6 +84,176 @@ void flat_min_max(const at::Tensor& w, const QParamLayout& layout, std::vector<f
   }
 }
 
+// The grid mse_weight_range searches on: args' own, except that NVFP4's search ignores the
+// FP8 rounding and the global scale (llm-compressor drops scale_dtype for tensor_group
+// before searching).
+QuantGrid mse_search_grid(const QuantizationArgs& args) {
+  QuantGrid grid = QuantGrid::from_args(args);
+  if (args.resolved_strategy() == Strategy::TensorGroup) grid.scale_dtype = ScaleDType::Native;
+  return grid;
+}
+
+// Min and max per qparam entry as flat vectors [num_qparams], each multiplied by `expand`.
+void expanded_min_max(const at::Tensor& w, const QParamLayout& layout, float expand, std::vector<float>& mins,
+                      std::vector<float>& maxs) {
+  flat_min_max(w, layout, mins, maxs);
+  for (int64_t q = 0; q < layout.num_qparams(); ++q) {
+    mins[q] *= expand;
+    maxs[q] *= expand;
+  }
+}
+
+// The grid search of mse_weight_range. Candidate step s shrinks the observed range to
+// (1 - s / grid) of itself; each qparam entry keeps the candidate whose quantization error
+// sum(|dequantize(quantize(x)) - x|^norm) over its values is smallest, and the search stops
+// once `patience` steps in a row improve no entry (or after maxshrink * grid steps).
+struct MseShrinkSearch {
+  MseShrinkSearch(const at::Tensor& w, const QuantGrid& grid, const QParamLayout& layout,
+                  const MseSearchOptions& options, const std::vector<float>& observed_min,
+                  const std::vector<float>& observed_max);
+
+  // Runs the search; best_min and best_max then hold the chosen range of each entry.
+  void run();
+  // The ranges and qparams of steps start .. start + count - 1.
+  void make_candidates(int64_t start, int64_t count);
+  // Each weight row's error for each of its scale columns and candidates.
+  void accumulate_row_errors(int64_t count);
+  // The row errors folded into their qparam entries.
+  void sum_errors_per_qparam(int64_t count);
+  // Takes each candidate that lowers an entry's error, in step order; true when the
+  // patience ran out.
+  bool keep_better_candidates(int64_t count);
+
+  const QuantGrid& grid;
+  const QParamLayout& layout;
+  const MseSearchOptions& options;
+  const int64_t num_qparams;
+  const int64_t rows;
+  const int64_t columns;
+  const int64_t scale_columns;
+  // Candidates are evaluated `chunk` at a time in one pass over the weight; the
+  // sequential patience rule is then applied to them in order, so the result is the
+  // same as evaluating one candidate per pass.
+  const int64_t chunk;
+  const float norm;
+  const bool squared;
+  const at::Tensor input;  // the weight, contiguous fp32 [rows, columns]
+  const float* x;          // input's values
+
+  const std::vector<float>& observed_min;  // [num_qparams]
+  const std::vector<float>& observed_max;  // [num_qparams]
+  std::vector<float> best_min;             // [num_qparams]
+  std::vector<float> best_max;             // [num_qparams]
+  std::vector<double> best_error;          // [num_qparams]
+  std::vector<float> candidate_min;        // [chunk, num_qparams]
+  std::vector<float> candidate_max;        // [chunk, num_qparams]
+  std::vector<ScalarQParams> candidate;    // [chunk, num_qparams]
+  std::vector<double> row_error;           // per weight row: [rows, scale_columns, count]
+  std::vector<double> error;               // [chunk, num_qparams]
+  int64_t no_improve = 0;                  // steps in a row that improved no entry
+};
+
+MseShrinkSearch::MseShrinkSearch(const at::Tensor& w, const QuantGrid& grid, const QParamLayout& layout,
+                                 const MseSearchOptions& options, const std::vector<float>& observed_min,
+                                 const std::vector<float>& observed_max)
+    : grid(grid),
+      layout(layout),
+      options(options),
+      num_qparams(layout.num_qparams()),
+      rows(layout.rows),
+      columns(layout.columns),
+      scale_columns(layout.scale_columns),
+      chunk(std::max<int64_t>(1, std::min<int64_t>(std::max<int64_t>(options.patience, 1), 8))),
+      norm(static_cast<float>(options.norm)),
+      squared(options.norm == 2.0),
+      input(w.contiguous()),
+      x(input.data_ptr<float>()),
+      observed_min(observed_min),
+      observed_max(observed_max),
+      best_min(observed_min),
+      best_max(observed_max),
+      best_error(static_cast<size_t>(num_qparams), static_cast<double>(FLT_MAX)),
+      candidate_min(static_cast<size_t>(chunk * num_qparams)),
+      candidate_max(static_cast<size_t>(chunk * num_qparams)),
+      candidate(static_cast<size_t>(chunk * num_qparams)),
+      row_error(static_cast<size_t>(rows * scale_columns * chunk)),
+      error(static_cast<size_t>(chunk * num_qparams)) {}
+
+void MseShrinkSearch::run() {
+  const auto total_steps = static_cast<int64_t>(options.maxshrink * options.grid);
+  bool stopped = false;
+  for (int64_t start = 0; start < total_steps && !stopped; start += chunk) {
+    const int64_t count = std::min(chunk, total_steps - start);
+    make_candidates(start, count);
+    accumulate_row_errors(count);
+    sum_errors_per_qparam(count);
+    stopped = keep_better_candidates(count);
+  }
+}
+
+void MseShrinkSearch::make_candidates(int64_t start, int64_t count) {
+  for (int64_t s = 0; s < count; ++s) {
+    const auto shrink = static_cast<float>(1.0 - static_cast<double>(start + s) / options.grid);
+    for (int64_t q = 0; q < num_qparams; ++q) {
+      const int64_t i = s * num_qparams + q;
+      candidate_min[i] = observed_min[q] * shrink;
+      candidate_max[i] = observed_max[q] * shrink;
+      candidate[i] = grid.qparams(candidate_min[i], candidate_max[i]);
+    }
+  }
+}
+
+void MseShrinkSearch::accumulate_row_errors(int64_t count) {
+  std::fill(row_error.begin(), row_error.end(), 0.0);
+  at::parallel_for(0, rows, kObserverRowsPerTask, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const int64_t scale_base = layout.row_to_scale_row[static_cast<size_t>(r)] * scale_columns;
+      double* acc = row_error.data() + r * scale_columns * count;
+      const float* xr = x + r * columns;
+      for (int64_t c = 0; c < columns; ++c) {
+        const int64_t sc = layout.column_to_scale_column[static_cast<size_t>(c)];
+        for (int64_t s = 0; s < count; ++s) {
+          const ScalarQParams& qp = candidate[static_cast<size_t>(s * num_qparams + scale_base + sc)];
+          const float diff = std::fabs(grid.value(grid.code(xr[c], qp.scale, qp.zero_point), qp.scale, qp.zero_point) - xr[c]);
+          acc[sc * count + s] += squared ? diff * diff : std::pow(diff, norm);
+        }
+      }
+    }
+  });
+}
+
+void MseShrinkSearch::sum_errors_per_qparam(int64_t count) {
+  std::fill(error.begin(), error.end(), 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t scale_base = layout.row_to_scale_row[static_cast<size_t>(r)] * scale_columns;
+    const double* acc = row_error.data() + r * scale_columns * count;
+    for (int64_t sc = 0; sc < scale_columns; ++sc) {
+      for (int64_t s = 0; s < count; ++s) error[s * num_qparams + scale_base + sc] += acc[sc * count + s];
+    }
+  }
+}
+
+bool MseShrinkSearch::keep_better_candidates(int64_t count) {
+  for (int64_t s = 0; s < count; ++s) {
+    bool improved = false;
+    for (int64_t q = 0; q < num_qparams; ++q) {
+      const int64_t i = s * num_qparams + q;
+      if (error[i] < best_error[q]) {
+        best_error[q] = error[i];
+        best_min[q] = candidate_min[i];
+        best_max[q] = candidate_max[i];
+        improved = true;
+      }
+    }
+    if (improved) {
+      no_improve = 0;
+    } else if (++no_improve >= options.patience) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 WeightObserverKind weight_observer_kind(const QuantizationArgs& args) {
@@ -130,102 +300,14 @@ WeightRange weight_min_max(const at::Tensor& w, const QuantizationArgs& args, co
 WeightRange mse_weight_range(const at::Tensor& w, const QuantizationArgs& args, const MseSearchOptions& options,
                              const at::Tensor& g_idx) {
   check_weight(w, "mse_weight_range");
-  QuantGrid grid = QuantGrid::from_args(args);
-  // NVFP4's search ignores the FP8 rounding and the global scale (llm-compressor drops
-  // scale_dtype for tensor_group before searching).
-  if (args.resolved_strategy() == Strategy::TensorGroup) grid.scale_dtype = ScaleDType::Native;
+  const QuantGrid grid = mse_search_grid(args);
   const QParamLayout layout = make_qparam_layout(w.size(0), w.size(1), args, g_idx);
-  const int64_t num_qparams = layout.num_qparams();
-  const int64_t rows = layout.rows;
-  const int64_t columns = layout.columns;
-  const int64_t scale_columns = layout.scale_columns;
-
   std::vector<float> observed_min;
   std::vector<float> observed_max;
-  flat_min_max(w, layout, observed_min, observed_max);
-  const auto expand = static_cast<float>(options.expand);
-  for (int64_t q = 0; q < num_qparams; ++q) {
-    observed_min[q] *= expand;
-    observed_max[q] *= expand;
-  }
-
-  std::vector<float> best_min = observed_min;
-  std::vector<float> best_max = observed_max;
-  std::vector<double> best_error(static_cast<size_t>(num_qparams), static_cast<double>(FLT_MAX));
-
-  const auto total_steps = static_cast<int64_t>(options.maxshrink * options.grid);
-  // Candidates are evaluated `chunk` at a time in one pass over the weight; the
-  // sequential patience rule is then applied to them in order, so the result is the
-  // same as evaluating one candidate per pass.
-  const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(std::max<int64_t>(options.patience, 1), 8));
-  const auto norm = static_cast<float>(options.norm);
-  const bool squared = options.norm == 2.0;
-
-  const at::Tensor input = w.contiguous();
-  const float* x = input.data_ptr<float>();
-  std::vector<float> candidate_min(static_cast<size_t>(chunk * num_qparams));
-  std::vector<float> candidate_max(static_cast<size_t>(chunk * num_qparams));
-  std::vector<ScalarQParams> candidate(static_cast<size_t>(chunk * num_qparams));
-  std::vector<double> row_error(static_cast<size_t>(rows * scale_columns * chunk));
-  std::vector<double> error(static_cast<size_t>(chunk * num_qparams));
-
-  int64_t no_improve = 0;
-  bool stopped = false;
-  for (int64_t start = 0; start < total_steps && !stopped; start += chunk) {
-    const int64_t count = std::min(chunk, total_steps - start);
-    for (int64_t s = 0; s < count; ++s) {
-      const auto shrink = static_cast<float>(1.0 - static_cast<double>(start + s) / options.grid);
-      for (int64_t q = 0; q < num_qparams; ++q) {
-        const int64_t i = s * num_qparams + q;
-        candidate_min[i] = observed_min[q] * shrink;
-        candidate_max[i] = observed_max[q] * shrink;
-        candidate[i] = grid.qparams(candidate_min[i], candidate_max[i]);
-      }
-    }
-    std::fill(row_error.begin(), row_error.end(), 0.0);
-    at::parallel_for(0, rows, kObserverRowsPerTask, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        const int64_t scale_base = layout.row_to_scale_row[static_cast<size_t>(r)] * scale_columns;
-        double* acc = row_error.data() + r * scale_columns * count;
-        const float* xr = x + r * columns;
-        for (int64_t c = 0; c < columns; ++c) {
-          const int64_t sc = layout.column_to_scale_column[static_cast<size_t>(c)];
-          for (int64_t s = 0; s < count; ++s) {
-            const ScalarQParams& qp = candidate[static_cast<size_t>(s * num_qparams + scale_base + sc)];
-            const float diff = std::fabs(grid.value(grid.code(xr[c], qp.scale, qp.zero_point), qp.scale, qp.zero_point) - xr[c]);
-            acc[sc * count + s] += squared ? diff * diff : std::pow(diff, norm);
-          }
-        }
-      }
-    });
-    std::fill(error.begin(), error.end(), 0.0);
-    for (int64_t r = 0; r < rows; ++r) {
-      const int64_t scale_base = layout.row_to_scale_row[static_cast<size_t>(r)] * scale_columns;
-      const double* acc = row_error.data() + r * scale_columns * count;
-      for (int64_t sc = 0; sc < scale_columns; ++sc) {
-        for (int64_t s = 0; s < count; ++s) error[s * num_qparams + scale_base + sc] += acc[sc * count + s];
-      }
-    }
-    for (int64_t s = 0; s < count; ++s) {
-      bool improved = false;
-      for (int64_t q = 0; q < num_qparams; ++q) {
-        const int64_t i = s * num_qparams + q;
-        if (error[i] < best_error[q]) {
-          best_error[q] = error[i];
-          best_min[q] = candidate_min[i];
-          best_max[q] = candidate_max[i];
-          improved = true;
-        }
-      }
-      if (improved) {
-        no_improve = 0;
-      } else if (++no_improve >= options.patience) {
-        stopped = true;
-        break;
-      }
-    }
-  }
-  return {to_qparam_tensor(best_min, layout), to_qparam_tensor(best_max, layout)};
+  expanded_min_max(w, layout, static_cast<float>(options.expand), observed_min, observed_max);
+  MseShrinkSearch search(w, grid, layout, options, observed_min, observed_max);
+  search.run();
+  return {to_qparam_tensor(search.best_min, layout), to_qparam_tensor(search.best_max, layout)};
 }
 
 WeightRange observe_weight_range(const at::Tensor& w, const QuantizationArgs& args, const at::Tensor& g_idx) {

@@ -59,11 +59,8 @@ struct Candidate {
   }
 };
 
-}  // namespace
-
-BpeModel BpeModel::from_json(const nlohmann::json& model, const JsonContext& file_context) {
-  const JsonContext context = file_context.with_component("model");
-  if (!model.is_object()) throw_tokenizer_error(context, "must be a JSON object");
+// The model's "type" is "BPE" (or absent with "merges" present), and its dropout null or 0.
+void require_bpe_model_type(const nlohmann::json& model, const JsonContext& context) {
   if (const auto type = model.find("type"); type != model.end()) {
     if (!type->is_string() || type->get<std::string>() != "BPE") {
       throw_tokenizer_error(context, "unsupported model type '" + (type->is_string() ? type->get<std::string>() : type->dump()) +
@@ -76,6 +73,58 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, const JsonContext& fil
       dropout != model.end() && !dropout->is_null() && !(dropout->is_number() && dropout->get<double>() == 0.0)) {
     throw_tokenizer_error(context, "BPE dropout " + dropout->dump() + " is not supported (inference needs it null)");
   }
+}
+
+// The "vocab" object (token -> id) into the token -> id map and the id -> token table;
+// ids are non-negative 32-bit integers, not far beyond the entry count, and unique.
+void read_bpe_vocab(const nlohmann::json& model, const JsonContext& context,
+                    std::unordered_map<std::string, int32_t>& vocab, std::vector<std::string>& id_to_token,
+                    std::vector<bool>& id_present) {
+  const nlohmann::json& entries = require_field(model, "vocab", context);
+  if (!entries.is_object()) throw_tokenizer_error(context, "\"vocab\" must be an object of token -> id");
+  vocab.reserve(entries.size());
+  for (auto it = entries.begin(); it != entries.end(); ++it) {
+    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
+        it.value().get<int64_t>() > std::numeric_limits<int32_t>::max()) {
+      throw_tokenizer_error(context, "vocab entry \"" + it.key() + "\" has id " + it.value().dump() +
+                                         ", expected a non-negative 32-bit integer");
+    }
+    const auto id = static_cast<int32_t>(it.value().get<int64_t>());
+    if (static_cast<size_t>(id) >= 4 * entries.size() + 65536) {  // guards the id -> token table against absurd ids
+      throw_tokenizer_error(context, "vocab entry \"" + it.key() + "\" has id " + std::to_string(id) +
+                                         ", far beyond the " + std::to_string(entries.size()) + " vocab entries");
+    }
+    if (static_cast<size_t>(id) >= id_to_token.size()) {
+      id_to_token.resize(id + 1);
+      id_present.resize(id + 1, false);
+    }
+    if (id_present[id]) {
+      throw_tokenizer_error(context, "vocab ids collide: \"" + id_to_token[id] + "\" and \"" + it.key() +
+                                         "\" both have id " + std::to_string(id));
+    }
+    id_present[id] = true;
+    id_to_token[id] = it.key();
+    vocab.emplace(it.key(), id);
+  }
+}
+
+// The id of each byte's fallback token "<0xXX>" [256], -1 where the vocab has none.
+std::vector<int32_t> byte_fallback_token_ids(const std::unordered_map<std::string, int32_t>& vocab) {
+  std::vector<int32_t> ids(256, -1);
+  for (unsigned byte = 0; byte < 256; ++byte) {
+    char name[8];
+    std::snprintf(name, sizeof(name), "<0x%02X>", byte);
+    if (const auto it = vocab.find(name); it != vocab.end()) ids[byte] = it->second;
+  }
+  return ids;
+}
+
+}  // namespace
+
+BpeModel BpeModel::from_json(const nlohmann::json& model, const JsonContext& file_context) {
+  const JsonContext context = file_context.with_component("model");
+  if (!model.is_object()) throw_tokenizer_error(context, "must be a JSON object");
+  require_bpe_model_type(model, context);
 
   BpeModel bpe;
   bpe.fuse_unk_ = optional_bool(model, "fuse_unk", false, context);
@@ -84,32 +133,7 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, const JsonContext& fil
   bpe.continuing_subword_prefix_ = optional_string(model, "continuing_subword_prefix", context).value_or("");
   bpe.end_of_word_suffix_ = optional_string(model, "end_of_word_suffix", context).value_or("");
 
-  const nlohmann::json& vocab = require_field(model, "vocab", context);
-  if (!vocab.is_object()) throw_tokenizer_error(context, "\"vocab\" must be an object of token -> id");
-  bpe.vocab_.reserve(vocab.size());
-  for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0 ||
-        it.value().get<int64_t>() > std::numeric_limits<int32_t>::max()) {
-      throw_tokenizer_error(context, "vocab entry \"" + it.key() + "\" has id " + it.value().dump() +
-                                         ", expected a non-negative 32-bit integer");
-    }
-    const auto id = static_cast<int32_t>(it.value().get<int64_t>());
-    if (static_cast<size_t>(id) >= 4 * vocab.size() + 65536) {  // guards the id -> token table against absurd ids
-      throw_tokenizer_error(context, "vocab entry \"" + it.key() + "\" has id " + std::to_string(id) +
-                                         ", far beyond the " + std::to_string(vocab.size()) + " vocab entries");
-    }
-    if (static_cast<size_t>(id) >= bpe.id_to_token_.size()) {
-      bpe.id_to_token_.resize(id + 1);
-      bpe.id_present_.resize(id + 1, false);
-    }
-    if (bpe.id_present_[id]) {
-      throw_tokenizer_error(context, "vocab ids collide: \"" + bpe.id_to_token_[id] + "\" and \"" + it.key() +
-                                         "\" both have id " + std::to_string(id));
-    }
-    bpe.id_present_[id] = true;
-    bpe.id_to_token_[id] = it.key();
-    bpe.vocab_.emplace(it.key(), id);
-  }
+  read_bpe_vocab(model, context, bpe.vocab_, bpe.id_to_token_, bpe.id_present_);
 
   const nlohmann::json& merges = require_field(model, "merges", context);
   if (!merges.is_array()) throw_tokenizer_error(context, "\"merges\" must be a list");
@@ -136,12 +160,7 @@ BpeModel BpeModel::from_json(const nlohmann::json& model, const JsonContext& fil
     bpe.unk_id_ = it->second;
   }
 
-  bpe.byte_token_ids_.assign(256, -1);
-  for (unsigned byte = 0; byte < 256; ++byte) {
-    char name[8];
-    std::snprintf(name, sizeof(name), "<0x%02X>", byte);
-    if (const auto it = bpe.vocab_.find(name); it != bpe.vocab_.end()) bpe.byte_token_ids_[byte] = it->second;
-  }
+  bpe.byte_token_ids_ = byte_fallback_token_ids(bpe.vocab_);
   return bpe;
 }
 

@@ -54,6 +54,59 @@ std::vector<ByteSpan> number_characters(const std::string& text) {
   return matches;
 }
 
+// Delimiter::kRemoved: the text between matches, each stretch one span.
+std::vector<ByteSpan> spans_without_matches(const std::vector<Segment>& segments) {
+  std::vector<ByteSpan> spans;
+  for (const Segment& s : segments) {
+    if (!s.is_match) spans.emplace_back(s.begin, s.end);
+  }
+  return spans;
+}
+
+// Delimiter::kIsolated: every match and every stretch between matches its own span.
+std::vector<ByteSpan> span_per_segment(const std::vector<Segment>& segments) {
+  std::vector<ByteSpan> spans;
+  for (const Segment& s : segments) spans.emplace_back(s.begin, s.end);
+  return spans;
+}
+
+// Delimiter::kMergedWithPrevious: each match joined to the span before it.
+std::vector<ByteSpan> spans_merging_matches_into_previous(const std::vector<Segment>& segments) {
+  std::vector<ByteSpan> spans;
+  bool previous_match = false;
+  for (const Segment& s : segments) {
+    if (s.is_match && !previous_match && !spans.empty()) spans.back().second = s.end;
+    else spans.emplace_back(s.begin, s.end);
+    previous_match = s.is_match;
+  }
+  return spans;
+}
+
+// Delimiter::kMergedWithNext: each match joined to the span after it.
+std::vector<ByteSpan> spans_merging_matches_into_next(const std::vector<Segment>& segments) {
+  std::vector<ByteSpan> spans;
+  bool following_match = false;  // walking right to left
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    if (it->is_match && !following_match && !spans.empty()) spans.back().first = it->begin;
+    else spans.emplace_back(it->begin, it->end);
+    following_match = it->is_match;
+  }
+  std::reverse(spans.begin(), spans.end());
+  return spans;
+}
+
+// Delimiter::kContiguous: each run of adjacent matches one span, the text between them another.
+std::vector<ByteSpan> spans_merging_contiguous_runs(const std::vector<Segment>& segments) {
+  std::vector<ByteSpan> spans;
+  bool previous_match = false;
+  for (const Segment& s : segments) {
+    if (s.is_match == previous_match && !spans.empty()) spans.back().second = s.end;
+    else spans.emplace_back(s.begin, s.end);
+    previous_match = s.is_match;
+  }
+  return spans;
+}
+
 }  // namespace
 
 PreTokenizer PreTokenizer::from_json(const nlohmann::json& node, const JsonContext& context) {
@@ -185,41 +238,20 @@ void PreTokenizer::apply_step(const Step& step, PreToken piece, std::vector<PreT
   std::vector<ByteSpan> spans;
   switch (behavior) {
     case Delimiter::kRemoved:
-      for (const Segment& s : segments) {
-        if (!s.is_match) spans.emplace_back(s.begin, s.end);
-      }
+      spans = spans_without_matches(segments);
       break;
     case Delimiter::kIsolated:
-      for (const Segment& s : segments) spans.emplace_back(s.begin, s.end);
+      spans = span_per_segment(segments);
       break;
-    case Delimiter::kMergedWithPrevious: {
-      bool previous_match = false;
-      for (const Segment& s : segments) {
-        if (s.is_match && !previous_match && !spans.empty()) spans.back().second = s.end;
-        else spans.emplace_back(s.begin, s.end);
-        previous_match = s.is_match;
-      }
+    case Delimiter::kMergedWithPrevious:
+      spans = spans_merging_matches_into_previous(segments);
       break;
-    }
-    case Delimiter::kMergedWithNext: {
-      bool following_match = false;  // walking right to left
-      for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
-        if (it->is_match && !following_match && !spans.empty()) spans.back().first = it->begin;
-        else spans.emplace_back(it->begin, it->end);
-        following_match = it->is_match;
-      }
-      std::reverse(spans.begin(), spans.end());
+    case Delimiter::kMergedWithNext:
+      spans = spans_merging_matches_into_next(segments);
       break;
-    }
-    case Delimiter::kContiguous: {
-      bool previous_match = false;
-      for (const Segment& s : segments) {
-        if (s.is_match == previous_match && !spans.empty()) spans.back().second = s.end;
-        else spans.emplace_back(s.begin, s.end);
-        previous_match = s.is_match;
-      }
+    case Delimiter::kContiguous:
+      spans = spans_merging_contiguous_runs(segments);
       break;
-    }
   }
   for (const auto& [begin, end] : spans) {
     if (end > begin) out.push_back({text.substr(begin, end - begin), piece.at_input_start && begin == 0});
