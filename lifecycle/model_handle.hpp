@@ -26,6 +26,9 @@ class ModelHandle {
   virtual int num_layers() const = 0;
   /// Every module a target can name, in model order.
   virtual std::vector<ModuleInfo> modules() const = 0;
+  /// The Linears a serving engine runs as one fused Linear (full names: q/k/v, gate/up,
+  /// q_a_proj with kv_a_proj_with_mqa), which must be quantized alike; none by default.
+  virtual std::vector<std::vector<std::string>> fused_groups() const { return {}; }
 };
 
 class CalibrationSet {

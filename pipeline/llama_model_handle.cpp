@@ -32,4 +32,15 @@ std::vector<lifecycle::ModuleInfo> LlamaModelHandle::modules() const {
   return out;
 }
 
+std::vector<std::vector<std::string>> LlamaModelHandle::fused_groups() const {
+  std::vector<std::vector<std::string>> out;
+  for (int i = 0; i < static_cast<int>(config_.num_hidden_layers); ++i) {
+    for (auto group : model::decoder_layer_layout(config_, i).fused_groups) {
+      for (auto& name : group) name = layer_module_name(i, name);
+      out.push_back(std::move(group));
+    }
+  }
+  return out;
+}
+
 }  // namespace dcomp::pipeline

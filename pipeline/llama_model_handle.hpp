@@ -16,6 +16,7 @@ class LlamaModelHandle final : public lifecycle::ModelHandle {
   /// model.embed_tokens (Embedding), per layer the seven Linears and two norms
   /// (RMSNorm), model.norm (RMSNorm), lm_head (Linear).
   std::vector<lifecycle::ModuleInfo> modules() const override;
+  std::vector<std::vector<std::string>> fused_groups() const override;
   const model::ModelConfig& config() const { return config_; }
 
  private:

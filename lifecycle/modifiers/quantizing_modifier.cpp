@@ -1,5 +1,6 @@
 #include "lifecycle/modifiers/quantizing_modifier.hpp"
 
+#include "lifecycle/modifiers/fused_scheme_check.hpp"
 #include "lifecycle/modifiers/kv_cache_scales.hpp"
 
 #include "lifecycle/completed_modules.hpp"
@@ -32,6 +33,8 @@ bool QuantizingModifier::on_initialize_plan(State& state, const Kwargs&, const s
       throw RecipeError(mixin_.location() + ": " + class_name() + ": its targets match no module of the " + state.model->architecture() +
                         " model (targets are exact names, 're:' regular expressions or class names such as Linear)");
     }
+    refuse_mixed_fused_schemes(*state.model, [&](const ModuleInfo& module) { return mixin_.scheme_for(module); },
+                               mixin_.location() + ": " + class_name());
     for (const auto& module : modules) {
       refuse_unless_compressible(mixin_.location() + ": " + class_name(), module);  // not found uncompressed at finalize
       pending_.insert(module.name);

@@ -172,6 +172,36 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
   }
 }
 
+// vLLM runs q_a_proj and kv_a_proj_with_mqa as one fused_qkv_a_proj (and q/k/v, gate/up as one
+// Linear each) with one scheme: a recipe giving them different ones, or quantizing one of them
+// only, is refused at initialize, before the output folder is made, naming both modules.
+TEST_P(MoeOneshotTest, FusedLinearsQuantizedDifferentlyAreRefusedAtInitialize) {
+  const model::ModelConfig config = model::ModelConfig::from_dir(model());
+  const bool latent = config.latent_attention && config.latent_attention->q_lora_rank;
+  const std::string first = latent ? "q_a_proj" : "q_proj";
+  const std::string second = latent ? "kv_a_proj_with_mqa" : "k_proj";
+  const std::string w4 = "{num_bits: 4, type: int, symmetric: true, strategy: channel}";
+  const std::string w8 = "{num_bits: 8, type: int, symmetric: true, strategy: channel}";
+  for (const std::string& recipe :
+       {"quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n      ignore: [lm_head]\n      config_groups:\n"
+        "        group_0:\n          targets: ['re:.*" + second + "$']\n          weights: " + w8 + "\n"
+        "        group_1:\n          targets: [Linear]\n          weights: " + w4 + "\n",
+        "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n      ignore: [lm_head, 're:.*" + second + "$']\n"
+        "      config_groups:\n        group_0:\n          targets: [Linear]\n          weights: " + w4 + "\n"}) {
+    const OneshotOptions options = run_options(recipe);
+    try {
+      run_oneshot(options, *comm);
+      ADD_FAILURE() << GetParam() << ": a recipe quantizing " << first << " and " << second << " differently ran";
+    } catch (const std::exception& error) {
+      const std::string message = error.what();
+      EXPECT_NE(message.find("model.layers.0.self_attn." + first + " and model.layers.0.self_attn." + second),
+                std::string::npos) << message;
+      EXPECT_NE(message.find("one fused Linear"), std::string::npos) << message;
+    }
+    EXPECT_FALSE(fs::exists(options.output)) << GetParam();
+  }
+}
+
 // DeepSeek-V3 as it is released (every decoder Linear, kv_a_proj_with_mqa included, in F8_E4M3
 // with a weight_scale_inv per block of 16 × 16, partial at the 24-wide edges; routers, norms and
 // the score correction bias as they were): re-quantized to W4 it gives, tensor for tensor, the
