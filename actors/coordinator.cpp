@@ -12,7 +12,8 @@
 namespace dcomp::actors {
 namespace {
 
-using Self = caf::stateful_actor<CoordinatorState>;
+using Self = coordinator_actor::stateful_base<CoordinatorState>;
+using Promise = caf::typed_response_promise<LifecycleReply>;
 using Results = std::shared_ptr<std::vector<nlohmann::json>>;
 using Done = std::function<void(Results)>;
 using Failed = std::function<void(const caf::error&)>;
@@ -35,13 +36,13 @@ void dispatch_from(Self* self, size_t index, ModifierCall call, Results results,
           [=](caf::error& error) { failed(error); });
 }
 
-void finish(Self* self, caf::response_promise promise, caf::error error) {
+void finish(Self* self, Promise promise, caf::error error) {
   promise.deliver(std::move(error));
   self->state.busy = false;
   process_next(self);
 }
 
-void finish(Self* self, caf::response_promise promise, Results results) {
+void finish(Self* self, Promise promise, Results results) {
   promise.deliver(LifecycleReply{std::move(*results)});
   self->state.busy = false;
   process_next(self);
@@ -52,7 +53,7 @@ void stop_modifier_actors(Self* self) {
   self->state.modifier_actors.clear();
 }
 
-void handle(Self* self, InitializeRequest& request, caf::response_promise promise) {
+void handle(Self* self, InitializeRequest& request, Promise promise) {
   auto& st = self->state;
   st.state->update(request.kwargs);
   if (st.rules.initialized()) return finish(self, promise, std::make_shared<std::vector<nlohmann::json>>());
@@ -75,7 +76,7 @@ void handle(Self* self, InitializeRequest& request, caf::response_promise promis
       [=](const caf::error& error) { finish(self, promise, error); });
 }
 
-void handle(Self* self, EventRequest& request, caf::response_promise promise) {
+void handle(Self* self, EventRequest& request, Promise promise) {
   auto& st = self->state;
   try {
     st.rules.admit_event(request.type, request.global_step, request.kwargs);
@@ -90,7 +91,7 @@ void handle(Self* self, EventRequest& request, caf::response_promise promise) {
       [=](const caf::error& error) { finish(self, promise, error); });
 }
 
-void handle(Self* self, FinalizeRequest& request, caf::response_promise promise) {
+void handle(Self* self, FinalizeRequest& request, Promise promise) {
   try {
     self->state.rules.check_finalize();
   } catch (...) {
@@ -110,7 +111,7 @@ void handle(Self* self, FinalizeRequest& request, caf::response_promise promise)
 /// initialized and not finalized; failures are logged, not raised. Then
 /// returns the coordinator to its freshly constructed state.
 void reset_from(Self* self, std::vector<lifecycle::ModifierPtr> modifiers, size_t index,
-                caf::response_promise promise) {
+                Promise promise) {
   while (index < modifiers.size() && (!modifiers[index]->initialized() || modifiers[index]->finalized())) ++index;
   if (index >= modifiers.size()) {
     stop_modifier_actors(self);
@@ -130,7 +131,7 @@ void reset_from(Self* self, std::vector<lifecycle::ModifierPtr> modifiers, size_
             });
 }
 
-void handle(Self* self, ResetRequest&, caf::response_promise promise) {
+void handle(Self* self, ResetRequest&, Promise promise) {
   reset_from(self, self->state.recipe.modifiers(), 0, promise);
 }
 
@@ -145,7 +146,7 @@ void process_next(Self* self) {
 
 template <class Request>
 caf::result<LifecycleReply> enqueue(Self* self, Request request) {
-  auto promise = self->make_response_promise();
+  auto promise = self->make_response_promise<LifecycleReply>();
   self->state.queue.push_back(PendingCall{std::move(request), promise});
   process_next(self);
   return promise;
@@ -153,7 +154,7 @@ caf::result<LifecycleReply> enqueue(Self* self, Request request) {
 
 }  // namespace
 
-caf::behavior coordinator(Self* self, const lifecycle::ModifierRegistry* registry) {
+coordinator_actor::behavior_type coordinator(Self* self, const lifecycle::ModifierRegistry* registry) {
   self->state.registry = registry;
   self->set_down_handler([](caf::down_msg&) {});
   return {

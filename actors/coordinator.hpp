@@ -12,10 +12,10 @@
 #include <variant>
 #include <vector>
 
-#include <caf/actor.hpp>
-#include <caf/response_promise.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 
+#include "actors/actor_interfaces.hpp"
 #include "actors/messages.hpp"
 #include "lifecycle/lifecycle_rules.hpp"
 #include "lifecycle/modifier_registry.hpp"
@@ -28,7 +28,7 @@ struct ResetRequest {};
 
 struct PendingCall {
   std::variant<InitializeRequest, EventRequest, FinalizeRequest, ResetRequest> request;
-  caf::response_promise promise;
+  caf::typed_response_promise<LifecycleReply> promise;
 };
 
 struct CoordinatorState {
@@ -36,18 +36,19 @@ struct CoordinatorState {
   lifecycle::LifecycleRules rules;
   std::shared_ptr<lifecycle::State> state = std::make_shared<lifecycle::State>();
   lifecycle::Recipe recipe;
-  std::vector<caf::actor> modifier_actors;  // modifier_actors[i] hosts recipe.modifiers()[i]
+  std::vector<modifier_actor> modifier_actors;  // modifier_actors[i] hosts recipe.modifiers()[i]
   std::deque<PendingCall> queue;
   bool busy = false;
   static inline const char* name = "dcomp.coordinator";
 };
 
-/// Behavior:
+/// Implements coordinator_actor:
 ///   (initialize_atom, InitializeRequest) -> LifecycleReply
 ///   (event_atom, EventRequest)           -> LifecycleReply
 ///   (finalize_atom, FinalizeRequest)     -> LifecycleReply
 ///   (reset_atom)                         -> LifecycleReply (empty)
 /// or an error (actors::lifecycle_errc) carrying the message.
-caf::behavior coordinator(caf::stateful_actor<CoordinatorState>* self, const lifecycle::ModifierRegistry* registry);
+coordinator_actor::behavior_type coordinator(coordinator_actor::stateful_pointer<CoordinatorState> self,
+                                             const lifecycle::ModifierRegistry* registry);
 
 }  // namespace dcomp::actors

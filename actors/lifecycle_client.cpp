@@ -10,8 +10,8 @@ namespace dcomp::actors {
 LifecycleClient::LifecycleClient(caf::actor_system& system, const lifecycle::ModifierRegistry& registry)
     : system_(system), coordinator_(system.spawn(::dcomp::actors::coordinator, &registry)), owns_coordinator_(true) {}
 
-LifecycleClient::LifecycleClient(caf::actor_system& system, caf::actor coordinator_actor)
-    : system_(system), coordinator_(std::move(coordinator_actor)) {}
+LifecycleClient::LifecycleClient(caf::actor_system& system, coordinator_actor coordinator)
+    : system_(system), coordinator_(std::move(coordinator)) {}
 
 LifecycleClient::~LifecycleClient() {
   if (owns_coordinator_) caf::anon_send_exit(coordinator_, caf::exit_reason::user_shutdown);

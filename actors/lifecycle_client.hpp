@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/actor_interfaces.hpp"
 #include "actors/messages.hpp"
 #include "lifecycle/modifier_registry.hpp"
 
@@ -22,10 +22,10 @@ class LifecycleClient {
   /// Spawns a coordinator in `system` using `registry` for recipe names.
   LifecycleClient(caf::actor_system& system, const lifecycle::ModifierRegistry& registry);
   /// Talks to an existing coordinator.
-  LifecycleClient(caf::actor_system& system, caf::actor coordinator);
+  LifecycleClient(caf::actor_system& system, coordinator_actor coordinator);
   ~LifecycleClient();
 
-  const caf::actor& coordinator() const { return coordinator_; }
+  const coordinator_actor& coordinator() const { return coordinator_; }
 
   std::vector<nlohmann::json> initialize(InitializeRequest request);
   std::vector<nlohmann::json> event(lifecycle::EventType type, std::optional<int64_t> global_step = 0,
@@ -38,7 +38,7 @@ class LifecycleClient {
   std::vector<nlohmann::json> call(Ts&&... xs);
 
   caf::actor_system& system_;
-  caf::actor coordinator_;
+  coordinator_actor coordinator_;
   bool owns_coordinator_ = false;
 };
 

@@ -19,8 +19,8 @@ std::string describe(const ModifierCall& call) {
   return "call";
 }
 
-caf::behavior modifier_host(caf::stateful_actor<ModifierHostState>* self, lifecycle::ModifierPtr modifier,
-                            std::shared_ptr<lifecycle::State> state) {
+modifier_actor::behavior_type modifier_host(modifier_actor::stateful_pointer<ModifierHostState> self,
+                                            lifecycle::ModifierPtr modifier, std::shared_ptr<lifecycle::State> state) {
   self->state.modifier = std::move(modifier);
   self->state.state = std::move(state);
   return {

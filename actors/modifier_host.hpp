@@ -5,9 +5,9 @@
 
 #include <memory>
 
-#include <caf/fwd.hpp>
 #include <caf/stateful_actor.hpp>
 
+#include "actors/actor_interfaces.hpp"
 #include "lifecycle/modifier.hpp"
 #include "lifecycle/state.hpp"
 
@@ -19,8 +19,9 @@ struct ModifierHostState {
   static inline const char* name = "dcomp.modifier";
 };
 
-/// Behavior: (call_atom, ModifierCall) -> ModifierReply | error(modifier_failed).
-caf::behavior modifier_host(caf::stateful_actor<ModifierHostState>* self, lifecycle::ModifierPtr modifier,
-                            std::shared_ptr<lifecycle::State> state);
+/// Implements modifier_actor: (call_atom, ModifierCall) -> ModifierReply, or an
+/// error (modifier_failed, recipe_invalid or non_finite) naming modifier and call.
+modifier_actor::behavior_type modifier_host(modifier_actor::stateful_pointer<ModifierHostState> self,
+                                            lifecycle::ModifierPtr modifier, std::shared_ptr<lifecycle::State> state);
 
 }  // namespace dcomp::actors
