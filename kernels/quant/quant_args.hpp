@@ -99,5 +99,11 @@ QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::strin
 
 std::string to_string(Strategy strategy);
 std::string to_string(QuantType type);
+/// The `scale_dtype` literal of a scale dtype ("torch.float8_e4m3fn", "torch.uint8"); nullptr for
+/// Native, which is written as null.
+const char* scale_dtype_name(ScaleDType dtype);
+/// The activation ordering an `actorder` literal names: "static"/"weight" → Static,
+/// "group"/"dynamic" → Group, anything else None.
+ActOrder actorder_from_name(const std::string& name);
 
 }  // namespace dcomp::quant
