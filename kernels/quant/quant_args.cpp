@@ -7,8 +7,7 @@
 // quantization/utils/helpers.py).
 #include "kernels/quant/quant_args.hpp"
 
-#include <cmath>
-
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/quant_args_validation.hpp"
 
 namespace dcomp::quant {
@@ -22,22 +21,23 @@ Strategy QuantizationArgs::resolved_strategy() const {
                          " is invalid: use a positive size for strategy group, -1 for channel");
 }
 
-double QuantizationArgs::q_min() const { return -q_max() - (type == QuantType::Int ? 1.0 : 0.0); }
+namespace {
 
-double QuantizationArgs::q_max() const {
-  if (type == QuantType::Float) {
-    if (num_bits == 4) return 6.0;  // largest E2M1 value
-    if (num_bits != 8) {
-      throw QuantConfigError("quantization args: float quantization supports 8 and 4 bits, got " +
-                             std::to_string(num_bits));
-    }
-    return 448.0;  // largest finite float8_e4m3fn
+// The traits of the arguments' element format; throws QuantConfigError for a width it does not take.
+const ElementFormatTraits& checked_element_traits(const QuantizationArgs& args) {
+  const ElementFormatTraits& traits = args.traits();
+  if (!traits.takes_bits(args.num_bits)) {
+    throw QuantConfigError("quantization args: " + element_widths(args.type) + ", got " +
+                           std::to_string(args.num_bits));
   }
-  if (num_bits < 1 || num_bits > 8) {
-    throw QuantConfigError("quantization args: integer quantization needs 1..8 bits, got " + std::to_string(num_bits));
-  }
-  return std::ldexp(1.0, num_bits - 1) - 1.0;
+  return traits;
 }
+
+}  // namespace
+
+double QuantizationArgs::q_min() const { return checked_element_traits(*this).q_min(num_bits); }
+
+double QuantizationArgs::q_max() const { return checked_element_traits(*this).q_max(num_bits); }
 
 void QuantizationArgs::validate() const { validate_quantization_args(*this, "quantization args"); }
 

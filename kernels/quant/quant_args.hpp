@@ -24,6 +24,10 @@ class QuantConfigError : public std::invalid_argument {
 };
 
 enum class QuantType { Int, Float };
+/// The number format of the codes, from type and num_bits: its traits (range, codec, packing,
+/// scale layouts, compression formats) are one row of the table in element_formats.hpp.
+enum class ElementFormat : uint8_t { Int, Fp8E4m3, Fp4E2m1 };
+struct ElementFormatTraits;
 enum class Strategy { Tensor, Channel, Group, Block, Token, TensorGroup };
 /// Group and TensorGroup (NVFP4: groups plus one global scale per tensor) share one layout:
 /// a scale per row and group of group_size columns.
@@ -65,6 +69,10 @@ struct QuantizationArgs {
   /// Integer range [q_min, q_max] (Int) or ±max (Float: E4M3 ±448, E2M1 ±6).
   double q_min() const;
   double q_max() const;
+  /// The element format of the codes (type and num_bits; a float width no format takes gives
+  /// FP8, which validate() refuses) and its traits (element_formats.hpp).
+  ElementFormat element_format() const;
+  const ElementFormatTraits& traits() const;
   /// Whether the values are FP4 E2M1 (type float, 4 bits).
   bool is_fp4() const { return type == QuantType::Float && num_bits == 4; }
   /// Checks consistency (bits 1..8 for Int, 8 or 4 for Float, group_size for Group, the FP4

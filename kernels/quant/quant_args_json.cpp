@@ -10,6 +10,7 @@
 #include <cmath>
 #include <set>
 
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/quant_args_validation.hpp"
 
 namespace dcomp::quant {
@@ -216,10 +217,10 @@ QuantizationArgs args_from_json(const nlohmann::json& json, const std::string& w
     args.observer_kwargs = json.at("observer_kwargs");
   }
   if (json.contains("scale_dtype")) args.scale_dtype = read_scale_dtype(json.at("scale_dtype"), field("scale_dtype"));
-  // An FP4 layout without scale_dtype gets the dtype its format stores the scales in.
-  if (args.is_fp4() && args.scale_dtype == ScaleDType::Native) {
-    if (args.resolved_strategy() == Strategy::TensorGroup) args.scale_dtype = ScaleDType::Fp8E4m3;
-    if (args.resolved_strategy() == Strategy::Group && args.group_size == 32) args.scale_dtype = ScaleDType::E8M0;
+  // An element format that needs a group layout (FP4), given without scale_dtype, gets the dtype
+  // its layout stores the scales in.
+  if (!args.traits().native_scales && args.scale_dtype == ScaleDType::Native) {
+    args.scale_dtype = default_scale_dtype(args);
   }
   if (present("zp_dtype")) read_string(json.at("zp_dtype"), field("zp_dtype"));
 

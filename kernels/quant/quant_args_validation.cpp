@@ -1,46 +1,92 @@
-// Consistency checks of quantization arguments: bit widths per type, group sizes per strategy,
-// the FP4 layouts (NVFP4, MXFP4), dynamic and locally dynamic activations, block structure and
-// activation ordering.
+// Consistency checks of quantization arguments: bit widths per element format, group sizes per
+// strategy, the group-scaled layouts of the element formats (NVFP4, MXFP4: element_formats.hpp),
+// dynamic and locally dynamic activations, block structure and activation ordering.
 //
 // reference: compressed-tensors src/compressed_tensors/quantization/quant_args.py
 // (QuantizationArgs validators, model_validator "validate_model_after").
 #include "kernels/quant/quant_args_validation.hpp"
 
+#include "kernels/quant/element_formats.hpp"
+
 namespace dcomp::quant {
 namespace {
 
 [[noreturn]] void reject(const std::string& where, const std::string& problem) {
-    throw QuantConfigError(where + ": " + problem);
+  throw QuantConfigError(where + ": " + problem);
 }
 
-// The FP4 layouts compressed-tensors and vLLM know: NVFP4 (tensor_group, groups of 16, FP8
-// scales) and MXFP4 (group, groups of 32, E8M0 scales); no zero points.
-void validate_fp4_layout(const QuantizationArgs& args, Strategy strategy, const std::string& where) {
-  if (!args.symmetric) {
-    reject(where + ".symmetric", "FP4 (E2M1) quantization is symmetric only: asymmetric zero points cannot be "
-                                 "stored in the NVFP4 or MXFP4 formats");
+// "the NVFP4 layout (strategy tensor_group, group_size 16, scale_dtype torch.float8_e4m3fn)".
+std::string describe_layout(const GroupScaleLayout& layout) {
+  return std::string("the ") + layout.name + " layout (strategy " + to_string(layout.strategy) + ", group_size " +
+         std::to_string(layout.group_size) + ", scale_dtype " + scale_dtype_name(layout.scale_dtype) + ")";
+}
+
+// The layout names of one element format ("NVFP4 or MXFP4") or of all ("NVFP4, MXFP4").
+std::string layout_names(const ElementFormatTraits* only, const char* separator) {
+  std::string names;
+  for (const ElementFormatTraits& row : kElementFormatTable) {
+    if (only != nullptr && only != &row) continue;
+    for (int i = 0; i < row.group_layout_count; ++i) {
+      names += (names.empty() ? "" : separator) + std::string(row.group_layouts[i].name);
+    }
   }
-  const int group = args.group_size.value_or(0);
-  const bool nvfp4 = strategy == Strategy::TensorGroup && group == 16 && args.scale_dtype == ScaleDType::Fp8E4m3;
-  const bool mxfp4 = strategy == Strategy::Group && group == 32 && args.scale_dtype == ScaleDType::E8M0;
-  if (!nvfp4 && !mxfp4) {
-    reject(where, "FP4 needs the NVFP4 layout (strategy tensor_group, group_size 16, scale_dtype "
-                  "torch.float8_e4m3fn) or the MXFP4 layout (strategy group, group_size 32, scale_dtype torch.uint8); "
-                  "got strategy " + to_string(strategy) + ", group_size " +
-                  (args.group_size ? std::to_string(*args.group_size) : std::string("null")) + ", scale_dtype " +
-                  (scale_dtype_name(args.scale_dtype) ? scale_dtype_name(args.scale_dtype) : "null"));
+  return names;
+}
+
+// The element formats that have group layouts, e.g. "FP4".
+std::string group_scaled_element_names() {
+  std::string names;
+  for (const ElementFormatTraits& row : kElementFormatTable) {
+    if (row.group_layout_count > 0) names += (names.empty() ? "" : "/") + std::string(row.name);
   }
+  return names;
+}
+
+// A layout with scales of their own dtype (e.g. NVFP4: tensor_group, groups of 16, FP8 scales;
+// MXFP4: group, groups of 32, E8M0 scales) must be one of the element format's group layouts,
+// and symmetric: the group-scaled formats store no zero points.
+void validate_group_scale_layout(const QuantizationArgs& args, const ElementFormatTraits& element,
+                                 Strategy strategy, const std::string& where) {
+  const GroupScaleLayout* layout = group_scale_layout(args);
+  if (!args.symmetric && (layout != nullptr || !element.native_scales)) {
+    reject(where + ".symmetric", std::string(element.name) + " (" + element.encoding +
+                                     ") quantization is symmetric only: asymmetric zero points cannot be stored in "
+                                     "the " + layout_names(&element, " or ") + " formats");
+  }
+  if (layout != nullptr) return;
+  if (!element.native_scales) {
+    std::string layouts;
+    for (int i = 0; i < element.group_layout_count; ++i) {
+      layouts += (i == 0 ? "" : " or ") + describe_layout(element.group_layouts[i]);
+    }
+    reject(where, std::string(element.name) + " needs " + layouts + "; got strategy " + to_string(strategy) +
+                      ", group_size " + (args.group_size ? std::to_string(*args.group_size) : std::string("null")) +
+                      ", scale_dtype " +
+                      (scale_dtype_name(args.scale_dtype) ? scale_dtype_name(args.scale_dtype) : "null"));
+  }
+  if (strategy == Strategy::TensorGroup) {
+    for (const ElementFormatTraits& row : kElementFormatTable) {
+      for (int i = 0; i < row.group_layout_count; ++i) {
+        if (row.group_layouts[i].strategy != Strategy::TensorGroup) continue;
+        reject(where + ".strategy", std::string("tensor_group is ") + row.group_layouts[i].name +
+                                        "'s strategy and needs " + row.name + " values (type " + to_string(row.type) +
+                                        ", num_bits " + std::to_string(row.min_bits) + ")");
+      }
+    }
+    reject(where + ".strategy", "tensor_group needs a format with a global scale");
+  }
+  reject(where + ".scale_dtype", std::string("\"") + scale_dtype_name(args.scale_dtype) + "\" scales belong to the " +
+                                     group_scaled_element_names() + " formats (" + layout_names(nullptr, ", ") +
+                                     "); " + std::to_string(args.num_bits) + "-bit " + to_string(args.type) +
+                                     " quantization keeps its scales in the model dtype (scale_dtype null)");
 }
 
 }  // namespace
 
 void validate_quantization_args(const QuantizationArgs& args, const std::string& where) {
-  if (args.type == QuantType::Int && (args.num_bits < 1 || args.num_bits > 8)) {
-    reject(where + ".num_bits", "integer quantization needs 1..8 bits, got " + std::to_string(args.num_bits));
-  }
-  if (args.type == QuantType::Float && args.num_bits != 8 && args.num_bits != 4) {
-    reject(where + ".num_bits", "float quantization supports 8 bits (FP8 E4M3) and 4 bits (FP4 E2M1), got " +
-                                    std::to_string(args.num_bits));
+  const ElementFormatTraits& element = args.traits();
+  if (!element.takes_bits(args.num_bits)) {
+    reject(where + ".num_bits", element_widths(args.type) + ", got " + std::to_string(args.num_bits));
   }
   if (args.group_size && *args.group_size < -1) {
     reject(where + ".group_size", "invalid value " + std::to_string(*args.group_size) +
@@ -58,15 +104,8 @@ void validate_quantization_args(const QuantizationArgs& args, const std::string&
     reject(where,
            "group_size " + std::to_string(*args.group_size) + " needs strategy group, not " + to_string(strategy));
   }
-  if (args.is_fp4()) {
-    validate_fp4_layout(args, strategy, where);
-  } else if (strategy == Strategy::TensorGroup) {
-    reject(where + ".strategy", "tensor_group is NVFP4's strategy and needs FP4 values (type float, num_bits 4)");
-  } else if (args.scale_dtype != ScaleDType::Native) {
-    reject(where + ".scale_dtype", std::string("\"") + scale_dtype_name(args.scale_dtype) +
-                                       "\" scales belong to the FP4 formats (NVFP4, MXFP4); " +
-                                       std::to_string(args.num_bits) + "-bit " + to_string(args.type) +
-                                       " quantization keeps its scales in the model dtype (scale_dtype null)");
+  if (!element.native_scales || args.scale_dtype != ScaleDType::Native || strategy == Strategy::TensorGroup) {
+    validate_group_scale_layout(args, element, strategy, where);
   }
   if (args.local_dynamic && (!args.dynamic || strategy != Strategy::TensorGroup)) {
     reject(where + ".dynamic", "\"local\" needs strategy tensor_group (NVFP4 activations), not " + to_string(strategy));
