@@ -73,8 +73,6 @@ struct QuantizationArgs {
   /// FP8, which validate() refuses) and its traits (element_formats.hpp).
   ElementFormat element_format() const;
   const ElementFormatTraits& traits() const;
-  /// Whether the values are FP4 E2M1 (type float, 4 bits).
-  bool is_fp4() const { return type == QuantType::Float && num_bits == 4; }
   /// Checks consistency (bits 1..8 for Int, 8 or 4 for Float, group_size for Group, the FP4
   /// layouts NVFP4 and MXFP4, ...).
   void validate() const;
