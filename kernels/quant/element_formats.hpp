@@ -43,7 +43,7 @@ struct GroupScaleLayout {
   const char* compression_format;  // the compressed-tensors format that stores it
 };
 
-/// The traits of one element format: one row of element_format_table().
+/// The traits of one element format: one row of kElementFormatTable.
 struct ElementFormatTraits {
   ElementFormat format;
   const char* name;         // "INT", "FP8", "FP4" (in messages)
@@ -85,7 +85,9 @@ inline constexpr GroupScaleLayout kFp4GroupLayouts[] = {
     {"MXFP4", Strategy::Group, 32, ScaleDType::E8M0, false, "mxfp4-pack-quantized"},
 };
 
-/// One row per ElementFormat, in its order.
+/// One row per ElementFormat, in its order. Columns: format, name, encoding, type, min_bits,
+/// max_bits, is_float, code_dtype, max_value, max_exponent, encode, decode, packing,
+/// native_scales, group_layouts, group_layout_count, weight_only_format, with_activations_format.
 inline constexpr ElementFormatTraits kElementFormatTable[] = {
     {ElementFormat::Int, "INT", "", QuantType::Int, 1, 8, false, at::kChar, 0.0f, 0, nullptr, nullptr,
      CodePacking::Int32Words, true, nullptr, 0, "pack-quantized", "int-quantized"},
