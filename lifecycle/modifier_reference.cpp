@@ -2,6 +2,7 @@
 
 #include <sstream>
 
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/quant_args.hpp"
 
 namespace dcomp::lifecycle {
@@ -16,7 +17,7 @@ std::string code_list(const std::vector<std::string>& names) {
 // "int4 group 128 symmetric", "fp8 token dynamic", ...
 std::string describe_args(const quant::QuantizationArgs& args) {
   std::ostringstream out;
-  out << (args.type == quant::QuantType::Float ? "fp" : "int") << args.num_bits << " "
+  out << (args.traits().is_float ? "fp" : "int") << args.num_bits << " "
       << quant::to_string(args.resolved_strategy());
   if (quant::is_grouped(args.resolved_strategy()) && args.group_size) out << " " << *args.group_size;
   if (args.block_structure) out << " " << (*args.block_structure)[0] << "x" << (*args.block_structure)[1];

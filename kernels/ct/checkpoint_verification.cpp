@@ -12,6 +12,7 @@
 #include "kernels/model/layer_layout.hpp"
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/io/name_affixes.hpp"
 #include "kernels/io/layer_names.hpp"
 
@@ -75,15 +76,15 @@ void check_scale_dtype(const std::string& name, io::DType dtype, const std::stri
   if (suffix.empty()) return;
   std::string expected;
   bool allowed = false;
+  const quant::GroupScaleLayout* layout = quant::group_scale_layout_of_format(format);  // NVFP4, MXFP4
   if (suffix == ".weight_global_scale" || suffix == ".input_global_scale") {
     allowed = dtype == io::DType::F32;
     expected = "F32, as global scales are";
-  } else if (suffix == ".weight_scale" && format == format::kNvfp4PackQuantized) {
-    allowed = dtype == io::DType::F8_E4M3;
-    expected = "F8_E4M3, as NVFP4 (" + format + ") weight scales are";
-  } else if (suffix == ".weight_scale" && format == format::kMxfp4PackQuantized) {
-    allowed = dtype == io::DType::U8;
-    expected = "U8 (E8M0 exponents), as MXFP4 (" + format + ") weight scales are";
+  } else if (suffix == ".weight_scale" && layout != nullptr && layout->scale_dtype != quant::ScaleDType::Native) {
+    const bool exponents = layout->scale_dtype == quant::ScaleDType::E8M0;
+    allowed = dtype == (exponents ? io::DType::U8 : io::DType::F8_E4M3);
+    expected = std::string(exponents ? "U8 (E8M0 exponents)" : "F8_E4M3") + ", as " + layout->name + " (" + format +
+               ") weight scales are";
   } else {
     allowed = is_float_dtype(dtype);
     expected = "floating point (F32, F16 or BF16), as " + format + " scales are";

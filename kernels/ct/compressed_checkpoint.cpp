@@ -13,6 +13,7 @@
 
 #include "kernels/ct/compression_format.hpp"
 #include "kernels/ct/fp8_block_checkpoint.hpp"
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/json/bounded_json.hpp"
 #include "kernels/ct/linear_decoding.hpp"
 
@@ -62,14 +63,15 @@ model::LinearWeights CompressedCheckpoint::load_linear(const std::string& module
   }
   const auto* group = config_.group_for(module_name);
   const quant::QuantizationArgs* weight_args = group && group->second.weights ? &*group->second.weights : nullptr;
-  const bool fp4_format = format == format::kNvfp4PackQuantized || format == format::kMxfp4PackQuantized;
-  if (fp4_format && (!weight_args || !weight_args->is_fp4())) {
+  quant::ElementFormat stored_element = quant::ElementFormat::Int;
+  const quant::GroupScaleLayout* stored_layout = quant::group_scale_layout_of_format(format, &stored_element);
+  if (stored_layout != nullptr && (!weight_args || weight_args->element_format() != stored_element)) {
     throw DecodingError((directory_ / "config.json").string() + ": Linear \"" + module_name + "\" is stored as \"" +
                         format + "\", but its config group " +
                         (weight_args ? "quantizes it to " + std::to_string(weight_args->num_bits) + "-bit " +
                                            quant::to_string(weight_args->type)
                                      : std::string("does not quantize its weights")) +
-                        "; the format holds FP4 weights");
+                        "; the format holds " + quant::element_format_traits(stored_element).name + " weights");
   }
 
   model::LinearWeights weights;

@@ -2,18 +2,22 @@
 // can_compress methods of compressors/naive_quantized/base.py and pack_quantized/base.py.
 #include "kernels/ct/compression_format.hpp"
 
+#include "kernels/quant/element_formats.hpp"
+
 namespace dcomp::ct {
 
 std::string infer_module_format(const std::optional<quant::QuantizationArgs>& weights,
                                 const std::optional<quant::QuantizationArgs>& input_activations) {
   if (!weights) return format::kDense;
-  if (weights->is_fp4() && weights->group_size == 32) return format::kMxfp4PackQuantized;
-  if (weights->is_fp4() && weights->group_size == 16) return format::kNvfp4PackQuantized;
-  const bool int_weights = weights->type == quant::QuantType::Int;
-  if (int_weights && input_activations) return format::kIntQuantized;
-  // (pack-quantized also excludes FP8 inputs, but any input quantization matched above.)
-  if (int_weights && weights->num_bits >= 1 && weights->num_bits <= 8) return format::kPackQuantized;
-  if (!int_weights && input_activations) return format::kFloatQuantized;
+  if (const quant::GroupScaleLayout* layout = quant::group_scale_layout(*weights)) return layout->compression_format;
+  const quant::ElementFormatTraits& element = weights->traits();
+  // (pack-quantized also excludes FP8 inputs, but any input quantization takes the format for
+  // weights with quantized activations first.)
+  if (input_activations) {
+    if (element.with_activations_format != nullptr) return element.with_activations_format;
+    return element.is_float ? format::kFloatQuantized : format::kIntQuantized;
+  }
+  if (element.weight_only_format != nullptr && element.takes_bits(weights->num_bits)) return element.weight_only_format;
   return format::kNaiveQuantized;
 }
 
@@ -31,9 +35,16 @@ std::string model_format(const std::set<std::string>& module_formats) {
 }
 
 bool is_supported_format(const std::string& name) {
-  return name == format::kDense || name == format::kPackQuantized || name == format::kIntQuantized ||
-         name == format::kFloatQuantized || name == format::kNaiveQuantized || name == format::kNvfp4PackQuantized ||
-         name == format::kMxfp4PackQuantized;
+  if (name == format::kDense || name == format::kNaiveQuantized) return true;
+  for (const quant::ElementFormatTraits& element : quant::kElementFormatTable) {
+    for (const char* stored : {element.weight_only_format, element.with_activations_format}) {
+      if (stored != nullptr && name == stored) return true;
+    }
+    for (int i = 0; i < element.group_layout_count; ++i) {
+      if (name == element.group_layouts[i].compression_format) return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace dcomp::ct

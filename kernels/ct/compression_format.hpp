@@ -25,7 +25,8 @@ inline constexpr const char* kMixedPrecision = "mixed-precision";
 inline constexpr const char* kSparse24Bitmask = "sparse-24-bitmask";  // legacy sparsity format
 }  // namespace format
 
-/// The format compressed-tensors infers for a Linear with these arguments; the first rule that holds wins:
+/// The format compressed-tensors infers for a Linear with these arguments (the names come from the
+/// element format table, kernels/quant/element_formats.hpp); the first rule that holds wins:
 ///   no weight quantization                                   → "dense"
 ///   FP4 weights in groups of 32 (MXFP4)                       → "mxfp4-pack-quantized"
 ///   FP4 weights in groups of 16 (NVFP4)                       → "nvfp4-pack-quantized"

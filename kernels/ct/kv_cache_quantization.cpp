@@ -12,6 +12,7 @@
 #include "kernels/ct/linear_decoding.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/io/layer_names.hpp"
+#include "kernels/quant/element_formats.hpp"
 
 namespace dcomp::ct {
 
@@ -39,8 +40,8 @@ void attach_kv_cache_quantization(model::CausalLM& model, const std::filesystem:
   } catch (const quant::QuantConfigError& error) {
     throw DecodingError(config_file + ": " + error.what());
   }
-  if (args.dynamic || args.resolved_strategy() != quant::Strategy::Tensor || args.type != quant::QuantType::Float ||
-      args.num_bits != 8) {
+  if (args.dynamic || args.resolved_strategy() != quant::Strategy::Tensor ||
+      args.element_format() != quant::ElementFormat::Fp8E4m3 || !args.traits().takes_bits(args.num_bits)) {
     throw DecodingError(config_file + ": kv_cache_scheme: only static per-tensor FP8 KV caches (k_scale / v_scale) "
                         "can be applied");
   }

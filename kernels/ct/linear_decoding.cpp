@@ -9,6 +9,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/fp4_e2m1.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/ct/linear_encoding.hpp"
@@ -62,12 +63,12 @@ bool is_integer(io::DType dtype) {
 at::Tensor codes_as_float(const ModuleTensors& tensors, const std::string& suffix, const at::Tensor& stored,
                           io::DType dtype, const quant::QuantizationArgs& args) {
   if (dtype == io::DType::F8_E4M3) {
-    if (args.type != quant::QuantType::Float) {
+    if (!args.traits().is_float) {
       tensors.fail_at(suffix, "holds FP8 values but the config quantizes this weight to integers");
     }
     return quant::decode_fp8_e4m3(stored);
   }
-  if (args.type != quant::QuantType::Int) {
+  if (args.traits().is_float) {
     tensors.fail_at(suffix, "holds " + io::dtype_name(dtype) + " values but the config quantizes this weight to FP8");
   }
   return stored.to(at::kFloat);
@@ -118,16 +119,18 @@ at::Tensor expand_to_weight(const at::Tensor& per_group, const at::Tensor& g_idx
   throw DecodingError("weights cannot use the token strategy");
 }
 
-// The effective group scales of an FP4 weight: FP8 values divided by the global scale
-// (NVFP4), or 2^(e − 127) of uint8 exponents (MXFP4), fp32 [out, groups].
-at::Tensor fp4_effective_scale(const ModuleTensors& tensors, const quant::QuantizationArgs& args) {
+// The effective scales of a group-scaled weight (element_formats.hpp), fp32 [out, groups]: FP8
+// values divided by the global scale (NVFP4), or 2^(e − 127) of uint8 exponents (MXFP4).
+at::Tensor group_effective_scale(const ModuleTensors& tensors, const quant::GroupScaleLayout& layout) {
   const io::DType dtype = tensors.dtype("weight_scale");
   const at::Tensor stored = tensors.load("weight_scale");
-  if (args.scale_dtype == quant::ScaleDType::Fp8E4m3) {
+  const std::string name = layout.name;
+  if (layout.scale_dtype == quant::ScaleDType::Fp8E4m3) {
     if (dtype != io::DType::F8_E4M3) {
-      tensors.fail_at("weight_scale", "NVFP4 group scales are F8_E4M3, got " + io::dtype_name(dtype));
+      tensors.fail_at("weight_scale", name + " group scales are F8_E4M3, got " + io::dtype_name(dtype));
     }
-    if (!tensors.has("weight_global_scale")) tensors.fail("NVFP4 weights need weight_global_scale, which is missing");
+    if (!layout.global_scale) return quant::decode_fp8_e4m3(stored);
+    if (!tensors.has("weight_global_scale")) tensors.fail(name + " weights need weight_global_scale, which is missing");
     const at::Tensor global = tensors.load("weight_global_scale");
     if (global.numel() != 1 || !is_floating(tensors.dtype("weight_global_scale"))) {
       tensors.fail_at("weight_global_scale", "expected one floating value, got shape " + shape_text(global.sizes()));
@@ -138,13 +141,16 @@ at::Tensor fp4_effective_scale(const ModuleTensors& tensors, const quant::Quanti
     }
     return quant::decode_fp8_e4m3(stored) / value;
   }
-  if (dtype != io::DType::U8) tensors.fail_at("weight_scale", "MXFP4 scales are uint8 exponents, got " + io::dtype_name(dtype));
+  if (dtype != io::DType::U8) {
+    tensors.fail_at("weight_scale", name + " scales are uint8 exponents, got " + io::dtype_name(dtype));
+  }
   return quant::decode_e8m0(stored);
 }
 
 // nvfp4- / mxfp4-pack-quantized: uint8 [out, in/2] holding two E2M1 codes per byte.
 at::Tensor decode_fp4_packed(const ModuleTensors& tensors, const quant::QuantizationArgs& args) {
-  if (!args.is_fp4()) {
+  const quant::GroupScaleLayout* layout = quant::group_scale_layout(args);
+  if (args.traits().packing != quant::CodePacking::Fp4NibblePairs || layout == nullptr) {
     tensors.fail_at("weight_packed", "holds FP4 codes (uint8) but the config quantizes this weight to " +
                                          std::to_string(args.num_bits) + "-bit " + quant::to_string(args.type));
   }
@@ -152,7 +158,7 @@ at::Tensor decode_fp4_packed(const ModuleTensors& tensors, const quant::Quantiza
   if (packed.dim() != 2) tensors.fail_at("weight_packed", "expected [out, in/2], got " + shape_text(packed.sizes()));
   const at::Tensor values = quant::decode_fp4_e2m1(quant::unpack_fp4_codes(packed));  // [out, in] fp32
   try {
-    return dequantize_weight(values, fp4_effective_scale(tensors, args), {}, {}, args);
+    return dequantize_weight(values, group_effective_scale(tensors, *layout), {}, {}, args);
   } catch (const DecodingError& error) {
     tensors.fail_at("weight_packed", error.what());
   }
@@ -208,7 +214,12 @@ at::Tensor decode_linear_weight(const io::CheckpointReader& reader, const std::s
   const auto dequantize = [&](const at::Tensor& codes, const std::string& suffix, const at::Tensor& zero_point,
                               const quant::QuantizationArgs& args) {
     try {
-      return dequantize_weight(codes, tensors.load("weight_scale"), zero_point, tensors.optional("weight_g_idx"), args);
+      // FP8 bytes with group scales of their own dtype take those (element_formats.hpp).
+      const quant::GroupScaleLayout* layout =
+          args.traits().packing == quant::CodePacking::Fp8Bytes ? quant::group_scale_layout(args) : nullptr;
+      const at::Tensor scale =
+          layout != nullptr ? group_effective_scale(tensors, *layout) : tensors.load("weight_scale");
+      return dequantize_weight(codes, scale, zero_point, tensors.optional("weight_g_idx"), args);
     } catch (const DecodingError& error) {
       tensors.fail_at(suffix, error.what());
     }
@@ -219,7 +230,7 @@ at::Tensor decode_linear_weight(const io::CheckpointReader& reader, const std::s
   }
   if (tensors.has("weight_packed")) {
     const quant::QuantizationArgs& args = require_args("weight_packed");
-    if (args.type != quant::QuantType::Int || tensors.dtype("weight_packed") != io::DType::I32) {
+    if (args.traits().packing != quant::CodePacking::Int32Words || tensors.dtype("weight_packed") != io::DType::I32) {
       tensors.fail_at("weight_packed", "only int32-packed integer weights are supported (got " +
                                            io::dtype_name(tensors.dtype("weight_packed")) + ", " +
                                            quant::to_string(args.type) + " weights)");

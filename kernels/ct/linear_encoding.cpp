@@ -12,6 +12,7 @@
 #include "kernels/ct/compression_format.hpp"
 #include "kernels/ct/sparse_24_bitmask.hpp"
 #include "kernels/io/shape_text.hpp"
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/fp4_e2m1.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
 #include "kernels/quant/packing.hpp"
@@ -66,9 +67,12 @@ class Encoder {
       fail(error.what());
     }
     if (args.dynamic) fail("weights cannot be quantized dynamically");
-    const bool fp4_format = format_ == format::kNvfp4PackQuantized || format_ == format::kMxfp4PackQuantized;
-    if (fp4_format || args.is_fp4()) return fp4_packed(args, fp4_format);
-    const bool is_int = args.type == quant::QuantType::Int;
+    quant::ElementFormat format_element = quant::ElementFormat::Int;
+    const quant::GroupScaleLayout* format_layout = quant::group_scale_layout_of_format(format_, &format_element);
+    if (format_layout != nullptr || quant::group_scale_layout(args) != nullptr) {
+      return group_scaled(args, format_layout, format_element);
+    }
+    const bool is_int = !args.traits().is_float;
     if ((format_ == format::kPackQuantized || format_ == format::kIntQuantized) && !is_int) {
       fail("the format stores integer weights, but the weights are FP8");
     }
@@ -105,10 +109,7 @@ class Encoder {
         check_int_range(codes, args, "codes");
         add("weight", codes.to(at::kCPU).to(at::kChar).contiguous());
       } else {
-        if (codes.numel() > 0 && codes.bitwise_and(0x7F).eq(0x7F).any().item<bool>()) {
-          fail("FP8 codes contain the NaN pattern 0x7F / 0xFF");
-        }
-        tensors_.push_back({module_ + ".weight", codes.to(at::kCPU).contiguous(), io::DType::F8_E4M3});
+        add_fp8_codes(codes);
       }
       add("weight_scale", scale);
       if (zero_point.defined()) add("weight_zero_point", zero_point.to(at::kChar));
@@ -119,53 +120,103 @@ class Encoder {
   }
 
  private:
+  // A format whose groups carry scales of their own dtype (element_formats.hpp), e.g.
   // nvfp4- / mxfp4-pack-quantized: weight_packed uint8 [out, in/2] (two E2M1 codes a byte),
   // weight_scale F8_E4M3 (NVFP4) or uint8 E8M0 exponents (MXFP4) [out, in/group_size],
   // weight_global_scale F32 [1] (NVFP4).
-  std::vector<io::NamedTensor> fp4_packed(const quant::QuantizationArgs& args, bool fp4_format) {
-    if (!fp4_format) fail("FP4 weights are stored as nvfp4-pack-quantized or mxfp4-pack-quantized");
-    if (!args.is_fp4()) fail("the format stores FP4 weights, but the weights are " + std::to_string(args.num_bits) +
-                             "-bit " + quant::to_string(args.type));
-    const bool nvfp4 = format_ == format::kNvfp4PackQuantized;
-    if (nvfp4 != (args.resolved_strategy() == quant::Strategy::TensorGroup)) {
-      fail(nvfp4 ? "nvfp4-pack-quantized needs the tensor_group strategy (groups of 16 and a global scale)"
-                 : "mxfp4-pack-quantized needs the group strategy with groups of 32");
+  std::vector<io::NamedTensor> group_scaled(const quant::QuantizationArgs& args,
+                                            const quant::GroupScaleLayout* format_layout,
+                                            quant::ElementFormat format_element) {
+    const quant::ElementFormatTraits& element = args.traits();
+    if (format_layout == nullptr) fail(std::string(element.name) + " weights are stored as " + layout_formats(element));
+    if (args.element_format() != format_element) {
+      fail("the format stores " + std::string(quant::element_format_traits(format_element).name) +
+           " weights, but the weights are " + std::to_string(args.num_bits) + "-bit " + quant::to_string(args.type));
+    }
+    if (quant::group_scale_layout(args) != format_layout) {
+      fail(format_ + " needs the " + quant::to_string(format_layout->strategy) + " strategy with groups of " +
+           std::to_string(format_layout->group_size) + (format_layout->global_scale ? " and a global scale" : ""));
     }
     const at::Tensor& codes = weight_.codes;
     if (!codes.defined() || codes.dim() != 2 || codes.scalar_type() != at::kByte) {
-      fail("FP4 codes must be a 2-D uint8 [out, in] tensor of E2M1 codes");
+      fail(std::string(element.name) + " codes must be a 2-D uint8 [out, in] tensor of " + element.encoding + " codes");
     }
     out_ = codes.size(0);
     in_ = codes.size(1);
-    if (in_ % 2 != 0) fail("FP4 packing needs an even number of input columns, got " + std::to_string(in_));
+    if (element.packing == quant::CodePacking::Fp4NibblePairs && in_ % 2 != 0) {
+      fail("FP4 packing needs an even number of input columns, got " + std::to_string(in_));
+    }
     const at::Tensor scale = checked_scale(args, at::kFloat);  // FP8 / power-of-two values, kept exact
     if (weight_.zero_point.defined() && weight_.zero_point.numel() > 0 && weight_.zero_point.ne(0).any().item<bool>()) {
-      fail("FP4 quantization is symmetric, but a non-zero zero point is given");
+      fail(std::string(element.name) + " quantization is symmetric, but a non-zero zero point is given");
     }
-    try {
-      add("weight_packed", quant::pack_fp4_codes(codes.to(at::kCPU)));
-    } catch (const std::invalid_argument& error) {
-      fail(error.what());
-    }
-    if (nvfp4) {
-      const at::Tensor stored = quant::encode_fp8_e4m3(scale);
-      if (!at::equal(quant::decode_fp8_e4m3(stored), scale)) fail("NVFP4 group scales must be FP8 E4M3 values");
-      tensors_.push_back({module_ + ".weight_scale", stored, io::DType::F8_E4M3});
-      const at::Tensor& global = weight_.global_scale;
-      if (!global.defined() || global.numel() != 1 || !at::isFloatingType(global.scalar_type())) {
-        fail("NVFP4 weights need weight_global_scale, one floating value");
-      }
-      add("weight_global_scale", global.reshape({1}).to(at::kFloat));
-    } else {
-      add("weight_scale", mx_exponents(scale));
-      if (weight_.global_scale.defined()) fail("MXFP4 weights have no global scale");
-    }
+    add_packed_codes(element, codes);
+    add_group_scales(*format_layout, scale);
     add_input_quantization();
     return std::move(tensors_);
   }
 
+  // "nvfp4-pack-quantized or mxfp4-pack-quantized": the formats storing the element's group layouts.
+  static std::string layout_formats(const quant::ElementFormatTraits& element) {
+    std::string names;
+    for (int i = 0; i < element.group_layout_count; ++i) {
+      names += (i == 0 ? "" : " or ") + std::string(element.group_layouts[i].compression_format);
+    }
+    return names;
+  }
+
+  // codes uint8 [out, in] → weight_packed (two E2M1 codes a byte) or weight (F8_E4M3 bytes).
+  void add_packed_codes(const quant::ElementFormatTraits& element, const at::Tensor& codes) {
+    switch (element.packing) {
+      case quant::CodePacking::Fp4NibblePairs:
+        try {
+          add("weight_packed", quant::pack_fp4_codes(codes.to(at::kCPU)));
+        } catch (const std::invalid_argument& error) {
+          fail(error.what());
+        }
+        return;
+      case quant::CodePacking::Fp8Bytes: add_fp8_codes(codes); return;
+      case quant::CodePacking::Int32Words: break;
+    }
+    fail(std::string(element.name) + " codes have no group-scaled format");
+  }
+
+  // codes uint8 [out, in] E4M3 bit patterns → weight F8_E4M3 [out, in].
+  void add_fp8_codes(const at::Tensor& codes) {
+    if (codes.numel() > 0 && codes.bitwise_and(0x7F).eq(0x7F).any().item<bool>()) {
+      fail("FP8 codes contain the NaN pattern 0x7F / 0xFF");
+    }
+    tensors_.push_back({module_ + ".weight", codes.to(at::kCPU).contiguous(), io::DType::F8_E4M3});
+  }
+
+  // scale fp32 [out, groups] → weight_scale in the layout's scale dtype, and weight_global_scale
+  // F32 [1] where the layout has one.
+  void add_group_scales(const quant::GroupScaleLayout& layout, const at::Tensor& scale) {
+    switch (layout.scale_dtype) {
+      case quant::ScaleDType::Fp8E4m3: {
+        const at::Tensor stored = quant::encode_fp8_e4m3(scale);
+        if (!at::equal(quant::decode_fp8_e4m3(stored), scale)) {
+          fail(std::string(layout.name) + " group scales must be FP8 E4M3 values");
+        }
+        tensors_.push_back({module_ + ".weight_scale", stored, io::DType::F8_E4M3});
+        break;
+      }
+      case quant::ScaleDType::E8M0: add("weight_scale", mx_exponents(layout, scale)); break;
+      case quant::ScaleDType::Native: fail(std::string(layout.name) + " group scales need a dtype of their own");
+    }
+    if (layout.global_scale) {
+      const at::Tensor& global = weight_.global_scale;
+      if (!global.defined() || global.numel() != 1 || !at::isFloatingType(global.scalar_type())) {
+        fail(std::string(layout.name) + " weights need weight_global_scale, one floating value");
+      }
+      add("weight_global_scale", global.reshape({1}).to(at::kFloat));
+    } else if (weight_.global_scale.defined()) {
+      fail(std::string(layout.name) + " weights have no global scale");
+    }
+  }
+
   // Power-of-two scales → their E8M0 exponents 127 + log2(scale) (uint8).
-  at::Tensor mx_exponents(const at::Tensor& scale) const {
+  at::Tensor mx_exponents(const quant::GroupScaleLayout& layout, const at::Tensor& scale) const {
     const at::Tensor values = scale.contiguous();
     at::Tensor exponents = at::empty(values.sizes(), at::kByte);
     const float* in = values.data_ptr<float>();
@@ -175,7 +226,7 @@ class Encoder {
       const float mantissa = std::frexp(in[i], &exponent);  // in = mantissa · 2^exponent, mantissa in [0.5, 1)
       const int biased = exponent - 1 + 127;
       if (mantissa != 0.5f || biased < 0 || biased > 255) {
-        fail("MXFP4 scale " + std::to_string(in[i]) + " is not a power of two in E8M0's range");
+        fail(std::string(layout.name) + " scale " + std::to_string(in[i]) + " is not a power of two in E8M0's range");
       }
       out[i] = static_cast<uint8_t>(biased);
     }
@@ -219,7 +270,7 @@ class Encoder {
       }
       return {};
     }
-    if (args.type == quant::QuantType::Float) fail("asymmetric FP8 quantization cannot be stored");
+    if (args.traits().is_float) fail("asymmetric FP8 quantization cannot be stored");
     if (!zero_point.defined() || !at::isIntegralType(zero_point.scalar_type(), false)) {
       fail("asymmetric quantization needs an integer zero_point");
     }

@@ -100,7 +100,7 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   // Step 9: the column loop with lazy block updates; the work ends up dequantized.
   const auto start = std::chrono::steady_clock::now();
   const QuantGrid grid = gptq_loop_grid(args);
-  at::Tensor codes = at::empty({rows, columns}, at::TensorOptions().dtype(grid.is_float ? at::kByte : at::kChar));
+  at::Tensor codes = at::empty({rows, columns}, at::TensorOptions().dtype(grid.traits().code_dtype));
   GptqSolveTargets targets;
   targets.grid = grid;
   targets.scale = scale_table.data_ptr<float>();

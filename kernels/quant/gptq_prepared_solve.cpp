@@ -6,6 +6,7 @@
 
 #include <ATen/ATen.h>
 
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/matrix_copies.hpp"
 #include "kernels/quant/observers.hpp"
 #include "kernels/quant/qparams.hpp"
@@ -95,7 +96,7 @@ GptqResult finish_solve(PreparedSolve& p, at::Tensor codes, const QuantizationAr
     p.work = round_weight_to(args.model_dtype, p.work);
     codes = quantize_codes(p.work, p.result.qparams, args, p.result.g_idx);
   }
-  if (args.is_fp4()) {
+  if (args.element_format() == ElementFormat::Fp4E2m1) {
     // Upstream stores GPTQ's dequantized weight and packs it again: a −0 there packs as +0
     // (see fp4_e2m1.hpp), so FP4 codes carry no negative zero.
     uint8_t* code = codes.data_ptr<uint8_t>();

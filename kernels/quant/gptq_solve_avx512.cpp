@@ -124,7 +124,7 @@ DCOMP_AVX512 inline __m512 solve_column(const Block& b, int64_t r0, Tile& t, int
   float* column = t.values.data() + i * kLanes;
   const __m512 value = _mm512_loadu_ps(column);
   __m512 q;
-  if (!grid.is_float && grid.dtype == FloatDType::F32) {
+  if (grid.element == ElementFormat::Int && grid.dtype == FloatDType::F32) {
     // QuantGrid::code: x/scale + zp, std::clamp (which keeps x on ties and NaN: max and
     // min return their second operand then), round half to even.
     __m512 x = _mm512_add_ps(_mm512_div_ps(value, scale), zero_point);

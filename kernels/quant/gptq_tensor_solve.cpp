@@ -92,7 +92,7 @@ GptqTensorSolution gptq_solve_tensor(at::Tensor& work, const at::Tensor& upper, 
   const at::Tensor upper_stack = shared ? upper.unsqueeze(0) : upper;  // [1|E, n, n]
   const at::TensorOptions fp32 = work.options();
   GptqTensorSolution solution;
-  solution.codes = at::empty({modules, rows, n}, fp32.dtype(targets.grid.is_float ? at::kByte : at::kChar));
+  solution.codes = at::empty({modules, rows, n}, fp32.dtype(targets.grid.traits().code_dtype));
   at::Tensor row_loss = at::zeros({modules, rows}, fp32.dtype(at::kDouble));  // [E, rows]
 
   for (int64_t i1 = 0; i1 < n; i1 += block_size) {

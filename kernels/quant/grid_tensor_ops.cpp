@@ -62,14 +62,14 @@ GridRounding round_to_grid(const QuantGrid& grid, const at::Tensor& x, const at:
   const FloatDType quotient = grid.quotient_dtype();
   const FloatDType product = grid.scale_value_dtype();
   at::Tensor scaled = rounded_to(quotient, x.div(scale));  // [same as x] fp32
-  if (grid.is_fp4) {
+  if (grid.element == ElementFormat::Fp4E2m1) {  // no zero point (QuantGrid::code)
     const FloatCodeRounding e2m1 = round_to_fp4_e2m1(scaled.clamp_(grid.q_min, grid.q_max));
     out.codes = e2m1.bits.to(at::kFloat);
     out.values = rounded_to(product, e2m1.values.mul(scale));
     return out;
   }
   scaled = rounded_to(quotient, scaled.add_(zero_point)).clamp_(grid.q_min, grid.q_max);
-  if (grid.is_float) {
+  if (grid.element == ElementFormat::Fp8E4m3) {
     const FloatCodeRounding e4m3 = round_to_fp8_e4m3(scaled);
     out.codes = e4m3.bits.to(at::kFloat);
     out.values = rounded_to(product, rounded_to(product, e4m3.values.sub(zero_point)).mul_(scale));

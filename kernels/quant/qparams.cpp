@@ -119,10 +119,11 @@ at::Tensor quantize_codes(const at::Tensor& w, const QParams& qparams, const Qua
   const QParamLayout layout = make_qparam_layout(w.size(0), w.size(1), args, g_idx);
   const FlatQParams flat = flatten_checked(qparams, layout, "quantize_codes");
   const at::Tensor input = w.contiguous();
-  at::Tensor codes = at::empty(input.sizes(), at::TensorOptions().dtype(grid.is_float ? at::kByte : at::kChar));
+  const bool byte_codes = grid.traits().code_dtype == at::kByte;  // float bit patterns, else int8
+  at::Tensor codes = at::empty(input.sizes(), at::TensorOptions().dtype(grid.traits().code_dtype));
   const float* x = input.data_ptr<float>();
-  uint8_t* fp8_out = grid.is_float ? codes.data_ptr<uint8_t>() : nullptr;
-  int8_t* int_out = grid.is_float ? nullptr : codes.data_ptr<int8_t>();
+  uint8_t* byte_out = byte_codes ? codes.data_ptr<uint8_t>() : nullptr;
+  int8_t* int_out = byte_codes ? nullptr : codes.data_ptr<int8_t>();
   const float* scale = flat.scale.data_ptr<float>();
   const float* zero_point = flat.zero_point.data_ptr<float>();
   const int64_t columns = layout.columns;
@@ -132,8 +133,8 @@ at::Tensor quantize_codes(const at::Tensor& w, const QParams& qparams, const Qua
         const int64_t i = r * columns + c;
         const int64_t q = layout.index(r, c);
         const int32_t code = grid.code(x[i], scale[q], zero_point[q]);
-        if (fp8_out != nullptr) {
-          fp8_out[i] = static_cast<uint8_t>(code);
+        if (byte_out != nullptr) {
+          byte_out[i] = static_cast<uint8_t>(code);
         } else {
           int_out[i] = static_cast<int8_t>(code);
         }
@@ -146,14 +147,15 @@ at::Tensor quantize_codes(const at::Tensor& w, const QParams& qparams, const Qua
 at::Tensor dequantize_codes(const at::Tensor& codes, const QParams& qparams, const QuantizationArgs& args,
                             const at::Tensor& g_idx) {
   const QuantGrid grid = QuantGrid::from_args(args);
-  check_matrix(codes, grid.is_float ? at::kByte : at::kChar, "dequantize_codes: codes");
+  const bool byte_codes = grid.traits().code_dtype == at::kByte;  // float bit patterns, else int8
+  check_matrix(codes, grid.traits().code_dtype, "dequantize_codes: codes");
   const QParamLayout layout = make_qparam_layout(codes.size(0), codes.size(1), args, g_idx);
   const FlatQParams flat = flatten_checked(qparams, layout, "dequantize_codes");
   const at::Tensor input = codes.contiguous();
   at::Tensor values = at::empty(input.sizes(), at::TensorOptions().dtype(at::kFloat));
   float* out = values.data_ptr<float>();
-  const uint8_t* fp8_in = grid.is_float ? input.data_ptr<uint8_t>() : nullptr;
-  const int8_t* int_in = grid.is_float ? nullptr : input.data_ptr<int8_t>();
+  const uint8_t* byte_in = byte_codes ? input.data_ptr<uint8_t>() : nullptr;
+  const int8_t* int_in = byte_codes ? nullptr : input.data_ptr<int8_t>();
   const float* scale = flat.scale.data_ptr<float>();
   const float* zero_point = flat.zero_point.data_ptr<float>();
   const int64_t columns = layout.columns;
@@ -162,7 +164,7 @@ at::Tensor dequantize_codes(const at::Tensor& codes, const QParams& qparams, con
       for (int64_t c = 0; c < columns; ++c) {
         const int64_t i = r * columns + c;
         const int64_t q = layout.index(r, c);
-        const int32_t code = fp8_in != nullptr ? int32_t{fp8_in[i]} : int32_t{int_in[i]};
+        const int32_t code = byte_in != nullptr ? int32_t{byte_in[i]} : int32_t{int_in[i]};
         out[i] = grid.value(code, scale[q], zero_point[q]);
       }
     }

@@ -24,6 +24,10 @@ class QuantConfigError : public std::invalid_argument {
 };
 
 enum class QuantType { Int, Float };
+/// The number format of the codes, from type and num_bits: its traits (range, codec, packing,
+/// scale layouts, compression formats) are one row of the table in element_formats.hpp.
+enum class ElementFormat : uint8_t { Int, Fp8E4m3, Fp4E2m1 };
+struct ElementFormatTraits;
 enum class Strategy { Tensor, Channel, Group, Block, Token, TensorGroup };
 /// Group and TensorGroup (NVFP4: groups plus one global scale per tensor) share one layout:
 /// a scale per row and group of group_size columns.
@@ -65,8 +69,10 @@ struct QuantizationArgs {
   /// Integer range [q_min, q_max] (Int) or ±max (Float: E4M3 ±448, E2M1 ±6).
   double q_min() const;
   double q_max() const;
-  /// Whether the values are FP4 E2M1 (type float, 4 bits).
-  bool is_fp4() const { return type == QuantType::Float && num_bits == 4; }
+  /// The element format of the codes (type and num_bits; a float width no format takes gives
+  /// FP8, which validate() refuses) and its traits (element_formats.hpp).
+  ElementFormat element_format() const;
+  const ElementFormatTraits& traits() const;
   /// Checks consistency (bits 1..8 for Int, 8 or 4 for Float, group_size for Group, the FP4
   /// layouts NVFP4 and MXFP4, ...).
   void validate() const;
@@ -99,5 +105,11 @@ QuantizationScheme scheme_from_json(const nlohmann::json& json, const std::strin
 
 std::string to_string(Strategy strategy);
 std::string to_string(QuantType type);
+/// The `scale_dtype` literal of a scale dtype ("torch.float8_e4m3fn", "torch.uint8"); nullptr for
+/// Native, which is written as null.
+const char* scale_dtype_name(ScaleDType dtype);
+/// The activation ordering an `actorder` literal names: "static"/"weight" → Static,
+/// "group"/"dynamic" → Group, anything else None.
+ActOrder actorder_from_name(const std::string& name);
 
 }  // namespace dcomp::quant

@@ -15,7 +15,7 @@ float fp4_global_scale(float absmax, FloatDType dtype) {
   return std::isfinite(scale) ? scale : 1.0f;
 }
 
-uint8_t mx_scale_exponent(float absmax) {
+uint8_t mx_scale_exponent(float absmax, int element_max_exponent) {
   // round_to_power_2 on the fp32 bits: adding 2^21 carries into the exponent when the top two
   // mantissa bits are set (mantissa >= 1.5); masking keeps sign and exponent.
   uint32_t bits;
@@ -23,19 +23,18 @@ uint8_t mx_scale_exponent(float absmax) {
   bits = (bits + (1u << 21)) & 0xFF800000u;
   const int exponent_field = static_cast<int>((bits >> 23) & 0xFFu);
   if (exponent_field == 0) return 0;  // zero (or a subnormal absmax): log2 is -inf, clamped to 0
-  const int exponent = 127 + (exponent_field - 127) - 2;
+  const int exponent = 127 + (exponent_field - 127) - element_max_exponent;
   return static_cast<uint8_t>(std::clamp(exponent, 0, 255));
 }
 
 QuantGrid QuantGrid::from_args(const QuantizationArgs& args) {
   QuantGrid grid;
-  grid.is_float = args.type == QuantType::Float;
-  grid.is_fp4 = args.is_fp4();
+  grid.element = args.element_format();
   grid.symmetric = args.symmetric;
   grid.scale_dtype = args.scale_dtype;
   grid.dtype = args.model_dtype;
   grid.input_dtype = args.model_dtype;
-  if (grid.is_float && !grid.symmetric) {
+  if (grid.traits().is_float && !grid.symmetric) {
     throw QuantConfigError("quantization args: asymmetric float quantization (type float, symmetric false) is not "
                            "supported");
   }

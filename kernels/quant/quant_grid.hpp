@@ -20,6 +20,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/float_dtype.hpp"
 #include "kernels/quant/fp4_e2m1.hpp"
 #include "kernels/quant/fp8_e4m3.hpp"
@@ -41,16 +42,16 @@ struct ScalarQParams {
 float fp4_global_scale(float absmax, FloatDType dtype = FloatDType::F32);
 
 /// The E8M0 exponent (0..255, bias 127) of an MX group whose largest magnitude is `absmax`:
-/// absmax rounded to a power of two (up when its mantissa is at least 1.5), minus 2 (E2M1's
-/// largest exponent), clamped to [0, 255]; an all-zero group gets 0.
-uint8_t mx_scale_exponent(float absmax);
+/// absmax rounded to a power of two (up when its mantissa is at least 1.5), minus the largest
+/// exponent of the element format (`element_max_exponent`: E2M1 2, E4M3 8), clamped to
+/// [0, 255]; an all-zero group gets 0.
+uint8_t mx_scale_exponent(float absmax, int element_max_exponent);
 
-/// Range and type of the quantized values. Float means FP8 E4M3 (±448; codes are E4M3 bit
-/// patterns) or, with is_fp4, FP4 E2M1 (±6; codes 0..15, see fp4_e2m1.hpp). Int codes are the
-/// integers themselves.
+/// Range and element format of the quantized values: FP8 E4M3 (±448; codes are E4M3 bit
+/// patterns), FP4 E2M1 (±6; codes 0..15, see fp4_e2m1.hpp) or INT (codes are the integers
+/// themselves). The table in element_formats.hpp has the format's traits.
 struct QuantGrid {
-  bool is_float = false;
-  bool is_fp4 = false;
+  ElementFormat element = ElementFormat::Int;
   bool symmetric = true;
   ScaleDType scale_dtype = ScaleDType::Native;  // how qparams() rounds the scales
   /// The model dtype (QuantizationArgs::model_dtype): the observed ranges, scales and zero
@@ -65,8 +66,10 @@ struct QuantGrid {
   float half_bit_range = 127.5f;  // bit_range / 2: the symmetric divisor (INT4 7.5, INT8 127.5, FP8 448)
 
   /// The grid of `args` (type, bits, symmetry, model dtype, also the input dtype). Throws
-  /// QuantConfigError for asymmetric FP8.
+  /// QuantConfigError for asymmetric float formats.
   static QuantGrid from_args(const QuantizationArgs& args);
+
+  const ElementFormatTraits& traits() const { return element_format_traits(element); }
 
   /// The dtype of the scale code() divides by and value() multiplies by: the model dtype, but
   /// FP32 for NVFP4, whose FP8 group scale is divided by the FP32 global scale first.
@@ -91,7 +94,8 @@ struct QuantGrid {
     if (symmetric) {
       const float absmax = std::max(std::fabs(min_value), std::fabs(max_value));
       if (scale_dtype == ScaleDType::E8M0) {
-        result.scale = std::ldexp(1.0f, static_cast<int>(mx_scale_exponent(absmax)) - 127);
+        const int exponent = mx_scale_exponent(absmax, traits().max_exponent);
+        result.scale = std::ldexp(1.0f, exponent - 127);
         return result;  // never zero
       }
       result.scale = round_to(dtype, absmax / half_bit_range);
@@ -116,25 +120,30 @@ struct QuantGrid {
   }
 
   /// Quantize one value: Int → round_half_even(clamp(x/scale + zp, q_min, q_max));
-  /// Float → E4M3 bits of clamp(x/scale + zp, ±448), or the E2M1 code of clamp(x/scale, ±6).
+  /// FP8 → E4M3 bits of clamp(x/scale + zp, ±448); FP4 → the E2M1 code of clamp(x/scale, ±6)
+  /// (no zero point: adding 0 would turn −0 into +0, a sign upstream's FP4 rounding keeps).
   /// `scale` is the effective scale (for NVFP4 the group scale divided by the global scale).
-  /// x/scale and the sum are rounded to quotient_dtype().
+  /// x/scale and the sum are rounded to quotient_dtype(). The element format is tested per
+  /// value (an enum); the codecs inline.
   int32_t code(float value, float scale, float zero_point) const {
     const FloatDType quotient = quotient_dtype();
     float scaled = round_to(quotient, value / scale);
-    if (is_fp4) return fp4_e2m1_from_float(std::clamp(scaled, q_min, q_max));  // symmetric: no zero point
-    scaled = round_to(quotient, scaled + zero_point);
-    scaled = std::clamp(scaled, q_min, q_max);
-    if (is_float) return fp8_e4m3_from_float(scaled);
+    if (element == ElementFormat::Fp4E2m1) return fp4_e2m1_from_float(std::clamp(scaled, q_min, q_max));
+    scaled = std::clamp(round_to(quotient, scaled + zero_point), q_min, q_max);
+    if (element == ElementFormat::Fp8E4m3) return fp8_e4m3_from_float(scaled);
     return static_cast<int32_t>(std::nearbyint(scaled));
   }
 
   /// Dequantize one code: (q − zp) · scale, each step rounded to the scale's dtype
-  /// (scale_value_dtype(): compressed-tensors casts the code to it first).
+  /// (scale_value_dtype(): compressed-tensors casts the code to it first); FP4 has no zero point.
   float value(int32_t code, float scale, float zero_point) const {
     const FloatDType product = scale_value_dtype();
-    if (is_fp4) return round_to(product, fp4_e2m1_to_float(static_cast<uint8_t>(code)) * scale);
-    const float q = is_float ? fp8_e4m3_to_float(static_cast<uint8_t>(code)) : static_cast<float>(code);
+    float q = static_cast<float>(code);
+    switch (element) {
+      case ElementFormat::Fp4E2m1: return round_to(product, fp4_e2m1_to_float(static_cast<uint8_t>(code)) * scale);
+      case ElementFormat::Fp8E4m3: q = fp8_e4m3_to_float(static_cast<uint8_t>(code)); break;
+      case ElementFormat::Int: break;
+    }
     return round_to(product, round_to(product, q - zero_point) * scale);
   }
 };

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/qparams.hpp"
 #include "lifecycle/errors.hpp"
 
@@ -68,7 +69,7 @@ std::pair<float, float> fold(const std::vector<float>& mins, const std::vector<f
 }  // namespace
 
 void validate_kv_cache_scheme(const quant::QuantizationArgs& args) {
-  if (args.type != quant::QuantType::Float || args.num_bits != 8) {
+  if (args.element_format() != quant::ElementFormat::Fp8E4m3 || !args.traits().takes_bits(args.num_bits)) {
     throw quant::QuantConfigError("kv_cache_scheme: dcomp calibrates FP8 KV caches (type float, num_bits 8), not " +
                                   std::to_string(args.num_bits) + "-bit " + quant::to_string(args.type));
   }

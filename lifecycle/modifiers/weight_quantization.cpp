@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kernels/quant/observers.hpp"
+#include "kernels/quant/element_formats.hpp"
 #include "kernels/quant/qparams.hpp"
 #include "lifecycle/errors.hpp"
 
@@ -67,8 +68,8 @@ void attach_input_quantization(quant::CompressedWeight& weight, const quant::Qua
 void apply_sparsity_mask(quant::CompressedWeight& weight) {
   if (!weight.sparsity_mask.defined() || !weight.codes.defined()) return;
   at::Tensor zero_code;
-  if (weight.weight_args && weight.weight_args->type == quant::QuantType::Float) {
-    zero_code = at::zeros_like(weight.codes);  // E4M3 +0 is the bit pattern 0
+  if (weight.weight_args && weight.weight_args->traits().is_float) {
+    zero_code = at::zeros_like(weight.codes);  // +0 is the bit pattern 0 (E4M3, E2M1)
   } else if (weight.zero_point.defined()) {
     const auto& args = *weight.weight_args;
     // Each column's group zero point, as an int8 code.
