@@ -171,21 +171,25 @@ class SingleModifierStep {
 
   const lifecycle::CompressionPlan& plan() const { return *plan_; }
 
-  /// The layer work as the plan asks, after the modifier's SEQUENTIAL_EPOCH_END.
+  /// The layer work as the plan asks, after the modifier's SEQUENTIAL_EPOCH_END (whose
+  /// report, what update_event returned, is kept: last_report()).
   std::shared_ptr<lifecycle::LayerWork> run() {
     std::shared_ptr<lifecycle::LayerWork> work = layer_.layer_work(*plan_);
     lifecycle::Event event;
     event.type = lifecycle::EventType::SEQUENTIAL_EPOCH_END;
     event.global_step = 0;
-    modifier_->update_event(state_, event, {{"layer", work}});
+    last_report_ = modifier_->update_event(state_, event, {{"layer", work}});
     return work;
   }
+
+  const lifecycle::ModifierResult& last_report() const { return last_report_; }
 
  private:
   const HandBuiltLayer& layer_;
   lifecycle::ModifierPtr modifier_;
   lifecycle::State state_;
   std::shared_ptr<lifecycle::CompressionPlan> plan_ = std::make_shared<lifecycle::CompressionPlan>();
+  lifecycle::ModifierResult last_report_;
 };
 
 /// ‖(W − Ŵ)Xᵀ‖²_F in fp64, straight from the activations: W, Ŵ [out, in], X [tokens, in].

@@ -216,7 +216,8 @@ TEST(ModifierLayerStep, QuantizationModifierW8A8MatchesBruteForceChannelRounding
 
 // W4A16 group 16 with GPTQ's defaults (actorder static, dampening 0.01): every Linear's codes
 // equal the double-precision GPTQ reference's, which continues with the implementation's code
-// only where the two sit on an exact rounding tie; and its output error ‖(W − Ŵ)Xᵀ‖² on the
+// only where the two sit on an exact rounding tie; the loss it reports is the reference's; and
+// its output error ‖(W − Ŵ)Xᵀ‖² on the
 // calibration activations is below round-to-nearest's.
 TEST(ModifierLayerStep, GptqModifierW4A16Group16MatchesReferenceAndBeatsRounding) {
   at::manual_seed(21);
@@ -225,6 +226,7 @@ TEST(ModifierLayerStep, GptqModifierW4A16Group16MatchesReferenceAndBeatsRounding
   EXPECT_TRUE(step.plan().needs_hessians);
   const auto work = step.run();
   expect_all_linears_compressed(*work);
+  ASSERT_TRUE(step.last_report().has_value());
 
   quant::QuantizationArgs args;  // int4 symmetric group 16, llm-compressor GPTQ's default actorder
   args.num_bits = 4;
@@ -244,6 +246,9 @@ TEST(ModifierLayerStep, GptqModifierW4A16Group16MatchesReferenceAndBeatsRounding
         quant::testing::reference_gptq(original, hessian, args, /*dampening_frac=*/0.01, module.compressed->codes);
     EXPECT_EQ(reference.mismatches, 0);
     EXPECT_LE(reference.tie_flips, original.numel() / 100);
+    // The reported loss Σ (w − q)² / U[i,i]² / 2 is upstream's, on H = H_sum / samples.
+    const double reported_loss = step.last_report()->at("loss").at(module.name).get<double>();
+    EXPECT_NEAR(reported_loss, reference.loss / kSamples, 1e-3 * reference.loss / kSamples);
     EXPECT_TRUE(at::allclose(module.weight.to(at::kDouble), quant::testing::to_tensor(reference.dequantized), 1e-5, 1e-6));
 
     // Static actorder observes the original weight: its scales are round-to-nearest's.
