@@ -94,7 +94,8 @@ struct HandBuiltLayer {
       const std::string key = full_name(input.key);
       if (original_norms.count(key)) {  // the norm's output: rms_norm of hidden states with outliers
         norm_inputs[key] = random_activations(kTokens, input.in_features);
-        activations[key] = reference_rms_norm(norm_inputs[key], original_norms[key], config.rms_norm_eps).to(at::kFloat);
+        activations[key] =
+            reference_rms_norm(norm_inputs[key], original_norms[key], config.rms_norm_eps).to(at::kFloat);
       } else {
         activations[key] = random_activations(kTokens, input.in_features);
       }

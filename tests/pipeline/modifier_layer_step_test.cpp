@@ -115,7 +115,9 @@ at::Tensor reference_smoothing_scales(const at::Tensor& x, const std::vector<at:
   const at::Tensor x64 = x.to(at::kDouble);  // [tokens, in]
   const at::Tensor activation_range = std::get<0>(x64.max(0)) - std::get<0>(x64.min(0));  // [in]
   at::Tensor weight_max = at::zeros({x.size(1)}, at::kDouble);
-  for (const auto& w : balance_weights) weight_max = at::maximum(weight_max, std::get<0>(w.to(at::kDouble).abs().max(0)));
+  for (const auto& w : balance_weights) {
+    weight_max = at::maximum(weight_max, std::get<0>(w.to(at::kDouble).abs().max(0)));
+  }
   const at::Tensor weight_range = 2.0 * weight_max;
   return at::where(weight_range.gt(0), activation_range.pow(alpha) / weight_range.pow(1.0 - alpha), activation_range);
 }
@@ -249,7 +251,8 @@ TEST(ModifierLayerStep, GptqModifierW4A16Group16MatchesReferenceAndBeatsRounding
     // The reported loss Σ (w − q)² / U[i,i]² / 2 is upstream's, on H = H_sum / samples.
     const double reported_loss = step.last_report()->at("loss").at(module.name).get<double>();
     EXPECT_NEAR(reported_loss, reference.loss / kSamples, 1e-3 * reference.loss / kSamples);
-    EXPECT_TRUE(at::allclose(module.weight.to(at::kDouble), quant::testing::to_tensor(reference.dequantized), 1e-5, 1e-6));
+    const at::Tensor reference_weight = quant::testing::to_tensor(reference.dequantized);  // [out, in] fp64
+    EXPECT_TRUE(at::allclose(module.weight.to(at::kDouble), reference_weight, 1e-5, 1e-6));
 
     // Static actorder observes the original weight: its scales are round-to-nearest's.
     const ReferenceRounding rounding = reference_round_to_nearest(original, 4, true, 16);
@@ -281,20 +284,24 @@ TEST(ModifierLayerStep, SmoothQuantModifierScalesNormAndBalanceWeightsAndKeepsTh
                                             full_name("self_attn.v_proj")};
   std::vector<at::Tensor> balance_weights;
   for (const auto& name : balance) balance_weights.push_back(layer.original_weights.at(name));
-  const at::Tensor scales = reference_smoothing_scales(layer.activations.at(norm), balance_weights, 0.5);  // [hidden] fp64
+  // s: [hidden] fp64
+  const at::Tensor scales = reference_smoothing_scales(layer.activations.at(norm), balance_weights, 0.5);
   const at::Tensor original_norm = layer.original_norms.at(norm);  // [hidden] fp32
 
-  EXPECT_TRUE(at::allclose(work->norm_weights.at(norm).to(at::kDouble), original_norm.to(at::kDouble) / scales, 1e-5, 0));
+  const at::Tensor smoothed_norm = work->norm_weights.at(norm);  // [hidden] fp32
+  EXPECT_TRUE(at::allclose(smoothed_norm.to(at::kDouble), original_norm.to(at::kDouble) / scales, 1e-5, 0));
   const at::Tensor hidden = layer.norm_inputs.at(norm);  // [tokens, hidden] fp32
   const at::Tensor normed_before = reference_rms_norm(hidden, original_norm, layer.config.rms_norm_eps);
-  const at::Tensor normed_after = reference_rms_norm(hidden, work->norm_weights.at(norm), layer.config.rms_norm_eps);
+  const at::Tensor normed_after = reference_rms_norm(hidden, smoothed_norm, layer.config.rms_norm_eps);
   for (size_t k = 0; k < balance.size(); ++k) {
     SCOPED_TRACE(balance[k]);
     const at::Tensor smoothed = work->find(balance[k])->weight;  // [out, hidden] fp32
-    EXPECT_TRUE(at::allclose(smoothed.to(at::kDouble), balance_weights[k].to(at::kDouble) * scales.unsqueeze(0), 1e-5, 0));
+    const at::Tensor expected = balance_weights[k].to(at::kDouble) * scales.unsqueeze(0);  // columns · s
+    EXPECT_TRUE(at::allclose(smoothed.to(at::kDouble), expected, 1e-5, 0));
     const at::Tensor before = at::mm(normed_before, balance_weights[k].to(at::kDouble).t());  // [tokens, out]
     const at::Tensor after = at::mm(normed_after, smoothed.to(at::kDouble).t());
-    EXPECT_TRUE(at::allclose(after, before, 1e-4, 1e-5)) << "largest difference " << (after - before).abs().max().item<double>();
+    EXPECT_TRUE(at::allclose(after, before, 1e-4, 1e-5))
+        << "largest difference " << (after - before).abs().max().item<double>();
   }
   // Only the mapping's norm and Linears change.
   const std::string mlp_norm = full_name("post_attention_layernorm");
