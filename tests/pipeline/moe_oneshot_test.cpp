@@ -202,6 +202,37 @@ TEST_P(MoeOneshotTest, FusedLinearsQuantizedDifferentlyAreRefusedAtInitialize) {
   }
 }
 
+// What SmoothQuant and AWQ default to on each mixture-of-experts architecture comes from its
+// description: llm-compressor's attention-only SmoothQuant mappings for Mixtral and Qwen3-MoE,
+// none for DeepSeek-V3 and GLM-4.5 (refused, saying so), and AWQ refused on all of them (its grid
+// search replays attention and dense-MLP parents), before any output is made.
+TEST_P(MoeOneshotTest, SmoothingDefaultsFollowTheArchitectureDescription) {
+  const std::string architecture = model::architecture_name(model::ModelConfig::from_dir(model()).architecture);
+  const auto refusal = [&](const std::string& recipe) -> std::string {
+    const OneshotOptions options = run_options(recipe);
+    try {
+      run_oneshot(options, *comm);
+    } catch (const std::exception& error) {
+      EXPECT_FALSE(fs::exists(options.output)) << GetParam();
+      return error.what();
+    }
+    return "";
+  };
+  const std::string awq = refusal(
+      "awq_stage:\n  awq_modifiers:\n    AWQModifier: {}\n    QuantizationModifier: {scheme: W4A16, ignore: [lm_head]}\n");
+  EXPECT_NE(awq.find("AWQModifier is not supported for mixture-of-experts models (" + architecture + ")"),
+            std::string::npos) << awq;
+  const bool attention_mappings = GetParam() == "mixtral" || GetParam() == "qwen3_moe";
+  if (!attention_mappings) {
+    const std::string smoothquant = refusal(
+        "sq_stage:\n  sq_modifiers:\n    SmoothQuantModifier: {smoothing_strength: 0.5}\n"
+        "    QuantizationModifier: {scheme: W8A8, ignore: [lm_head]}\n");
+    EXPECT_NE(smoothquant.find("SmoothQuantModifier: no default mappings for " + architecture +
+                               "; give 'mappings' explicitly"),
+              std::string::npos) << smoothquant;
+  }
+}
+
 // DeepSeek-V3 as it is released (every decoder Linear, kv_a_proj_with_mqa included, in F8_E4M3
 // with a weight_scale_inv per block of 16 × 16, partial at the 24-wide edges; routers, norms and
 // the score correction bias as they were): re-quantized to W4 it gives, tensor for tensor, the
