@@ -6,6 +6,8 @@
 
 #include <ATen/ATen.h>
 
+#include <utility>
+
 #include <cmath>
 #include <sstream>
 
@@ -164,6 +166,35 @@ at::Tensor decode_fp4_packed(const ModuleTensors& tensors, const quant::Quantiza
   }
 }
 
+// pack-quantized: the int32 words of weight_packed [out, ceil(in·bits/32)] unpacked to codes
+// [out, in] (weight_shape gives in), and the zero point; refuses any other packing, naming the tensor.
+std::pair<at::Tensor, at::Tensor> unpack_int32_codes(const ModuleTensors& tensors, const quant::QuantizationArgs& args) {
+  if (args.traits().packing != quant::CodePacking::Int32Words || tensors.dtype("weight_packed") != io::DType::I32) {
+    tensors.fail_at("weight_packed", "only int32-packed integer weights are supported (got " +
+                                         io::dtype_name(tensors.dtype("weight_packed")) + ", " +
+                                         quant::to_string(args.type) + " weights)");
+  }
+  const at::Tensor shape = tensors.load("weight_shape");
+  if (shape.numel() != 2 || !is_integer(tensors.dtype("weight_shape"))) {
+    tensors.fail_at("weight_shape", "expected two integers [out, in], got shape " + shape_text(shape.sizes()));
+  }
+  const at::Tensor dims = shape.to(at::kLong).reshape({2});
+  const int64_t out_features = dims[0].item<int64_t>(), in_features = dims[1].item<int64_t>();
+  const at::Tensor packed = tensors.load("weight_packed");
+  if (packed.dim() != 2 || packed.size(0) != out_features) {
+    tensors.fail_at("weight_packed", "has shape " + shape_text(packed.sizes()) + " but weight_shape is " +
+                                         shape_text({out_features, in_features}));
+  }
+  at::Tensor codes;
+  try {
+    codes = quant::unpack_from_int32(packed, args.num_bits, in_features);
+  } catch (const std::invalid_argument& error) {
+    tensors.fail_at("weight_packed", error.what());
+  }
+  const at::Tensor scale = tensors.load("weight_scale");
+  return {codes, pack_quantized_zero_point(tensors, args, scale, out_features)};
+}
+
 }  // namespace
 
 at::Tensor dequantize_weight(const at::Tensor& codes, const at::Tensor& scale, const at::Tensor& zero_point,
@@ -230,30 +261,7 @@ at::Tensor decode_linear_weight(const io::CheckpointReader& reader, const std::s
   }
   if (tensors.has("weight_packed")) {
     const quant::QuantizationArgs& args = require_args("weight_packed");
-    if (args.traits().packing != quant::CodePacking::Int32Words || tensors.dtype("weight_packed") != io::DType::I32) {
-      tensors.fail_at("weight_packed", "only int32-packed integer weights are supported (got " +
-                                           io::dtype_name(tensors.dtype("weight_packed")) + ", " +
-                                           quant::to_string(args.type) + " weights)");
-    }
-    const at::Tensor shape = tensors.load("weight_shape");
-    if (shape.numel() != 2 || !is_integer(tensors.dtype("weight_shape"))) {
-      tensors.fail_at("weight_shape", "expected two integers [out, in], got shape " + shape_text(shape.sizes()));
-    }
-    const at::Tensor dims = shape.to(at::kLong).reshape({2});
-    const int64_t out_features = dims[0].item<int64_t>(), in_features = dims[1].item<int64_t>();
-    const at::Tensor packed = tensors.load("weight_packed");
-    if (packed.dim() != 2 || packed.size(0) != out_features) {
-      tensors.fail_at("weight_packed", "has shape " + shape_text(packed.sizes()) + " but weight_shape is " +
-                                           shape_text({out_features, in_features}));
-    }
-    at::Tensor codes;
-    try {
-      codes = quant::unpack_from_int32(packed, args.num_bits, in_features);
-    } catch (const std::invalid_argument& error) {
-      tensors.fail_at("weight_packed", error.what());
-    }
-    const at::Tensor scale = tensors.load("weight_scale");
-    const at::Tensor zero_point = pack_quantized_zero_point(tensors, args, scale, out_features);
+    const auto [codes, zero_point] = unpack_int32_codes(tensors, args);
     return dequantize(codes, "weight_packed", zero_point, args);
   }
 
