@@ -33,6 +33,13 @@ std::vector<nlohmann::json> LifecycleClient::initialize(InitializeRequest reques
   return call(initialize_atom::value, std::move(request));
 }
 
+std::vector<nlohmann::json> LifecycleClient::initialize(lifecycle::RecipeSource recipe, lifecycle::Kwargs kwargs) {
+  InitializeRequest request;
+  request.recipe = std::move(recipe);
+  request.kwargs = std::move(kwargs);
+  return initialize(std::move(request));
+}
+
 std::vector<nlohmann::json> LifecycleClient::event(lifecycle::EventType type, std::optional<int64_t> global_step,
                                                    lifecycle::Kwargs kwargs) {
   return call(event_atom::value, EventRequest{type, global_step, std::move(kwargs)});

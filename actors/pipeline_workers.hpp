@@ -29,6 +29,7 @@
 #include "kernels/model/model_config.hpp"
 #include "kernels/model/weight_loading.hpp"
 #include "pipeline/hessian_queue.hpp"
+#include "pipeline/layer_loader.hpp"
 #include "pipeline/side_stream.hpp"
 
 namespace dcomp::actors {
@@ -51,15 +52,15 @@ struct HessianJob {
 };
 
 /// Prefetches decoder layers through a loader actor.
-class LayerPrefetcher {
+class LayerPrefetcher : public pipeline::LayerLoader {
  public:
   LayerPrefetcher(caf::actor_system& system, const io::CheckpointReader& reader, const model::ModelConfig& config,
                   model::LinearLoader linear_loader);
-  ~LayerPrefetcher();
+  ~LayerPrefetcher() override;
   /// Starts loading `layer` in the background.
-  void request(int layer);
+  void request(int layer) override;
   /// The layer asked for by the oldest request (waits for it); rethrows its error.
-  model::DecoderLayerWeights take();
+  model::DecoderLayerWeights take() override;
 
  private:
   caf::scoped_actor self_;

@@ -13,23 +13,24 @@
 #include <caf/scoped_actor.hpp>
 
 #include "lifecycle/layer_work.hpp"
+#include "pipeline/solve_runner.hpp"
 
 namespace dcomp::actors {
 
-class SolveTeam {
+class SolveTeam : public pipeline::SolveRunner {
  public:
   /// `workers` detached actors (at least one).
   SolveTeam(caf::actor_system& system, int workers);
-  ~SolveTeam();
+  ~SolveTeam() override;
   SolveTeam(const SolveTeam&) = delete;
   SolveTeam& operator=(const SolveTeam&) = delete;
 
-  int workers() const { return static_cast<int>(workers_.size()); }
+  int workers() const override { return static_cast<int>(workers_.size()); }
   /// Runs job(0), ..., job(count − 1), each once, at most workers() at a time, and returns when
   /// all are done; throws the failure of the lowest-numbered job that failed.
   void run(size_t count, const std::function<void(size_t)>& job);
   /// The runner a LayerWork carries (LayerWork::parallel_for), valid while the team lives.
-  lifecycle::ParallelFor runner();
+  lifecycle::ParallelFor runner() override;
 
  private:
   caf::actor_system& system_;

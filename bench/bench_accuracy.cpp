@@ -17,7 +17,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "actors/oneshot.hpp"
+#include "actors/oneshot_actors.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/ct/kv_cache_quantization.hpp"
 #include "kernels/data/dataset.hpp"
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   auto compress_and_evaluate = [&](const std::string& name, const std::string& recipe) {
     const fs::path recipe_file = work / (name + ".yaml");
     std::ofstream(recipe_file) << recipe;
-    actors::OneshotOptions options;
+    pipeline::OneshotOptions options;
     options.model = model_dir;
     options.recipe = recipe_file.string();
     options.dataset = work / "calibration.txt";

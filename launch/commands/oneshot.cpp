@@ -12,7 +12,7 @@
 #include <iostream>
 #include <map>
 
-#include "actors/oneshot.hpp"
+#include "actors/oneshot_actors.hpp"
 #include "dcomp/build_info.hpp"
 #include "launch/backend_selection.hpp"
 #include "kernels/ct/output_file_policy.hpp"
@@ -31,7 +31,7 @@ namespace dcomp::launch {
 namespace {
 
 struct OneshotFlags {
-  actors::OneshotOptions options;
+  pipeline::OneshotOptions options;
   std::string model, recipe, scheme, dataset, output, backend = "auto", report, device = "auto";
   int threads = 0;
   double collective_timeout_seconds = comm::CollectiveWatchdog::kDefaultTimeout.count();
@@ -41,7 +41,7 @@ struct OneshotFlags {
 
 // An allocation failure said in words: where the run was (layer and phase), the model, how much
 // was asked for and what this rank held at its peak, and what makes a run need less.
-std::optional<std::string> describe_out_of_memory(const std::exception& error, const actors::OneshotOptions& options,
+std::optional<std::string> describe_out_of_memory(const std::exception& error, const pipeline::OneshotOptions& options,
                                                   const comm::Communicator& comm) {
   const std::optional<platform::AllocationFailure> failure = platform::as_allocation_failure(error);
   if (!failure) return std::nullopt;
@@ -215,10 +215,10 @@ void add_oneshot_command(CLI::App& app) {
                    "operations on the rank's GPU with --device cuda), host, or tensor (ATen tensor operations on "
                    "the layer's device; on the CPU the same checkpoint as host, more slowly)")
       ->transform(CLI::CheckedTransformer(
-          std::map<std::string, actors::PipelineOptions::SolveLoop>{
-              {"auto", actors::PipelineOptions::SolveLoop::Auto},
-              {"host", actors::PipelineOptions::SolveLoop::Host},
-              {"tensor", actors::PipelineOptions::SolveLoop::TensorOps}},
+          std::map<std::string, pipeline::PipelineOptions::SolveLoop>{
+              {"auto", pipeline::PipelineOptions::SolveLoop::Auto},
+              {"host", pipeline::PipelineOptions::SolveLoop::Host},
+              {"tensor", pipeline::PipelineOptions::SolveLoop::TensorOps}},
           CLI::ignore_case))
       ->option_text("auto|host|tensor (auto)");
   command->add_option("--moe-calibrate-all-experts", flags->options.pipeline.moe_calibrate_all_experts,

@@ -55,7 +55,8 @@ expect_violation lifecycle/state.hpp '#include "actors/actor_runtime.hpp"' \
   "lifecycle/ must not include actors/ (layers, lowest first: kernels lifecycle pipeline actors launch)"
 expect_violation kernels/quant/gptq.cpp '#include "lifecycle/state.hpp"' "kernels/ must not include lifecycle/"
 expect_violation pipeline/hidden_states.cpp '  #  include "actors/messages.hpp"' "pipeline/ must not include actors/"
-expect_violation actors/oneshot.cpp '#include "launch/cli_errors.hpp"' "actors/ must not include launch/"
+expect_violation pipeline/sequential_run.cpp '#include "actors/pipeline_workers.hpp"' "pipeline/ must not include actors/"
+expect_violation actors/oneshot_actors.cpp '#include "launch/cli_errors.hpp"' "actors/ must not include launch/"
 expect_violation lifecycle/recipe.cpp '#include "pipeline/hidden_states.hpp"' "lifecycle/ must not include pipeline/"
 expect_violation kernels/platform/cpu_features.hpp '#include "kernels/model/causal_lm.hpp"' \
   "kernels/platform must not include kernels/model: dcomp_platform does not link dcomp_model (CMakeLists.txt)"
@@ -69,7 +70,7 @@ expect_violation kernels/io/dtype.cpp '#include <spdlog/spdlog.h>' \
   "kernels/ must not include spdlog/ (spdlog/ is for lifecycle/ and the layers above it)"
 expect_violation pipeline/hidden_states.cpp '#include <caf/all.hpp>' \
   "pipeline/ must not include caf/ (caf/ is for actors/ and the layers above it)"
-expect_violation actors/oneshot.cpp '#include <CLI/CLI.hpp>' \
+expect_violation actors/oneshot_actors.cpp '#include <CLI/CLI.hpp>' \
   "actors/ must not include CLI/ (CLI/ is for launch/ and the layers above it)"
 expect_violation lifecycle/state.cpp '#include "../actors/messages.hpp"' \
   "include paths are written from the repository root, not relative to the file"
@@ -77,7 +78,7 @@ expect_violation pipeline/hidden_states.cpp '#include "tests/support/shared_data
   "product code must not include tests/"
 
 expect_allowed launch/main.cpp '#include "actors/messages.hpp"'
-expect_allowed actors/oneshot.cpp '#include <caf/all.hpp>'
+expect_allowed actors/oneshot_actors.cpp '#include <caf/all.hpp>'
 expect_allowed kernels/ct/linear_encoding.cpp '#include "kernels/model/causal_lm.hpp"'  # dcomp_ct links dcomp_model
 expect_allowed kernels/ct/linear_encoding.cpp '#include <re2/re2.h>'  # dcomp_ct links dcomp_re2 (PRIVATE)
 expect_allowed kernels/data/dataset.cpp '#include "kernels/json/bounded_json.hpp"'      # through dcomp_tokenizer

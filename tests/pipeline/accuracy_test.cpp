@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "actors/oneshot.hpp"
+#include "actors/oneshot_actors.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -20,7 +20,7 @@
 #include "kernels/tokenizer/tokenizer.hpp"
 #include "support/shared_data.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
@@ -45,7 +45,7 @@ TEST(Accuracy, CompressionOrderingOnTinyStories) {
     options.num_calibration_samples = 64;
     options.max_seq_length = 256;
     options.output = work / name;
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     return perplexity(model::CausalLM::load(options.output, ct::make_linear_loader(options.output)));
   };
   auto group32 = [](const std::string& modifier) {
@@ -87,4 +87,4 @@ TEST(Accuracy, CompressionOrderingOnTinyStories) {
 }
 
 }  // namespace
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

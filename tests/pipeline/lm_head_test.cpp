@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/oneshot.hpp"
+#include "actors/oneshot_actors.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/data/dataset.hpp"
 #include "kernels/io/safetensors.hpp"
@@ -23,7 +23,7 @@
 #include "lifecycle/errors.hpp"
 #include "support/shared_data.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 using ::testing::HasSubstr;
@@ -55,7 +55,7 @@ struct LmHeadTest : ::testing::Test {
     options.max_seq_length = 128;
     options.output = scratch / name;
     options.pipeline.compare_round_to_nearest = true;
-    OneshotResult done = run_oneshot(options, *comm);
+    OneshotResult done = actors::run_oneshot(options, *comm);
     if (result) *result = std::move(done);
     return options;
   }
@@ -279,4 +279,4 @@ TEST_F(LmHeadTest, GptqWithoutAnySchemeIsRefusedAtInitialize) {
 }
 
 }  // namespace
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -18,13 +18,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/oneshot.hpp"
+#include "actors/oneshot_actors.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "support/fp8_block_model.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "kernels/model/model_config.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 namespace fs = std::filesystem;
@@ -87,7 +87,7 @@ TEST_P(MoeOneshotTest, GptqBeatsRoundToNearestOnEveryExpertThatSawTokens) {
   for (const bool all_experts : {true, false}) {
     OneshotOptions options = run_options(kChannelW4);
     options.pipeline.moe_calibrate_all_experts = all_experts;
-    const OneshotResult result = run_oneshot(options, *comm);
+    const OneshotResult result = actors::run_oneshot(options, *comm);
     size_t expert_modules = 0;
     for (const auto& layer : result.layers) {
       if (!config.is_sparse_layer(layer.layer)) {
@@ -127,7 +127,7 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
   const std::string expert = layer + (GetParam() == "mixtral" ? "block_sparse_moe.experts.5.w2" : "mlp.experts.5.down_proj");
   {
     const OneshotOptions options = run_options(kChannelW4);
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     io::CheckpointReader reader(options.output);
     EXPECT_TRUE(reader.contains(router + ".weight"));
     EXPECT_FALSE(reader.contains(router + ".weight_packed"));
@@ -164,7 +164,7 @@ TEST_P(MoeOneshotTest, RoutersStayDenseUnderLinearTargetsAndAreQuantizedWhenName
         "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n      ignore: [lm_head]\n      config_groups:\n"
         "        group_0:\n          targets: [Linear, '" + pattern + "']\n"
         "          weights: {num_bits: 8, type: int, symmetric: true, strategy: channel}\n");
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     io::CheckpointReader reader(options.output);
     EXPECT_TRUE(reader.contains(router + ".weight_scale"));
     const nlohmann::json written = nlohmann::json::parse(std::ifstream(options.output / "config.json"));
@@ -190,7 +190,7 @@ TEST_P(MoeOneshotTest, FusedLinearsQuantizedDifferentlyAreRefusedAtInitialize) {
         "      config_groups:\n        group_0:\n          targets: [Linear]\n          weights: " + w4 + "\n"}) {
     const OneshotOptions options = run_options(recipe);
     try {
-      run_oneshot(options, *comm);
+      actors::run_oneshot(options, *comm);
       ADD_FAILURE() << GetParam() << ": a recipe quantizing " << first << " and " << second << " differently ran";
     } catch (const std::exception& error) {
       const std::string message = error.what();
@@ -251,8 +251,8 @@ TEST_P(DeepseekReleaseOneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedW
   OneshotOptions from_reference = from_fp8;
   from_reference.model = models.reference;
   from_reference.output = scratch / "from-reference";
-  const OneshotResult result = run_oneshot(from_fp8, *comm);
-  run_oneshot(from_reference, *comm);
+  const OneshotResult result = actors::run_oneshot(from_fp8, *comm);
+  actors::run_oneshot(from_reference, *comm);
   EXPECT_EQ(result.report.at("input_format"), "fp8 blocks [16, 16]");
   const io::CheckpointReader a(from_fp8.output), b(from_reference.output);
   ASSERT_EQ(a.names(), b.names());
@@ -309,7 +309,7 @@ void write_decompressed(const fs::path& compressed, const fs::path& dense) {
 TEST_P(CompressedInputOneshotTest, Int4InputIsRequantizedToNvfp4AsItsDecompressedWeights) {
   OneshotOptions int4 = run_options(kChannelW4);
   int4.output = scratch / "int4";
-  run_oneshot(int4, *comm);
+  actors::run_oneshot(int4, *comm);
   ASSERT_EQ(nlohmann::json::parse(std::ifstream(int4.output / "config.json")).at("quantization_config").at("format"),
             "pack-quantized");
   write_decompressed(int4.output, scratch / "dense");
@@ -320,7 +320,7 @@ TEST_P(CompressedInputOneshotTest, Int4InputIsRequantizedToNvfp4AsItsDecompresse
       "      ignore: [lm_head]\n");
   from_int4.model = int4.output;
   from_int4.output = scratch / "from-int4";
-  const OneshotResult result = run_oneshot(from_int4, *comm);
+  const OneshotResult result = actors::run_oneshot(from_int4, *comm);
   EXPECT_EQ(result.report.at("input_format"), "compressed-tensors (pack-quantized)");
   // run_options compares with round-to-nearest: NVFP4's needs the module's global scale.
   for (const auto& layer : result.report.at("layers")) {
@@ -337,7 +337,7 @@ TEST_P(CompressedInputOneshotTest, Int4InputIsRequantizedToNvfp4AsItsDecompresse
   OneshotOptions from_dense = from_int4;
   from_dense.model = scratch / "dense";
   from_dense.output = scratch / "from-dense";
-  run_oneshot(from_dense, *comm);
+  actors::run_oneshot(from_dense, *comm);
   const io::CheckpointReader a(from_int4.output), b(from_dense.output);
   ASSERT_EQ(a.names(), b.names());
   EXPECT_TRUE(a.contains("model.layers.1.mlp.experts.0.down_proj.weight_packed"));
@@ -360,4 +360,4 @@ INSTANTIATE_TEST_SUITE_P(Transformers519, CompressedInputOneshotTest, ::testing:
                          [](const auto& info) { return info.param; });
 
 }  // namespace
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

@@ -12,14 +12,14 @@
 #include <nlohmann/json.hpp>
 #include <fstream>
 
-#include "actors/oneshot.hpp"
+#include "actors/oneshot_actors.hpp"
 #include "kernels/ct/compressed_checkpoint.hpp"
 #include "kernels/io/safetensors.hpp"
 #include "lifecycle/errors.hpp"
 #include "support/fp8_block_model.hpp"
 #include "support/shared_data.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 using ::testing::HasSubstr;
@@ -82,7 +82,7 @@ TEST_F(OneshotTest, GptqW4A16BeatsRoundToNearestOnEveryLinearOfTinyStories) {
     options.max_seq_length = 256;
     options.output = scratch / ("out" + std::to_string(group));
     options.pipeline.compare_round_to_nearest = true;
-    auto result = run_oneshot(options, *comm);
+    auto result = actors::run_oneshot(options, *comm);
     expect_gptq_beats_rtn(result, 2 * 7);
     io::CheckpointReader reader(options.output);
     auto packed = reader.load("model.layers.0.mlp.down_proj.weight_packed");
@@ -108,7 +108,7 @@ TEST_F(OneshotTest, GptqChannelW4BeatsRoundToNearestOnEveryLinearOfStories260k) 
   options.max_seq_length = 256;
   options.output = scratch / "out";
   options.pipeline.compare_round_to_nearest = true;
-  auto result = run_oneshot(options, *comm);
+  auto result = actors::run_oneshot(options, *comm);
   expect_gptq_beats_rtn(result, 5 * 7);
 }
 
@@ -119,7 +119,7 @@ TEST_F(OneshotTest, RoundToNearestIsDataFree) {
   options.scheme = "W8A8";
   options.algorithm = "rtn";
   options.output = scratch / "out";
-  auto result = run_oneshot(options, *comm);
+  auto result = actors::run_oneshot(options, *comm);
   io::CheckpointReader reader(options.output);
   auto weight = reader.load("model.layers.1.self_attn.q_proj.weight");
   EXPECT_EQ(weight.scalar_type(), at::kChar);
@@ -137,7 +137,7 @@ TEST_F(OneshotTest, SparseGpt24LeavesTwoZerosInEveryFour) {
   const OneshotOptions options = calibrated_run(
       data, "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n"
             "      mask_structure: '2:4'\n      targets: [Linear]\n      ignore: [lm_head]\n");
-  run_oneshot(options, *comm);
+  actors::run_oneshot(options, *comm);
   io::CheckpointReader reader(options.output);
   for (const char* name : {"model.layers.0.self_attn.q_proj.weight", "model.layers.1.mlp.down_proj.weight"}) {
     at::Tensor w = reader.load(name).to(at::kFloat);
@@ -158,7 +158,7 @@ TEST_F(OneshotTest, SparseGptTargetsThatNameADecoderLayerPruneItsLinears) {
             "      mask_structure: \"0:0\"\n      targets: [\"re:.*model.layers.0$\"]\n"
             "      sequential_targets: [LlamaDecoderLayer]\n");
   options.sparsity_config = true;
-  run_oneshot(options, *comm);
+  actors::run_oneshot(options, *comm);
   io::CheckpointReader reader(options.output);
   const std::vector<std::string> linears = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
                                             "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
@@ -180,7 +180,7 @@ TEST_F(OneshotTest, SparseGptSequentialTargetsOtherThanDecoderLayersAreRefused) 
       data, "s_stage:\n  s_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n      targets: [Linear]\n"
             "      ignore: [lm_head]\n      sequential_targets: [\"re:.*self_attn$\"]\n");
   try {
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     FAIL();
   } catch (const lifecycle::RecipeError& e) {
     EXPECT_THAT(e.what(), HasSubstr("do not name the decoder layers of LlamaForCausalLM"));
@@ -198,7 +198,7 @@ TEST_F(OneshotTest, ConstantPruningKeepsAPrunedModelsZerosThroughGptq) {
       data, "sparsity_stage:\n  sparsity_modifiers:\n    SparseGPTModifier:\n      sparsity: 0.5\n"
             "      mask_structure: '2:4'\n      targets: [Linear]\n      ignore: [lm_head]\n");
   sparse.output = scratch / "sparse";
-  run_oneshot(sparse, *comm);
+  actors::run_oneshot(sparse, *comm);
   const std::string gptq =
       "    GPTQModifier:\n      ignore: [lm_head]\n      config_groups:\n        group_0:\n"
       "          targets: [Linear]\n          weights: {num_bits: 8, type: int, symmetric: true, strategy: channel}\n"
@@ -213,7 +213,7 @@ TEST_F(OneshotTest, ConstantPruningKeepsAPrunedModelsZerosThroughGptq) {
         calibrated_run(data, "quant_stage:\n" + (with_constant_pruning ? keep : std::string()) + "  quant_modifiers:\n" + gptq);
     quantize.model = sparse.output;
     quantize.output = scratch / (with_constant_pruning ? "kept" : "plain");
-    run_oneshot(quantize, *comm);
+    actors::run_oneshot(quantize, *comm);
     io::CheckpointReader reader(quantize.output);
     at::Tensor w = reader.load("model.layers.1.mlp.down_proj.weight");
     ASSERT_EQ(w.scalar_type(), at::kChar);
@@ -232,7 +232,7 @@ TEST_F(OneshotTest, ExistingOutputIsRefusedBeforeAnyWork) {
   options.output = scratch / "exists";
   fs::create_directories(options.output);
   try {
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     FAIL();
   } catch (const std::exception& e) {
     EXPECT_THAT(e.what(), HasSubstr("the output folder already exists"));
@@ -246,7 +246,7 @@ TEST_F(OneshotTest, GptqWithoutDatasetIsAClearError) {
   options.scheme = "W4A16";
   options.output = scratch / "out";
   try {
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     FAIL();
   } catch (const std::exception& e) {
     EXPECT_THAT(e.what(), HasSubstr("needs calibration data"));
@@ -262,7 +262,7 @@ TEST_F(OneshotTest, RecipeErrorsNameTheLine) {
                                 "      blocksize: 64\n").string();
   options.output = scratch / "out";
   try {
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     FAIL();
   } catch (const lifecycle::RecipeError& e) {
     EXPECT_THAT(e.what(), HasSubstr("recipe.yaml:5:7: GPTQModifier has no argument 'blocksize'"));
@@ -278,7 +278,7 @@ TEST_F(OneshotTest, GroupSizeThatDoesNotDivideIsRejected) {
   options.scheme = "W4A16";  // group 128 does not divide hidden 64
   options.output = scratch / "out";
   try {
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     FAIL();
   } catch (const lifecycle::RecipeError& e) {
     EXPECT_THAT(e.what(), HasSubstr("not divisible by group_size 128"));
@@ -300,7 +300,7 @@ TEST_F(OneshotTest, BypassedDivisibilityIsRefusedBeforeCalibration) {
                        .string();
   options.output = scratch / "out";
   try {
-    run_oneshot(options, *comm);
+    actors::run_oneshot(options, *comm);
     FAIL();
   } catch (const lifecycle::RecipeError& e) {
     EXPECT_THAT(e.what(), HasSubstr("down_proj has 172 input features, not divisible by group_size 32"));
@@ -313,9 +313,9 @@ TEST_F(OneshotTest, BypassedDivisibilityIsRefusedBeforeCalibration) {
 }
 
 }  // namespace
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 namespace {
 
 // An FP8 block release (TinyStories-656K rewritten as DeepSeek-V3 / Qwen3 -FP8 are released,
@@ -333,8 +333,8 @@ TEST_F(OneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedWeights) {
   OneshotOptions from_reference = from_fp8;
   from_reference.model = models.reference;
   from_reference.output = scratch / "from-reference";
-  const OneshotResult result = run_oneshot(from_fp8, *comm);
-  run_oneshot(from_reference, *comm);
+  const OneshotResult result = actors::run_oneshot(from_fp8, *comm);
+  actors::run_oneshot(from_reference, *comm);
   EXPECT_EQ(result.report.at("input_format"), "fp8 blocks [48, 40]");
   const io::CheckpointReader a(from_fp8.output), b(from_reference.output);
   ASSERT_EQ(a.names(), b.names());
@@ -356,7 +356,7 @@ TEST_F(OneshotTest, Fp8BlockScalesOfTheWrongGridAreRefusedAtTheStart) {
   OneshotOptions options = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n"
                                                 "      scheme: W4A16\n      targets: [Linear]\n");
   options.model = models.fp8;
-  EXPECT_THAT([&] { run_oneshot(options, *comm); },
+  EXPECT_THAT([&] { actors::run_oneshot(options, *comm); },
               ::testing::Throws<std::exception>(::testing::Property(
                   &std::exception::what,
                   ::testing::AllOf(HasSubstr("model.safetensors"), HasSubstr("weight_scale_inv\" has shape [3, 4]"),
@@ -372,7 +372,7 @@ TEST_F(OneshotTest, CompressedTensorsInputIsRequantizedAsItsDecompressedWeights)
   OneshotOptions int4 = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n"
                                              "      scheme: W4A16\n      targets: [Linear]\n      ignore: [lm_head]\n");
   int4.output = scratch / "int4";
-  run_oneshot(int4, *comm);
+  actors::run_oneshot(int4, *comm);
   // The dense reference: every tensor as stored, each Linear decompressed by the same decoder
   // eval uses (checked against compressed-tensors in tests/ct).
   const fs::path dense = scratch / "int4-dense";
@@ -406,8 +406,8 @@ TEST_F(OneshotTest, CompressedTensorsInputIsRequantizedAsItsDecompressedWeights)
   OneshotOptions from_dense = from_int4;
   from_dense.model = dense;
   from_dense.output = scratch / "from-dense";
-  const OneshotResult result = run_oneshot(from_int4, *comm);
-  run_oneshot(from_dense, *comm);
+  const OneshotResult result = actors::run_oneshot(from_int4, *comm);
+  actors::run_oneshot(from_dense, *comm);
   EXPECT_EQ(result.report.at("input_format"), "compressed-tensors (pack-quantized)");
   const io::CheckpointReader a(from_int4.output), b(from_dense.output);
   ASSERT_EQ(a.names(), b.names());
@@ -427,10 +427,10 @@ TEST_F(OneshotTest, OtherQuantizedInputsAreRefusedByName) {
   OneshotOptions options = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    QuantizationModifier:\n"
                                                 "      scheme: W4A16\n      targets: [Linear]\n");
   options.model = model;
-  EXPECT_THAT([&] { run_oneshot(options, *comm); },
+  EXPECT_THAT([&] { actors::run_oneshot(options, *comm); },
               ::testing::ThrowsMessage<std::invalid_argument>(::testing::HasSubstr("quant_method \"awq\"")));
   EXPECT_FALSE(fs::exists(options.output));
 }
 
 }  // namespace
-}  // namespace dcomp::actors
+}  // namespace dcomp::pipeline

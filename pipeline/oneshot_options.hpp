@@ -1,8 +1,10 @@
-// One-shot compression of a Hugging Face model into a compressed-tensors
-// checkpoint: the library call behind `dcomp oneshot`, run by every rank.
-// reference: llm-compressor src/llmcompressor/entrypoints/oneshot.py
+// The settings of a one-shot run (`dcomp oneshot`) and what it returns, with the checks and
+// derivations of the settings themselves: the recipe a --scheme stands for, the fingerprint a
+// resumed run must match, the flags that cannot go together, the sequence length the model allows.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -10,10 +12,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "actors/sequential_pipeline.hpp"
-#include "kernels/comm/communicator.hpp"
+#include "kernels/model/model_config.hpp"
+#include "pipeline/layer_report.hpp"
+#include "pipeline/pipeline_options.hpp"
 
-namespace dcomp::actors {
+namespace dcomp::pipeline {
 
 struct OneshotOptions {
   std::filesystem::path model;
@@ -45,7 +48,7 @@ struct OneshotOptions {
   /// layers), so that an interrupted run can be resumed.
   bool save_progress = true;
   PipelineOptions pipeline;
-  size_t actor_threads = 2;
+  size_t actor_threads = 2;  // threads of the actor system that runs the lifecycle and the helpers
 };
 
 struct OneshotResult {
@@ -66,10 +69,11 @@ std::string recipe_for_scheme(const OneshotOptions& options);
 /// it) the content of every model file the run reads and of the dataset is hashed.
 nlohmann::json run_fingerprint(const OneshotOptions& options, const std::string& recipe_text, bool hash_content);
 
-/// Runs the whole compression on this rank. Every rank of `comm` must call it
-/// with the same options. Throws on any problem; the output folder then does
-/// not exist (the checkpoint appears only when complete), and the progress of
-/// the layers completed so far stays in the temporary folder for --resume.
-OneshotResult run_oneshot(const OneshotOptions& options, comm::Communicator& comm);
+/// The flags that cannot go together, before anything is read.
+void refuse_contradicting_options(const OneshotOptions& options);
 
-}  // namespace dcomp::actors
+/// --max-seq-length within the model's max_position_embeddings: lowered to it when not given,
+/// refused when given above it.
+void fit_sequence_length(OneshotOptions& options, const model::ModelConfig& config, int rank);
+
+}  // namespace dcomp::pipeline
