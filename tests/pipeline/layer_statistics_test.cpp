@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <limits>
 #include <memory>
 #include <map>
@@ -357,6 +358,33 @@ TEST(LayerStatistics, AccumulateHessianAddsTwiceTheGramMatrixInDoublePrecision) 
   const BruteForceStatistics expected = brute_force_statistics({tokens}, 6);
   EXPECT_EQ(sum64.scalar_type(), at::kDouble);
   EXPECT_LT(relative_difference(sum64, expected.hessian_sum + 1.0), 1e-6);
+}
+
+TEST(LayerStatistics, MixtralInputsAreKeyedByTheirFirstReader) {
+  // The mixtral fixture's config: hidden 64, 8 experts (w1 gate, w3 up, w2 down) per layer.
+  const model::ModelConfig config =
+      model::ModelConfig::from_dir(std::filesystem::path(DCOMP_SOURCE_DIR) / "tests/model/fixtures/mixtral");
+  const model::LayerLayout layout = model::decoder_layer_layout(config, 1);
+  EXPECT_EQ(input_key(1, layout, "block_sparse_moe.gate"), "model.layers.1.post_attention_layernorm");
+  EXPECT_EQ(input_key(1, layout, "block_sparse_moe.experts.3.w3"), "model.layers.1.block_sparse_moe.experts.3.w1");
+  EXPECT_EQ(input_key(1, layout, "block_sparse_moe.experts.3.w2"), "model.layers.1.block_sparse_moe.experts.3.w2");
+  // Routed: q/k/v, o_proj, the router's, then per expert gate/up and down.
+  const std::vector<StatisticsInput> routed = decoder_layer_inputs(1, layout, false);
+  EXPECT_EQ(routed.size(), 2u + 1 + 2 * 8);
+  // Every token through every expert: the experts' gate/up read the router's input.
+  const std::vector<StatisticsInput> all = decoder_layer_inputs(1, layout, true);
+  ASSERT_EQ(all.size(), 2u + 1 + 8);
+  const StatisticsInput& router = all[2];
+  EXPECT_EQ(router.key, "model.layers.1.post_attention_layernorm");
+  EXPECT_EQ(router.in_features, 64);
+  ASSERT_EQ(router.consumers.size(), 1u + 2 * 8);
+  EXPECT_EQ(router.consumers[0], "model.layers.1.block_sparse_moe.gate");
+  EXPECT_EQ(router.consumers[1], "model.layers.1.block_sparse_moe.experts.0.w1");
+  EXPECT_EQ(router.consumers[2], "model.layers.1.block_sparse_moe.experts.0.w3");
+  for (size_t i = 3; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].key, "model.layers.1.block_sparse_moe.experts." + std::to_string(i - 3) + ".w2");
+    EXPECT_EQ(all[i].expert, static_cast<int>(i - 3));
+  }
 }
 
 // ---- Sparse layers: the tokens the router sends to each expert ----
