@@ -211,7 +211,7 @@ TEST_P(MoeOneshotTest, SmoothingDefaultsFollowTheArchitectureDescription) {
   const auto refusal = [&](const std::string& recipe) -> std::string {
     const OneshotOptions options = run_options(recipe);
     try {
-      run_oneshot(options, *comm);
+      actors::run_oneshot(options, *comm);
     } catch (const std::exception& error) {
       EXPECT_FALSE(fs::exists(options.output)) << GetParam();
       return error.what();
@@ -240,7 +240,7 @@ TEST_P(MoeOneshotTest, SmoothingDefaultsFollowTheArchitectureDescription) {
 struct DeepseekReleaseOneshotTest : MoeOneshotTest {};
 
 TEST_P(DeepseekReleaseOneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedWeights) {
-  const testing::Fp8BlockModels models = testing::write_fp8_block_models(model(), scratch / "models", 16, 16);
+  const dcomp::testing::Fp8BlockModels models = dcomp::testing::write_fp8_block_models(model(), scratch / "models", 16, 16);
   // The helper stores the other tensors in F32 and names float32 for the dense copy: the release too.
   nlohmann::json release_config = nlohmann::json::parse(std::ifstream(models.fp8 / "config.json"));
   release_config["torch_dtype"] = "float32";

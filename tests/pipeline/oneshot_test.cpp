@@ -324,8 +324,8 @@ namespace {
 // the output carries only the new quantization_config and the report names the input format.
 TEST_F(OneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedWeights) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
-  const testing::Fp8BlockModels models =
-      testing::write_fp8_block_models(data / "tinystories-656k", scratch / "models", 48, 40);
+  const dcomp::testing::Fp8BlockModels models =
+      dcomp::testing::write_fp8_block_models(data / "tinystories-656k", scratch / "models", 48, 40);
   OneshotOptions from_fp8 = calibrated_run(data, "quant_stage:\n  quant_modifiers:\n    GPTQModifier:\n"
                                                  "      scheme: W4A16\n      targets: [Linear]\n      ignore: [lm_head]\n");
   from_fp8.model = models.fp8;
@@ -348,8 +348,8 @@ TEST_F(OneshotTest, Fp8BlockReleaseIsRequantizedAsItsDequantizedWeights) {
 // the file and the tensor (the grid is never used to guess the block, as transformers 5.17 does).
 TEST_F(OneshotTest, Fp8BlockScalesOfTheWrongGridAreRefusedAtTheStart) {
   DCOMP_SHARED_DATA_OR_SKIP(data);
-  const testing::Fp8BlockModels models =
-      testing::write_fp8_block_models(data / "tinystories-656k", scratch / "models", 48, 40);
+  const dcomp::testing::Fp8BlockModels models =
+      dcomp::testing::write_fp8_block_models(data / "tinystories-656k", scratch / "models", 48, 40);
   nlohmann::json config = nlohmann::json::parse(std::ifstream(models.fp8 / "config.json"));
   config["quantization_config"]["weight_block_size"] = {64, 64};
   std::ofstream(models.fp8 / "config.json") << config.dump(2);
