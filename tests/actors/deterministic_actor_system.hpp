@@ -54,11 +54,15 @@ class DeterministicActorSystem {
   template <class Reply, class Handle, class... Ts>
   void request(std::string label, const Handle& target, Ts... message) {
     auto replies = replies_;
-    system_.spawn([=](caf::event_based_actor* self) {
-      self->request(target, caf::infinite, message...)
-          .then([=](Reply& reply) { replies->push_back(ObservedReply{label, results_of(reply), std::nullopt, ""}); },
-                [=](caf::error& error) { replies->push_back(observed_error(label, error)); });
-    });
+    // Spawned with an argument: CAF 0.17 dereferences the null argument tuple of an actor
+    // function spawned without one (UndefinedBehaviorSanitizer reports it).
+    system_.spawn(
+        [=](caf::event_based_actor* self, int) {
+          self->request(target, caf::infinite, message...)
+              .then([=](Reply& reply) { replies->push_back(ObservedReply{label, results_of(reply), std::nullopt, ""}); },
+                    [=](caf::error& error) { replies->push_back(observed_error(label, error)); });
+        },
+        0);
   }
 
   /// The replies received so far, in the order they arrived.
