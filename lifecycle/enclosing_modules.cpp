@@ -43,11 +43,23 @@ bool inside_sparse_mlp(const std::string& linear_name) {
 
 }  // namespace
 
-ModuleInfo linear_module_info(const std::string& name, int64_t in_features, int64_t out_features) {
+ModuleInfo linear_module_info(const std::string& name, int64_t in_features, int64_t out_features,
+                              const std::string& architecture) {
   std::vector<std::string> classes{"Linear"};
   if (io::ends_with(name, ".block_sparse_moe.gate")) classes = {"MixtralTopKRouter"};
   if (io::ends_with(name, ".mlp.gate")) classes = {"Qwen3MoeTopKRouter"};
+  const model::ArchitectureDescription* described = model::find_architecture(architecture);
+  if (classes.front() != "Linear" && described && !described->router_class.empty()) {
+    classes = {described->router_class};
+  }
   return {name, std::move(classes), in_features, out_features};
+}
+
+ModuleInfo linear_module_info(const LinearModule& module) {
+  const int64_t in = module.weight.defined() ? module.weight.size(1) : 0;
+  const int64_t out = module.weight.defined() ? module.weight.size(0) : 0;
+  if (module.class_names.empty()) return linear_module_info(module.name, in, out);
+  return {module.name, module.class_names, in, out};
 }
 
 std::string decoder_layer_class(const std::string& architecture) { return family_of(architecture) + "DecoderLayer"; }
@@ -56,7 +68,8 @@ void refuse_unless_compressible(const std::string& modifier, const ModuleInfo& m
   // Linear-like: a Linear, or a mixture-of-experts router (its own class, a Linear's weight).
   bool linear_like = false;
   for (const auto& class_name : module.class_names) {
-    linear_like = linear_like || class_name == "Linear" || io::ends_with(class_name, "TopKRouter");
+    linear_like = linear_like || class_name == "Linear" || io::ends_with(class_name, "TopKRouter") ||
+                  io::ends_with(class_name, "TopkRouter");
   }
   if (linear_like && (io::in_decoder_layers(module.name) || module.name == kLmHead)) return;
   const std::string kind = module.class_names.empty() ? std::string("module") : module.class_names.front();

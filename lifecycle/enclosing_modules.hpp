@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lifecycle/layer_work.hpp"
 #include "lifecycle/model_handle.hpp"
 
 namespace dcomp::lifecycle {
@@ -23,9 +24,14 @@ std::vector<ModuleInfo> enclosing_modules(const std::string& linear_name, const 
 /// A Linear-like module of a decoder layer (or lm_head) as recipe targets see it: class
 /// "Linear", except a mixture-of-experts router ("model.layers.0.mlp.gate",
 /// "...block_sparse_moe.gate"), which transformers implements as its own class
-/// (Qwen3MoeTopKRouter, MixtralTopKRouter): "Linear" targets leave it unquantized, as vLLM
-/// runs it, while a target naming it ("re:.*mlp.gate$") selects it.
-ModuleInfo linear_module_info(const std::string& name, int64_t in_features = 0, int64_t out_features = 0);
+/// (the architecture's router class: MixtralTopKRouter, Qwen3MoeTopKRouter, DeepseekV3TopkRouter,
+/// Glm4MoeTopkRouter; without an architecture, Mixtral's or Qwen3-MoE's by the name): "Linear"
+/// targets leave it unquantized, as vLLM runs it, while a target naming it ("re:.*mlp.gate$") selects it.
+ModuleInfo linear_module_info(const std::string& name, int64_t in_features = 0, int64_t out_features = 0,
+                              const std::string& architecture = "");
+/// A layer's Linear as recipe targets see it (its class names as the pipeline gave them, else
+/// linear_module_info's), with its weight's [out, in].
+ModuleInfo linear_module_info(const LinearModule& module);
 
 /// The class transformers gives a decoder layer of `architecture` ("LlamaDecoderLayer").
 std::string decoder_layer_class(const std::string& architecture);

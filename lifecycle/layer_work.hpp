@@ -56,6 +56,9 @@ struct LinearModule {
   at::Tensor weight;     // [out, in] fp32; modifiers replace it with the compressed result
   at::Tensor bias;       // [out] fp32 or undefined
   std::string input;     // key into LayerWork::inputs
+  /// Its classes as recipe targets see them ({"Linear"}, or the router's class); empty: derived
+  /// from the name (lifecycle::linear_module_info).
+  std::vector<std::string> class_names;
   std::optional<quant::CompressedWeight> compressed;  // set by quantization / pruning modifiers
 };
 

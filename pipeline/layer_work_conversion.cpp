@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "lifecycle/enclosing_modules.hpp"
 #include "pipeline/layer_statistics.hpp"
 #include "pipeline/llama_model_handle.hpp"
 
@@ -23,6 +24,7 @@ std::shared_ptr<lifecycle::LayerWork> make_layer_work(int layer_index, const mod
     module.weight = weights.linear(relative).weight;
     module.bias = weights.linear(relative).bias;
     module.input = calibration_input_key(layer_index, layout, relative, experts_read_router_input);
+    module.class_names = lifecycle::linear_module_info(module.name, 0, 0, layout.architecture).class_names;
     work->linears.push_back(std::move(module));
   }
   const std::vector<std::string> norms = layout.smoothable_norms();

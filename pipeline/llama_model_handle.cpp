@@ -23,7 +23,7 @@ std::vector<lifecycle::ModuleInfo> LlamaModelHandle::modules() const {
       for (const auto& name : input.linears) {
         const model::LayerLinear& linear = *layout.find(name);
         out.push_back(lifecycle::linear_module_info(layer_module_name(i, linear.name), linear.in_features,
-                                                    linear.out_features));
+                                                    linear.out_features, architecture()));
       }
     }
   }

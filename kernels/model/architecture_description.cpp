@@ -36,10 +36,10 @@ ArchitectureDescription dense(Architecture architecture, std::string class_name,
 }
 
 ArchitectureDescription mixture_of_experts(Architecture architecture, std::string class_name, std::string model_type,
-                                           std::string family, std::string sparse_block_class,
+                                           std::string family, std::string sparse_block_class, std::string router_class,
                                            bool smoothquant_attention) {
   ArchitectureDescription entry{architecture, std::move(class_name), std::move(model_type), std::move(family),
-                                std::move(sparse_block_class)};
+                                std::move(sparse_block_class), std::move(router_class)};
   if (smoothquant_attention) {
     entry.smoothquant_mappings = smoothquant_attention_only();
   } else {
@@ -57,12 +57,13 @@ std::vector<ArchitectureDescription> make_descriptions() {
           dense(Architecture::Qwen2, "Qwen2ForCausalLM", "qwen2", "Qwen2"),
           dense(Architecture::Qwen3, "Qwen3ForCausalLM", "qwen3", "Qwen3"),
           mixture_of_experts(Architecture::Mixtral, "MixtralForCausalLM", "mixtral", "Mixtral", "MixtralSparseMoeBlock",
-                             true),
+                             "MixtralTopKRouter", true),
           mixture_of_experts(Architecture::Qwen3Moe, "Qwen3MoeForCausalLM", "qwen3_moe", "Qwen3Moe",
-                             "Qwen3MoeSparseMoeBlock", true),
+                             "Qwen3MoeSparseMoeBlock", "Qwen3MoeTopKRouter", true),
           mixture_of_experts(Architecture::DeepseekV3, "DeepseekV3ForCausalLM", "deepseek_v3", "DeepseekV3",
-                             "DeepseekV3MoE", false),
-          mixture_of_experts(Architecture::Glm4Moe, "Glm4MoeForCausalLM", "glm4_moe", "Glm4Moe", "Glm4MoeMoE", false)};
+                             "DeepseekV3MoE", "DeepseekV3TopkRouter", false),
+          mixture_of_experts(Architecture::Glm4Moe, "Glm4MoeForCausalLM", "glm4_moe", "Glm4Moe", "Glm4MoeMoE",
+                             "Glm4MoeTopkRouter", false)};
 }
 
 }  // namespace

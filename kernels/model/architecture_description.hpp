@@ -32,6 +32,9 @@ struct ArchitectureDescription {
   /// transformers' class of a sparse MLP block ("MixtralSparseMoeBlock", "DeepseekV3MoE"); empty
   /// for dense-only architectures.
   std::string sparse_block_class;
+  /// transformers' class of a sparse block's router ("MixtralTopKRouter", "DeepseekV3TopkRouter");
+  /// empty for dense-only architectures.
+  std::string router_class;
   /// SmoothQuantModifier's default mappings; empty: none, and `smoothquant_refusal` says why.
   std::vector<SmoothingMapping> smoothquant_mappings;
   std::string smoothquant_refusal;

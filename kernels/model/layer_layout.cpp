@@ -226,6 +226,7 @@ void add_sparse_mlp(const ModelConfig& config, LayerLayout& layout, LayoutBuilde
 LayerLayout decoder_layer_layout(const ModelConfig& config, int64_t layer_index) {
   LayerLayout layout;
   LayoutBuilder builder(layout, layout.linear_index_, layout.input_index_);
+  layout.architecture = architecture_name(config.architecture);
   layout.parameters.push_back({"input_layernorm.weight", {config.hidden_size}, ParameterRole::AttentionNorm});
   if (config.latent_attention) {
     layout.attention = AttentionKind::Latent;

@@ -79,6 +79,8 @@ struct LayerParameter {
 enum class AttentionKind { GroupedQuery, Latent };
 
 struct LayerLayout {
+  /// The model's architecture class ("DeepseekV3ForCausalLM"), whose description names its module classes.
+  std::string architecture;
   AttentionKind attention = AttentionKind::GroupedQuery;
   /// The attention block's module, relative to the layer: its Linears and norms lie under it, and
   /// a quantized KV cache's k_scale / v_scale are its tensors.

@@ -259,13 +259,13 @@ ResolvedMapping resolve_mapping(LayerWork& layer, const AWQModifier::Mapping& ma
     if (target_matches({name, {"RMSNorm"}, 0, 0}, mapping.smooth)) found.smooth = name;
   }
   for (auto& module : layer.linears) {
-    if (found.smooth.empty() && target_matches(linear_module_info(module.name), mapping.smooth)) {
+    if (found.smooth.empty() && target_matches(linear_module_info(module), mapping.smooth)) {
       found.smooth = module.name;
       found.smooth_linear = &module;
     }
   }
   for (auto& module : layer.linears) {
-    if (any_target_matches(linear_module_info(module.name), mapping.balance)) {
+    if (any_target_matches(linear_module_info(module), mapping.balance)) {
       found.balance.push_back(&module);
       found.leaves.push_back(leaf(module.name));
     }
@@ -370,7 +370,7 @@ void AWQModifier::smooth_layer(LayerWork& layer) {
   QuantizationMixin schemes;
   if (plan_) schemes.adopt(*plan_);
   const auto weight_args_of = [&](const LinearModule& module) -> std::optional<quant::QuantizationArgs> {
-    auto scheme = schemes.scheme_for(linear_module_info(module.name, module.weight.size(1), module.weight.size(0)));
+    auto scheme = schemes.scheme_for(linear_module_info(module));
     if (!scheme || !scheme->weights) return std::nullopt;
     quant::QuantizationArgs args = *scheme->weights;
     args.observer = "memoryless_minmax";  // upstream patches every weight observer for the search

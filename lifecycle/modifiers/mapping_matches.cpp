@@ -33,7 +33,8 @@ MappingMatches match_mapping(const ModelHandle& model, const std::string& smooth
     if (!in_decoder_layer(module)) continue;
     // As the layers see them: norms by name with class RMSNorm, Linears through linear_module_info.
     const bool norm = has_class(module, "RMSNorm");
-    const ModuleInfo seen = norm ? ModuleInfo{module.name, {"RMSNorm"}, 0, 0} : linear_module_info(module.name);
+    const ModuleInfo seen = norm ? ModuleInfo{module.name, {"RMSNorm"}, 0, 0}
+                                 : linear_module_info(module.name, 0, 0, model.architecture());
     if ((norm || smooth_may_be_linear) && target_matches(seen, smooth)) matches.smooth.push_back(module.name);
     if (!norm && any_target_matches(seen, balance)) matches.balance.push_back(module.name);
   }

@@ -55,7 +55,7 @@ bool QuantizingModifier::on_initialize_plan(State& state, const Kwargs&, const s
 }
 
 quant::QuantizationScheme QuantizingModifier::scheme_of(const LinearModule& module) const {
-  ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
+  ModuleInfo info = linear_module_info(module);
   auto scheme = mixin_.scheme_for(info);
   if (!scheme) throw LifecycleError(class_name() + ": " + module.name + " is not a target");
   if (scheme->weights) scheme->weights->model_dtype = layer_dtype_;
@@ -68,7 +68,7 @@ void QuantizingModifier::on_layer(State&, const Event&, LayerWork& layer) {
   calibrate_kv_cache(layer);
   std::vector<LinearModule*> targets;
   for (auto& module : layer.linears) {
-    ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
+    ModuleInfo info = linear_module_info(module);
     auto scheme = mixin_.scheme_for(info);
     if (!scheme || !scheme->weights) continue;
     if (quantizes(module.name)) {

@@ -114,7 +114,7 @@ void SmoothQuantModifier::on_layer(State&, const Event&, LayerWork& layer) {
     if (any_target_matches(smooth_info, ignore_)) continue;
     std::vector<LinearModule*> balance;
     for (auto& module : layer.linears) {
-      ModuleInfo info = linear_module_info(module.name);
+      ModuleInfo info = linear_module_info(module);
       if (any_target_matches(info, mapping.balance) && !any_target_matches(info, ignore_)) balance.push_back(&module);
     }
     if (balance.empty()) continue;

@@ -128,7 +128,7 @@ std::vector<std::vector<size_t>> same_shape_stacks(const std::vector<LinearModul
 void SparseGPTModifier::on_layer(State&, const Event&, LayerWork& layer) {
   std::vector<LinearModule*> modules;
   for (auto& module : layer.linears) {
-    ModuleInfo info = linear_module_info(module.name, module.weight.size(1), module.weight.size(0));
+    ModuleInfo info = linear_module_info(module);
     if (selects_linear_or_enclosing(info, architecture_, targets_, ignore_)) modules.push_back(&module);
   }
   quant::SparseGptOptions options;

@@ -164,5 +164,27 @@ TEST(LlamaModelHandle, ADenseLayerFusesQueryKeyValueAndGateUp) {
   EXPECT_EQ(handle.architecture(), "LlamaForCausalLM");
 }
 
+// Routers carry the class transformers 5.19 gives them (modeling_mixtral.py MixtralTopKRouter,
+// modeling_qwen3_moe.py Qwen3MoeTopKRouter, modeling_deepseek_v3.py DeepseekV3TopkRouter,
+// modeling_glm4_moe.py Glm4MoeTopkRouter), so a recipe naming that class selects them.
+TEST(LlamaModelHandle, RoutersCarryTheirTransformersClass) {
+  const std::map<std::string, std::string> router_class = {{"mixtral", "MixtralTopKRouter"},
+                                                           {"qwen3_moe", "Qwen3MoeTopKRouter"},
+                                                           {"deepseek_v3", "DeepseekV3TopkRouter"},
+                                                           {"kimi_k2", "DeepseekV3TopkRouter"},
+                                                           {"glm4_moe", "Glm4MoeTopkRouter"}};
+  for (const auto& [name, expected] : router_class) {
+    const LlamaModelHandle handle(model::ModelConfig::from_dir(fixture(name)));
+    int routers = 0;
+    for (const auto& module : handle.modules()) {
+      const bool router = module.name.size() > 5 && module.name.compare(module.name.size() - 5, 5, ".gate") == 0;
+      if (!router) continue;
+      ++routers;
+      EXPECT_EQ(module.class_names, std::vector<std::string>{expected}) << name << " " << module.name;
+    }
+    EXPECT_GT(routers, 0) << name;
+  }
+}
+
 }  // namespace
 }  // namespace dcomp::pipeline
