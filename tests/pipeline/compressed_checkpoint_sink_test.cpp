@@ -22,6 +22,7 @@
 #include "kernels/model/layer_layout.hpp"
 #include "pipeline/compressed_checkpoint_sink.hpp"
 #include "pipeline/threaded_ranks.hpp"
+#include "tests/model/tiny_checkpoint.hpp"
 
 namespace dcomp::pipeline {
 namespace {
@@ -93,14 +94,8 @@ std::map<std::string, std::string> folder_bytes(const fs::path& folder) {
 
 class CompressedCheckpointSinkTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    scratch = fs::temp_directory_path() / ("dcomp_sink_" + std::to_string(::getpid()) + "_" +
-                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(scratch);
-    fs::create_directories(scratch);
-  }
-  void TearDown() override { fs::remove_all(scratch); }
-  fs::path scratch;
+  model::testing::TemporaryDirectory folder{"sink"};
+  const fs::path scratch = folder.path();
 };
 
 TEST_F(CompressedCheckpointSinkTest, ADenseModelHoldsTheFixturesTensorsAsHandedOver) {

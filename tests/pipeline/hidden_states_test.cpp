@@ -18,6 +18,7 @@
 
 #include "kernels/io/safetensors.hpp"
 #include "pipeline/hidden_states.hpp"
+#include "tests/model/tiny_checkpoint.hpp"
 
 namespace dcomp::pipeline {
 namespace {
@@ -98,13 +99,6 @@ TEST(HiddenStates, ARanksEmbeddingHoldsOnlyItsChunks) {
 
 class SavedHiddenStates : public ::testing::Test {
  protected:
-  void SetUp() override {
-    scratch = fs::temp_directory_path() / ("dcomp_hidden_states_" + std::to_string(::getpid()) + "_" +
-                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(scratch);
-  }
-  void TearDown() override { fs::remove_all(scratch); }
-
   /// Each of `world` ranks saves the embedding of its chunks (of 5) into `scratch`.
   void save_from_ranks(int world) {
     for (int rank = 0; rank < world; ++rank) {
@@ -113,7 +107,8 @@ class SavedHiddenStates : public ::testing::Test {
     }
   }
 
-  fs::path scratch;
+  model::testing::TemporaryDirectory folder{"hidden_states"};
+  const fs::path scratch = folder.path();
   Samples all = twelve_samples();
   model::EmbeddingAndHeadWeights weights = random_embedding();
 };

@@ -22,6 +22,7 @@
 #include "kernels/io/safetensors.hpp"
 #include "pipeline/run_progress.hpp"
 #include "pipeline/threaded_ranks.hpp"
+#include "tests/model/tiny_checkpoint.hpp"
 
 namespace dcomp::pipeline {
 namespace {
@@ -57,14 +58,7 @@ void write_text(const fs::path& path, const std::string& text) {
 
 class RunProgressTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    scratch = fs::temp_directory_path() / ("dcomp_run_progress_" + std::to_string(::getpid()) + "_" +
-                                           ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(scratch);
-    temporary = scratch / "out.tmp-abc";
-    fs::create_directories(temporary);
-  }
-  void TearDown() override { fs::remove_all(scratch); }
+  void SetUp() override { fs::create_directories(temporary); }
 
   /// Writes the shard of decoder layer `layer`: one tensor "model.layers.<L>.w" [2, 3] fp32 (24 bytes).
   void write_layer_shard(int layer) const {
@@ -96,7 +90,9 @@ class RunProgressTest : public ::testing::Test {
     }
   }
 
-  fs::path scratch, temporary;
+  model::testing::TemporaryDirectory folder{"run_progress"};
+  const fs::path scratch = folder.path();
+  const fs::path temporary = scratch / "out.tmp-abc";
   json fingerprint = {{"model", "tiny"}, {"recipe", {{"scheme", "W4A16"}, {"group_size", 128}}}, {"samples", 6}};
 };
 
